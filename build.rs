@@ -1,0 +1,44 @@
+//! Embeds every rule file under `rules/` into the binary, and rebuilds when one changes.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    println!("cargo:rerun-if-changed=rules");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut files = Vec::new();
+    collect(&root, &mut files);
+    files.sort();
+    let mut out = String::from("/// Built-in rule files: (path under rules/, YAML text).\n");
+    out.push_str("pub const BUILTIN_RULES: &[(&str, &str)] = &[\n");
+    for file in &files {
+        let relative = file.strip_prefix(&root).unwrap_or(file);
+        let _ = writeln!(
+            out,
+            "    ({:?}, include_str!({:?})),",
+            relative.to_string_lossy().replace('\\', "/"),
+            file.to_string_lossy()
+        );
+    }
+    out.push_str("];\n");
+    let target = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into()))
+        .join("builtin_rules.rs");
+    if let Err(e) = std::fs::write(&target, out) {
+        panic!("cannot write {}: {e}", target.display());
+    }
+}
+
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        println!("cargo:rerun-if-changed={}", path.display());
+        if path.is_dir() {
+            collect(&path, files);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            files.push(path);
+        }
+    }
+}

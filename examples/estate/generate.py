@@ -1,0 +1,1113 @@
+#!/usr/bin/env python3
+"""Generates the "Acme" example estate used by nhiscan's examples, docs and tests.
+
+Writes, relative to this file:
+
+* ``inventory.json``        the whole estate as one inventory document (schema 1);
+* ``../roster.csv``         the HR export the owners are checked against;
+* ``../csv/identities.csv`` and ``../csv/credentials.csv``: a small subset of the
+  estate in the canonical CSV import format.
+
+Everything is deterministic: "now" is fixed at ``NOW`` below and every date is written
+as "N days before/after NOW" (plus a stable time of day derived from the entity id), so
+re-running the script reproduces the committed files byte for byte. Python 3.8+,
+standard library only::
+
+    python3 examples/estate/generate.py
+
+Acme runs AWS (acme-prod 111122223333, acme-dev 444455556666), an Entra tenant with one
+Azure subscription, the GCP project acme-data-prod and the EKS cluster prod-eks. Most of
+the estate is healthy (owned, in use, recently rotated, expiring credentials); the
+deliberate problems a security review should surface are, among others:
+
+* access keys 2-4 years old and never rotated, some still in daily use
+  (ci-deployer-legacy, sandbox-admin, dev-ci-user, jenkins-svc, bq-exporter key);
+* credentials unused for more than 45 days or never used (legacy-ftp-sync,
+  ml-experiments, the default compute service-account key, sandbox-admin's 2nd key);
+* identities with two active static keys (reporting-export, sandbox-admin,
+  bq-exporter, customer-portal-b2c);
+* admin identities (AdministratorAccess, Azure/GCP Owner, cluster-admin);
+* wildcard actions (s3:*, iam:*, *) and privileged actions (iam:PassRole,
+  iam:CreateAccessKey, ...);
+* a service user with console login (jenkins-svc);
+* a GitHub OIDC role without a ``sub`` condition (github-actions-terraform, admin),
+  a role trusting ``*`` (partner-upload-role), cross-account trust without external id;
+* Entra client secrets that never expire, expire within 30 days, or expired but are
+  still listed as active (data-lake-ingest); a third-party multi-tenant service
+  principal with mail access and no owner;
+* an AI support agent (support-agent-llm, owner active) and a pilot chatbot whose
+  owner has left (pilot-chatbot, kevin.brooks@acme.example);
+* owners missing, departed (roster status) or unknown to the roster
+  (alex.turner@acme.example, build-team@acme.example);
+* retired, never-used and disabled identities; vault secrets without rotation or
+  expiry, and one whose rotation is enabled but overdue.
+"""
+
+import csv
+import hashlib
+import json
+import os
+import uuid
+from datetime import datetime, timedelta, timezone
+
+NOW = datetime(2026, 11, 1, 0, 0, 0, tzinfo=timezone.utc)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXAMPLES = os.path.dirname(HERE)
+SOURCE = "examples/estate/generate.py"
+
+# --------------------------------------------------------------------------------------
+# People
+# --------------------------------------------------------------------------------------
+
+# (person, email, status, end_date): the HR export written to examples/roster.csv.
+ROSTER = [
+    ("Priya Shah", "priya.shah@acme.example", "active", ""),
+    ("Marcus Chen", "marcus.chen@acme.example", "active", ""),
+    ("Elena Rossi", "elena.rossi@acme.example", "active", ""),
+    ("Tom Okafor", "tom.okafor@acme.example", "active", ""),
+    ("Aisha Rahman", "aisha.rahman@acme.example", "active", ""),
+    ("Lukas Weber", "lukas.weber@acme.example", "active", ""),
+    ("Sofia Alvarez", "sofia.alvarez@acme.example", "active", ""),
+    ("Daniel Kim", "daniel.kim@acme.example", "active", ""),
+    ("Hannah Berg", "hannah.berg@acme.example", "active", ""),
+    ("Ravi Patel", "ravi.patel@acme.example", "active", ""),
+    ("Grace O'Neill", "grace.oneill@acme.example", "active", ""),
+    ("Jonas Lindqvist", "jonas.lindqvist@acme.example", "active", ""),
+    ("Maya Cohen", "maya.cohen@acme.example", "active", ""),
+    ("Omar Haddad", "omar.haddad@acme.example", "active", ""),
+    ("Chloe Martin", "chloe.martin@acme.example", "active", ""),
+    ("Ben Carter", "ben.carter@acme.example", "active", ""),
+    ("Yuki Tanaka", "yuki.tanaka@acme.example", "active", ""),
+    ("Nina Petrova", "nina.petrova@acme.example", "active", ""),
+    ("Samuel Adeyemi", "samuel.adeyemi@acme.example", "active", ""),
+    ("Laura Fischer", "laura.fischer@acme.example", "active", ""),
+    ("Diego Santos", "diego.santos@acme.example", "active", ""),
+    ("Kevin Brooks", "kevin.brooks@acme.example", "departed", "2026-03-31"),
+    ("Rachel Moore", "rachel.moore@acme.example", "departed", "2025-09-12"),
+    ("Victor Nguyen", "victor.nguyen@acme.example", "departed", "2024-11-29"),
+    ("Irene Kowalski", "irene.kowalski@acme.example", "departed", "2026-09-30"),
+]
+
+# Owners named in the estate that the roster does not know (a contractor who was never
+# in the HR system, and a group mailbox).
+UNKNOWN_OWNERS = {"alex.turner@acme.example", "build-team@acme.example"}
+
+
+def _email(first):
+    for person, email, _status, _end in ROSTER:
+        if person.split()[0].lower() == first:
+            return email
+    raise KeyError(first)
+
+
+PRIYA, MARCUS, ELENA, TOM = _email("priya"), _email("marcus"), _email("elena"), _email("tom")
+AISHA, LUKAS, SOFIA, DANIEL = _email("aisha"), _email("lukas"), _email("sofia"), _email("daniel")
+HANNAH, RAVI, GRACE, JONAS = _email("hannah"), _email("ravi"), _email("grace"), _email("jonas")
+MAYA, OMAR, CHLOE, BEN = _email("maya"), _email("omar"), _email("chloe"), _email("ben")
+YUKI, NINA, SAMUEL, LAURA = _email("yuki"), _email("nina"), _email("samuel"), _email("laura")
+DIEGO = _email("diego")
+KEVIN, RACHEL, VICTOR, IRENE = _email("kevin"), _email("rachel"), _email("victor"), _email("irene")
+ALEX_CONTRACTOR, BUILD_TEAM = "alex.turner@acme.example", "build-team@acme.example"
+
+# --------------------------------------------------------------------------------------
+# Scopes
+# --------------------------------------------------------------------------------------
+
+AWS_PROD_ID, AWS_DEV_ID = "111122223333", "444455556666"
+AWS_PROD = {"kind": "account", "id": AWS_PROD_ID, "name": "acme-prod"}
+AWS_DEV = {"kind": "account", "id": AWS_DEV_ID, "name": "acme-dev"}
+VENDOR_ACCOUNT = "999988887777"  # a monitoring vendor's AWS account
+
+NS = uuid.UUID("6f1c1d2e-4b7a-5c3d-9e8f-0a1b2c3d4e5f")
+
+
+def guid(label):
+    """A stable GUID for an Azure object, derived from a label."""
+    return str(uuid.uuid5(NS, label))
+
+
+AZ_TENANT_ID = guid("tenant:acme")
+AZ_SUB_ID = guid("subscription:acme-production")
+AZ_TENANT = {"kind": "tenant", "id": AZ_TENANT_ID, "name": "acme.onmicrosoft.com"}
+AZ_SUB = {"kind": "subscription", "id": AZ_SUB_ID, "name": "acme-production"}
+CONTOSO_TENANT_ID = guid("tenant:contoso-analytics")
+
+GCP_PROJECT = "acme-data-prod"
+GCP_PROJECT_NUMBER = "715034528641"
+GCP = {"kind": "project", "id": GCP_PROJECT, "name": "Acme Data (prod)"}
+
+K8S = {"kind": "cluster", "id": "prod-eks", "name": "prod-eks"}
+EKS_OIDC = (
+    "arn:aws:iam::111122223333:oidc-provider/"
+    "oidc.eks.eu-west-1.amazonaws.com/id/5C7E1B2A9D3F4E6A8B0C1D2E3F4A5B6C"
+)
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+
+# --------------------------------------------------------------------------------------
+# Time
+# --------------------------------------------------------------------------------------
+
+
+def _h(label, n):
+    return int(hashlib.sha256(label.encode()).hexdigest(), 16) % n
+
+
+def _fmt(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def when(days_ago, label):
+    """A timestamp `days_ago` whole days before NOW (at a stable time of that day).
+
+    Negative values are in the future (expiry dates). Whole-day arithmetic from NOW
+    gives back exactly `days_ago` (and `-days_ago` days to expiry)."""
+    if days_ago is None:
+        return None
+    seconds = _h(label, 86400)
+    if days_ago >= 0:
+        t = NOW - timedelta(days=days_ago, seconds=seconds)
+    else:
+        t = NOW + timedelta(days=-days_ago, seconds=seconds)
+    return _fmt(t)
+
+
+# --------------------------------------------------------------------------------------
+# Builders: dicts in the same field order and with the same omissions as the Rust
+# serializer (src/inventory.rs), so a read/write round trip is an identity.
+# --------------------------------------------------------------------------------------
+
+identities = []
+credentials = []
+
+
+def trust(principal, principal_type, *conditions):
+    t = {"principal": principal, "principal_type": principal_type}
+    if conditions:
+        t["conditions"] = list(conditions)
+    return t
+
+
+def svc(service):
+    return trust(service, "service")
+
+
+def github_oidc(account, sub=None):
+    conditions = [f"{GITHUB_OIDC_HOST}:aud StringEquals sts.amazonaws.com"]
+    if sub:
+        conditions.append(f"{GITHUB_OIDC_HOST}:sub StringLike {sub}")
+    return trust(
+        f"arn:aws:iam::{account}:oidc-provider/{GITHUB_OIDC_HOST}", "federated", *conditions
+    )
+
+
+def eks_irsa(namespace, name):
+    host = EKS_OIDC.split("oidc-provider/")[1]
+    return trust(
+        EKS_OIDC,
+        "federated",
+        f"{host}:aud StringEquals sts.amazonaws.com",
+        f"{host}:sub StringEquals system:serviceaccount:{namespace}:{name}",
+    )
+
+
+def add_identity(
+    provider,
+    scope,
+    id,
+    name,
+    kind,
+    *,
+    description=None,
+    created=None,
+    last_activity=None,
+    activity_tracked=True,
+    enabled=True,
+    tags=None,
+    owners=None,
+    interactive_login=False,
+    admin=False,
+    wildcard=(),
+    privileged=(),
+    policies=(),
+    trusts=(),
+    attributes=None,
+):
+    ident = {"provider": provider, "scope": dict(scope), "id": id, "name": name, "kind": kind}
+    if description is not None:
+        ident["description"] = description
+    if created is not None:
+        ident["created"] = when(created, id + "|created")
+    if last_activity is not None:
+        ident["last_activity"] = when(last_activity, id + "|last_activity")
+    if not activity_tracked:
+        ident["activity_tracked"] = False
+    if not enabled:
+        ident["enabled"] = False
+    if tags:
+        ident["tags"] = dict(sorted(tags.items()))
+    if owners:
+        ident["owners"] = list(owners)
+    if interactive_login:
+        ident["interactive_login"] = True
+    permissions = {}
+    if admin:
+        permissions["admin"] = True
+    if wildcard:
+        permissions["wildcard_actions"] = list(wildcard)
+    if privileged:
+        permissions["privileged_actions"] = list(privileged)
+    if policies:
+        permissions["policies"] = list(policies)
+    if permissions:
+        ident["permissions"] = permissions
+    if trusts:
+        ident["trust"] = list(trusts)
+    if attributes:
+        ident["attributes"] = dict(sorted(attributes.items()))
+    identities.append(ident)
+    return ident
+
+
+def add_credential(
+    provider,
+    scope,
+    id,
+    kind,
+    *,
+    name=None,
+    identity_id=None,
+    created=None,
+    expires=None,
+    last_used=None,
+    usage_tracked=True,
+    last_rotated=None,
+    rotation_enabled=None,
+    rotation_interval_days=None,
+    status="active",
+    region=None,
+    vault=None,
+    tags=None,
+    attributes=None,
+):
+    """`expires` is in days from NOW (negative: already expired)."""
+    cred = {"provider": provider, "scope": dict(scope), "id": id}
+    if name is not None:
+        cred["name"] = name
+    cred["kind"] = kind
+    if identity_id is not None:
+        cred["identity_id"] = identity_id
+    if created is not None:
+        cred["created"] = when(created, id + "|created")
+    if expires is not None:
+        cred["expires"] = when(-expires, id + "|expires")
+    if last_used is not None:
+        cred["last_used"] = when(last_used, id + "|last_used")
+    if not usage_tracked:
+        cred["usage_tracked"] = False
+    if last_rotated is not None:
+        cred["last_rotated"] = when(last_rotated, id + "|last_rotated")
+    if rotation_enabled is not None:
+        cred["rotation_enabled"] = rotation_enabled
+    if rotation_interval_days is not None:
+        cred["rotation_interval_days"] = rotation_interval_days
+    cred["status"] = status
+    location = {}
+    if region is not None:
+        location["region"] = region
+    if vault is not None:
+        location["vault"] = vault
+    if location:
+        cred["location"] = location
+    if tags:
+        cred["tags"] = dict(sorted(tags.items()))
+    if attributes:
+        cred["attributes"] = dict(sorted(attributes.items()))
+    credentials.append(cred)
+    return cred
+
+
+def owner_tags(owner=None, team=None, **extra):
+    tags = {}
+    if owner:
+        tags["owner"] = owner
+    if team:
+        tags["team"] = team
+    for key, value in extra.items():
+        tags[key.replace("_", "-")] = value
+    return tags
+
+
+# ---- AWS -----------------------------------------------------------------------------
+
+B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def access_key_id(label):
+    digest = hashlib.sha256(("akid:" + label).encode()).digest()
+    return "AKIA" + "".join(B32[b % 32] for b in digest[:16])
+
+
+def key(created, last_used=None, status="active", **attributes):
+    return dict(created=created, last_used=last_used, status=status, attributes=attributes)
+
+
+def aws_user(scope, name, *, keys=(), created, last_activity="auto", **kw):
+    account = scope["id"]
+    arn = f"arn:aws:iam::{account}:user/{name}"
+    if last_activity == "auto":
+        used = [k["last_used"] for k in keys if k["last_used"] is not None]
+        last_activity = min(used) if used else None
+    ident = add_identity("aws", scope, arn, name, "service_user", created=created,
+                         last_activity=last_activity, **kw)
+    for i, k in enumerate(keys, 1):
+        add_credential(
+            "aws", scope, access_key_id(f"{arn}#{i}"), "access_key",
+            identity_id=arn, created=k["created"], last_used=k["last_used"],
+            status=k["status"], attributes=k["attributes"] or None,
+        )
+    return ident
+
+
+def aws_role(scope, name, *, trusts, created, last_activity=None, path="", **kw):
+    account = scope["id"]
+    arn = f"arn:aws:iam::{account}:role/{path}{name}"
+    return add_identity("aws", scope, arn, name, "role", created=created,
+                        last_activity=last_activity, trusts=trusts, **kw)
+
+
+def secrets_manager(scope, name, *, created, region="eu-west-1", rotation=None,
+                    interval=None, last_rotated=None, last_used=None, tags=None, **kw):
+    account = scope["id"]
+    suffix = "".join(B32[b % 26].lower() if b % 3 else B32[b % 26] for b in
+                     hashlib.sha256(name.encode()).digest()[:6])
+    arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{name}-{suffix}"
+    return add_credential(
+        "aws", scope, arn, "vault_secret", name=name, created=created, last_used=last_used,
+        last_rotated=last_rotated, rotation_enabled=rotation, rotation_interval_days=interval,
+        region=region, vault="secretsmanager", tags=tags, **kw,
+    )
+
+
+# ---- Azure ---------------------------------------------------------------------------
+
+GRAPH = "Microsoft Graph"
+
+
+def secret(name, created, expires=None, status="active"):
+    return dict(kind="client_secret", name=name, created=created, expires=expires, status=status)
+
+
+def cert(name, created, expires, status="active"):
+    return dict(kind="certificate", name=name, created=created, expires=expires, status=status)
+
+
+def azure_app(name, *, created, creds=(), owners=(), last_activity=None, audience="AzureADMyOrg",
+              **kw):
+    object_id = guid("app:" + name)
+    attributes = {"appId": guid("appid:" + name), "signInAudience": audience}
+    attributes.update(kw.pop("attributes", {}))
+    add_identity("azure", AZ_TENANT, object_id, name, "app_registration", created=created,
+                 last_activity=last_activity, owners=owners, attributes=attributes, **kw)
+    for c in creds:
+        add_credential(
+            "azure", AZ_TENANT, guid(f"key:{name}:{c['name']}"), c["kind"], name=c["name"],
+            identity_id=object_id, created=c["created"], expires=c["expires"],
+            usage_tracked=False, status=c["status"],
+        )
+    return object_id
+
+
+def azure_sp(name, *, created, creds=(), owners=(), attributes=None, **kw):
+    object_id = guid("sp:" + name)
+    attrs = {"appId": guid("appid:" + name), "servicePrincipalType": "Application"}
+    attrs.update(attributes or {})
+    add_identity("azure", AZ_TENANT, object_id, name, "service_principal", created=created,
+                 owners=owners, attributes=attrs, **kw)
+    for c in creds:
+        add_credential(
+            "azure", AZ_TENANT, guid(f"key:{name}:{c['name']}"), c["kind"], name=c["name"],
+            identity_id=object_id, created=c["created"], expires=c["expires"],
+            usage_tracked=False, status=c["status"],
+        )
+    return object_id
+
+
+def managed_identity(name, *, resource_group, created, system_assigned_to=None, **kw):
+    principal = guid("mi:" + name)
+    if system_assigned_to:
+        resource = (f"/subscriptions/{AZ_SUB_ID}/resourceGroups/{resource_group}"
+                    f"/providers/{system_assigned_to}")
+        attributes = {"identityType": "SystemAssigned", "resourceId": resource}
+    else:
+        resource = (f"/subscriptions/{AZ_SUB_ID}/resourceGroups/{resource_group}/providers/"
+                    f"Microsoft.ManagedIdentity/userAssignedIdentities/{name}")
+        attributes = {"identityType": "UserAssigned", "resourceId": resource,
+                      "clientId": guid("mi-client:" + name)}
+    return add_identity("azure", AZ_SUB, principal, name, "managed_identity", created=created,
+                        attributes=attributes, **kw)
+
+
+def key_vault(vault, name, *, created, kind="vault_secret", expires=None, last_rotated=None,
+              tags=None, region="westeurope"):
+    collection = "certificates" if kind == "certificate" else "secrets"
+    return add_credential(
+        "azure", AZ_SUB, f"https://{vault}.vault.azure.net/{collection}/{name}", kind, name=name,
+        created=created, expires=expires, usage_tracked=False, last_rotated=last_rotated,
+        region=region, vault=vault, tags=tags,
+    )
+
+
+# ---- GCP -----------------------------------------------------------------------------
+
+
+def gcp_sa(account_id, *, created, keys=(), email=None, display=None, last_activity="auto",
+           **kw):
+    email = email or f"{account_id}@{GCP_PROJECT}.iam.gserviceaccount.com"
+    if last_activity == "auto":
+        used = [k["last_used"] for k in keys if k["last_used"] is not None]
+        last_activity = min(used) if used else None
+    attributes = {"uniqueId": str(100000000000000000000 + _h("gcp:" + email, 10**20))}
+    if display:
+        attributes["displayName"] = display
+    attributes.update(kw.pop("attributes", {}))
+    add_identity("gcp", GCP, email, account_id, "service_account", created=created,
+                 last_activity=last_activity, attributes=attributes, **kw)
+    for i, k in enumerate(keys, 1):
+        key_id = hashlib.sha1(f"{email}#{i}".encode()).hexdigest()
+        add_credential(
+            "gcp", GCP, f"projects/{GCP_PROJECT}/serviceAccounts/{email}/keys/{key_id}",
+            "service_account_key", identity_id=email, created=k["created"],
+            expires=k["attributes"].pop("expires", None), last_used=k["last_used"],
+            status=k["status"], attributes=k["attributes"] or None,
+        )
+    return email
+
+
+# ---- Kubernetes ----------------------------------------------------------------------
+
+
+def k8s_sa(namespace, name, *, created, tokens=(), **kw):
+    sa_id = f"system:serviceaccount:{namespace}:{name}"
+    add_identity("kubernetes", K8S, sa_id, f"{namespace}/{name}", "service_account",
+                 created=created, activity_tracked=False, **kw)
+    for token_name, token_created in tokens:
+        add_credential(
+            "kubernetes", K8S, f"{namespace}/{token_name}", "token", name=token_name,
+            identity_id=sa_id, created=token_created, usage_tracked=False,
+            attributes={"secretType": "kubernetes.io/service-account-token"},
+        )
+    return sa_id
+
+
+# --------------------------------------------------------------------------------------
+# The estate
+# --------------------------------------------------------------------------------------
+
+
+def build_aws_prod():
+    P = AWS_PROD
+    # -- deliberate problems ----------------------------------------------------------
+    aws_user(P, "ci-deployer-legacy", created=1290,
+             description="Jenkins-era deploy user; replaced by GitHub OIDC but still used",
+             keys=[key(1285, 2, last_used_service="cloudformation")],
+             tags=owner_tags(team="platform", created_by=VICTOR),
+             admin=True, policies=["AdministratorAccess"])
+    aws_user(P, "reporting-export", created=560,
+             description="Nightly finance exports to the reporting bucket",
+             keys=[key(410, 300), key(31, 0)],
+             tags=owner_tags(MARCUS, "data"),
+             wildcard=["s3:*"], policies=["reporting-export-s3"])
+    aws_user(P, "legacy-ftp-sync", created=205,
+             keys=[key(200)],
+             policies=["ftp-sync-s3-put"])
+    aws_user(P, "jenkins-svc", created=815, last_activity=1,
+             description="Self-hosted Jenkins; console password used for the plugin UI",
+             keys=[key(800, 3, last_used_service="ecr")],
+             tags=owner_tags(ALEX_CONTRACTOR, "platform"),
+             interactive_login=True, wildcard=["ec2:*"],
+             privileged=["iam:PassRole"], policies=["jenkins-build", "AmazonEC2FullAccess"],
+             attributes={"password_last_used": when(1, "jenkins-svc|pw"), "mfa_enabled": False})
+    aws_user(P, "terraform-bootstrap", created=640,
+             description="Creates the Terraform state bucket and CI roles",
+             keys=[key(420, 95, status="inactive"), key(28, 9)],
+             tags=owner_tags(LUKAS, "platform"),
+             wildcard=["iam:*"],
+             privileged=["iam:CreateAccessKey", "iam:PassRole", "iam:CreateRole"],
+             policies=["terraform-bootstrap"])
+    aws_user(P, "ses-smtp-sender", created=505,
+             description="SMTP credentials for the legacy mailer",
+             keys=[key(500, 0, last_used_service="ses")],
+             tags=owner_tags(ELENA, "payments"), policies=["AmazonSesSendingAccess"])
+    aws_user(P, "old-analytics-user", created=1210,
+             description="Redshift loader from the 2023 analytics stack",
+             keys=[key(1200, 700, status="inactive")],
+             tags=owner_tags(RACHEL, "data"), policies=["AmazonRedshiftFullAccess"])
+    aws_user(P, "ops-breakglass", created=900, last_activity=120,
+             description="Emergency access user; keys must stay disabled",
+             keys=[key(890, 400, status="inactive")],
+             tags=owner_tags(AISHA, "security"), interactive_login=True,
+             admin=True, policies=["AdministratorAccess"],
+             attributes={"mfa_enabled": True})
+
+    aws_role(P, "github-actions-terraform", created=380, last_activity=0,
+             description="Terraform apply from GitHub Actions",
+             trusts=[github_oidc(AWS_PROD_ID)],  # no `sub`: any repository may assume it
+             tags=owner_tags(LUKAS, "platform"), admin=True, policies=["AdministratorAccess"])
+    aws_role(P, "dev-to-prod-deploy", created=720, last_activity=15,
+             description="Lets the dev account push artefacts to prod",
+             trusts=[trust(AWS_DEV_ID, "account")],
+             wildcard=["s3:*"], privileged=["iam:PassRole"], policies=["cross-account-deploy"])
+    aws_role(P, "partner-upload-role", created=1100, last_activity=250,
+             description="Partner file drop (2023 pilot)",
+             trusts=[trust("*", "any")],
+             tags=owner_tags(RACHEL), policies=["partner-upload-s3-put"])
+    aws_role(P, "legacy-etl-role", created=1095,
+             trusts=[svc("ec2.amazonaws.com")],
+             wildcard=["s3:*", "glue:*"], policies=["legacy-etl"])
+    aws_role(P, "support-agent-llm", created=210, last_activity=0,
+             description="Customer-support AI agent (Bedrock agent + action-group Lambdas)",
+             trusts=[svc("bedrock.amazonaws.com"), svc("lambda.amazonaws.com"),
+                     eks_irsa("support", "support-agent-llm-worker")],
+             tags=owner_tags(SOFIA, "customer-support", workload_type="ai-agent",
+                             data_classification="customer-pii"),
+             wildcard=["dynamodb:*"],
+             privileged=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream",
+                         "secretsmanager:GetSecretValue"],
+             policies=["support-agent-bedrock", "support-agent-tickets-rw"],
+             attributes={"ai_models": ["anthropic.claude-3-5-sonnet-20241022-v2:0"],
+                         "bedrock_agent_id": "SUPPAGT7Q2"})
+    aws_role(P, "incident-response", created=600, last_activity=130,
+             description="Assumed by the security team during incidents",
+             trusts=[trust(f"arn:aws:iam::{AWS_PROD_ID}:user/ops-breakglass", "identity",
+                           "aws:MultiFactorAuthPresent Bool true")],
+             tags=owner_tags(AISHA, "security"), admin=True, policies=["AdministratorAccess"])
+    aws_role(P, "AWSServiceRoleForECS", path="aws-service-role/ecs.amazonaws.com/", created=1400,
+             last_activity=0, description="Service-linked role for Amazon ECS",
+             trusts=[svc("ecs.amazonaws.com")], policies=["AmazonECSServiceRolePolicy"],
+             attributes={"service_linked": True})
+
+    # -- healthy -----------------------------------------------------------------------
+    healthy_users = [
+        ("backup-agent", TOM, "sre", 330, 60, 1, ["acme-backup-s3-write"]),
+        ("payments-reconciler", ELENA, "payments", 480, 45, 0, ["payments-reconciler"]),
+        ("s3-log-shipper", TOM, "sre", 700, 80, 0, ["log-shipper"]),
+        ("metrics-pusher", SAMUEL, "observability", 260, 22, 0, ["cloudwatch-put-metrics"]),
+        ("cdn-invalidator", CHLOE, "web", 300, 37, 2, ["cloudfront-invalidate"]),
+        ("email-bounce-processor", RAVI, "messaging", 410, 51, 0, ["ses-bounce-sqs"]),
+        ("pdf-renderer", OMAR, "documents", 190, 12, 1, ["pdf-renderer-s3"]),
+        ("search-indexer", JONAS, "search", 520, 64, 0, ["opensearch-write"]),
+        ("webhook-relay", ELENA, "payments", 275, 19, 0, ["webhook-relay-sqs"]),
+        ("invoice-archiver", RAVI, "finance-eng", 360, 70, 3, ["invoice-archive-glacier"]),
+    ]
+    for name, owner, team, created, key_age, used, policies in healthy_users:
+        previous = key_age + 90
+        aws_user(P, name, created=created,
+                 keys=[key(previous, key_age + 1, status="inactive"), key(key_age, used)],
+                 tags=owner_tags(owner, team, environment="prod"), policies=policies)
+
+    aws_role(P, "github-actions-deploy", created=380, last_activity=0,
+             description="ECS deploys from acme/payments-api main branch",
+             trusts=[github_oidc(AWS_PROD_ID, "repo:acme/payments-api:ref:refs/heads/main")],
+             tags=owner_tags(LUKAS, "platform"), privileged=["iam:PassRole"],
+             policies=["deploy-ecs-payments"])
+    aws_role(P, "eks-node-role", created=700, last_activity=0,
+             trusts=[svc("ec2.amazonaws.com")], tags=owner_tags(TOM, "sre"),
+             policies=["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"])
+    aws_role(P, "orders-api-lambda", created=450, last_activity=0,
+             trusts=[svc("lambda.amazonaws.com")], tags=owner_tags(ELENA, "payments"),
+             policies=["orders-api-dynamodb"])
+    aws_role(P, "datadog-integration", created=820, last_activity=0,
+             description="Read-only monitoring by the vendor account",
+             trusts=[trust(VENDOR_ACCOUNT, "account", "sts:ExternalId StringEquals acme-dd-5f2c")],
+             tags=owner_tags(SAMUEL, "observability"), policies=["SecurityAudit", "datadog-ro"])
+    aws_role(P, "irsa-payments-api", created=380, last_activity=0,
+             trusts=[eks_irsa("payments", "payments-api")], tags=owner_tags(ELENA, "payments"),
+             policies=["payments-api-dynamodb", "payments-api-sqs"])
+    aws_role(P, "irsa-external-dns", created=690, last_activity=0,
+             trusts=[eks_irsa("kube-system", "external-dns")], tags=owner_tags(TOM, "sre"),
+             policies=["route53-external-dns"])
+    aws_role(P, "checkout-api-task", created=230, last_activity=0,
+             trusts=[svc("ecs-tasks.amazonaws.com")], tags=owner_tags(CHLOE, "web"),
+             policies=["checkout-api"])
+    aws_role(P, "image-resizer-lambda", created=340, last_activity=1,
+             trusts=[svc("lambda.amazonaws.com")], tags=owner_tags(OMAR, "documents"),
+             policies=["image-resizer-s3"])
+    aws_role(P, "vpc-flow-logs-delivery", created=760, last_activity=0,
+             trusts=[svc("vpc-flow-logs.amazonaws.com")], tags=owner_tags(AISHA, "security"),
+             policies=["flow-logs-cloudwatch"])
+
+    # -- vault secrets (Secrets Manager), owned by tags only -------------------------------
+    secrets_manager(P, "prod/payments/stripe-api-key", created=800, rotation=False, last_used=0,
+                    tags=owner_tags(ELENA, "payments"))
+    secrets_manager(P, "prod/support-agent-llm/zendesk-api-token", created=150, rotation=False,
+                    last_used=0, tags=owner_tags(SOFIA, "customer-support",
+                                                 workload_type="ai-agent"))
+    secrets_manager(P, "prod/legacy/ftp-password", created=1400, rotation=False, last_used=500)
+    secrets_manager(P, "prod/analytics/redshift-admin", created=900, rotation=True, interval=90,
+                    last_rotated=200, last_used=1, tags=owner_tags(MARCUS, "data"),
+                    attributes={"last_rotation_error": "Lambda timed out connecting to the cluster"})
+    for svc_name, owner, team, created, rotated in [
+        ("orders", ELENA, "payments", 450, 12),
+        ("payments", ELENA, "payments", 480, 5),
+        ("inventory", JONAS, "search", 300, 21),
+        ("auth", AISHA, "security", 700, 3),
+        ("checkout", CHLOE, "web", 230, 17),
+    ]:
+        secrets_manager(P, f"prod/{svc_name}/db-credentials", created=created, rotation=True,
+                        interval=30, last_rotated=rotated, last_used=0,
+                        tags=owner_tags(owner, team))
+    secrets_manager(P, "prod/search/opensearch-master", created=520, rotation=True, interval=30,
+                    last_rotated=8, last_used=0, tags=owner_tags(JONAS, "search"))
+    secrets_manager(P, "prod/messaging/twilio-auth-token", created=410, rotation=True,
+                    interval=90, last_rotated=33, last_used=0,
+                    tags=owner_tags(RAVI, "messaging"))
+    secrets_manager(P, "prod/documents/docusign-integration-key", created=190, rotation=True,
+                    interval=60, last_rotated=20, last_used=1,
+                    tags=owner_tags(OMAR, "documents"))
+    secrets_manager(P, "prod/web/session-signing-key", created=230, rotation=True, interval=30,
+                    last_rotated=2, last_used=0, tags=owner_tags(CHLOE, "web"))
+    secrets_manager(P, "prod/web/recaptcha-secret", created=60, rotation=False, last_used=0,
+                    tags=owner_tags(CHLOE, "web"))
+    secrets_manager(P, "prod/platform/datadog-api-key", created=820, rotation=True, interval=90,
+                    last_rotated=40, last_used=0, tags=owner_tags(SAMUEL, "observability"))
+
+
+def build_aws_dev():
+    D = AWS_DEV
+    aws_user(D, "dev-ci-user", created=1010,
+             description="CI for feature branches",
+             keys=[key(1000, 5)],
+             tags=owner_tags(BUILD_TEAM), wildcard=["s3:*", "ec2:*"],
+             policies=["dev-ci"])
+    aws_user(D, "sandbox-admin", created=1420,
+             description="Shared sandbox admin from the 2022 migration",
+             keys=[key(1400, 600), key(700)],
+             tags=owner_tags(created_by=VICTOR),
+             admin=True, policies=["AdministratorAccess"])
+    aws_user(D, "ml-experiments", created=110,
+             keys=[key(100, 50)],
+             tags=owner_tags(DANIEL, "data-science"), wildcard=["sagemaker:*"],
+             privileged=["bedrock:InvokeModel"], policies=["ml-experiments"])
+    aws_user(D, "intern-project-2023", created=1060,
+             keys=[key(1050, 900)],
+             tags=owner_tags(IRENE, "data"), policies=["AmazonS3FullAccess"],
+             wildcard=["s3:*"])
+    aws_user(D, "qa-loadtest", created=400,
+             keys=[key(110, 21, status="inactive"), key(20, 1)],
+             tags=owner_tags(CHLOE, "web", environment="dev"), policies=["loadtest-runner"])
+    aws_user(D, "dev-seed-data", created=250,
+             keys=[key(150, 58, status="inactive"), key(58, 2)],
+             tags=owner_tags(BEN, "web", environment="dev"), policies=["seed-data-rds"])
+
+    aws_role(D, "dev-github-actions", created=380, last_activity=0,
+             trusts=[github_oidc(AWS_DEV_ID, "repo:acme/*:pull_request")],
+             tags=owner_tags(LUKAS, "platform"), policies=["dev-deploy"])
+    aws_role(D, "dev-lambda-exec", created=300, last_activity=2,
+             trusts=[svc("lambda.amazonaws.com")], tags=owner_tags(BEN, "web"),
+             policies=["AWSLambdaBasicExecutionRole"])
+    aws_role(D, "cost-reporter", created=500, last_activity=1,
+             description="Assumed from prod by the FinOps job",
+             trusts=[trust(AWS_PROD_ID, "account")],
+             tags=owner_tags(NINA, "finops"), policies=["ce-read"])
+    aws_role(D, "dev-bastion", created=640, last_activity=0,
+             trusts=[svc("ec2.amazonaws.com")], tags=owner_tags(TOM, "sre"),
+             policies=["AmazonSSMManagedInstanceCore"])
+    aws_role(D, "pilot-chatbot-bedrock", created=430, last_activity=40,
+             description="Bedrock access for the 2025 chatbot pilot",
+             trusts=[svc("lambda.amazonaws.com")],
+             tags=owner_tags(KEVIN, "innovation-lab", workload_type="ai-agent"),
+             privileged=["bedrock:InvokeModel"], wildcard=["bedrock:*"],
+             policies=["AmazonBedrockFullAccess"])
+
+    secrets_manager(D, "dev/ci/npm-token", created=300, rotation=False, last_used=3,
+                    tags=owner_tags(BUILD_TEAM))
+    secrets_manager(D, "dev/pilot-chatbot/openai-api-key", created=420, rotation=False,
+                    last_used=38,
+                    tags=owner_tags(KEVIN, "innovation-lab", workload_type="ai-agent"))
+    secrets_manager(D, "dev/payments/stripe-test-key", created=200, rotation=False, last_used=0,
+                    tags=owner_tags(ELENA, "payments", environment="dev"))
+    secrets_manager(D, "dev/web/db-credentials", created=250, rotation=True, interval=30,
+                    last_rotated=9, last_used=0, tags=owner_tags(BEN, "web"))
+
+
+def build_azure():
+    # -- app registrations (tenant) ------------------------------------------------------
+    azure_app("hr-sync-connector", created=1000, last_activity=0,
+              description="Workday to Entra user sync",
+              creds=[secret("sync", 990)],  # never expires
+              privileged=["User.ReadWrite.All", "Directory.ReadWrite.All"],
+              policies=[f"{GRAPH}: Directory.ReadWrite.All (Application)"])
+    azure_app("pilot-chatbot", created=400, last_activity=20,
+              description="Teams chatbot pilot on Azure OpenAI",
+              creds=[secret("bot-secret", 395)],  # never expires
+              owners=[KEVIN], tags=owner_tags(team="innovation-lab", workload_type="ai-agent"),
+              privileged=["Chat.Read.All", "User.Read.All"],
+              policies=["Cognitive Services OpenAI User",
+                        f"{GRAPH}: Chat.Read.All (Application)"],
+              attributes={"ai_services": ["Azure OpenAI gpt-4o"]})
+    azure_app("data-lake-ingest", created=800, last_activity=0,
+              creds=[secret("ingest-2025", 400, expires=-35),  # expired but still active
+                     cert("ingest-cert", 30, expires=335)],
+              owners=[MARCUS], policies=["Storage Blob Data Contributor"])
+    azure_app("billing-webhooks", created=700, last_activity=0,
+              creds=[secret("webhooks-2026", 356, expires=9)],
+              owners=[RAVI], policies=[f"{GRAPH}: Mail.Send (Application)"])
+    azure_app("grafana-sso", created=600, last_activity=0,
+              creds=[secret("oidc", 344, expires=21)], owners=[TOM])
+    azure_app("customer-portal-b2c", created=730, last_activity=0,
+              description="Customer sign-in for the self-service portal",
+              creds=[secret("portal-legacy", 700),  # forgotten, never expires
+                     secret("portal-2026", 20, expires=345)],
+              owners=[MAYA], policies=[f"{GRAPH}: User.Read.All (Application)"])
+    azure_app("legacy-sharepoint-migration", created=1150, last_activity=700,
+              creds=[secret("migration", 1140)],
+              owners=[RACHEL], privileged=["Sites.FullControl.All"],
+              policies=[f"{GRAPH}: Sites.FullControl.All (Application)"])
+    azure_app("terraform-azure", created=500, last_activity=0,
+              creds=[secret("tf-2026-q3", 60, expires=120), secret("tf-2026-q1", 240, expires=-60,
+                                                                    status="inactive")],
+              owners=[LUKAS], admin=True, wildcard=["*"],
+              privileged=["Microsoft.Authorization/roleAssignments/write"],
+              policies=["Owner (subscription acme-production)"])
+    azure_app("orders-portal", created=460, last_activity=0,
+              creds=[secret("orders-2026", 60, expires=120)],
+              owners=[ELENA], policies=["Key Vault Secrets User"])
+    azure_app("mobile-push-notifications", created=420, last_activity=1,
+              creds=[secret("push-2026", 30, expires=335)], owners=[CHLOE])
+    azure_app("defender-export", created=380, last_activity=0,
+              creds=[secret("export", 45, expires=135)], owners=[AISHA],
+              policies=["Security Reader"])
+    azure_app("intranet-wiki", created=900, last_activity=0,
+              creds=[cert("saml-signing", 200, expires=530)], owners=[GRACE, HANNAH])
+    azure_app("expense-ocr", created=210, last_activity=2,
+              creds=[secret("ocr-2026", 90, expires=90)], owners=[LAURA],
+              policies=["Cognitive Services User"])
+    azure_app("hr-onboarding-flow", created=310, last_activity=0,
+              creds=[secret("flow", 40, expires=140)], owners=[HANNAH, DIEGO],
+              policies=[f"{GRAPH}: User.ReadWrite.All (Application)"],
+              privileged=["User.ReadWrite.All"])
+
+    azure_app("servicenow-connector", created=520, last_activity=0,
+              creds=[secret("snow-2026", 50, expires=130)], owners=[DIEGO],
+              policies=[f"{GRAPH}: User.Read.All (Application)"])
+    azure_app("powerbi-embedded", created=380, last_activity=1,
+              creds=[cert("embed-cert", 100, expires=265)], owners=[MAYA],
+              policies=["Power BI Service: Tenant.Read.All"])
+    azure_app("teams-meeting-bot", created=160, last_activity=0,
+              creds=[secret("bot-2026", 10, expires=170)], owners=[HANNAH],
+              policies=[f"{GRAPH}: OnlineMeetings.ReadWrite.All (Application)"])
+    azure_app("jira-cloud-sso", created=880, last_activity=0,
+              creds=[cert("saml-signing-2026", 150, expires=580)], owners=[GRACE])
+
+    # -- service principals (tenant) -----------------------------------------------------
+    azure_sp("Contoso Analytics Connector", created=540, last_activity=3,
+             description="Third-party marketing analytics (multi-tenant app)",
+             privileged=["Mail.ReadWrite", "Directory.Read.All"],
+             policies=[f"{GRAPH}: Mail.ReadWrite (Application)",
+                       f"{GRAPH}: Directory.Read.All (Application)"],
+             attributes={"appOwnerOrganizationId": CONTOSO_TENANT_ID,
+                         "signInAudience": "AzureADMultipleOrgs",
+                         "publisherName": "Contoso Analytics Ltd",
+                         "verifiedPublisher": False})
+    azure_sp("Slack", created=1000, last_activity=0,
+             description="Gallery app, SAML single sign-on",
+             creds=[cert("SAML signing", 305, expires=60)], owners=[GRACE],
+             attributes={"appOwnerOrganizationId": guid("tenant:slack"),
+                         "preferredSingleSignOnMode": "saml"})
+    azure_sp("legacy-vpn-radius", created=1300, last_activity=500, enabled=False,
+             description="NPS extension for the old VPN")
+    azure_sp("ado-prod-service-connection", created=330, last_activity=0,
+             description="Azure DevOps workload identity federation",
+             owners=[LUKAS],
+             trusts=[trust(f"https://vstoken.dev.azure.com/{guid('ado-org:acme')}", "federated",
+                           "sub StringEquals sc://acme/platform/prod-connection")],
+             wildcard=["*"], policies=["Contributor (subscription acme-production)"])
+    azure_sp("github-actions-orders-portal", created=300, last_activity=0,
+             owners=[ELENA],
+             trusts=[trust("https://token.actions.githubusercontent.com", "federated",
+                           "sub StringEquals repo:acme/orders-portal:environment:production")],
+             policies=["Website Contributor"])
+
+    # -- managed identities (subscription) -----------------------------------------------
+    managed_identity("id-orders-api", resource_group="rg-orders", created=450, last_activity=0,
+                     tags={"Owner": ELENA, "team": "payments"},
+                     policies=["Key Vault Secrets User", "AcrPull"])
+    managed_identity("vm-build-agent-01", resource_group="rg-build", created=900,
+                     last_activity=0,
+                     system_assigned_to="Microsoft.Compute/virtualMachines/vm-build-agent-01",
+                     wildcard=["*"], policies=["Contributor (subscription acme-production)"])
+    managed_identity("id-func-invoice-processor", resource_group="rg-finance", created=360,
+                     last_activity=0, tags=owner_tags(RAVI, "finance-eng"),
+                     policies=["Storage Blob Data Reader"])
+    managed_identity("id-aks-kubelet", resource_group="rg-aks", created=650, last_activity=0,
+                     tags={"Owner": TOM}, policies=["AcrPull"])
+    managed_identity("id-legacy-logicapp", resource_group="rg-legacy", created=1000,
+                     last_activity=380, tags=owner_tags(RACHEL),
+                     policies=["Contributor (rg-legacy)"])
+    managed_identity("adf-acme-prod", resource_group="rg-data", created=700, last_activity=0,
+                     system_assigned_to="Microsoft.DataFactory/factories/adf-acme-prod",
+                     tags=owner_tags(MARCUS, "data"), admin=True,
+                     policies=["Owner (subscription acme-production)"])
+
+    # -- Key Vault items (subscription), owned by tags only --------------------------------
+    kv = "kv-acme-prod"
+    key_vault(kv, "sql-admin-password", created=900, tags={"Owner": PRIYA})
+    key_vault(kv, "storage-key-acmeprodlogs", created=1200, tags=owner_tags(VICTOR))
+    key_vault(kv, "partner-sftp-password", created=760)
+    key_vault(kv, "sendgrid-api-key", created=165, expires=200, tags=owner_tags(RAVI))
+    key_vault(kv, "ai-search-admin-key", created=275, expires=90, last_rotated=30,
+              tags=owner_tags(SOFIA, "customer-support", workload_type="ai-agent"))
+    key_vault(kv, "orders-portal-session-key", created=460, expires=150, last_rotated=30,
+              tags=owner_tags(ELENA, "payments"))
+    key_vault(kv, "acr-pull-token", created=400, expires=100, last_rotated=80,
+              tags=owner_tags(TOM, "sre"))
+    key_vault(kv, "app-insights-connection", created=600, expires=200, last_rotated=165,
+              tags=owner_tags(SAMUEL, "observability"))
+    key_vault(kv, "wildcard-acme-example", kind="certificate", created=347, expires=18,
+              tags=owner_tags(GRACE, "it"))
+
+
+def build_gcp():
+    gcp_sa("bq-exporter", created=1030, display="BigQuery exports to partners",
+           keys=[key(1000, 2), key(20, 0)],
+           tags=owner_tags(DANIEL, "data"), policies=["roles/bigquery.dataViewer",
+                                                      "roles/storage.objectAdmin"])
+    gcp_sa(f"{GCP_PROJECT_NUMBER}-compute",
+           email=f"{GCP_PROJECT_NUMBER}-compute@developer.gserviceaccount.com",
+           created=1500, last_activity=0, display="Compute Engine default service account",
+           keys=[key(700)],
+           wildcard=["*"], privileged=["iam.serviceAccounts.actAs"], policies=["roles/editor"])
+    gcp_sa("terraform-gcp", created=410, keys=[key(400, 4)],
+           tags=owner_tags(LUKAS, "platform"), admin=True,
+           privileged=["iam.serviceAccountKeys.create", "resourcemanager.projects.setIamPolicy"],
+           policies=["roles/owner"])
+    gcp_sa("vertex-rag-indexer", created=125, keys=[key(120, 70)],
+           tags=owner_tags(YUKI, "ml-platform", workload_type="ml-pipeline"),
+           privileged=["aiplatform.endpoints.predict"], policies=["roles/aiplatform.user"])
+    gcp_sa("old-etl", created=1320, last_activity=800, enabled=False,
+           keys=[key(1300, 800, status="inactive")],
+           tags=owner_tags(RACHEL, "data"), policies=["roles/bigquery.admin"])
+    gcp_sa("dataflow-runner", created=600, last_activity=0, tags=owner_tags(MARCUS, "data"),
+           policies=["roles/dataflow.worker"])
+    gcp_sa("looker-connector", created=500,
+           keys=[key(60, 0, expires=30)],
+           tags=owner_tags(MAYA, "bi"), policies=["roles/bigquery.dataViewer"])
+    gcp_sa("airflow-scheduler", created=480, last_activity=0,
+           tags=owner_tags(DANIEL, "data"),
+           trusts=[trust(f"serviceAccount:{GCP_PROJECT}.svc.id.goog[airflow/scheduler]",
+                         "identity")],
+           policies=["roles/composer.worker"])
+    gcp_sa("gcs-backup-writer", created=640,
+           keys=[key(100, 11, status="inactive", expires=-10), key(10, 0, expires=80)],
+           tags=owner_tags(TOM, "sre"), policies=["roles/storage.objectCreator"])
+    gcp_sa("bq-scheduled-queries", created=350, last_activity=0,
+           tags=owner_tags(NINA, "finops"), policies=["roles/bigquery.jobUser"])
+    gcp_sa("dbt-runner", created=300, keys=[key(30, 0, expires=60)],
+           tags=owner_tags(NINA, "finops"), policies=["roles/bigquery.dataEditor"])
+    gcp_sa("fivetran-connector", created=400, display="Fivetran ELT (vendor-managed)",
+           keys=[key(80, 0, expires=10)], tags=owner_tags(MARCUS, "data", vendor="fivetran"),
+           policies=["roles/bigquery.dataEditor"])
+    gcp_sa("pubsub-bridge", created=260,
+           keys=[key(45, 0, expires=45)],
+           tags=owner_tags(JONAS, "search"), policies=["roles/pubsub.publisher"])
+
+
+def build_kubernetes():
+    k8s_sa("payments", "payments-api", created=380, tags=owner_tags(ELENA, "payments"),
+           attributes={"eks.amazonaws.com/role-arn":
+                       f"arn:aws:iam::{AWS_PROD_ID}:role/irsa-payments-api"})
+    k8s_sa("kube-system", "external-dns", created=690, tags=owner_tags(TOM, "sre"),
+           attributes={"eks.amazonaws.com/role-arn":
+                       f"arn:aws:iam::{AWS_PROD_ID}:role/irsa-external-dns"})
+    k8s_sa("argocd", "argocd-application-controller", created=600,
+           tags=owner_tags(LUKAS, "platform"), admin=True, wildcard=["*"],
+           policies=["ClusterRoleBinding/argocd-application-controller: cluster-admin"])
+    k8s_sa("ci", "jenkins-deployer", created=1010,
+           tokens=[("jenkins-deployer-token-x8k2d", 1000)],
+           tags=owner_tags(ALEX_CONTRACTOR, "platform"),
+           wildcard=["deployments.apps/*"], privileged=["secrets/get", "pods/exec/create"],
+           policies=["RoleBinding/ci/jenkins-deployer: deployer"])
+    k8s_sa("kube-system", "legacy-dashboard", created=1100,
+           tokens=[("legacy-dashboard-token-4hq9z", 1099)],
+           admin=True, wildcard=["*"],
+           policies=["ClusterRoleBinding/legacy-dashboard: cluster-admin"])
+    k8s_sa("monitoring", "prometheus", created=700, tags=owner_tags(SAMUEL, "observability"),
+           policies=["ClusterRoleBinding/prometheus: prometheus-read"])
+    k8s_sa("cert-manager", "cert-manager", created=700, tags=owner_tags(TOM, "sre"),
+           policies=["ClusterRoleBinding/cert-manager: cert-manager-controller"])
+    k8s_sa("support", "support-agent-llm-worker", created=200,
+           tags=owner_tags(SOFIA, "customer-support", workload_type="ai-agent"),
+           attributes={"eks.amazonaws.com/role-arn":
+                       f"arn:aws:iam::{AWS_PROD_ID}:role/support-agent-llm"})
+    k8s_sa("ci", "gitlab-runner", created=90, tokens=[("gitlab-runner-token-p7d3k", 25)],
+           tags=owner_tags(BEN, "web"), policies=["RoleBinding/ci/gitlab-runner: runner"])
+    k8s_sa("data", "spark-operator", created=430, tags=owner_tags(DANIEL, "data"),
+           policies=["ClusterRoleBinding/spark-operator: spark-operator"])
+    k8s_sa("observability", "fluent-bit", created=520,
+           tokens=[("fluent-bit-token-m2w7c", 70)], tags=owner_tags(SAMUEL, "observability"),
+           policies=["ClusterRoleBinding/fluent-bit: fluent-bit-read"])
+
+
+# --------------------------------------------------------------------------------------
+# CSV subset
+# --------------------------------------------------------------------------------------
+
+IDENTITY_COLUMNS = [
+    "provider", "scope_kind", "scope_id", "scope_name", "id", "name", "kind", "description",
+    "created", "last_activity", "activity_tracked", "enabled", "tags", "owners",
+    "interactive_login", "admin", "wildcard_actions", "privileged_actions", "policies",
+]
+CREDENTIAL_COLUMNS = [
+    "provider", "scope_kind", "scope_id", "scope_name", "id", "name", "kind", "identity_id",
+    "created", "expires", "last_used", "usage_tracked", "last_rotated", "rotation_enabled",
+    "rotation_interval_days", "status", "region", "vault", "tags",
+]
+
+# Chosen so that nothing in them needs trust, which CSV cannot express. CSV has no
+# `attributes` column either: the source-specific attributes are left out.
+CSV_IDENTITIES = [
+    ("aws", "arn:aws:iam::111122223333:user/reporting-export"),
+    ("azure", guid("app:customer-portal-b2c")),
+    ("gcp", f"bq-exporter@{GCP_PROJECT}.iam.gserviceaccount.com"),
+    ("kubernetes", "system:serviceaccount:ci:jenkins-deployer"),
+    ("azure", guid("mi:vm-build-agent-01")),
+]
+CSV_EXTRA_CREDENTIALS = ["prod/payments/stripe-api-key"]  # by name: owned by no identity
+
+
+def _bool(value):
+    return "true" if value else "false"
+
+
+def _join(items):
+    for item in items:
+        assert ";" not in item, item
+    return ";".join(items)
+
+
+def _tags(tags):
+    for k, v in tags.items():
+        assert not set(k) & set("=;") and ";" not in v, (k, v)
+    return ";".join(f"{k}={v}" for k, v in tags.items())
+
+
+def _scope_cells(scope):
+    return [scope["kind"], scope["id"], scope.get("name", "")]
+
+
+def identity_row(i):
+    p = i.get("permissions", {})
+    return [i["provider"], *_scope_cells(i["scope"]), i["id"], i["name"], i["kind"],
+            i.get("description", ""), i.get("created", ""), i.get("last_activity", ""),
+            _bool(i.get("activity_tracked", True)), _bool(i.get("enabled", True)),
+            _tags(i.get("tags", {})), _join(i.get("owners", [])),
+            _bool(i.get("interactive_login", False)), _bool(p.get("admin", False)),
+            _join(p.get("wildcard_actions", [])), _join(p.get("privileged_actions", [])),
+            _join(p.get("policies", []))]
+
+
+def credential_row(c):
+    loc = c.get("location", {})
+    rotation = c.get("rotation_enabled")
+    interval = c.get("rotation_interval_days")
+    return [c["provider"], *_scope_cells(c["scope"]), c["id"], c.get("name", ""), c["kind"],
+            c.get("identity_id", ""), c.get("created", ""), c.get("expires", ""),
+            c.get("last_used", ""), _bool(c.get("usage_tracked", True)),
+            c.get("last_rotated", ""), "" if rotation is None else _bool(rotation),
+            "" if interval is None else str(interval), c["status"], loc.get("region", ""),
+            loc.get("vault", ""), _tags(c.get("tags", {}))]
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def csv_subset():
+    by_key = {(i["provider"], i["id"]): i for i in identities}
+    subset = [by_key[k] for k in CSV_IDENTITIES]
+    wanted = {(i["provider"], i["id"]) for i in subset}
+    creds = [c for key in CSV_IDENTITIES for c in credentials
+             if (c["provider"], c.get("identity_id")) == key]
+    creds += [c for c in credentials
+              if "identity_id" not in c and c.get("name") in CSV_EXTRA_CREDENTIALS]
+    for entity in subset + creds:
+        assert "trust" not in entity, entity["id"]
+    return subset, creds
+
+
+# --------------------------------------------------------------------------------------
+# Checks
+# --------------------------------------------------------------------------------------
+
+
+def check(inventory):
+    ids = inventory["identities"]
+    creds = inventory["credentials"]
+    assert len(ids) >= 60 and len(creds) >= 100, (len(ids), len(creds))
+    identity_keys = [(i["provider"], i["id"]) for i in ids]
+    assert len(set(identity_keys)) == len(identity_keys), "duplicate identity id"
+    cred_ids = [c["id"] for c in creds]
+    assert len(set(cred_ids)) == len(cred_ids), "duplicate credential id"
+    by_key = {(i["provider"], i["id"]): i for i in ids}
+    now = _fmt(NOW)
+    for c in creds:
+        if "identity_id" in c:
+            owner = by_key.get((c["provider"], c["identity_id"]))
+            assert owner is not None, f"{c['id']}: identity {c['identity_id']} not found"
+            assert owner["created"] <= c["created"], c["id"]
+        for field in ("last_used", "last_rotated"):
+            if field in c:
+                assert c["created"] <= c[field] <= now, (c["id"], field)
+    for i in ids:
+        if "last_activity" in i:
+            assert i["created"] <= i["last_activity"] <= now, i["id"]
+    roster = {email for _p, email, _s, _e in ROSTER}
+    named = set()
+    for entity in ids + creds:
+        named.update(entity.get("owners", []))
+        for k in ("owner", "Owner", "owner-email", "created-by"):
+            if k in entity.get("tags", {}):
+                named.add(entity["tags"][k])
+    assert named - roster == UNKNOWN_OWNERS, named - roster
+    assert KEVIN in named
+
+
+def main():
+    build_aws_prod()
+    build_aws_dev()
+    build_azure()
+    build_gcp()
+    build_kubernetes()
+    inventory = {
+        "schema_version": 1,
+        "generated_at": _fmt(NOW),
+        "sources": [SOURCE],
+        "identities": identities,
+        "credentials": credentials,
+    }
+    check(inventory)
+
+    with open(os.path.join(HERE, "inventory.json"), "w", encoding="utf-8") as f:
+        json.dump(inventory, f, indent=2)
+        f.write("\n")
+
+    write_csv(os.path.join(EXAMPLES, "roster.csv"), ["person", "email", "status", "end_date"],
+              [list(r) for r in ROSTER])
+
+    subset, subset_creds = csv_subset()
+    os.makedirs(os.path.join(EXAMPLES, "csv"), exist_ok=True)
+    write_csv(os.path.join(EXAMPLES, "csv", "identities.csv"), IDENTITY_COLUMNS,
+              [identity_row(i) for i in subset])
+    write_csv(os.path.join(EXAMPLES, "csv", "credentials.csv"), CREDENTIAL_COLUMNS,
+              [credential_row(c) for c in subset_creds])
+
+    print(f"wrote {len(identities)} identities and {len(credentials)} credentials; "
+          f"CSV subset: {len(subset)} identities, {len(subset_creds)} credentials")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+//! The commands: each wires the pipeline stages together and returns an exit code.
+
+use crate::cli::{InputArgs, InventoryArgs, RuleArgs, RulesCommand, ScanArgs};
+use crate::config::{parse_set, Config};
+use crate::enrich::owner::{OwnerResolver, Roster};
+use crate::enrich::{enrich, Enriched};
+use crate::import::csv::parse_time;
+use crate::inventory::Provider;
+use crate::policy::{self, exit};
+use crate::report::{self, Format, InventoryCounts, Report, RulePack, ScanInfo, Style, Summary};
+use crate::rules::load::{Override, RuleError};
+use crate::rules::{check, eval, RuleSet};
+use anyhow::{anyhow, bail, Context as _, Result};
+use chrono::{DateTime, Utc};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// How chatty to be on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+fn note(verbosity: Verbosity, message: impl AsRef<str>) {
+    if verbosity == Verbosity::Verbose {
+        eprintln!("nhiscan: {}", message.as_ref());
+    }
+}
+
+fn warn(verbosity: Verbosity, message: impl AsRef<str>) {
+    if verbosity != Verbosity::Quiet {
+        eprintln!("warning: {}", message.as_ref());
+    }
+}
+
+/// Joins several rule errors into one error, one per line.
+fn rule_errors(errors: Vec<RuleError>) -> anyhow::Error {
+    let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+    anyhow!(
+        "{} problem(s) with the rules:\n{}\nFix the rule files or overrides; `nhiscan rules check DIR` validates a folder.",
+        errors.len(),
+        lines.join("\n")
+    )
+}
+
+/// Parses `--now`, default the current time.
+pub fn as_of(now: Option<&str>) -> Result<DateTime<Utc>> {
+    match now {
+        None => Ok(Utc::now()),
+        Some(text) => parse_time(text).ok_or_else(|| {
+            anyhow!(
+                "--now {text:?} is not a time: use RFC 3339 (2026-01-31T00:00:00Z) or YYYY-MM-DD"
+            )
+        }),
+    }
+}
+
+/// Loads the rules with config overrides and `--set`s applied.
+fn load_rules(args: &RuleArgs, config: &Config) -> Result<(RuleSet, Vec<PathBuf>)> {
+    let mut dirs = config.scan.rules.clone();
+    dirs.extend(args.rules.iter().cloned());
+    let mut rules = RuleSet::load(&dirs).map_err(rule_errors)?;
+    let mut overrides: Vec<Override> = config.overrides();
+    for text in &args.set {
+        overrides.push(parse_set(text).map_err(|e| anyhow!(e))?);
+    }
+    rules.apply_overrides(&overrides).map_err(rule_errors)?;
+    Ok((rules, dirs))
+}
+
+/// Reads the inventory, the roster and the config, and enriches.
+fn load_inventory(
+    input: &InputArgs,
+    config: &Config,
+    verbosity: Verbosity,
+) -> Result<(Enriched, Option<PathBuf>)> {
+    let as_of = as_of(input.now.as_deref())?;
+    let inventory = crate::import::read_all(&input.inventory)?;
+    note(
+        verbosity,
+        format!(
+            "read {} identities and {} credentials from {}",
+            inventory.identities.len(),
+            inventory.credentials.len(),
+            input
+                .inventory
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    let mut resolver = OwnerResolver::default();
+    if let Some(keys) = &config.owners.tag_keys {
+        resolver.tag_keys = keys.clone();
+    }
+    let roster_path = input
+        .owners
+        .clone()
+        .or_else(|| config.owners.roster.clone());
+    if let Some(path) = &roster_path {
+        let roster = Roster::from_csv_path(path)?;
+        note(
+            verbosity,
+            format!("roster {} lists {} people", path.display(), roster.len()),
+        );
+        resolver.roster = Some(roster);
+    }
+    Ok((enrich(inventory, as_of, &resolver), roster_path))
+}
+
+fn style_for(output: Option<&Path>) -> Style {
+    Style::detect(output.is_none() && std::io::stdout().is_terminal())
+}
+
+pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
+    let config = Config::discover(args.input.config.as_deref())?;
+    let (rules, dirs) = load_rules(&args.rules, &config)?;
+    let (enriched, roster) = load_inventory(&args.input, &config, verbosity)?;
+    let enabled = rules.rules.iter().filter(|r| r.enabled).count();
+    note(verbosity, format!("evaluating {enabled} rules"));
+    let evaluation = eval::evaluate(&rules, &enriched);
+    for e in evaluation.errors.iter().take(5) {
+        warn(
+            verbosity,
+            format!(
+                "rule `{}` failed on `{}`: {}",
+                e.rule_id, e.entity_id, e.message
+            ),
+        );
+    }
+
+    let fail_on = args.fail_on.or(config.scan.fail_on);
+    let incomplete = !evaluation.errors.is_empty()
+        || enriched
+            .inventory
+            .coverage
+            .iter()
+            .any(|c| c.status.is_incomplete());
+    let mut findings = evaluation.findings;
+    if let Some(min) = args.min_severity {
+        findings.retain(|f| f.severity >= min);
+    }
+    let code = policy::exit_code(&findings, fail_on, incomplete);
+
+    let report = Report {
+        report_version: report::REPORT_VERSION,
+        tool: Default::default(),
+        scan: ScanInfo {
+            as_of: enriched.as_of,
+            sources: if enriched.inventory.sources.is_empty() {
+                args.input
+                    .inventory
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect()
+            } else {
+                enriched.inventory.sources.clone()
+            },
+            roster: roster.map(|p| p.display().to_string()),
+            config: config.path.as_ref().map(|p| p.display().to_string()),
+            rules: RulePack {
+                builtin: crate::rules::load::builtin_count(),
+                user_dirs: dirs.iter().map(|d| d.display().to_string()).collect(),
+                enabled,
+                disabled: rules
+                    .rules
+                    .iter()
+                    .filter(|r| !r.enabled)
+                    .map(|r| r.spec.id.clone())
+                    .collect(),
+            },
+            fail_on,
+            incomplete,
+        },
+        coverage: enriched.inventory.coverage.clone(),
+        inventory: counts(&enriched),
+        summary: Summary::of(&findings),
+        rule_errors: evaluation.errors.iter().map(Into::into).collect(),
+        findings,
+    };
+    let output = args.output.output.as_deref();
+    let style = style_for(output);
+    report::write_output(output, |out| match args.output.format {
+        Format::Table => report::table::write(&report, style, out),
+        Format::Csv => report::csv::write(&report, out),
+        Format::Json => report::json::write(&report, out),
+    })
+    .with_context(|| output_error(output))?;
+    if let Some(path) = output {
+        note(
+            verbosity,
+            format!(
+                "wrote {} findings to {}",
+                report.findings.len(),
+                path.display()
+            ),
+        );
+    }
+    Ok(code)
+}
+
+fn output_error(output: Option<&Path>) -> String {
+    match output {
+        Some(p) => format!("cannot write {}", p.display()),
+        None => "cannot write to stdout".into(),
+    }
+}
+
+fn counts(enriched: &Enriched) -> InventoryCounts {
+    let mut counts = InventoryCounts {
+        identities: enriched.inventory.identities.len(),
+        credentials: enriched.inventory.credentials.len(),
+        ..Default::default()
+    };
+    for i in &enriched.inventory.identities {
+        counts.by_provider.entry(i.provider).or_default().identities += 1;
+    }
+    for c in &enriched.inventory.credentials {
+        counts
+            .by_provider
+            .entry(c.provider)
+            .or_default()
+            .credentials += 1;
+    }
+    counts.by_provider.retain(|p, _| Provider::ALL.contains(p));
+    counts
+}
+
+pub fn inventory(args: &InventoryArgs, verbosity: Verbosity) -> Result<u8> {
+    let config = Config::discover(args.input.config.as_deref())?;
+    let (enriched, _) = load_inventory(&args.input, &config, verbosity)?;
+    let output = args.output.output.as_deref();
+    let style = style_for(output);
+    report::write_output(output, |out| match args.output.format {
+        Format::Table => report::inventory::write_table(&enriched, args.credentials, style, out),
+        Format::Csv => report::inventory::write_csv(&enriched, args.credentials, out),
+        Format::Json => report::inventory::write_json(&enriched, out),
+    })
+    .with_context(|| output_error(output))?;
+    Ok(exit::CLEAN)
+}
+
+pub fn rules(command: &RulesCommand, verbosity: Verbosity) -> Result<u8> {
+    match command {
+        RulesCommand::List {
+            rules,
+            config,
+            format,
+        } => {
+            let config = Config::discover(config.as_deref())?;
+            let (set, _) = load_rules(rules, &config)?;
+            report::write_output(None, |out| {
+                crate::report::rules::write_list(&set, *format, style_for(None), out)
+            })
+            .context("cannot write to stdout")?;
+            Ok(exit::CLEAN)
+        }
+        RulesCommand::Explain { id, rules, config } => {
+            let config = Config::discover(config.as_deref())?;
+            let (set, _) = load_rules(rules, &config)?;
+            let Some(rule) = set.get(id) else {
+                bail!("no rule `{id}`; `nhiscan rules list` shows the rule ids");
+            };
+            report::write_output(None, |out| crate::report::rules::write_explain(rule, out))
+                .context("cannot write to stdout")?;
+            Ok(exit::CLEAN)
+        }
+        RulesCommand::Check { dir } => {
+            let set = match dir {
+                Some(dir) => RuleSet::load_dir_only(dir),
+                None => RuleSet::load(&[]),
+            }
+            .map_err(rule_errors)?;
+            let (failures, ran) = check::check_examples(&set, true);
+            if !failures.is_empty() {
+                for f in &failures {
+                    eprintln!("  {f}");
+                }
+                bail!(
+                    "{} of {} rule example(s) failed in {} rule(s)",
+                    failures.len(),
+                    ran,
+                    set.rules.len()
+                );
+            }
+            if verbosity != Verbosity::Quiet {
+                println!(
+                    "{} rules OK: {} examples and negative examples behave as declared.",
+                    set.rules.len(),
+                    ran
+                );
+            }
+            Ok(exit::CLEAN)
+        }
+    }
+}

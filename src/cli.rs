@@ -1,0 +1,129 @@
+//! The command line (clap derive).
+
+use crate::report::Format;
+use crate::rules::Severity;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Finds the non-human identities of an organisation and flags the access nobody
+/// governs any more: no owner, old keys, secrets that never expire, admin rights.
+#[derive(Debug, Parser)]
+#[command(name = "nhiscan", version, about, long_about = None)]
+pub struct Cli {
+    /// Print nothing but the report and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print what is being read and evaluated.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate the rules over an inventory and report the findings.
+    Scan(ScanArgs),
+    /// List the identities (or credentials) an inventory holds.
+    Inventory(InventoryArgs),
+    /// List, explain and check rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// Where the inventory comes from, and how to judge it.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// Inventory to read: .json, .jsonl/.ndjson, identities.csv / credentials.csv,
+    /// or a folder holding the CSV pair. Repeat to join several.
+    #[arg(short = 'i', long = "inventory", value_name = "PATH", required = true)]
+    pub inventory: Vec<PathBuf>,
+    /// HR/directory roster CSV (person,email,status,end_date) to judge owners against.
+    #[arg(long, value_name = "CSV")]
+    pub owners: Option<PathBuf>,
+    /// Compute ages and expiry as of this time (RFC 3339 or YYYY-MM-DD); default now.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Config file; default ./nhiscan.toml when it exists.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Rule selection and parameters.
+#[derive(Debug, Clone, Args)]
+pub struct RuleArgs {
+    /// Extra folder of rule files (*.yaml). Repeatable.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Override a rule parameter, `enabled` or `severity`: RULE.PARAM=VALUE. Repeatable.
+    #[arg(long = "set", value_name = "RULE.PARAM=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// Where and how to write.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Exit 1 when a finding is at or above this severity (default: none fail).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Leave findings below this severity out of the report.
+    #[arg(long, value_name = "SEVERITY")]
+    pub min_severity: Option<Severity>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InventoryArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// List credentials instead of identities (table and CSV).
+    #[arg(long)]
+    pub credentials: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List every rule with its severity and framework references.
+    List {
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// Config file; default ./nhiscan.toml when it exists.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(short, long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show one rule in full: why it matters, what it tests, how to fix.
+    Explain {
+        /// The rule id.
+        id: String,
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// Config file; default ./nhiscan.toml when it exists.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Validate rule files: unique ids, known fields, expressions compile and use
+    /// known variables, every example fires and no negative example does.
+    Check {
+        /// A folder of rule files; default the built-in rules.
+        dir: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,282 @@
+//! Enrichment: the facts rules need that no source states directly — ages, usage,
+//! expiry, owner status and credential counts — computed against one as-of time so
+//! that an audit can be reproduced.
+
+pub mod owner;
+
+use crate::inventory::{
+    Credential, CredentialKind, CredentialStatus, Identity, Inventory, Provider,
+};
+use chrono::{DateTime, Utc};
+use owner::{OwnerResolver, OwnerStatus, ResolvedOwner};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Derived facts about an identity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IdentityFacts {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_days: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_since_activity: Option<i64>,
+    /// Activity is tracked and none was ever recorded.
+    pub never_used: bool,
+    #[serde(flatten)]
+    pub owner: ResolvedOwner,
+    pub credential_count: u32,
+    pub active_credential_count: u32,
+    /// Active long-lived secrets a program authenticates with (access keys, client
+    /// secrets, service-account keys, passwords).
+    pub active_static_key_count: u32,
+}
+
+/// Derived facts about a credential.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CredentialFacts {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_days: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_since_used: Option<i64>,
+    /// Usage is tracked and no use was ever recorded.
+    pub never_used: bool,
+    /// Days until expiry; negative once expired. Absent when it never expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_to_expiry: Option<i64>,
+    pub expired: bool,
+    /// Days since it was last rotated, or since creation when never rotated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_since_rotation: Option<i64>,
+    /// A long-lived secret a program authenticates with.
+    pub static_key: bool,
+    #[serde(flatten)]
+    pub owner: ResolvedOwner,
+}
+
+/// An inventory with its derived facts, index-aligned with `inventory.identities` and
+/// `inventory.credentials`.
+#[derive(Debug)]
+pub struct Enriched {
+    pub as_of: DateTime<Utc>,
+    pub inventory: Inventory,
+    pub identity_facts: Vec<IdentityFacts>,
+    pub credential_facts: Vec<CredentialFacts>,
+    /// For each credential, the index of the identity it belongs to, if present.
+    pub credential_owner: Vec<Option<usize>>,
+}
+
+impl Enriched {
+    pub fn identity(&self, index: usize) -> (&Identity, &IdentityFacts) {
+        (
+            &self.inventory.identities[index],
+            &self.identity_facts[index],
+        )
+    }
+
+    pub fn credential(&self, index: usize) -> (&Credential, &CredentialFacts) {
+        (
+            &self.inventory.credentials[index],
+            &self.credential_facts[index],
+        )
+    }
+}
+
+/// Whole days from `from` to `to` (negative when `from` is later).
+pub fn days_between(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+    (to - from).num_days()
+}
+
+/// Whether a credential kind is a long-lived secret a program signs in with.
+pub fn is_static_key(kind: CredentialKind) -> bool {
+    matches!(
+        kind,
+        CredentialKind::AccessKey
+            | CredentialKind::ClientSecret
+            | CredentialKind::ServiceAccountKey
+            | CredentialKind::Password
+            | CredentialKind::SshKey
+    )
+}
+
+/// Computes every derived fact of `inventory` as of `as_of`.
+pub fn enrich(inventory: Inventory, as_of: DateTime<Utc>, owners: &OwnerResolver) -> Enriched {
+    let index: HashMap<(Provider, &str), usize> = inventory
+        .identities
+        .iter()
+        .enumerate()
+        .map(|(i, identity)| ((identity.provider, identity.id.as_str()), i))
+        .collect();
+
+    let credential_owner: Vec<Option<usize>> = inventory
+        .credentials
+        .iter()
+        .map(|c| {
+            c.identity_id
+                .as_deref()
+                .and_then(|id| index.get(&(c.provider, id)).copied())
+        })
+        .collect();
+    drop(index);
+
+    let mut identity_facts: Vec<IdentityFacts> = inventory
+        .identities
+        .iter()
+        .map(|identity| identity_facts(identity, as_of, owners))
+        .collect();
+
+    let credential_facts: Vec<CredentialFacts> = inventory
+        .credentials
+        .iter()
+        .zip(&credential_owner)
+        .map(|(credential, owner_index)| {
+            let owner = match owner_index {
+                Some(i) => identity_facts[*i].owner.clone(),
+                None => owners.resolve(&credential.tags, &[], as_of),
+            };
+            credential_facts(credential, owner, as_of)
+        })
+        .collect();
+
+    for ((credential, facts), owner_index) in inventory
+        .credentials
+        .iter()
+        .zip(&credential_facts)
+        .zip(&credential_owner)
+    {
+        let Some(i) = owner_index else { continue };
+        let counts = &mut identity_facts[*i];
+        counts.credential_count += 1;
+        if credential.status == CredentialStatus::Active && !facts.expired {
+            counts.active_credential_count += 1;
+            if facts.static_key {
+                counts.active_static_key_count += 1;
+            }
+        }
+    }
+
+    Enriched {
+        as_of,
+        inventory,
+        identity_facts,
+        credential_facts,
+        credential_owner,
+    }
+}
+
+fn identity_facts(
+    identity: &Identity,
+    as_of: DateTime<Utc>,
+    owners: &OwnerResolver,
+) -> IdentityFacts {
+    IdentityFacts {
+        age_days: identity.created.map(|t| days_between(t, as_of)),
+        days_since_activity: identity.last_activity.map(|t| days_between(t, as_of)),
+        never_used: identity.activity_tracked && identity.last_activity.is_none(),
+        owner: owners.resolve(&identity.tags, &identity.owners, as_of),
+        ..Default::default()
+    }
+}
+
+fn credential_facts(
+    credential: &Credential,
+    owner: ResolvedOwner,
+    as_of: DateTime<Utc>,
+) -> CredentialFacts {
+    let days_to_expiry = credential.expires.map(|t| days_between(as_of, t));
+    CredentialFacts {
+        age_days: credential.created.map(|t| days_between(t, as_of)),
+        days_since_used: credential.last_used.map(|t| days_between(t, as_of)),
+        never_used: credential.usage_tracked && credential.last_used.is_none(),
+        days_to_expiry,
+        expired: credential.expires.is_some_and(|t| t <= as_of),
+        days_since_rotation: credential
+            .last_rotated
+            .or(credential.created)
+            .map(|t| days_between(t, as_of)),
+        static_key: is_static_key(credential.kind),
+        owner,
+    }
+}
+
+impl OwnerStatus {
+    /// Whether nobody accountable stands behind the entity any more.
+    pub fn is_orphaned(self) -> bool {
+        matches!(self, OwnerStatus::Missing | OwnerStatus::Departed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{IdentityKind, Scope, ScopeKind};
+    use chrono::TimeZone;
+
+    fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn identity(id: &str) -> Identity {
+        serde_json::from_value(serde_json::json!({
+            "provider": "aws",
+            "scope": {"kind": "account", "id": "111111111111"},
+            "id": id, "name": id, "kind": "service_user",
+            "created": "2025-01-01T00:00:00Z",
+            "tags": {"owner": "alice@example.com"}
+        }))
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn key(id: &str, identity: &str, status: &str) -> Credential {
+        serde_json::from_value(serde_json::json!({
+            "provider": "aws",
+            "scope": {"kind": "account", "id": "111111111111"},
+            "id": id, "kind": "access_key", "identity_id": identity,
+            "created": "2025-06-01T00:00:00Z", "status": status,
+            "expires": "2026-01-10T00:00:00Z"
+        }))
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn ages_counts_and_owner_are_derived_as_of_the_given_time() {
+        let mut inventory = Inventory::new();
+        inventory.identities.push(identity("u1"));
+        inventory.credentials.push(key("k1", "u1", "active"));
+        inventory.credentials.push(key("k2", "u1", "inactive"));
+        inventory.credentials.push(key("k3", "nobody", "active"));
+        let enriched = enrich(inventory, at(2026, 1, 1), &OwnerResolver::default());
+
+        let (_, facts) = enriched.identity(0);
+        assert_eq!(facts.age_days, Some(365));
+        assert!(facts.never_used);
+        assert_eq!(facts.owner.status, OwnerStatus::Present);
+        assert_eq!(facts.credential_count, 2);
+        assert_eq!(facts.active_static_key_count, 1);
+
+        let (_, key) = enriched.credential(0);
+        assert_eq!(key.age_days, Some(214));
+        assert_eq!(key.days_to_expiry, Some(9));
+        assert!(!key.expired);
+        assert_eq!(key.owner.owner.as_deref(), Some("alice@example.com"));
+        assert_eq!(enriched.credential_owner, vec![Some(0), Some(0), None]);
+        assert_eq!(enriched.credential(2).1.owner.status, OwnerStatus::Missing);
+    }
+
+    #[test]
+    fn unknown_activity_is_not_never_used() {
+        let mut id = identity("u1");
+        id.activity_tracked = false;
+        let facts = identity_facts(&id, at(2026, 1, 1), &OwnerResolver::default());
+        assert!(!facts.never_used);
+        assert_eq!(facts.days_since_activity, None);
+        let _ = (
+            IdentityKind::Role,
+            Scope {
+                kind: ScopeKind::Account,
+                id: String::new(),
+                name: None,
+            },
+        );
+    }
+}

@@ -1,0 +1,299 @@
+//! Owner resolution: who is accountable for an identity, from the platform's declared
+//! owners and configurable tag keys, checked against an HR/directory roster.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// Tag keys that name an owner when no configuration says otherwise, most specific first.
+pub const DEFAULT_OWNER_TAG_KEYS: [&str; 7] = [
+    "owner",
+    "Owner",
+    "owner-email",
+    "owner_email",
+    "created-by",
+    "team",
+    "Team",
+];
+
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerStatus {
+    /// An owner is named (no roster given to check it against).
+    Present,
+    /// No owner is named anywhere.
+    #[default]
+    Missing,
+    /// The named owner is an active person in the roster.
+    Active,
+    /// Every named owner has left, according to the roster.
+    Departed,
+    /// The named owner is not in the roster.
+    Unknown,
+}
+
+impl OwnerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnerStatus::Present => "present",
+            OwnerStatus::Missing => "missing",
+            OwnerStatus::Active => "active",
+            OwnerStatus::Departed => "departed",
+            OwnerStatus::Unknown => "unknown",
+        }
+    }
+}
+
+/// The outcome of owner resolution for one entity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ResolvedOwner {
+    /// The owner as named by the source (first one found).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Where the owner was found: `declared` or `tag:<key>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_source: Option<String>,
+    #[serde(rename = "owner_status")]
+    pub status: OwnerStatus,
+    /// Days since the (last) owner left, when they all departed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_departed_days: Option<i64>,
+}
+
+/// One person in an HR/directory export.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RosterEntry {
+    pub person: String,
+    #[serde(default)]
+    pub email: String,
+    pub status: PersonStatus,
+    #[serde(default, deserialize_with = "optional_date")]
+    pub end_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PersonStatus {
+    Active,
+    Departed,
+}
+
+fn optional_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    let text = String::deserialize(d)?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a date (YYYY-MM-DD)")))
+}
+
+/// An HR/directory roster indexed by lower-cased email and person name.
+#[derive(Debug, Clone, Default)]
+pub struct Roster {
+    people: Vec<RosterEntry>,
+    by_key: HashMap<String, usize>,
+}
+
+impl Roster {
+    pub fn new(people: Vec<RosterEntry>) -> Self {
+        let mut by_key = HashMap::new();
+        for (i, person) in people.iter().enumerate() {
+            for key in [&person.email, &person.person] {
+                let key = key.trim().to_lowercase();
+                if !key.is_empty() {
+                    by_key.entry(key).or_insert(i);
+                }
+            }
+        }
+        Roster { people, by_key }
+    }
+
+    /// Reads a roster CSV with the columns `person,email,status,end_date`.
+    pub fn from_csv_path(path: &Path) -> Result<Self, crate::import::ImportError> {
+        let people = crate::import::csv::read_records::<RosterEntry>(path)?;
+        Ok(Roster::new(people))
+    }
+
+    pub fn len(&self) -> usize {
+        self.people.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.people.is_empty()
+    }
+
+    pub fn find(&self, name_or_email: &str) -> Option<&RosterEntry> {
+        self.by_key
+            .get(&name_or_email.trim().to_lowercase())
+            .map(|&i| &self.people[i])
+    }
+}
+
+/// Resolves owners with a fixed tag-key order and an optional roster.
+#[derive(Debug, Clone)]
+pub struct OwnerResolver {
+    pub tag_keys: Vec<String>,
+    pub roster: Option<Roster>,
+}
+
+impl Default for OwnerResolver {
+    fn default() -> Self {
+        OwnerResolver {
+            tag_keys: DEFAULT_OWNER_TAG_KEYS
+                .iter()
+                .map(|k| k.to_string())
+                .collect(),
+            roster: None,
+        }
+    }
+}
+
+impl OwnerResolver {
+    /// Names every owner candidate (declared owners first, then tags in key order) and
+    /// judges them against the roster.
+    pub fn resolve(
+        &self,
+        tags: &BTreeMap<String, String>,
+        declared: &[String],
+        as_of: DateTime<Utc>,
+    ) -> ResolvedOwner {
+        let mut candidates: Vec<(String, String)> = declared
+            .iter()
+            .filter(|o| !o.trim().is_empty())
+            .map(|o| (o.trim().to_string(), "declared".to_string()))
+            .collect();
+        for key in &self.tag_keys {
+            if let Some(value) = tags.get(key).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+                candidates.push((value.to_string(), format!("tag:{key}")));
+            }
+        }
+        let Some((first, first_source)) = candidates.first().cloned() else {
+            return ResolvedOwner::default();
+        };
+        let Some(roster) = &self.roster else {
+            return ResolvedOwner {
+                owner: Some(first),
+                owner_source: Some(first_source),
+                status: OwnerStatus::Present,
+                owner_departed_days: None,
+            };
+        };
+
+        let mut departed_last: Option<Option<NaiveDate>> = None;
+        let mut departed_pick: Option<(String, String)> = None;
+        for (name, source) in &candidates {
+            match roster.find(name) {
+                Some(person) if person.status == PersonStatus::Active => {
+                    return ResolvedOwner {
+                        owner: Some(name.clone()),
+                        owner_source: Some(source.clone()),
+                        status: OwnerStatus::Active,
+                        owner_departed_days: None,
+                    };
+                }
+                Some(person) => {
+                    let latest = match departed_last {
+                        None => person.end_date,
+                        Some(prev) => prev.max(person.end_date),
+                    };
+                    departed_last = Some(latest);
+                    departed_pick.get_or_insert_with(|| (name.clone(), source.clone()));
+                }
+                None => {}
+            }
+        }
+        match departed_pick {
+            // Some candidates are unknown to the roster: that is worse news only if
+            // none of them is a departed person.
+            Some((name, source)) => ResolvedOwner {
+                owner: Some(name),
+                owner_source: Some(source),
+                status: OwnerStatus::Departed,
+                owner_departed_days: departed_last
+                    .flatten()
+                    .map(|end| (as_of.date_naive() - end).num_days()),
+            },
+            None => ResolvedOwner {
+                owner: Some(first),
+                owner_source: Some(first_source),
+                status: OwnerStatus::Unknown,
+                owner_departed_days: None,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn roster() -> Roster {
+        Roster::new(vec![
+            RosterEntry {
+                person: "Alice Active".into(),
+                email: "alice@example.com".into(),
+                status: PersonStatus::Active,
+                end_date: None,
+            },
+            RosterEntry {
+                person: "Dan Departed".into(),
+                email: "dan@example.com".into(),
+                status: PersonStatus::Departed,
+                end_date: NaiveDate::from_ymd_opt(2025, 12, 1),
+            },
+        ])
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn without_a_roster_any_named_owner_is_present() {
+        let r = OwnerResolver::default().resolve(&tags(&[("team", "payments")]), &[], now());
+        assert_eq!(r.status, OwnerStatus::Present);
+        assert_eq!(r.owner_source.as_deref(), Some("tag:team"));
+        let none = OwnerResolver::default().resolve(&tags(&[("owner", "  ")]), &[], now());
+        assert_eq!(none.status, OwnerStatus::Missing);
+    }
+
+    #[test]
+    fn roster_decides_active_departed_unknown() {
+        let resolver = OwnerResolver {
+            roster: Some(roster()),
+            ..Default::default()
+        };
+        let active = resolver.resolve(&tags(&[("owner", "ALICE@example.com")]), &[], now());
+        assert_eq!(active.status, OwnerStatus::Active);
+
+        let departed = resolver.resolve(&tags(&[("owner", "dan@example.com")]), &[], now());
+        assert_eq!(departed.status, OwnerStatus::Departed);
+        assert_eq!(departed.owner_departed_days, Some(31));
+
+        let unknown = resolver.resolve(&tags(&[("owner", "ghost@example.com")]), &[], now());
+        assert_eq!(unknown.status, OwnerStatus::Unknown);
+
+        // One active owner among several is enough.
+        let shared = resolver.resolve(
+            &tags(&[("owner", "dan@example.com")]),
+            &["Alice Active".to_string()],
+            now(),
+        );
+        assert_eq!(shared.status, OwnerStatus::Active);
+    }
+}

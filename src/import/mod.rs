@@ -1,0 +1,217 @@
+//! Importers: read an inventory from files, so every rule works offline.
+//!
+//! Formats: our JSON document (`.json`), its JSON Lines variant for large estates
+//! (`.jsonl` / `.ndjson`), and the canonical CSV pair (`identities.csv`,
+//! `credentials.csv`, or a folder holding them).
+
+pub mod csv;
+pub mod json;
+
+use crate::inventory::{Inventory, SCHEMA_VERSION};
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A position in an input file, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub line: u64,
+    pub column: Option<u64>,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.column {
+            Some(column) => write!(f, "{}:{}", self.line, column),
+            None => write!(f, "{}", self.line),
+        }
+    }
+}
+
+/// Why an input file could not be read. Always names the file, and the position and
+/// field when they are known.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}{}: {message}{}", path.display(), at(position), field_hint(field))]
+    Invalid {
+        path: PathBuf,
+        position: Option<Position>,
+        field: Option<String>,
+        message: String,
+    },
+}
+
+fn at(position: &Option<Position>) -> String {
+    position.map(|p| format!(":{p}")).unwrap_or_default()
+}
+
+fn field_hint(field: &Option<String>) -> String {
+    match field.as_deref() {
+        Some(f) if !f.is_empty() && f != "." => format!(" (field `{f}`)"),
+        _ => String::new(),
+    }
+}
+
+impl ImportError {
+    pub fn invalid(
+        path: &Path,
+        position: Option<Position>,
+        field: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        ImportError::Invalid {
+            path: path.to_path_buf(),
+            position,
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        ImportError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// The formats an inventory input can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    Json,
+    JsonLines,
+    /// A folder with `identities.csv` and (optionally) `credentials.csv`.
+    CsvFolder,
+    CsvIdentities,
+    CsvCredentials,
+}
+
+impl InputFormat {
+    /// Picks the format from the path: a folder is a CSV pair; files by extension and,
+    /// for CSV, by their name (`identities*.csv` or `credentials*.csv`).
+    pub fn detect(path: &Path) -> Result<Self, ImportError> {
+        if path.is_dir() {
+            return Ok(InputFormat::CsvFolder);
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "json" => Ok(InputFormat::Json),
+            "jsonl" | "ndjson" => Ok(InputFormat::JsonLines),
+            "csv" if name.starts_with("identities") => Ok(InputFormat::CsvIdentities),
+            "csv" if name.starts_with("credentials") => Ok(InputFormat::CsvCredentials),
+            "csv" => Err(ImportError::invalid(
+                path,
+                None,
+                None,
+                "a CSV inventory file must be named identities*.csv or credentials*.csv \
+                 (or pass the folder that holds them)",
+            )),
+            _ => Err(ImportError::invalid(
+                path,
+                None,
+                None,
+                "unknown inventory format: use .json, .jsonl/.ndjson, identities.csv / \
+                 credentials.csv, or a folder holding the CSV pair",
+            )),
+        }
+    }
+}
+
+/// Reads one input in whatever format it has.
+pub fn read_path(path: &Path) -> Result<Inventory, ImportError> {
+    let inventory = match InputFormat::detect(path)? {
+        InputFormat::Json => json::read_document(path)?,
+        InputFormat::JsonLines => json::read_lines(path)?,
+        InputFormat::CsvFolder => csv::read_folder(path)?,
+        InputFormat::CsvIdentities => {
+            let mut inv = Inventory::new();
+            inv.identities = csv::read_identities(path)?;
+            inv
+        }
+        InputFormat::CsvCredentials => {
+            let mut inv = Inventory::new();
+            inv.credentials = csv::read_credentials(path)?;
+            inv
+        }
+    };
+    check_schema_version(path, inventory.schema_version)?;
+    Ok(inventory)
+}
+
+/// Reads and joins several inputs, refusing duplicate ids across them.
+pub fn read_all(paths: &[PathBuf]) -> Result<Inventory, ImportError> {
+    let mut all = Inventory::new();
+    for path in paths {
+        let mut inventory = read_path(path)?;
+        if inventory.sources.is_empty() {
+            inventory.sources.push(path.display().to_string());
+        }
+        all.extend(inventory);
+    }
+    check_unique_ids(&all, paths)?;
+    Ok(all)
+}
+
+fn check_schema_version(path: &Path, version: u32) -> Result<(), ImportError> {
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    Err(ImportError::invalid(
+        path,
+        None,
+        Some("schema_version".into()),
+        format!(
+            "inventory schema version {version} is not supported; this nhiscan reads \
+             version {SCHEMA_VERSION}"
+        ),
+    ))
+}
+
+fn check_unique_ids(inventory: &Inventory, paths: &[PathBuf]) -> Result<(), ImportError> {
+    let inputs = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut seen = HashSet::with_capacity(inventory.identities.len());
+    for identity in &inventory.identities {
+        if !seen.insert((identity.provider, identity.id.as_str())) {
+            return Err(ImportError::invalid(
+                Path::new(&inputs),
+                None,
+                Some("identities.id".into()),
+                format!(
+                    "identity `{}` ({}) appears twice; ids must be unique per provider",
+                    identity.id, identity.provider
+                ),
+            ));
+        }
+    }
+    let mut seen = HashSet::with_capacity(inventory.credentials.len());
+    for credential in &inventory.credentials {
+        if !seen.insert((credential.provider, credential.id.as_str())) {
+            return Err(ImportError::invalid(
+                Path::new(&inputs),
+                None,
+                Some("credentials.id".into()),
+                format!(
+                    "credential `{}` ({}) appears twice; ids must be unique per provider",
+                    credential.id, credential.provider
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,456 @@
+//! The provider-neutral inventory: every identity and credential a collector found or an
+//! importer read, plus what could not be scanned.
+//!
+//! Optional facts are `Option`s that are *absent* from the serialized form when unknown
+//! (never `null`), because rule expressions test them with CEL's `has()`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Version of the inventory document format. Bump on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole inventory: what was discovered, and how complete the discovery was.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Inventory {
+    pub schema_version: u32,
+    /// When the inventory was collected or exported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_at: Option<DateTime<Utc>>,
+    /// What each part of the inventory came from (collector, export file...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    /// What was (or could not be) scanned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coverage: Vec<Coverage>,
+    #[serde(default)]
+    pub identities: Vec<Identity>,
+    #[serde(default)]
+    pub credentials: Vec<Credential>,
+}
+
+impl Inventory {
+    pub fn new() -> Self {
+        Inventory {
+            schema_version: SCHEMA_VERSION,
+            ..Default::default()
+        }
+    }
+
+    /// Appends another inventory's content (sources, coverage, identities, credentials).
+    pub fn extend(&mut self, other: Inventory) {
+        self.sources.extend(other.sources);
+        self.coverage.extend(other.coverage);
+        self.identities.extend(other.identities);
+        self.credentials.extend(other.credentials);
+        self.generated_at = match (self.generated_at, other.generated_at) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// The cloud or platform an entity lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Aws,
+    Azure,
+    Gcp,
+    Kubernetes,
+    Github,
+    Other,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 6] = [
+        Provider::Aws,
+        Provider::Azure,
+        Provider::Gcp,
+        Provider::Kubernetes,
+        Provider::Github,
+        Provider::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Aws => "aws",
+            Provider::Azure => "azure",
+            Provider::Gcp => "gcp",
+            Provider::Kubernetes => "kubernetes",
+            Provider::Github => "github",
+            Provider::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The administrative boundary an entity belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    /// Account id, tenant id, subscription id, project id, cluster name...
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(name) if name != &self.id => write!(f, "{}:{} ({name})", self.kind, self.id),
+            _ => write!(f, "{}:{}", self.kind, self.id),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeKind {
+    Organization,
+    Account,
+    Tenant,
+    Subscription,
+    Project,
+    Cluster,
+    Other,
+}
+
+impl ScopeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeKind::Organization => "organization",
+            ScopeKind::Account => "account",
+            ScopeKind::Tenant => "tenant",
+            ScopeKind::Subscription => "subscription",
+            ScopeKind::Project => "project",
+            ScopeKind::Cluster => "cluster",
+            ScopeKind::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for ScopeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What sort of non-human identity this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityKind {
+    /// A user account used by software (e.g. an IAM user with access keys).
+    ServiceUser,
+    /// An assumable role (AWS IAM role).
+    Role,
+    /// An Entra service principal (enterprise application).
+    ServicePrincipal,
+    /// An Entra app registration (application object).
+    AppRegistration,
+    /// An Azure managed identity.
+    ManagedIdentity,
+    /// A GCP or Kubernetes service account.
+    ServiceAccount,
+    /// A GitHub App, bot account or similar integration.
+    App,
+    Other,
+}
+
+impl IdentityKind {
+    pub const ALL: [IdentityKind; 8] = [
+        IdentityKind::ServiceUser,
+        IdentityKind::Role,
+        IdentityKind::ServicePrincipal,
+        IdentityKind::AppRegistration,
+        IdentityKind::ManagedIdentity,
+        IdentityKind::ServiceAccount,
+        IdentityKind::App,
+        IdentityKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityKind::ServiceUser => "service_user",
+            IdentityKind::Role => "role",
+            IdentityKind::ServicePrincipal => "service_principal",
+            IdentityKind::AppRegistration => "app_registration",
+            IdentityKind::ManagedIdentity => "managed_identity",
+            IdentityKind::ServiceAccount => "service_account",
+            IdentityKind::App => "app",
+            IdentityKind::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for IdentityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A non-human identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    pub provider: Provider,
+    pub scope: Scope,
+    /// Stable id: ARN, object id, service-account email...
+    pub id: String,
+    pub name: String,
+    pub kind: IdentityKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<DateTime<Utc>>,
+    /// Last time the identity was seen authenticating or acting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_activity: Option<DateTime<Utc>>,
+    /// False when the source cannot tell activity at all (then a missing
+    /// `last_activity` means "unknown", not "never used").
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub activity_tracked: bool,
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Owners declared by the platform itself (e.g. Entra application owners).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<String>,
+    /// Whether a person could log in with it interactively (console password...).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub interactive_login: bool,
+    #[serde(default, skip_serializing_if = "Permissions::is_empty")]
+    pub permissions: Permissions,
+    /// Who may assume, impersonate or federate into this identity.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trust: Vec<Trust>,
+    /// Anything else a source knows, kept as-is.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, serde_json::Value>,
+}
+
+/// A summary of what an identity may do.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Permissions {
+    /// Full administrative rights in its scope (`*` on `*`, Owner, cluster-admin...).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub admin: bool,
+    /// Wildcard grants it holds, e.g. `s3:*` or `*`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wildcard_actions: Vec<String>,
+    /// Privileged actions it holds, e.g. `iam:PassRole`, `iam:CreateAccessKey`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub privileged_actions: Vec<String>,
+    /// Names of the policies or roles granting them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
+}
+
+impl Permissions {
+    pub fn is_empty(&self) -> bool {
+        !self.admin
+            && self.wildcard_actions.is_empty()
+            && self.privileged_actions.is_empty()
+            && self.policies.is_empty()
+    }
+}
+
+/// One principal that may assume or federate into an identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trust {
+    /// `*`, an account id, an ARN, a service (`ec2.amazonaws.com`), an OIDC issuer...
+    pub principal: String,
+    pub principal_type: PrincipalType,
+    /// Conditions that restrict it, as `key operator value` strings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalType {
+    Any,
+    Account,
+    Identity,
+    Service,
+    Federated,
+    Other,
+}
+
+/// What sort of secret material a credential is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    AccessKey,
+    ClientSecret,
+    Certificate,
+    SshKey,
+    VaultSecret,
+    VaultKey,
+    Token,
+    ServiceAccountKey,
+    Password,
+    Other,
+}
+
+impl CredentialKind {
+    pub const ALL: [CredentialKind; 10] = [
+        CredentialKind::AccessKey,
+        CredentialKind::ClientSecret,
+        CredentialKind::Certificate,
+        CredentialKind::SshKey,
+        CredentialKind::VaultSecret,
+        CredentialKind::VaultKey,
+        CredentialKind::Token,
+        CredentialKind::ServiceAccountKey,
+        CredentialKind::Password,
+        CredentialKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::AccessKey => "access_key",
+            CredentialKind::ClientSecret => "client_secret",
+            CredentialKind::Certificate => "certificate",
+            CredentialKind::SshKey => "ssh_key",
+            CredentialKind::VaultSecret => "vault_secret",
+            CredentialKind::VaultKey => "vault_key",
+            CredentialKind::Token => "token",
+            CredentialKind::ServiceAccountKey => "service_account_key",
+            CredentialKind::Password => "password",
+            CredentialKind::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for CredentialKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialStatus {
+    #[default]
+    Active,
+    Inactive,
+}
+
+impl CredentialStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialStatus::Active => "active",
+            CredentialStatus::Inactive => "inactive",
+        }
+    }
+}
+
+/// A credential: key, secret, certificate or token. Only metadata, never the value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credential {
+    pub provider: Provider,
+    pub scope: Scope,
+    /// Stable id: access key id, key id, secret ARN, vault item URL...
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub kind: CredentialKind,
+    /// The identity it authenticates, when it belongs to one (`Identity::id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<DateTime<Utc>>,
+    /// False when the source cannot tell usage (then no `last_used` means "unknown").
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub usage_tracked: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_rotated: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_interval_days: Option<u32>,
+    #[serde(default)]
+    pub status: CredentialStatus,
+    #[serde(default, skip_serializing_if = "Location::is_empty")]
+    pub location: Location,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, serde_json::Value>,
+}
+
+/// Where a credential is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Vault, secret store or key ring holding it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault: Option<String>,
+}
+
+impl Location {
+    pub fn is_empty(&self) -> bool {
+        self.region.is_none() && self.vault.is_none()
+    }
+}
+
+/// One unit of scanning (an account, a region, a vault, an input file) and its outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Coverage {
+    /// What was scanned, e.g. `aws:123456789012:eu-west-1` or a file path.
+    pub target: String,
+    pub provider: Provider,
+    pub status: CoverageStatus,
+    /// Why it failed or was skipped, and what to do about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoverageStatus {
+    Scanned,
+    Partial,
+    Failed,
+    Skipped,
+}
+
+impl CoverageStatus {
+    /// Whether this outcome means part of the estate was not seen.
+    pub fn is_incomplete(self) -> bool {
+        matches!(self, CoverageStatus::Partial | CoverageStatus::Failed)
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}

@@ -1,0 +1,16 @@
+//! nhiscan: discover non-human identities and their credentials, resolve their owners,
+//! and flag the access nobody governs any more.
+//!
+//! The pipeline: [`import`] (or a collector) → [`inventory`] → [`enrich`] → [`rules`]
+//! → [`finding`] → [`report`], with [`policy`] deciding the exit code.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod enrich;
+pub mod finding;
+pub mod import;
+pub mod inventory;
+pub mod policy;
+pub mod report;
+pub mod rules;

@@ -1,0 +1,31 @@
+//! nhiscan's entry point: parse the command line, run the command, map the outcome to
+//! an exit code (see `policy::exit`).
+
+use clap::Parser;
+use nhiscan::app::{self, Verbosity};
+use nhiscan::cli::{Cli, Command};
+use nhiscan::policy::exit;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let verbosity = if cli.quiet {
+        Verbosity::Quiet
+    } else if cli.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    let result = match &cli.command {
+        Command::Scan(args) => app::scan(args, verbosity),
+        Command::Inventory(args) => app::inventory(args, verbosity),
+        Command::Rules(command) => app::rules(command, verbosity),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}

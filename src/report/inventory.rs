@@ -1,0 +1,227 @@
+//! `nhiscan inventory`: what was discovered, as a table, CSV or the JSON inventory.
+
+use super::csv::safe_writer;
+use super::sanitize::{spreadsheet, terminal};
+use super::table::{header, new_table};
+use super::Style;
+use crate::enrich::Enriched;
+use chrono::{DateTime, Utc};
+use comfy_table::Cell;
+use std::io::{self, Write};
+
+pub const IDENTITY_COLUMNS: [&str; 17] = [
+    "provider",
+    "scope",
+    "kind",
+    "id",
+    "name",
+    "enabled",
+    "owner",
+    "owner_status",
+    "created",
+    "last_activity",
+    "age_days",
+    "days_since_activity",
+    "credentials",
+    "active_static_keys",
+    "interactive_login",
+    "admin",
+    "policies",
+];
+
+pub const CREDENTIAL_COLUMNS: [&str; 16] = [
+    "provider",
+    "scope",
+    "kind",
+    "id",
+    "name",
+    "identity_id",
+    "status",
+    "owner",
+    "owner_status",
+    "created",
+    "expires",
+    "last_used",
+    "last_rotated",
+    "age_days",
+    "days_to_expiry",
+    "location",
+];
+
+fn date(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+fn num(n: Option<i64>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_default()
+}
+
+fn identity_rows(enriched: &Enriched) -> impl Iterator<Item = Vec<String>> + '_ {
+    (0..enriched.inventory.identities.len()).map(move |i| {
+        let (id, f) = enriched.identity(i);
+        vec![
+            id.provider.to_string(),
+            id.scope.to_string(),
+            id.kind.to_string(),
+            id.id.clone(),
+            id.name.clone(),
+            id.enabled.to_string(),
+            f.owner.owner.clone().unwrap_or_default(),
+            f.owner.status.as_str().to_string(),
+            date(id.created),
+            date(id.last_activity),
+            num(f.age_days),
+            num(f.days_since_activity),
+            f.credential_count.to_string(),
+            f.active_static_key_count.to_string(),
+            id.interactive_login.to_string(),
+            id.permissions.admin.to_string(),
+            id.permissions.policies.join("; "),
+        ]
+    })
+}
+
+fn credential_rows(enriched: &Enriched) -> impl Iterator<Item = Vec<String>> + '_ {
+    (0..enriched.inventory.credentials.len()).map(move |i| {
+        let (c, f) = enriched.credential(i);
+        let location = [c.location.region.as_deref(), c.location.vault.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" / ");
+        vec![
+            c.provider.to_string(),
+            c.scope.to_string(),
+            c.kind.to_string(),
+            c.id.clone(),
+            c.name.clone().unwrap_or_default(),
+            c.identity_id.clone().unwrap_or_default(),
+            c.status.as_str().to_string(),
+            f.owner.owner.clone().unwrap_or_default(),
+            f.owner.status.as_str().to_string(),
+            date(c.created),
+            date(c.expires),
+            date(c.last_used),
+            date(c.last_rotated),
+            num(f.age_days),
+            num(f.days_to_expiry),
+            location,
+        ]
+    })
+}
+
+pub fn write_csv(enriched: &Enriched, credentials: bool, out: &mut dyn Write) -> io::Result<()> {
+    let mut w = safe_writer(out);
+    if credentials {
+        w.write_record(CREDENTIAL_COLUMNS)?;
+        for row in credential_rows(enriched) {
+            w.write_record(row.iter().map(|c| spreadsheet(c)))?;
+        }
+    } else {
+        w.write_record(IDENTITY_COLUMNS)?;
+        for row in identity_rows(enriched) {
+            w.write_record(row.iter().map(|c| spreadsheet(c)))?;
+        }
+    }
+    w.flush()
+}
+
+pub fn write_table(
+    enriched: &Enriched,
+    credentials: bool,
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut table = new_table(style);
+    if credentials {
+        table.set_header(header(
+            &[
+                "Provider",
+                "Kind",
+                "Credential",
+                "Identity",
+                "Status",
+                "Owner",
+                "Age",
+                "Expires",
+                "Last used",
+            ],
+            style,
+        ));
+        for r in credential_rows(enriched) {
+            let label = if r[4].is_empty() { &r[3] } else { &r[4] };
+            table.add_row(
+                [
+                    &r[0],
+                    &r[2],
+                    label,
+                    &r[5],
+                    &r[6],
+                    &owner_label(&r[7], &r[8]),
+                    &days(&r[13]),
+                    &r[10],
+                    &r[11],
+                ]
+                .map(|c| Cell::new(terminal(c))),
+            );
+        }
+    } else {
+        table.set_header(header(
+            &[
+                "Provider",
+                "Kind",
+                "Identity",
+                "Scope",
+                "Owner",
+                "Age",
+                "Last activity",
+                "Keys",
+            ],
+            style,
+        ));
+        for r in identity_rows(enriched) {
+            table.add_row(
+                [
+                    &r[0],
+                    &r[2],
+                    &r[4],
+                    &r[1],
+                    &owner_label(&r[6], &r[7]),
+                    &days(&r[10]),
+                    &r[9],
+                    &r[12],
+                ]
+                .map(|c| Cell::new(terminal(c))),
+            );
+        }
+    }
+    writeln!(out, "{table}")?;
+    writeln!(
+        out,
+        "{} identities, {} credentials.",
+        enriched.inventory.identities.len(),
+        enriched.inventory.credentials.len()
+    )
+}
+
+fn owner_label(owner: &str, status: &str) -> String {
+    if owner.is_empty() {
+        format!("({status})")
+    } else {
+        format!("{owner} ({status})")
+    }
+}
+
+fn days(n: &str) -> String {
+    if n.is_empty() {
+        String::new()
+    } else {
+        format!("{n}d")
+    }
+}
+
+pub fn write_json(enriched: &Enriched, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &enriched.inventory)?;
+    writeln!(out)
+}

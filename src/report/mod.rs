@@ -1,0 +1,197 @@
+//! Reporters: the scan result as a terminal table, CSV or a versioned JSON document.
+//! Files are written atomically: a temporary file beside the target, then a rename.
+
+pub mod csv;
+pub mod inventory;
+pub mod json;
+pub mod rules;
+pub mod sanitize;
+pub mod table;
+
+use crate::finding::Finding;
+use crate::inventory::{Coverage, Provider};
+use crate::rules::eval::EvalError;
+use crate::rules::Severity;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Version of the JSON report document. Bump on incompatible changes.
+pub const REPORT_VERSION: u32 = 1;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+/// Everything a scan produced: the document the JSON reporter writes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub report_version: u32,
+    pub tool: Tool,
+    pub scan: ScanInfo,
+    /// What was scanned and what could not be, with why.
+    pub coverage: Vec<Coverage>,
+    pub inventory: InventoryCounts,
+    pub summary: Summary,
+    /// Rules that failed to evaluate on some entity.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rule_errors: Vec<EvalErrorRecord>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScanInfo {
+    /// The time ages and expiry were computed against.
+    pub as_of: DateTime<Utc>,
+    /// The inventory inputs or collectors.
+    pub sources: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roster: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    pub rules: RulePack,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_on: Option<Severity>,
+    /// Whether some source or rule could not be fully scanned.
+    pub incomplete: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RulePack {
+    pub builtin: usize,
+    pub user_dirs: Vec<String>,
+    pub enabled: usize,
+    pub disabled: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct InventoryCounts {
+    pub identities: usize,
+    pub credentials: usize,
+    pub by_provider: BTreeMap<Provider, ProviderCounts>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProviderCounts {
+    pub identities: usize,
+    pub credentials: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub findings: usize,
+    pub by_severity: BTreeMap<Severity, usize>,
+    pub by_provider: BTreeMap<Provider, usize>,
+    pub by_rule: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EvalErrorRecord {
+    pub rule_id: String,
+    pub entity_id: String,
+    pub message: String,
+}
+
+impl From<&EvalError> for EvalErrorRecord {
+    fn from(e: &EvalError) -> Self {
+        EvalErrorRecord {
+            rule_id: e.rule_id.clone(),
+            entity_id: e.entity_id.clone(),
+            message: e.message.clone(),
+        }
+    }
+}
+
+impl Summary {
+    pub fn of(findings: &[Finding]) -> Summary {
+        let mut summary = Summary {
+            findings: findings.len(),
+            ..Default::default()
+        };
+        for f in findings {
+            *summary.by_severity.entry(f.severity).or_default() += 1;
+            *summary.by_provider.entry(f.entity.provider).or_default() += 1;
+            *summary.by_rule.entry(f.rule_id.clone()).or_default() += 1;
+        }
+        summary
+    }
+}
+
+/// How to present output on this run.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// ANSI colour allowed (a terminal, and `NO_COLOR` unset).
+    pub color: bool,
+    /// Table width in columns.
+    pub width: u16,
+}
+
+impl Style {
+    /// Colour and width for stdout when `to_terminal`; plain and 100 wide otherwise.
+    pub fn detect(to_terminal: bool) -> Style {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let width = if to_terminal {
+            comfy_table::Table::new().width().unwrap_or(100).max(60)
+        } else {
+            100
+        };
+        Style {
+            color: to_terminal && !no_color,
+            width,
+        }
+    }
+}
+
+/// Writes to `path` atomically (temp file in the same folder, then rename), or to
+/// stdout when `path` is `None`. Nothing is left behind when `write` fails.
+pub fn write_output(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    match path {
+        None => {
+            let stdout = io::stdout();
+            let mut lock = io::BufWriter::new(stdout.lock());
+            write(&mut lock)?;
+            lock.flush()
+        }
+        Some(path) => {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            let mut temp = tempfile::Builder::new()
+                .prefix(".nhiscan-")
+                .tempfile_in(dir)?;
+            {
+                let mut buffered = io::BufWriter::new(temp.as_file_mut());
+                write(&mut buffered)?;
+                buffered.flush()?;
+            }
+            temp.as_file().sync_all()?;
+            temp.persist(path).map_err(|e| e.error)?;
+            Ok(())
+        }
+    }
+}

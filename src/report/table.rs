@@ -1,0 +1,167 @@
+//! The terminal table: findings most severe first, then a summary and coverage notes.
+
+use super::sanitize::terminal;
+use super::{Report, Style};
+use crate::inventory::CoverageStatus;
+use crate::rules::Severity;
+use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
+use std::io::{self, Write};
+
+pub fn write(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    if report.findings.is_empty() {
+        writeln!(out, "No findings.")?;
+    } else {
+        let mut table = new_table(style);
+        table.set_header(header(
+            &["Severity", "Rule", "Entity", "Owner", "Finding"],
+            style,
+        ));
+        for f in &report.findings {
+            let owner = match &f.owner {
+                Some(o) => format!("{}\n({})", terminal(o), f.owner_status.as_str()),
+                None => format!("({})", f.owner_status.as_str()),
+            };
+            let entity = format!(
+                "{} {}\n{}",
+                f.entity.provider,
+                terminal(&f.entity.kind),
+                terminal(f.entity.label())
+            );
+            table.add_row(vec![
+                severity_cell(f.severity, style),
+                Cell::new(&f.rule_id),
+                Cell::new(entity),
+                Cell::new(owner),
+                Cell::new(terminal(&f.message)),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+    }
+    writeln!(out)?;
+    write_summary(report, style, out)
+}
+
+fn write_summary(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|s| {
+            report
+                .summary
+                .by_severity
+                .get(s)
+                .map(|n| format!("{n} {s}"))
+        })
+        .collect();
+    writeln!(
+        out,
+        "{} finding{}{} in {} identities and {} credentials (as of {}).",
+        report.summary.findings,
+        if report.summary.findings == 1 {
+            ""
+        } else {
+            "s"
+        },
+        if counts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", counts.join(", "))
+        },
+        report.inventory.identities,
+        report.inventory.credentials,
+        report.scan.as_of.format("%Y-%m-%d %H:%M UTC"),
+    )?;
+    if !report.summary.by_rule.is_empty() {
+        let mut table = new_table(style);
+        table.set_header(header(&["Rule", "Findings", "Provider", "Findings"], style));
+        let rules: Vec<(&String, &usize)> = report.summary.by_rule.iter().collect();
+        let providers: Vec<String> = report
+            .summary
+            .by_provider
+            .iter()
+            .map(|(p, n)| format!("{p}\t{n}"))
+            .collect();
+        for i in 0..rules.len().max(providers.len()) {
+            let (rule, n) = rules
+                .get(i)
+                .map(|(r, n)| (r.to_string(), n.to_string()))
+                .unwrap_or_default();
+            let (provider, pn) = providers
+                .get(i)
+                .and_then(|p| p.split_once('\t'))
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .unwrap_or_default();
+            table.add_row(vec![rule, n, provider, pn]);
+        }
+        writeln!(out, "{table}")?;
+    }
+    for c in &report.coverage {
+        if c.status != CoverageStatus::Scanned {
+            writeln!(
+                out,
+                "coverage: {} {} {:?}: {}",
+                c.provider,
+                terminal(&c.target),
+                c.status,
+                terminal(c.detail.as_deref().unwrap_or("no detail"))
+            )?;
+        }
+    }
+    if !report.rule_errors.is_empty() {
+        writeln!(
+            out,
+            "warning: {} rule evaluation(s) failed; the JSON report lists them (first: rule `{}` on `{}`: {})",
+            report.rule_errors.len(),
+            report.rule_errors[0].rule_id,
+            terminal(&report.rule_errors[0].entity_id),
+            terminal(&report.rule_errors[0].message),
+        )?;
+    }
+    if report.scan.incomplete {
+        writeln!(
+            out,
+            "The scan is incomplete: some sources or rules could not be scanned."
+        )?;
+    }
+    Ok(())
+}
+
+/// A table in the house style for `style`.
+pub fn new_table(style: Style) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(style.width);
+    if !style.color {
+        table.force_no_tty();
+    }
+    table
+}
+
+pub fn header(names: &[&str], style: Style) -> Vec<Cell> {
+    names
+        .iter()
+        .map(|n| {
+            let cell = Cell::new(n);
+            if style.color {
+                cell.add_attribute(Attribute::Bold)
+            } else {
+                cell
+            }
+        })
+        .collect()
+}
+
+fn severity_cell(severity: Severity, style: Style) -> Cell {
+    let cell = Cell::new(severity.as_str());
+    if !style.color {
+        return cell;
+    }
+    match severity {
+        Severity::Critical => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+        Severity::High => cell.fg(Color::Red),
+        Severity::Medium => cell.fg(Color::Yellow),
+        Severity::Low => cell.fg(Color::Cyan),
+        Severity::Info => cell,
+    }
+}

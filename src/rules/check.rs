@@ -1,0 +1,243 @@
+//! `rules check`: every example of a rule must produce a finding and no negative
+//! example may. Static problems (ids, fields, expressions) are caught while loading.
+
+use super::{Rule, RuleSet, Target};
+use crate::enrich::enrich;
+use crate::enrich::owner::{OwnerResolver, Roster, RosterEntry};
+use crate::import::csv::parse_time;
+use crate::inventory::{Credential, Identity, Inventory};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+/// The as-of time of an example that gives none.
+pub const DEFAULT_EXAMPLE_NOW: &str = "2026-01-01T00:00:00Z";
+
+/// One failed expectation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckFailure {
+    pub rule_id: String,
+    pub origin: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for CheckFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: rule `{}`: {}",
+            self.origin, self.rule_id, self.message
+        )
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Example {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    now: Option<String>,
+    #[serde(default)]
+    identity: Option<Value>,
+    #[serde(default)]
+    credentials: Vec<Value>,
+    #[serde(default)]
+    credential: Option<Value>,
+    #[serde(default)]
+    roster: Option<Vec<RosterEntry>>,
+}
+
+/// Runs every rule's examples; returns the failures and how many examples ran.
+pub fn check_examples(rules: &RuleSet, require_examples: bool) -> (Vec<CheckFailure>, usize) {
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for rule in &rules.rules {
+        let fail = |message: String| CheckFailure {
+            rule_id: rule.spec.id.clone(),
+            origin: rule.origin.clone(),
+            message,
+        };
+        if require_examples
+            && (rule.spec.examples.is_empty() || rule.spec.negative_examples.is_empty())
+        {
+            failures.push(fail(
+                "needs at least one example and one negative example".into(),
+            ));
+        }
+        let cases = rule
+            .spec
+            .examples
+            .iter()
+            .map(|e| (e, true))
+            .chain(rule.spec.negative_examples.iter().map(|e| (e, false)));
+        for (n, (example, should_fire)) in cases.enumerate() {
+            ran += 1;
+            let label = format!(
+                "{} {}",
+                if should_fire {
+                    "example"
+                } else {
+                    "negative example"
+                },
+                example_name(example, n)
+            );
+            match run_example(rule, example) {
+                Ok(fired) if fired == should_fire => {}
+                Ok(fired) => failures.push(fail(format!(
+                    "{label}: expected {} finding, got {}",
+                    if should_fire { "a" } else { "no" },
+                    if fired { "one" } else { "none" }
+                ))),
+                Err(e) => failures.push(fail(format!("{label}: {e}"))),
+            }
+        }
+    }
+    (failures, ran)
+}
+
+fn example_name(example: &Value, index: usize) -> String {
+    example
+        .get("name")
+        .and_then(Value::as_str)
+        .map(|n| format!("`{n}`"))
+        .unwrap_or_else(|| format!("#{}", index + 1))
+}
+
+/// Builds the example's inventory, enriches it and evaluates this rule alone; true when
+/// the entity under test got a finding.
+pub fn run_example(rule: &Rule, example: &Value) -> Result<bool, String> {
+    let example: Example = serde_json::from_value(example.clone()).map_err(|e| e.to_string())?;
+    let _ = &example.name;
+    let now_text = example.now.as_deref().unwrap_or(DEFAULT_EXAMPLE_NOW);
+    let now: DateTime<Utc> =
+        parse_time(now_text).ok_or_else(|| format!("`now` {now_text:?} is not a time"))?;
+
+    let target = rule.spec.applies_to;
+    let mut inventory = Inventory::new();
+    let identity = match (&example.identity, target) {
+        (Some(given), _) => Some(given.clone()),
+        (None, Target::Identity) => Some(json!({})),
+        (None, Target::Credential) => None,
+    };
+    let identity_id = match identity {
+        Some(given) => {
+            let identity: Identity = with_defaults(given, identity_defaults())
+                .and_then(|v| serde_json::from_value(v).map_err(|e| format!("identity: {e}")))?;
+            let id = identity.id.clone();
+            inventory.identities.push(identity);
+            Some(id)
+        }
+        None => None,
+    };
+    let credential_defaults = |n: usize| {
+        let mut d = json!({
+            "provider": "aws",
+            "scope": {"kind": "account", "id": "111111111111"},
+            "id": format!("example-credential-{n}"),
+            "kind": "access_key",
+        });
+        if let (Some(id), Some(map)) = (&identity_id, d.as_object_mut()) {
+            map.insert("identity_id".into(), Value::String(id.clone()));
+        }
+        d
+    };
+    let mut entries = example.credentials.clone();
+    if let Some(c) = &example.credential {
+        entries.push(c.clone());
+    } else if target == Target::Credential {
+        return Err("a credential rule's example needs `credential`".into());
+    }
+    for (n, given) in entries.into_iter().enumerate() {
+        let credential: Credential = with_defaults(given, credential_defaults(n + 1))
+            .and_then(|v| serde_json::from_value(v).map_err(|e| format!("credential: {e}")))?;
+        inventory.credentials.push(credential);
+    }
+    let target_id = match target {
+        Target::Identity => identity_id.clone().unwrap_or_default(),
+        Target::Credential => inventory
+            .credentials
+            .last()
+            .map(|c| c.id.clone())
+            .unwrap_or_default(),
+    };
+
+    let resolver = OwnerResolver {
+        roster: example.roster.map(Roster::new),
+        ..Default::default()
+    };
+    let enriched = enrich(inventory, now, &resolver);
+    let evaluation = super::eval::evaluate_rules(&[rule], &enriched);
+    if let Some(error) = evaluation.errors.first() {
+        return Err(error.message.clone());
+    }
+    Ok(evaluation
+        .findings
+        .iter()
+        .any(|f| f.entity.id == target_id && f.entity.target == target))
+}
+
+fn identity_defaults() -> Value {
+    json!({
+        "provider": "aws",
+        "scope": {"kind": "account", "id": "111111111111"},
+        "id": "example",
+        "name": "example",
+        "kind": "service_user",
+    })
+}
+
+/// Fills the top-level keys the example left out (`null` keeps a key absent).
+fn with_defaults(given: Value, defaults: Value) -> Result<Value, String> {
+    let Value::Object(given) = given else {
+        return Err("an example entity must be a mapping".into());
+    };
+    let mut merged: Map<String, Value> = match defaults {
+        Value::Object(d) => d,
+        _ => Map::new(),
+    };
+    for (key, value) in given {
+        if value.is_null() {
+            merged.remove(&key);
+        } else {
+            merged.insert(key, value);
+        }
+    }
+    Ok(Value::Object(merged))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: &str = r#"
+id: old-key
+title: Old key
+severity: high
+confidence: high
+applies_to: credential
+params: { max_age_days: 90 }
+when: has(credential.age_days) && credential.age_days > params.max_age_days
+message: "{credential.id}"
+description: d
+remediation: r
+examples:
+  - credential: { created: "2025-01-01T00:00:00Z" }
+negative_examples:
+  - credential: { created: "2025-12-01T00:00:00Z" }
+  - name: wrongly expected quiet
+    credential: { created: "2020-12-01T00:00:00Z" }
+"#;
+
+    #[test]
+    fn examples_are_run_and_mismatches_reported() {
+        let set = RuleSet::from_sources(&[("t.yaml".into(), RULE.into())])
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let (failures, ran) = check_examples(&set, true);
+        assert_eq!(ran, 3);
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert!(failures[0]
+            .message
+            .contains("`wrongly expected quiet`: expected no finding"));
+    }
+}

@@ -1,0 +1,685 @@
+//! Loading rules: the embedded pack and user folders, parsed, compiled once and
+//! validated statically (ids, fields, variables, placeholders), then parameter overrides.
+
+use super::value::{from_json, CREDENTIAL_FIELDS, IDENTITY_FIELDS};
+use super::{known_kinds, template, RuleSpec, Severity, Target};
+use cel::common::ast::{EntryExpr, Expr, IdedExpr};
+use cel::{Program, Value};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+}
+
+/// A problem with a rule file or a rule override, naming where it is.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct RuleError {
+    /// The rule file (`builtin:<path>` for embedded ones), or the override's origin.
+    pub origin: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.origin)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl RuleError {
+    fn new(origin: &str, message: impl Into<String>) -> Self {
+        RuleError {
+            origin: origin.to_string(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// A loaded, compiled rule with its effective parameters.
+pub struct Rule {
+    pub spec: RuleSpec,
+    /// Where it came from: `builtin:<path>` or a file path.
+    pub origin: String,
+    pub program: Program,
+    /// Parameters after overrides.
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// The same, as the CEL value bound to `params`.
+    pub params_value: Value,
+    pub severity: Severity,
+    pub enabled: bool,
+}
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rule")
+            .field("id", &self.spec.id)
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
+impl Rule {
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    pub fn builtin(&self) -> bool {
+        self.origin.starts_with("builtin:")
+    }
+}
+
+/// Every rule of a run, in id order.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+}
+
+/// One parameter override: from `nhiscan.toml` or `--set rule.param=value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    pub rule: String,
+    pub key: String,
+    pub value: OverrideValue,
+    /// Where it was given, for errors.
+    pub origin: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OverrideValue {
+    /// From the command line: converted to the parameter's type.
+    Text(String),
+    /// From a config file: must already have the parameter's type.
+    Json(serde_json::Value),
+}
+
+impl RuleSet {
+    /// The built-in pack plus every `*.yaml` below each folder in `user_dirs`.
+    pub fn load(user_dirs: &[PathBuf]) -> Result<RuleSet, Vec<RuleError>> {
+        let mut sources: Vec<(String, String)> = builtin::BUILTIN_RULES
+            .iter()
+            .map(|(path, text)| (format!("builtin:rules/{path}"), text.to_string()))
+            .collect();
+        let mut errors = Vec::new();
+        for dir in user_dirs {
+            match read_dir_rules(dir) {
+                Ok(found) => sources.extend(found),
+                Err(e) => errors.push(e),
+            }
+        }
+        let set = RuleSet::from_sources(&sources);
+        match set {
+            Ok(set) if errors.is_empty() => Ok(set),
+            Ok(_) => Err(errors),
+            Err(more) => {
+                errors.extend(more);
+                Err(errors)
+            }
+        }
+    }
+
+    /// Only the rules in `dir` (for `rules check DIR`), with ids checked against the
+    /// built-in pack too.
+    pub fn load_dir_only(dir: &Path) -> Result<RuleSet, Vec<RuleError>> {
+        let sources = read_dir_rules(dir).map_err(|e| vec![e])?;
+        let set = RuleSet::from_sources(&sources)?;
+        let builtin: HashSet<String> = match RuleSet::from_sources(
+            &builtin::BUILTIN_RULES
+                .iter()
+                .map(|(p, t)| (format!("builtin:rules/{p}"), t.to_string()))
+                .collect::<Vec<_>>(),
+        ) {
+            Ok(b) => b.rules.iter().map(|r| r.spec.id.clone()).collect(),
+            Err(_) => HashSet::new(),
+        };
+        let clashes: Vec<RuleError> = set
+            .rules
+            .iter()
+            .filter(|r| builtin.contains(&r.spec.id) && !r.builtin())
+            .map(|r| {
+                RuleError::new(
+                    &r.origin,
+                    format!("rule id `{}` is already used by a built-in rule", r.spec.id),
+                )
+            })
+            .collect();
+        if clashes.is_empty() {
+            Ok(set)
+        } else {
+            Err(clashes)
+        }
+    }
+
+    /// Parses, compiles and validates rule texts given as (origin, YAML).
+    pub fn from_sources(sources: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>> {
+        let mut errors = Vec::new();
+        let mut rules: Vec<Rule> = Vec::new();
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for (origin, text) in sources {
+            match parse_rule(origin, text) {
+                Ok(rule) => {
+                    if let Some(first) = seen.get(&rule.spec.id) {
+                        errors.push(RuleError::new(
+                            origin,
+                            format!("duplicate rule id `{}` (also in {first})", rule.spec.id),
+                        ));
+                        continue;
+                    }
+                    seen.insert(rule.spec.id.clone(), origin.clone());
+                    rules.push(rule);
+                }
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        rules.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
+        Ok(RuleSet { rules })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.spec.id == id)
+    }
+
+    /// Applies overrides in order: `enabled`, `severity`, or a declared parameter.
+    pub fn apply_overrides(&mut self, overrides: &[Override]) -> Result<(), Vec<RuleError>> {
+        let mut errors = Vec::new();
+        for o in overrides {
+            if let Err(message) = self.apply_one(o) {
+                errors.push(RuleError::new(&o.origin, message));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn apply_one(&mut self, o: &Override) -> Result<(), String> {
+        let Some(rule) = self.rules.iter_mut().find(|r| r.spec.id == o.rule) else {
+            return Err(format!(
+                "no rule `{}`; `nhiscan rules list` shows the rule ids",
+                o.rule
+            ));
+        };
+        match o.key.as_str() {
+            "enabled" => {
+                rule.enabled = match &o.value {
+                    OverrideValue::Json(serde_json::Value::Bool(b)) => *b,
+                    OverrideValue::Text(t) if t == "true" || t == "false" => t == "true",
+                    _ => return Err(format!("`{}.enabled` must be true or false", o.rule)),
+                };
+            }
+            "severity" => {
+                let text = match &o.value {
+                    OverrideValue::Json(serde_json::Value::String(s)) | OverrideValue::Text(s) => s,
+                    _ => return Err(format!("`{}.severity` must be a severity name", o.rule)),
+                };
+                rule.severity = text.parse()?;
+            }
+            key => {
+                let Some(default) = rule.spec.params.get(key) else {
+                    let known: Vec<&str> = rule.spec.params.keys().map(String::as_str).collect();
+                    return Err(format!(
+                        "rule `{}` has no parameter `{key}` (it has: {}; and `enabled`, `severity`)",
+                        o.rule,
+                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    ));
+                };
+                let value = convert_param(default, &o.value)
+                    .map_err(|e| format!("`{}.{key}`: {e}", o.rule))?;
+                rule.params.insert(key.to_string(), value);
+                rule.params_value = params_value(&rule.params)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Converts an override to the type of the parameter's default.
+fn convert_param(
+    default: &serde_json::Value,
+    value: &OverrideValue,
+) -> Result<serde_json::Value, String> {
+    use serde_json::Value as J;
+    let same_type = |v: &J| {
+        std::mem::discriminant(v) == std::mem::discriminant(default)
+            && (default.is_i64() == v.is_i64() || default.is_f64())
+    };
+    match value {
+        OverrideValue::Json(v) if same_type(v) => Ok(v.clone()),
+        OverrideValue::Json(J::Number(n)) if default.is_f64() => {
+            Ok(J::from(n.as_f64().unwrap_or_default()))
+        }
+        OverrideValue::Json(v) => Err(format!("expected {}, got {v}", type_name(default))),
+        OverrideValue::Text(t) => match default {
+            J::Number(n) if n.is_i64() || n.is_u64() => t
+                .trim()
+                .parse::<i64>()
+                .map(J::from)
+                .map_err(|_| format!("`{t}` is not a whole number")),
+            J::Number(_) => t
+                .trim()
+                .parse::<f64>()
+                .map(J::from)
+                .map_err(|_| format!("`{t}` is not a number")),
+            J::Bool(_) => match t.trim() {
+                "true" => Ok(J::Bool(true)),
+                "false" => Ok(J::Bool(false)),
+                _ => Err(format!("`{t}` is not true or false")),
+            },
+            J::Array(_) => Ok(J::Array(
+                t.split(',')
+                    .map(|s| J::String(s.trim().to_string()))
+                    .filter(|s| s.as_str() != Some(""))
+                    .collect(),
+            )),
+            _ => Ok(J::String(t.clone())),
+        },
+    }
+}
+
+fn type_name(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => "a number",
+        serde_json::Value::Number(_) => "a whole number",
+        serde_json::Value::Bool(_) => "true or false",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "a table",
+        serde_json::Value::Null => "null",
+    }
+}
+
+fn params_value(params: &BTreeMap<String, serde_json::Value>) -> Result<Value, String> {
+    let object: serde_json::Map<String, serde_json::Value> =
+        params.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    from_json(&serde_json::Value::Object(object))
+}
+
+fn read_dir_rules(dir: &Path) -> Result<Vec<(String, String)>, RuleError> {
+    let origin = dir.display().to_string();
+    if !dir.is_dir() {
+        return Err(RuleError::new(&origin, "not a folder of rule files"));
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files).map_err(|e| RuleError::new(&origin, format!("cannot read: {e}")))?;
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            std::fs::read_to_string(&path)
+                .map(|text| (path.display().to_string(), text))
+                .map_err(|e| {
+                    RuleError::new(&path.display().to_string(), format!("cannot read: {e}"))
+                })
+        })
+        .collect()
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, files)?;
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Parses and statically validates one rule file.
+pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
+    let de = serde_norway::Deserializer::from_str(text);
+    let spec: RuleSpec = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let location = inner.location();
+        let mut message = inner.to_string();
+        if let Some(i) = message.find(" at line ") {
+            message.truncate(i);
+        }
+        if !path.is_empty() && path != "." {
+            message = format!("{message} (field `{path}`)");
+        }
+        vec![RuleError {
+            origin: origin.to_string(),
+            line: location.as_ref().map(|l| l.line()),
+            column: location.as_ref().map(|l| l.column()),
+            message,
+        }]
+    })?;
+
+    let mut errors = Vec::new();
+    let mut fail =
+        |m: String| errors.push(RuleError::new(origin, format!("rule `{}`: {m}", spec.id)));
+
+    if !is_kebab(&spec.id) {
+        fail("the id must be lower-case kebab-case (a-z, 0-9, -)".into());
+    }
+    if spec.title.trim().is_empty() {
+        fail("the title is empty".into());
+    }
+    let known = known_kinds(spec.applies_to);
+    for kind in &spec.filter.kinds {
+        if !known.contains(&kind.as_str()) {
+            fail(format!(
+                "filter kind `{kind}` is not a {} kind (known: {})",
+                spec.applies_to.as_str(),
+                known.join(", ")
+            ));
+        }
+    }
+    for r in &spec.references.owasp_nhi {
+        let ok = r
+            .strip_prefix("NHI")
+            .and_then(|n| n.parse::<u8>().ok())
+            .is_some_and(|n| (1..=10).contains(&n));
+        if !ok {
+            fail(format!(
+                "`{r}` is not an OWASP NHI Top 10 id (NHI1 to NHI10)"
+            ));
+        }
+    }
+
+    let program = match Program::compile(&spec.when) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            fail(format!("`when` does not compile: {e}"));
+            None
+        }
+    };
+    let vars = Variables::for_target(spec.applies_to, &spec.params);
+    if let Some(program) = &program {
+        for problem in vars.check_expression(program.expression()) {
+            fail(format!("`when`: {problem}"));
+        }
+    }
+    match template::placeholders(&spec.message) {
+        Ok(paths) => {
+            for path in paths {
+                if let Some(problem) = vars.check_path(path) {
+                    fail(format!("`message` placeholder {{{path}}}: {problem}"));
+                }
+            }
+        }
+        Err(e) => fail(e),
+    }
+    for path in &spec.evidence {
+        if let Some(problem) = vars.check_path(path) {
+            fail(format!("`evidence` {path}: {problem}"));
+        }
+    }
+    let params_value = match params_value(&spec.params) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            fail(format!("`params`: {e}"));
+            None
+        }
+    };
+
+    match (program, params_value) {
+        (Some(program), Some(params_value)) if errors.is_empty() => Ok(Rule {
+            params: spec.params.clone(),
+            severity: spec.severity,
+            origin: origin.to_string(),
+            program,
+            params_value,
+            enabled: true,
+            spec,
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn is_kebab(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// The variables a rule may use and their known top-level fields.
+struct Variables<'a> {
+    roots: Vec<(&'static str, Vec<&'a str>)>,
+}
+
+impl<'a> Variables<'a> {
+    fn for_target(target: Target, params: &'a BTreeMap<String, serde_json::Value>) -> Self {
+        let mut roots = vec![
+            ("identity", IDENTITY_FIELDS.to_vec()),
+            ("params", params.keys().map(String::as_str).collect()),
+        ];
+        if target == Target::Credential {
+            roots.push(("credential", CREDENTIAL_FIELDS.to_vec()));
+        }
+        Variables { roots }
+    }
+
+    fn fields(&self, root: &str) -> Option<&[&'a str]> {
+        self.roots
+            .iter()
+            .find(|(name, _)| *name == root)
+            .map(|(_, f)| f.as_slice())
+    }
+
+    fn names(&self) -> String {
+        self.roots
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Checks a dotted path like `credential.age_days`.
+    fn check_path(&self, path: &str) -> Option<String> {
+        let mut parts = path.split('.');
+        let root = parts.next().unwrap_or_default();
+        let Some(fields) = self.fields(root) else {
+            return Some(format!(
+                "unknown variable `{root}` (known: {})",
+                self.names()
+            ));
+        };
+        match parts.next() {
+            Some(field) if !fields.contains(&field) => Some(unknown_field(root, field, fields)),
+            _ => None,
+        }
+    }
+
+    /// Every unknown variable or field an expression uses.
+    fn check_expression(&self, expr: &IdedExpr) -> Vec<String> {
+        let mut problems = Vec::new();
+        self.walk(expr, &mut Vec::new(), &mut problems);
+        problems.sort();
+        problems.dedup();
+        problems
+    }
+
+    fn walk(&self, e: &IdedExpr, bound: &mut Vec<String>, out: &mut Vec<String>) {
+        match &e.expr {
+            Expr::Ident(name) => {
+                if !bound.contains(name) && self.fields(name).is_none() {
+                    out.push(format!(
+                        "unknown variable `{name}` (known: {})",
+                        self.names()
+                    ));
+                }
+            }
+            Expr::Select(select) => {
+                if let Expr::Ident(root) = &select.operand.expr {
+                    if !bound.contains(root) {
+                        if let Some(fields) = self.fields(root) {
+                            if !fields.contains(&select.field.as_str()) {
+                                out.push(unknown_field(root, &select.field, fields));
+                            }
+                        }
+                    }
+                }
+                self.walk(&select.operand, bound, out);
+            }
+            Expr::Call(call) => {
+                if let Some(target) = &call.target {
+                    self.walk(target, bound, out);
+                }
+                for arg in &call.args {
+                    self.walk(arg, bound, out);
+                }
+            }
+            Expr::List(list) => {
+                for item in &list.elements {
+                    self.walk(item, bound, out);
+                }
+            }
+            Expr::Map(map) => {
+                for entry in &map.entries {
+                    if let EntryExpr::MapEntry(m) = &entry.expr {
+                        self.walk(&m.key, bound, out);
+                        self.walk(&m.value, bound, out);
+                    }
+                }
+            }
+            Expr::Struct(s) => {
+                for entry in &s.entries {
+                    if let EntryExpr::StructField(f) = &entry.expr {
+                        self.walk(&f.value, bound, out);
+                    }
+                }
+            }
+            Expr::Comprehension(c) => {
+                self.walk(&c.iter_range, bound, out);
+                self.walk(&c.accu_init, bound, out);
+                let depth = bound.len();
+                bound.push(c.iter_var.clone());
+                if let Some(v) = &c.iter_var2 {
+                    bound.push(v.clone());
+                }
+                bound.push(c.accu_var.clone());
+                self.walk(&c.loop_cond, bound, out);
+                self.walk(&c.loop_step, bound, out);
+                self.walk(&c.result, bound, out);
+                bound.truncate(depth);
+            }
+            Expr::Literal(_) | Expr::Unspecified => {}
+        }
+    }
+}
+
+fn unknown_field(root: &str, field: &str, fields: &[&str]) -> String {
+    format!(
+        "`{root}` has no field `{field}` (known: {})",
+        if fields.is_empty() {
+            "none".to_string()
+        } else {
+            fields.join(", ")
+        }
+    )
+}
+
+/// The number of embedded rule files.
+pub fn builtin_count() -> usize {
+    builtin::BUILTIN_RULES.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+id: test-rule
+title: Test
+severity: high
+confidence: high
+applies_to: credential
+params: { max_age_days: 90 }
+when: has(credential.age_days) && credential.age_days > params.max_age_days
+message: "{credential.id} is {credential.age_days} days old"
+description: d
+remediation: r
+"#;
+
+    #[test]
+    fn good_rule_parses_and_overrides_apply() {
+        let mut set = RuleSet::from_sources(&[("t.yaml".into(), GOOD.into())])
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let o = |key: &str, value: &str| Override {
+            rule: "test-rule".into(),
+            key: key.into(),
+            value: OverrideValue::Text(value.into()),
+            origin: "--set".into(),
+        };
+        set.apply_overrides(&[o("max_age_days", "30"), o("severity", "low")])
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let rule = set.get("test-rule").unwrap_or_else(|| panic!("missing"));
+        assert_eq!(rule.params["max_age_days"], serde_json::json!(30));
+        assert_eq!(rule.severity, Severity::Low);
+        let errs = set
+            .apply_overrides(&[o("max_age_days", "soon"), o("nope", "1")])
+            .err()
+            .unwrap_or_default();
+        assert_eq!(errs.len(), 2);
+        assert!(errs[0].message.contains("not a whole number"));
+        assert!(errs[1].message.contains("has no parameter `nope`"));
+    }
+
+    #[test]
+    fn unknown_field_typo_and_bad_expression_are_reported() {
+        let typo = GOOD.replace("credential.age_days >", "credential.age_dayz >");
+        let errs = RuleSet::from_sources(&[("t.yaml".into(), typo)])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            errs[0].message.contains("has no field `age_dayz`"),
+            "{errs:?}"
+        );
+
+        let broken = GOOD.replace("params.max_age_days", "params.max_age_days &&& (");
+        let errs = RuleSet::from_sources(&[("t.yaml".into(), broken)])
+            .err()
+            .unwrap_or_default();
+        assert!(errs[0].message.contains("does not compile"), "{errs:?}");
+
+        let unknown = format!("{GOOD}colour: red\n");
+        let errs = RuleSet::from_sources(&[("t.yaml".into(), unknown)])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            errs[0].message.contains("unknown field `colour`"),
+            "{errs:?}"
+        );
+        assert!(errs[0].line.is_some());
+
+        let dup = RuleSet::from_sources(&[
+            ("a.yaml".into(), GOOD.into()),
+            ("b.yaml".into(), GOOD.into()),
+        ])
+        .err()
+        .unwrap_or_default();
+        assert!(dup[0].message.contains("duplicate rule id"), "{dup:?}");
+    }
+
+    #[test]
+    fn comprehension_variables_are_not_unknown() {
+        let rule = GOOD.replace(
+            "when: has(credential.age_days) && credential.age_days > params.max_age_days",
+            "when: credential.tags.exists(k, k == 'x') && identity.trust.all(t, t.principal != '*')",
+        );
+        RuleSet::from_sources(&[("t.yaml".into(), rule)]).unwrap_or_else(|e| panic!("{e:?}"));
+    }
+}

@@ -1,0 +1,177 @@
+//! Rules as data: YAML files with metadata, a CEL `when` expression, parameters,
+//! framework references and examples. See `docs/rules.md`.
+
+pub mod check;
+pub mod eval;
+pub mod load;
+pub mod template;
+pub mod value;
+
+use crate::inventory::{CredentialKind, IdentityKind, Provider};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|sev| sev.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("`{s}` is not a severity (info, low, medium, high, critical)"))
+    }
+}
+
+/// How sure a match is a real problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+/// What a rule is evaluated against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    Identity,
+    Credential,
+}
+
+impl Target {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::Identity => "identity",
+            Target::Credential => "credential",
+        }
+    }
+}
+
+/// A cheap pre-filter checked before the expression.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub providers: Vec<Provider>,
+    /// Identity kinds or credential kinds, by their snake_case names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<String>,
+}
+
+/// Framework controls a rule tests.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct References {
+    /// OWASP Top 10 Non-Human Identities 2025 (NHI1–NHI10).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owasp_nhi: Vec<String>,
+    /// CIS benchmark items.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cis: Vec<String>,
+    /// NIST CSF 2.0 subcategories.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nist_csf: Vec<String>,
+    /// Further links (documentation, advisories).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+}
+
+impl References {
+    /// All ids, prefixed by framework, e.g. `OWASP-NHI:NHI7`.
+    pub fn labels(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        out.extend(self.owasp_nhi.iter().map(|r| format!("OWASP-NHI:{r}")));
+        out.extend(self.cis.iter().map(|r| format!("CIS:{r}")));
+        out.extend(self.nist_csf.iter().map(|r| format!("NIST-CSF:{r}")));
+        out
+    }
+}
+
+/// A rule file as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub applies_to: Target,
+    #[serde(default, skip_serializing_if = "is_default_filter")]
+    pub filter: Filter,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, serde_json::Value>,
+    pub when: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+    pub description: String,
+    pub remediation: String,
+    #[serde(default)]
+    pub references: References,
+    #[serde(default)]
+    pub examples: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub negative_examples: Vec<serde_json::Value>,
+}
+
+fn is_default_filter(filter: &Filter) -> bool {
+    filter == &Filter::default()
+}
+
+/// The names a `filter.kinds` entry may take for a target.
+pub fn known_kinds(target: Target) -> Vec<&'static str> {
+    match target {
+        Target::Identity => IdentityKind::ALL.iter().map(|k| k.as_str()).collect(),
+        Target::Credential => CredentialKind::ALL.iter().map(|k| k.as_str()).collect(),
+    }
+}
+
+pub use load::{Rule, RuleSet};
