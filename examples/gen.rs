@@ -87,18 +87,24 @@ fn parse_args(raw: impl IntoIterator<Item = String>) -> Result<ArgsOutcome, Stri
             return Ok(ArgsOutcome::Help);
         }
         let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(value.to_string())),
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_string(), Some(value.to_string()))
+            }
             _ => (arg.clone(), None),
         };
-        let known = ["--identities", "--credentials", "--format", "--out", "--seed"];
+        let known = [
+            "--identities",
+            "--credentials",
+            "--format",
+            "--out",
+            "--seed",
+        ];
         if !known.contains(&flag.as_str()) {
             return Err(format!("unknown argument `{arg}`"));
         }
         let value = match inline {
             Some(value) => value,
-            None => raw
-                .next()
-                .ok_or_else(|| format!("{flag} needs a value"))?,
+            None => raw.next().ok_or_else(|| format!("{flag} needs a value"))?,
         };
         match flag.as_str() {
             "--identities" => identities = Some(parse_count(&flag, &value)?),
@@ -141,7 +147,8 @@ fn main() -> ExitCode {
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(ArgsOutcome::Run(args)) => args,
         Ok(ArgsOutcome::Help) => {
-            println!("{USAGE}");
+            // Ignore a closed pipe (`gen --help | head`).
+            let _ = writeln!(io::stdout(), "{USAGE}");
             return ExitCode::SUCCESS;
         }
         Err(message) => {
@@ -159,7 +166,10 @@ fn main() -> ExitCode {
     } else {
         match File::create(&args.out) {
             Ok(file) => generate(&args, now, BufWriter::with_capacity(1 << 20, file)),
-            Err(e) => Err(io::Error::new(e.kind(), format!("cannot create {}: {e}", args.out))),
+            Err(e) => Err(io::Error::new(
+                e.kind(),
+                format!("cannot create {}: {e}", args.out),
+            )),
         }
     };
     match result {
@@ -213,7 +223,9 @@ impl<W: Write> Sink<W> {
                         map.insert("type".to_string(), Value::String(kind.to_string()));
                     }
                     _ => {
-                        return Err(io::Error::other(format!("{kind} did not serialize to an object")))
+                        return Err(io::Error::other(format!(
+                            "{kind} did not serialize to an object"
+                        )))
                     }
                 }
                 serde_json::to_writer(&mut self.out, &value)?;
@@ -254,9 +266,11 @@ fn generate<W: Write>(args: &Args, now: DateTime<Utc>, out: W) -> io::Result<()>
             sink.out.write_all(b"\"identities\":[")?;
         }
         Format::Jsonl => {
-            let header = serde_json::json!({"type": "header", "schema_version": Inventory::new().schema_version});
-            serde_json::to_writer(&mut sink.out, &header)?;
-            sink.out.write_all(b"\n")?;
+            writeln!(
+                sink.out,
+                r#"{{"type":"header","schema_version":{}}}"#,
+                Inventory::new().schema_version
+            )?;
         }
     }
 
@@ -317,10 +331,12 @@ struct Rng(u64);
 impl Rng {
     /// A generator for one entity: `stream` separates identities, credentials, etc.
     fn for_entity(seed: u64, stream: u64, index: u64) -> Rng {
-        Rng(mix(mix(seed ^ stream.wrapping_mul(0x9e37_79b9_7f4a_7c15)) ^ index))
+        Rng(mix(
+            mix(seed ^ stream.wrapping_mul(0x9e37_79b9_7f4a_7c15)) ^ index
+        ))
     }
 
-    fn next(&mut self) -> u64 {
+    fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         mix(self.0)
     }
@@ -330,7 +346,7 @@ impl Rng {
         if n == 0 {
             0
         } else {
-            self.next() % n
+            self.next_u64() % n
         }
     }
 
@@ -369,13 +385,15 @@ fn base32(mut value: u64, len: usize) -> String {
     s.into_iter().map(char::from).collect()
 }
 
+/// A version-4-shaped GUID holding all 64 bits of `a` (so distinct `a` give distinct
+/// GUIDs) and 56 bits of `b`.
 fn guid(a: u64, b: u64) -> String {
     format!(
         "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
         a >> 32,
         (a >> 16) & 0xffff,
         a & 0xfff,
-        0x8000 | (b >> 48 & 0x3fff),
+        0x8000 | (((a >> 12) & 0xf) << 8) | ((b >> 56) & 0xff),
         b & 0xffff_ffff_ffff
     )
 }
@@ -412,12 +430,24 @@ const PEOPLE: &[(&str, bool)] = &[
     ("victor.nguyen@acme.example", true),
     ("irene.kowalski@acme.example", true),
 ];
+/// `PEOPLE[..ACTIVE_PEOPLE]` are active, the rest departed.
+const ACTIVE_PEOPLE: usize = 21;
 /// Owners the roster does not know.
 const STRANGERS: &[&str] = &["alex.turner@acme.example", "build-team@acme.example"];
 
 const TEAMS: &[&str] = &[
-    "platform", "payments", "data", "sre", "security", "web", "search", "messaging",
-    "finance-eng", "observability", "ml-platform", "customer-support",
+    "platform",
+    "payments",
+    "data",
+    "sre",
+    "security",
+    "web",
+    "search",
+    "messaging",
+    "finance-eng",
+    "observability",
+    "ml-platform",
+    "customer-support",
 ];
 const APPS: &[&str] = &[
     "orders", "billing", "checkout", "search", "reports", "ingest", "backup", "etl", "notify",
@@ -459,14 +489,14 @@ struct Generator {
 impl Generator {
     fn new(seed: u64, now: DateTime<Utc>, identities: u64, credentials: u64) -> Self {
         let mut rng = Rng::for_entity(seed, STREAM_IDS, 0);
-        let tenant = guid(rng.next(), rng.next());
+        let tenant = guid(rng.next_u64(), rng.next_u64());
         Generator {
             seed,
             now,
             identities,
             credentials,
             tenant,
-            id_mask: rng.next(),
+            id_mask: rng.next_u64(),
         }
     }
 
@@ -494,11 +524,12 @@ impl Generator {
         if index >= self.identities {
             return self.credentials;
         }
-        let ratio = self.credentials as f64 / self.identities as f64;
-        let jitter = (Rng::for_entity(self.seed, STREAM_SLOTS, index).below(1 << 20) as f64)
-            / f64::from(1u32 << 20);
-        let start = ((index as f64 - 1.0 + jitter) * ratio).max(0.0) as u64;
-        start.min(self.credentials)
+        // (index - 1 + jitter) * credentials / identities, jitter in [0, 1), exactly.
+        const ONE: u128 = 1 << 20;
+        let jitter = u128::from(Rng::for_entity(self.seed, STREAM_SLOTS, index).below(1 << 20));
+        let start = ((u128::from(index - 1) * ONE + jitter) * u128::from(self.credentials))
+            / (u128::from(self.identities) * ONE);
+        u64::try_from(start).map_or(self.credentials, |s| s.min(self.credentials))
     }
 
     fn slots(&self, index: u64) -> std::ops::Range<u64> {
@@ -517,11 +548,9 @@ impl Generator {
         let owner = if roll < 13 {
             rng.pick(STRANGERS).to_string()
         } else if roll < 22 {
-            let departed: Vec<&str> = PEOPLE.iter().filter(|p| p.1).map(|p| p.0).collect();
-            rng.pick(&departed).to_string()
+            rng.pick(&PEOPLE[ACTIVE_PEOPLE..]).0.to_string()
         } else {
-            let active: Vec<&str> = PEOPLE.iter().filter(|p| !p.1).map(|p| p.0).collect();
-            rng.pick(&active).to_string()
+            rng.pick(&PEOPLE[..ACTIVE_PEOPLE]).0.to_string()
         };
         let key = match rng.below(10) {
             0 => "created-by",
@@ -563,7 +592,10 @@ impl Generator {
 
         let (scope, id, credential_kind) = match (provider, kind) {
             (Provider::Aws, _) => {
-                let account = format!("{:012}", 100_000_000_000 + rng.below(AWS_ACCOUNTS) * 1_010_101);
+                let account = format!(
+                    "{:012}",
+                    100_000_000_000 + rng.below(AWS_ACCOUNTS) * 1_010_101
+                );
                 let scope = Scope {
                     kind: ScopeKind::Account,
                     id: account.clone(),
@@ -586,10 +618,14 @@ impl Generator {
                     id: guid(mix(sub ^ 0x5ab5), mix(sub ^ 0x5ab6)),
                     name: Some(format!("acme-sub-{sub:02}")),
                 };
-                let id = guid(self.unique(index), rng.next());
+                let id = guid(self.unique(index), rng.next_u64());
                 attributes.insert(
                     "identityType".to_string(),
-                    Value::from(if rng.chance(50) { "SystemAssigned" } else { "UserAssigned" }),
+                    Value::from(if rng.chance(50) {
+                        "SystemAssigned"
+                    } else {
+                        "UserAssigned"
+                    }),
                 );
                 (scope, id, None)
             }
@@ -599,14 +635,17 @@ impl Generator {
                     id: self.tenant.clone(),
                     name: Some("acme.onmicrosoft.com".to_string()),
                 };
-                let id = guid(self.unique(index), rng.next());
-                attributes.insert("appId".to_string(), Value::from(guid(rng.next(), rng.next())));
+                let id = guid(self.unique(index), rng.next_u64());
+                attributes.insert(
+                    "appId".to_string(),
+                    Value::from(guid(rng.next_u64(), rng.next_u64())),
+                );
                 let credential_kind = if kind == IdentityKind::ServicePrincipal {
                     if rng.chance(30) {
                         // A third-party multi-tenant application.
                         attributes.insert(
                             "appOwnerOrganizationId".to_string(),
-                            Value::from(guid(rng.next(), rng.next())),
+                            Value::from(guid(rng.next_u64(), rng.next_u64())),
                         );
                     }
                     Some(CredentialKind::Certificate)
@@ -679,7 +718,9 @@ impl Generator {
         }
         if rng.chance(10) {
             let privileged = match provider {
-                Provider::Aws => *rng.pick(&["iam:PassRole", "iam:CreateAccessKey", "sts:AssumeRole"]),
+                Provider::Aws => {
+                    *rng.pick(&["iam:PassRole", "iam:CreateAccessKey", "sts:AssumeRole"])
+                }
                 Provider::Azure => "Microsoft.Authorization/roleAssignments/write",
                 Provider::Gcp => "iam.serviceAccountKeys.create",
                 _ => "pods/exec/create",
@@ -689,9 +730,14 @@ impl Generator {
         if rng.chance(2) {
             tags.insert("workload-type".to_string(), "ai-agent".to_string());
             if provider == Provider::Aws {
-                permissions.privileged_actions.push("bedrock:InvokeModel".to_string());
+                permissions
+                    .privileged_actions
+                    .push("bedrock:InvokeModel".to_string());
             }
-            attributes.insert("ai_models".to_string(), serde_json::json!(["anthropic.claude-3-5-sonnet"]));
+            attributes.insert(
+                "ai_models".to_string(),
+                serde_json::json!(["anthropic.claude-3-5-sonnet"]),
+            );
         }
 
         let last_activity = if !activity_tracked {
@@ -749,7 +795,9 @@ impl Generator {
                 let mut conditions = vec![format!("{host}:aud StringEquals sts.amazonaws.com")];
                 // One in eight GitHub trusts forgets to pin the repository.
                 if !rng.chance(12) {
-                    conditions.push(format!("{host}:sub StringLike repo:acme/{app}:ref:refs/heads/main"));
+                    conditions.push(format!(
+                        "{host}:sub StringLike repo:acme/{app}:ref:refs/heads/main"
+                    ));
                 }
                 Trust {
                     principal: format!("arn:aws:iam::{account}:oidc-provider/{host}"),
@@ -758,9 +806,15 @@ impl Generator {
                 }
             }
             85..=98 => {
-                let other = format!("{:012}", 100_000_000_000 + rng.below(AWS_ACCOUNTS + 5) * 1_010_101);
+                let other = format!(
+                    "{:012}",
+                    100_000_000_000 + rng.below(AWS_ACCOUNTS + 5) * 1_010_101
+                );
                 let conditions = if rng.chance(50) {
-                    vec![format!("sts:ExternalId StringEquals acme-{}", rng.below(1_000_000))]
+                    vec![format!(
+                        "sts:ExternalId StringEquals acme-{}",
+                        rng.below(1_000_000)
+                    )]
                 } else {
                     Vec::new()
                 };
@@ -797,12 +851,29 @@ impl Generator {
         // active) one time in six.
         let active = current || rng.chance(16);
 
+        // How long it is valid for, when it expires at all.
+        let lifetime: Option<i64> = match kind {
+            CredentialKind::ClientSecret | CredentialKind::Certificate => match rng.below(100) {
+                0..=24 => None,
+                25..=74 => Some(365),
+                _ => Some(180),
+            },
+            CredentialKind::ServiceAccountKey if rng.chance(40) => Some(90),
+            _ => None,
+        };
+
         // Age of the current credential: mostly recent, some never rotated.
-        let current_age = match rng.below(100) {
-            0..=71 => rng.range(1, 90),
-            72..=89 => rng.range(91, 730),
+        let mut current_age = match rng.below(100) {
+            0..=75 => rng.range(1, 90),
+            76..=91 => rng.range(91, 730),
             _ => rng.range(731, 1500),
         };
+        if let Some(lifetime) = lifetime {
+            // Most expiring credentials get replaced before they lapse.
+            if current && current_age >= lifetime && rng.chance(70) {
+                current_age = rng.range(1, lifetime - 1);
+            }
+        }
         let age = if current {
             current_age
         } else {
@@ -810,22 +881,16 @@ impl Generator {
         }
         .min(meta.age_days);
 
-        let (id, name, usage_tracked, expires_after) = match kind {
+        let (id, name, usage_tracked) = match kind {
             CredentialKind::AccessKey => (
-                format!("AKIA{}{}", base32(unique, 13), base32(rng.next(), 3)),
+                format!("AKIA{}{}", base32(unique, 13), base32(rng.next_u64(), 3)),
                 None,
                 true,
-                None,
             ),
             CredentialKind::ClientSecret | CredentialKind::Certificate => (
-                guid(unique, rng.next()),
+                guid(unique, rng.next_u64()),
                 Some(format!("{}-{}", identity.name, 2026 - age / 365)),
                 false,
-                match rng.below(100) {
-                    0..=24 => None,
-                    25..=74 => Some(365),
-                    _ => Some(180),
-                },
             ),
             CredentialKind::ServiceAccountKey => (
                 format!(
@@ -833,11 +898,10 @@ impl Generator {
                     identity.scope.id,
                     identity.id,
                     unique,
-                    rng.next() as u128 & ((1u128 << 96) - 1)
+                    (u128::from(rng.next_u64()) << 32) | u128::from(rng.next_u64() & 0xffff_ffff)
                 ),
                 None,
                 true,
-                if rng.chance(40) { Some(90) } else { None },
             ),
             _ => {
                 let namespace = identity.name.split('-').next().unwrap_or("default");
@@ -846,14 +910,14 @@ impl Generator {
                     format!("{namespace}/{}-token-{suffix}", identity.name),
                     Some(format!("{}-token-{suffix}", identity.name)),
                     false,
-                    None,
                 )
             }
         };
 
         let created_days = age;
         let created = self.ago(&mut rng, created_days);
-        let expires = expires_after.map(|days: i64| created + TimeDelta::days(days));
+        let created = identity.created.map_or(created, |born| created.max(born));
+        let expires = lifetime.map(|days| created + TimeDelta::days(days));
         let last_used = if !usage_tracked {
             None
         } else if active {
@@ -863,7 +927,8 @@ impl Generator {
                 _ => None,
             }
         } else {
-            Some(rng.range(0, created_days))
+            // A predecessor was last used about when its successor took over.
+            Some(rng.range(current_age.min(created_days), created_days))
         };
         let last_used = last_used.map(|d| self.ago(&mut rng, d).max(created));
 
@@ -956,22 +1021,30 @@ impl Generator {
             let region = rng.pick(AWS_REGIONS).to_string();
             let name = format!("prod/{app}/secret-{slot}");
             let rotation = rng.chance(55);
-            let interval = if rotation { Some(*rng.pick(&[30u32, 60, 90])) } else { None };
+            let interval = if rotation {
+                Some(*rng.pick(&[30u32, 60, 90]))
+            } else {
+                None
+            };
             let last_rotated = match interval {
                 Some(interval) if age > 1 => {
                     // Most rotations keep up; one in ten is overdue.
                     let days = if rng.chance(90) {
                         rng.range(0, i64::from(interval).min(age - 1))
                     } else {
-                        rng.range(i64::from(interval) + 1, (i64::from(interval) * 4).max(age - 1))
-                            .min(age - 1)
+                        rng.range(
+                            i64::from(interval) + 1,
+                            (i64::from(interval) * 4).max(age - 1),
+                        )
+                        .min(age - 1)
                     };
                     Some(self.ago(&mut rng, days))
                 }
                 _ => None,
             };
             let last_used = if rng.chance(90) {
-                Some(self.ago(&mut rng, rng_days(&mut rng, age)))
+                let days = rng_days(&mut rng, age);
+                Some(self.ago(&mut rng, days))
             } else {
                 None
             };

@@ -14,6 +14,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use chrono::{DateTime, Utc};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// How chatty to be on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,13 +78,15 @@ fn load_inventory(
     verbosity: Verbosity,
 ) -> Result<(Enriched, Option<PathBuf>)> {
     let as_of = as_of(input.now.as_deref())?;
+    let started = Instant::now();
     let inventory = crate::import::read_all(&input.inventory)?;
     note(
         verbosity,
         format!(
-            "read {} identities and {} credentials from {}",
+            "read {} identities and {} credentials in {:.2?} from {}",
             inventory.identities.len(),
             inventory.credentials.len(),
+            started.elapsed(),
             input
                 .inventory
                 .iter()
@@ -108,7 +111,10 @@ fn load_inventory(
         );
         resolver.roster = Some(roster);
     }
-    Ok((enrich(inventory, as_of, &resolver), roster_path))
+    let started = Instant::now();
+    let enriched = enrich(inventory, as_of, &resolver);
+    note(verbosity, format!("enriched in {:.2?}", started.elapsed()));
+    Ok((enriched, roster_path))
 }
 
 fn style_for(output: Option<&Path>) -> Style {
@@ -120,8 +126,16 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
     let (rules, dirs) = load_rules(&args.rules, &config)?;
     let (enriched, roster) = load_inventory(&args.input, &config, verbosity)?;
     let enabled = rules.rules.iter().filter(|r| r.enabled).count();
-    note(verbosity, format!("evaluating {enabled} rules"));
+    let started = Instant::now();
     let evaluation = eval::evaluate(&rules, &enriched);
+    note(
+        verbosity,
+        format!(
+            "evaluated {enabled} rules in {:.2?}: {} findings",
+            started.elapsed(),
+            evaluation.findings.len()
+        ),
+    );
     for e in evaluation.errors.iter().take(5) {
         warn(
             verbosity,
@@ -183,22 +197,24 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
     };
     let output = args.output.output.as_deref();
     let style = style_for(output);
+    let started = Instant::now();
     report::write_output(output, |out| match args.output.format {
         Format::Table => report::table::write(&report, style, out),
         Format::Csv => report::csv::write(&report, out),
         Format::Json => report::json::write(&report, out),
     })
     .with_context(|| output_error(output))?;
-    if let Some(path) = output {
-        note(
-            verbosity,
-            format!(
-                "wrote {} findings to {}",
-                report.findings.len(),
-                path.display()
-            ),
-        );
-    }
+    note(
+        verbosity,
+        format!(
+            "wrote {} findings to {} in {:.2?}",
+            report.findings.len(),
+            output
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "stdout".into()),
+            started.elapsed()
+        ),
+    );
     Ok(code)
 }
 

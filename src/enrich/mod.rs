@@ -28,6 +28,8 @@ pub struct IdentityFacts {
     /// Active long-lived secrets a program authenticates with (access keys, client
     /// secrets, service-account keys, passwords).
     pub active_static_key_count: u32,
+    /// Active, unexpired API keys: access keys, client secrets, service-account keys.
+    pub active_access_key_count: u32,
 }
 
 /// Derived facts about a credential.
@@ -97,6 +99,16 @@ pub fn is_static_key(kind: CredentialKind) -> bool {
     )
 }
 
+/// Whether a credential kind is an API key a program signs requests with.
+pub fn is_access_key(kind: CredentialKind) -> bool {
+    matches!(
+        kind,
+        CredentialKind::AccessKey
+            | CredentialKind::ClientSecret
+            | CredentialKind::ServiceAccountKey
+    )
+}
+
 /// Computes every derived fact of `inventory` as of `as_of`.
 pub fn enrich(inventory: Inventory, as_of: DateTime<Utc>, owners: &OwnerResolver) -> Enriched {
     let index: HashMap<(Provider, &str), usize> = inventory
@@ -149,6 +161,9 @@ pub fn enrich(inventory: Inventory, as_of: DateTime<Utc>, owners: &OwnerResolver
             counts.active_credential_count += 1;
             if facts.static_key {
                 counts.active_static_key_count += 1;
+            }
+            if is_access_key(credential.kind) {
+                counts.active_access_key_count += 1;
             }
         }
     }
@@ -253,6 +268,7 @@ mod tests {
         assert_eq!(facts.owner.status, OwnerStatus::Present);
         assert_eq!(facts.credential_count, 2);
         assert_eq!(facts.active_static_key_count, 1);
+        assert_eq!(facts.active_access_key_count, 1);
 
         let (_, key) = enriched.credential(0);
         assert_eq!(key.age_days, Some(214));

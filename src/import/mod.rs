@@ -32,10 +32,10 @@ impl fmt::Display for Position {
 /// field when they are known.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: cannot read: {reason}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("{}{}: {message}{}", path.display(), at(position), field_hint(field))]
     Invalid {
@@ -72,10 +72,10 @@ impl ImportError {
         }
     }
 
-    pub fn io(path: &Path, source: std::io::Error) -> Self {
+    pub fn io(path: &Path, reason: std::io::Error) -> Self {
         ImportError::Io {
             path: path.to_path_buf(),
-            source,
+            reason,
         }
     }
 }

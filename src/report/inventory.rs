@@ -137,10 +137,7 @@ pub fn write_table(
     if credentials {
         table.set_header(header(
             &[
-                "Provider",
-                "Kind",
                 "Credential",
-                "Identity",
                 "Status",
                 "Owner",
                 "Age",
@@ -150,49 +147,38 @@ pub fn write_table(
             style,
         ));
         for r in credential_rows(enriched) {
+            let r: Vec<String> = r.iter().map(|c| terminal(c)).collect();
             let label = if r[4].is_empty() { &r[3] } else { &r[4] };
+            let credential = format!("{label}\n{} {} · {}", r[0], r[2], r[1]);
             table.add_row(
                 [
-                    &r[0],
-                    &r[2],
-                    label,
-                    &r[5],
+                    &credential,
                     &r[6],
                     &owner_label(&r[7], &r[8]),
                     &days(&r[13]),
                     &r[10],
                     &r[11],
                 ]
-                .map(|c| Cell::new(terminal(c))),
+                .map(Cell::new),
             );
         }
     } else {
         table.set_header(header(
-            &[
-                "Provider",
-                "Kind",
-                "Identity",
-                "Scope",
-                "Owner",
-                "Age",
-                "Last activity",
-                "Keys",
-            ],
+            &["Identity", "Owner", "Age", "Last activity", "Keys"],
             style,
         ));
         for r in identity_rows(enriched) {
+            let r: Vec<String> = r.iter().map(|c| terminal(c)).collect();
+            let identity = format!("{}\n{} {} · {}", r[4], r[0], r[2], r[1]);
             table.add_row(
                 [
-                    &r[0],
-                    &r[2],
-                    &r[4],
-                    &r[1],
+                    &identity,
                     &owner_label(&r[6], &r[7]),
                     &days(&r[10]),
                     &r[9],
-                    &r[12],
+                    &r[13],
                 ]
-                .map(|c| Cell::new(terminal(c))),
+                .map(Cell::new),
             );
         }
     }

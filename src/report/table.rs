@@ -4,7 +4,9 @@ use super::sanitize::terminal;
 use super::{Report, Style};
 use crate::inventory::CoverageStatus;
 use crate::rules::Severity;
-use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
+use comfy_table::{
+    presets, Attribute, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width,
+};
 use std::io::{self, Write};
 
 pub fn write(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
@@ -12,28 +14,30 @@ pub fn write(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<(
         writeln!(out, "No findings.")?;
     } else {
         let mut table = new_table(style);
-        table.set_header(header(
-            &["Severity", "Rule", "Entity", "Owner", "Finding"],
-            style,
-        ));
+        table.set_header(header(&["Severity", "Entity", "Finding"], style));
         for f in &report.findings {
             let owner = match &f.owner {
-                Some(o) => format!("{}\n({})", terminal(o), f.owner_status.as_str()),
+                Some(o) => format!("{} ({})", terminal(o), f.owner_status.as_str()),
                 None => format!("({})", f.owner_status.as_str()),
             };
             let entity = format!(
-                "{} {}\n{}",
+                "{}\n{} {} · {}\nowner: {}",
+                terminal(f.entity.label()),
                 f.entity.provider,
                 terminal(&f.entity.kind),
-                terminal(f.entity.label())
+                terminal(&f.entity.scope.id),
+                owner
             );
             table.add_row(vec![
                 severity_cell(f.severity, style),
-                Cell::new(&f.rule_id),
                 Cell::new(entity),
-                Cell::new(owner),
-                Cell::new(terminal(&f.message)),
+                Cell::new(format!("{}\n{}", f.rule_id, terminal(&f.message))),
             ]);
+        }
+        if let Some(column) = table.column_mut(1) {
+            column.set_constraint(ColumnConstraint::UpperBoundary(Width::Fixed(
+                (style.width / 3).max(24),
+            )));
         }
         writeln!(out, "{table}")?;
     }

@@ -5,7 +5,7 @@ use super::value::{from_json, CREDENTIAL_FIELDS, IDENTITY_FIELDS};
 use super::{known_kinds, template, RuleSpec, Severity, Target};
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 use cel::{Program, Value};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -134,19 +134,42 @@ impl RuleSet {
     pub fn load_dir_only(dir: &Path) -> Result<RuleSet, Vec<RuleError>> {
         let sources = read_dir_rules(dir).map_err(|e| vec![e])?;
         let set = RuleSet::from_sources(&sources)?;
-        let builtin: HashSet<String> = match RuleSet::from_sources(
+        let builtin: HashMap<String, String> = match RuleSet::from_sources(
             &builtin::BUILTIN_RULES
                 .iter()
                 .map(|(p, t)| (format!("builtin:rules/{p}"), t.to_string()))
                 .collect::<Vec<_>>(),
         ) {
-            Ok(b) => b.rules.iter().map(|r| r.spec.id.clone()).collect(),
-            Err(_) => HashSet::new(),
+            Ok(b) => b
+                .rules
+                .iter()
+                .map(|r| {
+                    (
+                        r.spec.id.clone(),
+                        r.origin.trim_start_matches("builtin:rules/").to_string(),
+                    )
+                })
+                .collect(),
+            Err(_) => HashMap::new(),
+        };
+        // Checking the source folder of the built-in pack itself is not a clash.
+        let source_folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let is_source =
+            std::fs::canonicalize(dir).ok() == std::fs::canonicalize(&source_folder).ok();
+        let same_file = |rule: &Rule, builtin_path: &str| {
+            is_source
+                && Path::new(&rule.origin)
+                    .strip_prefix(dir)
+                    .is_ok_and(|relative| relative == Path::new(builtin_path))
         };
         let clashes: Vec<RuleError> = set
             .rules
             .iter()
-            .filter(|r| builtin.contains(&r.spec.id) && !r.builtin())
+            .filter(|r| {
+                builtin
+                    .get(&r.spec.id)
+                    .is_some_and(|path| !same_file(r, path))
+            })
             .map(|r| {
                 RuleError::new(
                     &r.origin,
@@ -414,6 +437,16 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             for path in paths {
                 if let Some(problem) = vars.check_path(path) {
                     fail(format!("`message` placeholder {{{path}}}: {problem}"));
+                }
+            }
+        }
+        Err(e) => fail(e),
+    }
+    match template::placeholders(&spec.remediation) {
+        Ok(paths) => {
+            for path in paths {
+                if let Some(problem) = vars.check_path(path) {
+                    fail(format!("`remediation` placeholder {{{path}}}: {problem}"));
                 }
             }
         }

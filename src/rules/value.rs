@@ -37,6 +37,7 @@ pub const IDENTITY_FIELDS: &[&str] = &[
     "credential_count",
     "active_credential_count",
     "active_static_key_count",
+    "active_access_key_count",
 ];
 
 /// The top-level fields of `credential` in expressions (inventory fields and facts).
@@ -83,9 +84,15 @@ struct View<'a, E: Serialize, F: Serialize> {
 pub fn identity_value(identity: &Identity, facts: &IdentityFacts) -> Result<Value, String> {
     let mut map = view_map(identity, facts)?;
     // Booleans left out of the file format at their default are always present here.
-    map.insert(Key::from("activity_tracked"), Value::Bool(identity.activity_tracked));
+    map.insert(
+        Key::from("activity_tracked"),
+        Value::Bool(identity.activity_tracked),
+    );
     map.insert(Key::from("enabled"), Value::Bool(identity.enabled));
-    map.insert(Key::from("interactive_login"), Value::Bool(identity.interactive_login));
+    map.insert(
+        Key::from("interactive_login"),
+        Value::Bool(identity.interactive_login),
+    );
     // Empty collections are left out of the file format; rules should not need has().
     for field in ["tags", "owners", "trust", "attributes"] {
         map.entry(Key::from(field))
@@ -112,7 +119,10 @@ pub fn identity_value(identity: &Identity, facts: &IdentityFacts) -> Result<Valu
 /// The `credential` variable for a credential and its facts.
 pub fn credential_value(credential: &Credential, facts: &CredentialFacts) -> Result<Value, String> {
     let mut map = view_map(credential, facts)?;
-    map.insert(Key::from("usage_tracked"), Value::Bool(credential.usage_tracked));
+    map.insert(
+        Key::from("usage_tracked"),
+        Value::Bool(credential.usage_tracked),
+    );
     for field in ["tags", "attributes", "location"] {
         map.entry(Key::from(field))
             .or_insert_with(|| empty_for(field));
@@ -196,9 +206,30 @@ fn key_text(key: &Key) -> String {
     }
 }
 
-/// Converts a JSON value (rule parameters) to a CEL value.
+/// Converts a JSON value (rule parameters) to a CEL value. Whole numbers become CEL
+/// `int` whatever their sign, so they compare with the `int` facts of the inventory.
 pub fn from_json(value: &serde_json::Value) -> Result<Value, String> {
-    cel::to_value(value).map_err(|e| e.to_string())
+    use serde_json::Value as J;
+    Ok(match value {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Value::Int(i),
+            (None, Some(f)) if !n.is_u64() => Value::Float(f),
+            _ => return Err(format!("number {n} is too large")),
+        },
+        J::String(s) => Value::String(Arc::new(s.clone())),
+        J::Array(items) => Value::List(Arc::new(
+            items.iter().map(from_json).collect::<Result<Vec<_>, _>>()?,
+        )),
+        J::Object(map) => {
+            let mut out = HashMap::with_capacity(map.len());
+            for (k, v) in map {
+                out.insert(Key::from(k.as_str()), from_json(v)?);
+            }
+            Value::Map(out.into())
+        }
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,597 @@
+//! Runs the real `nhiscan` binary with a clean environment.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+const NOW: &str = "2026-01-01T00:00:00Z";
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The binary, run from the repository root with nothing inherited but PATH.
+fn nhiscan() -> Command {
+    let mut cmd = Command::cargo_bin("nhiscan").unwrap_or_else(|e| panic!("{e}"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn scan_small(format: &str) -> Command {
+    let mut cmd = nhiscan();
+    cmd.args(["scan", "-i", "tests/fixtures/small/inventory.json"])
+        .args([
+            "--owners",
+            "tests/fixtures/small/roster.csv",
+            "--now",
+            NOW,
+            "-f",
+            format,
+        ]);
+    cmd
+}
+
+fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.code().is_some_and(|c| c != 2),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json_of(cmd: &mut Command) -> serde_json::Value {
+    serde_json::from_str(&stdout_of(cmd)).unwrap_or_else(|e| panic!("not JSON: {e}"))
+}
+
+fn rule_ids(report: &serde_json::Value) -> Vec<String> {
+    let mut ids: Vec<String> = report["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter_map(|x| x["rule_id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+#[test]
+fn table_report_snapshot() {
+    insta::assert_snapshot!("scan_small_table", stdout_of(&mut scan_small("table")));
+}
+
+#[test]
+fn csv_report_snapshot() {
+    insta::assert_snapshot!("scan_small_csv", stdout_of(&mut scan_small("csv")));
+}
+
+#[test]
+fn json_report_snapshot() {
+    let mut report = json_of(&mut scan_small("json"));
+    report["tool"]["version"] = "[version]".into();
+    insta::assert_json_snapshot!("scan_small_json", report);
+}
+
+#[test]
+fn findings_cover_every_first_pack_concern() {
+    let report = json_of(&mut scan_small("json"));
+    let ids = rule_ids(&report);
+    for expected in [
+        "admin-privileges",
+        "credential-never-expires",
+        "expired-credential-enabled",
+        "identity-without-owner",
+        "interactive-login-on-service-identity",
+        "multiple-active-keys",
+        "owner-departed",
+        "owner-unknown-to-roster",
+        "secret-rotation-disabled",
+        "static-key-not-rotated",
+        "wildcard-privileges",
+    ] {
+        assert!(
+            ids.contains(&expected.to_string()),
+            "{expected} missing from {ids:?}"
+        );
+    }
+    // Stable ids: the same scan gives the same finding ids.
+    let again = json_of(&mut scan_small("json"));
+    assert_eq!(report["findings"], again["findings"]);
+    assert_eq!(report["scan"]["as_of"], NOW);
+}
+
+#[test]
+fn without_a_roster_owners_are_only_present_or_missing() {
+    let report = json_of(nhiscan().args([
+        "scan",
+        "-i",
+        "tests/fixtures/small/inventory.json",
+        "--now",
+        NOW,
+        "-f",
+        "json",
+    ]));
+    let ids = rule_ids(&report);
+    assert!(!ids.contains(&"owner-departed".to_string()));
+    assert!(!ids.contains(&"owner-unknown-to-roster".to_string()));
+    assert!(ids.contains(&"identity-without-owner".to_string()));
+}
+
+#[test]
+fn fail_on_sets_exit_code_one() {
+    scan_small("json")
+        .arg("--fail-on")
+        .arg("high")
+        .assert()
+        .code(1);
+    scan_small("json")
+        .arg("--fail-on")
+        .arg("critical")
+        .assert()
+        .code(0);
+    scan_small("json").assert().code(0);
+}
+
+#[test]
+fn incomplete_coverage_has_its_own_exit_code_and_is_reported() {
+    let mut cmd = nhiscan();
+    cmd.args([
+        "scan",
+        "-i",
+        "tests/fixtures/coverage/inventory.json",
+        "--now",
+        NOW,
+    ]);
+    cmd.assert()
+        .code(3)
+        .stdout(predicate::str::contains("ap-south-1"))
+        .stdout(predicate::str::contains("AccessDenied"));
+    let mut cmd = nhiscan();
+    cmd.args([
+        "scan",
+        "-i",
+        "tests/fixtures/coverage/inventory.json",
+        "--now",
+        NOW,
+        "--fail-on",
+        "low",
+    ]);
+    cmd.assert().code(4);
+}
+
+#[test]
+fn min_severity_filters_the_report() {
+    let report = json_of(scan_small("json").args(["--min-severity", "high"]));
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    assert!(!findings.is_empty());
+    assert!(findings
+        .iter()
+        .all(|f| f["severity"] == "high" || f["severity"] == "critical"));
+}
+
+#[test]
+fn set_overrides_a_parameter_and_unknown_ones_fail() {
+    let report =
+        json_of(scan_small("json").args(["--set", "static-key-not-rotated.max_age_days=100000"]));
+    assert!(!rule_ids(&report).contains(&"static-key-not-rotated".to_string()));
+    let report = json_of(scan_small("json").args(["--set", "admin-privileges.enabled=false"]));
+    assert!(!rule_ids(&report).contains(&"admin-privileges".to_string()));
+    assert_eq!(report["scan"]["rules"]["disabled"][0], "admin-privileges");
+
+    scan_small("json")
+        .args(["--set", "static-key-not-rotated.max_age=1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("has no parameter `max_age`"));
+    scan_small("json")
+        .args(["--set", "static-key-not-rotated.max_age_days=soon"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`soon` is not a whole number"));
+}
+
+#[test]
+fn config_file_overrides_and_errors_name_the_line() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = dir.path().join("nhiscan.toml");
+    std::fs::write(
+        &config,
+        "[rules.static-key-not-rotated]\nmax_age_days = 100000\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let report = json_of(scan_small("json").arg("--config").arg(&config));
+    assert!(!rule_ids(&report).contains(&"static-key-not-rotated".to_string()));
+
+    std::fs::write(
+        &config,
+        "[scan]\nfail_on = \"high\"\n\n[owners]\ntag_key = []\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    scan_small("json")
+        .arg("--config")
+        .arg(&config)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nhiscan.toml: line 5"))
+        .stderr(predicate::str::contains("unknown field `tag_key`"));
+}
+
+#[test]
+fn malformed_json_names_file_line_and_field_and_exits_two() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("inv.json");
+    std::fs::write(
+        &path,
+        "{\"schema_version\": 1,\n \"identities\": [\n  {\"provider\": \"aws\", \"scope\": {\"kind\": \"account\", \"id\": \"1\"}, \"id\": \"a\", \"name\": \"a\", \"kind\": \"service_user\", \"created\": \"last tuesday\"}]}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    nhiscan()
+        .args(["scan", "-i"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("inv.json:3:"))
+        .stderr(predicate::str::contains("identities[0].created"));
+
+    std::fs::write(&path, "{\"schema_version\": 1, \"identities\": [")
+        .unwrap_or_else(|e| panic!("{e}"));
+    nhiscan()
+        .args(["scan", "-i"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("inv.json:1:"));
+}
+
+#[test]
+fn csv_with_a_missing_column_is_refused() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.path().join("identities.csv"),
+        "provider,scope_kind,scope_id,id,kind\naws,account,1,a,service_user\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    nhiscan()
+        .args(["scan", "-i"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("identities.csv:1"))
+        .stderr(predicate::str::contains("required column `name`"));
+}
+
+#[test]
+fn broken_rule_expression_is_refused_naming_the_file() {
+    scan_small("table")
+        .args(["--rules", "tests/fixtures/rules-broken"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("broken.yaml"))
+        .stderr(predicate::str::contains("`when` does not compile"));
+}
+
+#[test]
+fn unknown_rule_field_is_refused_naming_file_and_line() {
+    nhiscan()
+        .args(["rules", "check", "tests/fixtures/rules-unknown-field"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("extra.yaml:10"))
+        .stderr(predicate::str::contains("unknown field `severty`"));
+}
+
+#[test]
+fn rules_check_passes_on_the_builtin_pack_and_fails_on_a_lying_example() {
+    nhiscan()
+        .args(["rules", "check"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("rules OK"));
+    nhiscan()
+        .args(["rules", "check", "rules"])
+        .assert()
+        .success();
+    nhiscan()
+        .args(["rules", "check", "tests/fixtures/rules-bad-example"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`a service user is not a role`: expected a finding",
+        ));
+}
+
+#[test]
+fn user_rules_are_added_to_the_builtin_pack() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.path().join("k8s.yaml"),
+        "id: kubernetes-sa-seen\ntitle: t\nseverity: info\nconfidence: high\napplies_to: identity\n\
+         filter: { providers: [kubernetes] }\nwhen: 'true'\nmessage: '{identity.name}'\ndescription: d\nremediation: r\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let report = json_of(scan_small("json").arg("--rules").arg(dir.path()));
+    let hits: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter(|x| x["rule_id"] == "kubernetes-sa-seen")
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0]["message"], "payments/api");
+}
+
+#[test]
+fn csv_export_is_safe_against_formula_injection() {
+    let text = stdout_of(&mut scan_small("csv"));
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut checked = 0;
+    for record in reader.records() {
+        let record = record.unwrap_or_else(|e| panic!("{e}"));
+        for cell in record.iter() {
+            let first = cell.trim_start_matches(' ').chars().next();
+            assert!(
+                !matches!(first, Some('=' | '+' | '-' | '@' | '\t' | '\r')),
+                "dangerous cell {cell:?}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 100);
+    assert!(text.contains("\"'=HYPERLINK("));
+    assert!(text.contains("\"'+cmd|"));
+    assert!(text.contains("'@SUM(1+1)"));
+}
+
+#[test]
+fn terminal_output_never_carries_control_characters() {
+    for args in [vec!["scan"], vec!["inventory"]] {
+        let out = nhiscan()
+            .args(&args)
+            .args(["-i", "tests/fixtures/small/inventory.json", "--now", NOW])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("\\u{1b}[31m"), "{text}");
+        assert!(!out.stdout.iter().any(|&b| b == 0x1b || b == 0x07));
+    }
+}
+
+#[test]
+fn output_file_is_written_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("report.json");
+    scan_small("json")
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::is_empty());
+    let text = std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("{e}"));
+    assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
+
+    let failed = dir.path().join("failed.json");
+    nhiscan()
+        .args([
+            "scan",
+            "-i",
+            "tests/fixtures/rules-broken/broken.yaml",
+            "-o",
+        ])
+        .arg(&failed)
+        .assert()
+        .code(2);
+    assert!(!failed.exists());
+    let leftovers = std::fs::read_dir(dir.path())
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(leftovers, 1, "temporary files left behind");
+
+    nhiscan()
+        .args([
+            "scan",
+            "-i",
+            "tests/fixtures/small/inventory.json",
+            "-o",
+            "/nonexistent-dir/x.json",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot write /nonexistent-dir/x.json",
+        ));
+}
+
+#[test]
+fn jsonl_and_csv_imports_read_the_same_estate() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let source: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("tests/fixtures/small/inventory.json"))
+            .unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    let mut lines = vec![r#"{"type":"header","schema_version":1}"#.to_string()];
+    for (kind, key) in [("identity", "identities"), ("credential", "credentials")] {
+        for entry in source[key].as_array().cloned().unwrap_or_default() {
+            let mut entry = entry;
+            entry["type"] = kind.into();
+            lines.push(entry.to_string());
+        }
+    }
+    let jsonl = dir.path().join("inventory.jsonl");
+    std::fs::write(&jsonl, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("{e}"));
+
+    let from_json = json_of(&mut scan_small("json"));
+    let from_lines = json_of(
+        nhiscan()
+            .args([
+                "scan",
+                "--owners",
+                "tests/fixtures/small/roster.csv",
+                "--now",
+                NOW,
+                "-f",
+                "json",
+                "-i",
+            ])
+            .arg(&jsonl),
+    );
+    assert_eq!(from_json["findings"], from_lines["findings"]);
+
+    // The example CSV pair loads, as a folder and as two files.
+    let folder = json_of(nhiscan().args([
+        "inventory",
+        "-f",
+        "json",
+        "-i",
+        "examples/csv",
+        "--now",
+        NOW,
+    ]));
+    let files = json_of(nhiscan().args([
+        "inventory",
+        "-f",
+        "json",
+        "--now",
+        NOW,
+        "-i",
+        "examples/csv/identities.csv",
+        "-i",
+        "examples/csv/credentials.csv",
+    ]));
+    assert!(folder["identities"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty()));
+    assert_eq!(folder["identities"], files["identities"]);
+    assert_eq!(folder["credentials"], files["credentials"]);
+}
+
+#[test]
+fn duplicate_ids_across_inputs_are_refused() {
+    nhiscan()
+        .args([
+            "scan",
+            "-i",
+            "tests/fixtures/small/inventory.json",
+            "-i",
+            "tests/fixtures/small/inventory.json",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("appears twice"));
+}
+
+#[test]
+fn inventory_lists_identities_and_credentials() {
+    let text = stdout_of(nhiscan().args([
+        "inventory",
+        "-f",
+        "csv",
+        "-i",
+        "tests/fixtures/small/inventory.json",
+        "--now",
+        NOW,
+    ]));
+    assert_eq!(text.lines().count(), 6);
+    assert!(text.starts_with("\"provider\",\"scope\",\"kind\""));
+    let text = stdout_of(nhiscan().args([
+        "inventory",
+        "--credentials",
+        "-f",
+        "csv",
+        "-i",
+        "tests/fixtures/small/inventory.json",
+        "--now",
+        NOW,
+    ]));
+    assert_eq!(text.lines().count(), 6);
+    assert!(text.contains("'+cmd|"));
+}
+
+#[test]
+fn example_estate_scan_from_the_readme_works() {
+    let report = json_of(nhiscan().args([
+        "scan",
+        "-i",
+        "examples/estate/inventory.json",
+        "--owners",
+        "examples/roster.csv",
+        "--config",
+        "examples/nhiscan.toml",
+        "--now",
+        "2026-11-01",
+        "-f",
+        "json",
+    ]));
+    assert!(report["inventory"]["identities"].as_u64().unwrap_or(0) >= 60);
+    assert!(report["inventory"]["credentials"].as_u64().unwrap_or(0) >= 100);
+    let ids = rule_ids(&report);
+    assert!(ids.len() >= 10, "{ids:?}");
+}
+
+#[test]
+fn rules_list_and_explain() {
+    nhiscan()
+        .args(["rules", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("static-key-not-rotated"));
+    let listed = json_of(nhiscan().args(["rules", "list", "-f", "json"]));
+    for rule in listed.as_array().cloned().unwrap_or_default() {
+        assert!(
+            rule["references"]["owasp_nhi"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty()),
+            "{} has no OWASP NHI reference",
+            rule["id"]
+        );
+    }
+    nhiscan()
+        .args([
+            "rules",
+            "explain",
+            "static-key-not-rotated",
+            "--set",
+            "static-key-not-rotated.max_age_days=30",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Remediation"))
+        .stdout(predicate::str::contains("max_age_days = 30 (default 90)"));
+    nhiscan()
+        .args(["rules", "explain", "no-such-rule"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    nhiscan().args(["scan"]).assert().code(2);
+    nhiscan()
+        .args([
+            "scan",
+            "-i",
+            "tests/fixtures/small/inventory.json",
+            "--now",
+            "yesterday",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--now \"yesterday\" is not a time",
+        ));
+    nhiscan()
+        .args(["scan", "-i", "tests/fixtures/small/nope.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nope.json: cannot read"));
+}
