@@ -854,11 +854,14 @@ impl Generator {
         // How long it is valid for, when it expires at all.
         let lifetime: Option<i64> = match kind {
             CredentialKind::ClientSecret | CredentialKind::Certificate => match rng.below(100) {
-                0..=24 => None,
-                25..=74 => Some(365),
+                0..=14 => None,
+                15..=69 => Some(365),
                 _ => Some(180),
             },
-            CredentialKind::ServiceAccountKey if rng.chance(40) => Some(90),
+            // Org policy `iam.serviceAccountKeyExpiryHours` on most projects.
+            CredentialKind::ServiceAccountKey if rng.chance(65) => Some(90),
+            // Most tokens are time-bound; legacy service-account token secrets are not.
+            CredentialKind::Token if rng.chance(65) => Some(90),
             _ => None,
         };
 
@@ -980,7 +983,8 @@ impl Generator {
             },
         };
         let age = match rng.below(100) {
-            0..=59 => rng.range(1, 365),
+            0..=49 => rng.range(1, 90),
+            50..=79 => rng.range(91, 365),
             _ => rng.range(366, 1800),
         };
         let created = self.ago(&mut rng, age);
@@ -990,9 +994,14 @@ impl Generator {
         if azure {
             let vault = format!("kv-acme-{app}");
             let name = format!("{app}-secret-{slot}");
-            let expires = rng.chance(45).then(|| created + TimeDelta::days(365));
-            let last_rotated = (age > 30 && rng.chance(40)).then(|| {
-                let days = rng.range(0, age - 1);
+            // An expiry date on most secrets, set when the current version was written;
+            // a few have lapsed.
+            let expires = rng.chance(70).then(|| {
+                let days = rng.range(-20, 365);
+                self.ago(&mut rng, -days).max(created)
+            });
+            let last_rotated = (age > 90 && rng.chance(65)).then(|| {
+                let days = rng.range(0, (age - 1).min(120));
                 self.ago(&mut rng, days)
             });
             Credential {
@@ -1020,7 +1029,7 @@ impl Generator {
         } else {
             let region = rng.pick(AWS_REGIONS).to_string();
             let name = format!("prod/{app}/secret-{slot}");
-            let rotation = rng.chance(55);
+            let rotation = rng.chance(70);
             let interval = if rotation {
                 Some(*rng.pick(&[30u32, 60, 90]))
             } else {
