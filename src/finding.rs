@@ -6,6 +6,7 @@ use crate::rules::{Confidence, References, Severity, Target};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The identity or credential a finding is about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,7 +37,8 @@ pub struct Finding {
     /// Stable across runs: derived from the rule id and the entity, never from time.
     pub id: String,
     pub rule_id: String,
-    pub title: String,
+    /// Shared with every finding of the rule.
+    pub title: Arc<str>,
     pub severity: Severity,
     pub confidence: Confidence,
     pub entity: EntityRef,
@@ -46,8 +48,8 @@ pub struct Finding {
     pub message: String,
     /// The values that made the rule match, by variable path.
     pub evidence: BTreeMap<String, serde_json::Value>,
-    pub remediation: String,
-    pub references: References,
+    pub remediation: Arc<str>,
+    pub references: Arc<References>,
 }
 
 /// The stable finding id: `NHI-` and 16 hex digits of SHA-256 over rule id, provider

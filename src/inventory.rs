@@ -289,6 +289,19 @@ pub enum PrincipalType {
     Other,
 }
 
+impl PrincipalType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalType::Any => "any",
+            PrincipalType::Account => "account",
+            PrincipalType::Identity => "identity",
+            PrincipalType::Service => "service",
+            PrincipalType::Federated => "federated",
+            PrincipalType::Other => "other",
+        }
+    }
+}
+
 /// What sort of secret material a credential is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -65,7 +65,7 @@ mod tests {
             owner_status: OwnerStatus::Missing,
             message: String::new(),
             evidence: Default::default(),
-            remediation: String::new(),
+            remediation: "".into(),
             references: Default::default(),
         }
     }

@@ -60,7 +60,7 @@ fn row(f: &Finding, as_of: &str) -> [String; 19] {
         f.severity.to_string(),
         f.confidence.as_str().to_string(),
         f.rule_id.clone(),
-        f.title.clone(),
+        f.title.to_string(),
         f.entity.provider.to_string(),
         f.entity.scope.to_string(),
         f.entity.target.as_str().to_string(),

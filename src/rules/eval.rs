@@ -1,7 +1,8 @@
-//! Evaluating rules over an enriched inventory: one CEL root context per worker, one
-//! inner scope per entity, and a nested scope per rule for its `params`.
+//! Evaluating rules over an enriched inventory: one CEL root context per worker and
+//! chunk, one inner scope per entity holding only the fields its rules read (borrowed
+//! from the inventory, not copied), and a nested scope per rule for its `params`.
 
-use super::value::{credential_value, identity_value, no_identity, to_json};
+use super::value::{credential_val, empty_map, identity_val, params_val, FieldMask, Roots};
 use super::{template, Rule, RuleSet, Target};
 use crate::enrich::owner::ResolvedOwner;
 use crate::enrich::Enriched;
@@ -29,14 +30,7 @@ pub struct Evaluation {
 }
 
 /// How many entities one worker takes at a time.
-const CHUNK: usize = 2048;
-
-/// Per-rule facts computed once per run.
-struct Prepared<'r> {
-    rule: &'r Rule,
-    /// The expression, message or evidence uses `identity` (for credential rules).
-    uses_identity: bool,
-}
+const CHUNK: usize = 4096;
 
 /// Evaluates every enabled rule on every entity it applies to.
 pub fn evaluate(rules: &RuleSet, enriched: &Enriched) -> Evaluation {
@@ -47,25 +41,15 @@ pub fn evaluate(rules: &RuleSet, enriched: &Enriched) -> Evaluation {
 /// Evaluates the given rules (those enabled) on every entity they apply to.
 pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
     let env = Arc::new(Env::stdlib());
-    let prepare = |target: Target| -> Vec<Prepared> {
+    let for_target = |target: Target| -> Vec<&Rule> {
         rules
             .iter()
             .copied()
             .filter(|r| r.enabled && r.spec.applies_to == target)
-            .map(|rule| Prepared {
-                rule,
-                uses_identity: rule.program.references().has_variable("identity")
-                    || rule.spec.message.contains("{identity.")
-                    || rule
-                        .spec
-                        .evidence
-                        .iter()
-                        .any(|p| p.starts_with("identity.")),
-            })
             .collect()
     };
-    let identity_rules = prepare(Target::Identity);
-    let credential_rules = prepare(Target::Credential);
+    let identity_rules = for_target(Target::Identity);
+    let credential_rules = for_target(Target::Credential);
 
     let identities = enriched.inventory.identities.len();
     let credentials = enriched.inventory.credentials.len();
@@ -84,15 +68,30 @@ pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
         .map(|(target, start)| {
             let root = Context::with_env(Arc::clone(&env));
             let mut out = Evaluation::default();
+            let mut matching = Vec::with_capacity(rules.len());
             match target {
                 Target::Identity => {
                     for i in start..(start + CHUNK).min(identities) {
-                        identity_findings(&root, &identity_rules, enriched, i, &mut out);
+                        identity_findings(
+                            &root,
+                            &identity_rules,
+                            enriched,
+                            i,
+                            &mut matching,
+                            &mut out,
+                        );
                     }
                 }
                 Target::Credential => {
                     for i in start..(start + CHUNK).min(credentials) {
-                        credential_findings(&root, &credential_rules, enriched, i, &mut out);
+                        credential_findings(
+                            &root,
+                            &credential_rules,
+                            enriched,
+                            i,
+                            &mut matching,
+                            &mut out,
+                        );
                     }
                 }
             }
@@ -115,166 +114,158 @@ fn applies(rule: &Rule, provider: Provider, kind: &str) -> bool {
         && (filter.kinds.is_empty() || filter.kinds.iter().any(|k| k == kind))
 }
 
-fn identity_findings(
+/// The rules that apply, and the fields of each variable they read.
+fn select<'r>(
+    rules: &[&'r Rule],
+    provider: Provider,
+    kind: &str,
+    matching: &mut Vec<&'r Rule>,
+) -> (FieldMask, FieldMask) {
+    matching.clear();
+    let (mut identity, mut credential) = (0, 0);
+    for rule in rules {
+        if applies(rule, provider, kind) {
+            identity |= rule.identity_fields;
+            credential |= rule.credential_fields;
+            matching.push(rule);
+        }
+    }
+    (identity, credential)
+}
+
+fn identity_findings<'r>(
     root: &Context,
-    rules: &[Prepared],
+    rules: &[&'r Rule],
     enriched: &Enriched,
     index: usize,
+    matching: &mut Vec<&'r Rule>,
     out: &mut Evaluation,
 ) {
     let (identity, facts) = enriched.identity(index);
     let kind = identity.kind.as_str();
-    let matching: Vec<&Prepared> = rules
-        .iter()
-        .filter(|p| applies(p.rule, identity.provider, kind))
-        .collect();
+    let (mask, _) = select(rules, identity.provider, kind, matching);
     if matching.is_empty() {
         return;
     }
-    let value = match identity_value(identity, facts) {
-        Ok(v) => v,
-        Err(message) => {
-            out.errors.push(EvalError {
-                rule_id: "*".into(),
-                entity_id: identity.id.clone(),
-                message,
-            });
-            return;
-        }
-    };
     let mut scope = root.new_inner_scope();
-    scope.add_variable_from_value("identity", value.clone());
-    let entity = EntityRef {
-        target: Target::Identity,
-        provider: identity.provider,
-        scope: identity.scope.clone(),
-        kind: kind.to_string(),
-        id: identity.id.clone(),
-        name: Some(identity.name.clone()),
-        identity_id: None,
-    };
-    for prepared in matching {
-        let roots = [
-            ("identity", &value),
-            ("params", &prepared.rule.params_value),
-        ];
-        run_rule(&scope, prepared.rule, &roots, &entity, &facts.owner, out);
+    scope.add_variable_as_val("identity", identity_val(identity, facts, mask));
+    for rule in matching.iter() {
+        if run_rule(&scope, rule, &identity.id, out) {
+            let roots = Roots {
+                identity: Some((identity, facts)),
+                credential: None,
+                params: &rule.params,
+            };
+            let entity = EntityRef {
+                target: Target::Identity,
+                provider: identity.provider,
+                scope: identity.scope.clone(),
+                kind: kind.to_string(),
+                id: identity.id.clone(),
+                name: Some(identity.name.clone()),
+                identity_id: None,
+            };
+            out.findings
+                .push(build_finding(rule, &roots, entity, &facts.owner));
+        }
     }
 }
 
-fn credential_findings(
+fn credential_findings<'r>(
     root: &Context,
-    rules: &[Prepared],
+    rules: &[&'r Rule],
     enriched: &Enriched,
     index: usize,
+    matching: &mut Vec<&'r Rule>,
     out: &mut Evaluation,
 ) {
     let (credential, facts) = enriched.credential(index);
     let kind = credential.kind.as_str();
-    let matching: Vec<&Prepared> = rules
-        .iter()
-        .filter(|p| applies(p.rule, credential.provider, kind))
-        .collect();
+    let (identity_mask, credential_mask) = select(rules, credential.provider, kind, matching);
     if matching.is_empty() {
         return;
     }
-    let fail = |out: &mut Evaluation, message: String| {
-        out.errors.push(EvalError {
-            rule_id: "*".into(),
-            entity_id: credential.id.clone(),
-            message,
-        })
-    };
-    let value = match credential_value(credential, facts) {
-        Ok(v) => v,
-        Err(message) => return fail(out, message),
-    };
-    let owner_value = if matching.iter().any(|p| p.uses_identity) {
-        match enriched.credential_owner[index] {
-            Some(i) => {
-                let (identity, identity_facts) = enriched.identity(i);
-                match identity_value(identity, identity_facts) {
-                    Ok(v) => v,
-                    Err(message) => return fail(out, message),
-                }
-            }
-            None => no_identity(),
-        }
-    } else {
-        no_identity()
-    };
+    let owner = enriched.credential_owner[index].map(|i| enriched.identity(i));
     let mut scope = root.new_inner_scope();
-    scope.add_variable_from_value("credential", value.clone());
-    scope.add_variable_from_value("identity", owner_value.clone());
-    let entity = EntityRef {
-        target: Target::Credential,
-        provider: credential.provider,
-        scope: credential.scope.clone(),
-        kind: kind.to_string(),
-        id: credential.id.clone(),
-        name: credential.name.clone(),
-        identity_id: credential.identity_id.clone(),
-    };
-    for prepared in matching {
-        let roots = [
-            ("credential", &value),
-            ("identity", &owner_value),
-            ("params", &prepared.rule.params_value),
-        ];
-        run_rule(&scope, prepared.rule, &roots, &entity, &facts.owner, out);
+    scope.add_variable_as_val(
+        "credential",
+        credential_val(credential, facts, credential_mask),
+    );
+    match owner {
+        Some((identity, identity_facts)) if identity_mask != 0 => scope.add_variable_as_val(
+            "identity",
+            identity_val(identity, identity_facts, identity_mask),
+        ),
+        _ => scope.add_variable_as_val("identity", empty_map()),
+    }
+    for rule in matching.iter() {
+        if run_rule(&scope, rule, &credential.id, out) {
+            let roots = Roots {
+                identity: owner,
+                credential: Some((credential, facts)),
+                params: &rule.params,
+            };
+            let entity = EntityRef {
+                target: Target::Credential,
+                provider: credential.provider,
+                scope: credential.scope.clone(),
+                kind: kind.to_string(),
+                id: credential.id.clone(),
+                name: credential.name.clone(),
+                identity_id: credential.identity_id.clone(),
+            };
+            out.findings
+                .push(build_finding(rule, &roots, entity, &facts.owner));
+        }
     }
 }
 
-fn run_rule(
-    scope: &Context,
-    rule: &Rule,
-    roots: &[(&str, &Value)],
-    entity: &EntityRef,
-    owner: &ResolvedOwner,
-    out: &mut Evaluation,
-) {
+/// Runs one rule in the entity's scope; true when it matched. Failures are recorded.
+fn run_rule(scope: &Context, rule: &Rule, entity_id: &str, out: &mut Evaluation) -> bool {
     let mut inner = scope.new_inner_scope();
-    inner.add_variable_from_value("params", rule.params_value.clone());
+    inner.add_variable_as_val("params", params_val(&rule.params));
+    let error = |message: String| EvalError {
+        rule_id: rule.spec.id.clone(),
+        entity_id: entity_id.to_string(),
+        message,
+    };
     match rule.program.execute(&inner) {
-        Ok(Value::Bool(true)) => out.findings.push(build_finding(rule, roots, entity, owner)),
-        Ok(Value::Bool(false)) => {}
-        Ok(other) => out.errors.push(EvalError {
-            rule_id: rule.spec.id.clone(),
-            entity_id: entity.id.clone(),
-            message: format!("`when` must give true or false, gave {other:?}"),
-        }),
-        Err(e) => out.errors.push(EvalError {
-            rule_id: rule.spec.id.clone(),
-            entity_id: entity.id.clone(),
-            message: format!("`when` failed: {e}"),
-        }),
+        Ok(Value::Bool(matched)) => matched,
+        Ok(other) => {
+            out.errors.push(error(format!(
+                "`when` must give true or false, gave {other:?}"
+            )));
+            false
+        }
+        Err(e) => {
+            out.errors.push(error(format!("`when` failed: {e}")));
+            false
+        }
     }
 }
 
-fn build_finding(
-    rule: &Rule,
-    roots: &[(&str, &Value)],
-    entity: &EntityRef,
-    owner: &ResolvedOwner,
-) -> Finding {
+fn build_finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner) -> Finding {
     let evidence: BTreeMap<String, serde_json::Value> = rule
         .spec
         .evidence
         .iter()
-        .filter_map(|path| super::value::lookup(roots, path).map(|v| (path.clone(), to_json(v))))
+        .filter_map(|path| roots.lookup(path).map(|v| (path.clone(), v)))
         .collect();
     Finding {
         id: finding_id(&rule.spec.id, entity.provider, &entity.id),
         rule_id: rule.spec.id.clone(),
-        title: rule.spec.title.clone(),
+        title: rule.shared.title.clone(),
         severity: rule.severity,
         confidence: rule.spec.confidence,
-        entity: entity.clone(),
         owner: owner.owner.clone(),
         owner_status: owner.status,
-        message: template::render(&rule.spec.message, roots),
+        message: template::render(&rule.spec.message, |p| roots.lookup(p)),
         evidence,
-        remediation: template::render(&rule.spec.remediation, roots),
-        references: rule.spec.references.clone(),
+        remediation: match &rule.shared.remediation {
+            Some(text) => text.clone(),
+            None => template::render(&rule.spec.remediation, |p| roots.lookup(p)).into(),
+        },
+        references: rule.shared.references.clone(),
+        entity,
     }
 }

@@ -1,10 +1,10 @@
 //! Loading rules: the embedded pack and user folders, parsed, compiled once and
 //! validated statically (ids, fields, variables, placeholders), then parameter overrides.
 
-use super::value::{from_json, CREDENTIAL_FIELDS, IDENTITY_FIELDS};
+use super::value::{field_bit, FieldMask, ALL_FIELDS, CREDENTIAL_FIELDS, IDENTITY_FIELDS};
 use super::{known_kinds, template, RuleSpec, Severity, Target};
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
-use cel::{Program, Value};
+use cel::Program;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -55,10 +55,22 @@ pub struct Rule {
     pub program: Program,
     /// Parameters after overrides.
     pub params: BTreeMap<String, serde_json::Value>,
-    /// The same, as the CEL value bound to `params`.
-    pub params_value: Value,
+    /// The fields of `identity` and `credential` the expression reads.
+    pub identity_fields: FieldMask,
+    pub credential_fields: FieldMask,
     pub severity: Severity,
     pub enabled: bool,
+    /// Rule texts every finding shares.
+    pub shared: Shared,
+}
+
+/// The parts of a rule that every finding of it carries unchanged.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    pub title: std::sync::Arc<str>,
+    /// The remediation, when it has no placeholders to fill per finding.
+    pub remediation: Option<std::sync::Arc<str>>,
+    pub references: std::sync::Arc<super::References>,
 }
 
 impl fmt::Debug for Rule {
@@ -265,7 +277,6 @@ impl RuleSet {
                 let value = convert_param(default, &o.value)
                     .map_err(|e| format!("`{}.{key}`: {e}", o.rule))?;
                 rule.params.insert(key.to_string(), value);
-                rule.params_value = params_value(&rule.params)?;
             }
         }
         Ok(())
@@ -325,12 +336,6 @@ fn type_name(v: &serde_json::Value) -> &'static str {
         serde_json::Value::Object(_) => "a table",
         serde_json::Value::Null => "null",
     }
-}
-
-fn params_value(params: &BTreeMap<String, serde_json::Value>) -> Result<Value, String> {
-    let object: serde_json::Map<String, serde_json::Value> =
-        params.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    from_json(&serde_json::Value::Object(object))
 }
 
 fn read_dir_rules(dir: &Path) -> Result<Vec<(String, String)>, RuleError> {
@@ -427,8 +432,12 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
         }
     };
     let vars = Variables::for_target(spec.applies_to, &spec.params);
+    let mut uses = Uses::default();
     if let Some(program) = &program {
-        for problem in vars.check_expression(program.expression()) {
+        vars.walk(program.expression(), &mut Vec::new(), &mut uses);
+        uses.problems.sort();
+        uses.problems.dedup();
+        for problem in &uses.problems {
             fail(format!("`when`: {problem}"));
         }
     }
@@ -457,22 +466,31 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             fail(format!("`evidence` {path}: {problem}"));
         }
     }
-    let params_value = match params_value(&spec.params) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            fail(format!("`params`: {e}"));
-            None
+    for (name, value) in &spec.params {
+        if value.is_null() || value.is_object() {
+            fail(format!(
+                "`params.{name}` must be a number, string, boolean or list"
+            ));
         }
-    };
+    }
 
-    match (program, params_value) {
-        (Some(program), Some(params_value)) if errors.is_empty() => Ok(Rule {
+    match program {
+        Some(program) if errors.is_empty() => Ok(Rule {
             params: spec.params.clone(),
+            identity_fields: uses.mask("identity", IDENTITY_FIELDS),
+            credential_fields: uses.mask("credential", CREDENTIAL_FIELDS),
             severity: spec.severity,
             origin: origin.to_string(),
             program,
-            params_value,
             enabled: true,
+            shared: Shared {
+                title: spec.title.as_str().into(),
+                remediation: match template::placeholders(&spec.remediation) {
+                    Ok(p) if p.is_empty() => Some(spec.remediation.as_str().into()),
+                    _ => None,
+                },
+                references: std::sync::Arc::new(spec.references.clone()),
+            },
             spec,
         }),
         _ => Err(errors),
@@ -536,37 +554,36 @@ impl<'a> Variables<'a> {
         }
     }
 
-    /// Every unknown variable or field an expression uses.
-    fn check_expression(&self, expr: &IdedExpr) -> Vec<String> {
-        let mut problems = Vec::new();
-        self.walk(expr, &mut Vec::new(), &mut problems);
-        problems.sort();
-        problems.dedup();
-        problems
-    }
-
-    fn walk(&self, e: &IdedExpr, bound: &mut Vec<String>, out: &mut Vec<String>) {
+    /// Walks an expression: records the fields it reads and every unknown variable or
+    /// field.
+    fn walk(&self, e: &IdedExpr, bound: &mut Vec<String>, out: &mut Uses) {
         match &e.expr {
             Expr::Ident(name) => {
-                if !bound.contains(name) && self.fields(name).is_none() {
-                    out.push(format!(
-                        "unknown variable `{name}` (known: {})",
-                        self.names()
-                    ));
-                }
-            }
-            Expr::Select(select) => {
-                if let Expr::Ident(root) = &select.operand.expr {
-                    if !bound.contains(root) {
-                        if let Some(fields) = self.fields(root) {
-                            if !fields.contains(&select.field.as_str()) {
-                                out.push(unknown_field(root, &select.field, fields));
-                            }
-                        }
+                if !bound.contains(name) {
+                    match self.fields(name) {
+                        Some(_) => out.whole.push(name.clone()),
+                        None => out.problems.push(format!(
+                            "unknown variable `{name}` (known: {})",
+                            self.names()
+                        )),
                     }
                 }
-                self.walk(&select.operand, bound, out);
             }
+            Expr::Select(select) => match &select.operand.expr {
+                Expr::Ident(root) if !bound.contains(root) => match self.fields(root) {
+                    Some(fields) if fields.contains(&select.field.as_str()) => {
+                        out.fields.push((root.clone(), select.field.clone()));
+                    }
+                    Some(fields) => out
+                        .problems
+                        .push(unknown_field(root, &select.field, fields)),
+                    None => out.problems.push(format!(
+                        "unknown variable `{root}` (known: {})",
+                        self.names()
+                    )),
+                },
+                _ => self.walk(&select.operand, bound, out),
+            },
             Expr::Call(call) => {
                 if let Some(target) = &call.target {
                     self.walk(target, bound, out);
@@ -611,6 +628,30 @@ impl<'a> Variables<'a> {
             }
             Expr::Literal(_) | Expr::Unspecified => {}
         }
+    }
+}
+
+/// What an expression reads, and what it gets wrong.
+#[derive(Default)]
+struct Uses {
+    /// (variable, top-level field) pairs.
+    fields: Vec<(String, String)>,
+    /// Variables used whole (not through a field).
+    whole: Vec<String>,
+    problems: Vec<String>,
+}
+
+impl Uses {
+    /// The fields of `root` the expression needs, as a mask over `fields`.
+    fn mask(&self, root: &str, fields: &[&str]) -> FieldMask {
+        if self.whole.iter().any(|w| w == root) {
+            return ALL_FIELDS;
+        }
+        self.fields
+            .iter()
+            .filter(|(r, _)| r == root)
+            .filter_map(|(_, field)| field_bit(fields, field))
+            .fold(0, |mask, bit| mask | bit)
     }
 }
 

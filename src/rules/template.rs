@@ -1,9 +1,6 @@
 //! Message templates: `{dotted.path}` placeholders filled from the rule's variables.
 //! Plain substitution only; expressions belong in `when`.
 
-use super::value::lookup;
-use cel::Value;
-
 /// The placeholder paths a template uses, or an error for an unclosed `{`.
 pub fn placeholders(template: &str) -> Result<Vec<&str>, String> {
     let mut out = Vec::new();
@@ -11,7 +8,7 @@ pub fn placeholders(template: &str) -> Result<Vec<&str>, String> {
     while let Some(start) = rest.find('{') {
         let after = &rest[start + 1..];
         let Some(end) = after.find('}') else {
-            return Err(format!("unclosed `{{` in message template: {template:?}"));
+            return Err(format!("unclosed `{{` in template: {template:?}"));
         };
         out.push(after[..end].trim());
         rest = &after[end + 1..];
@@ -19,8 +16,8 @@ pub fn placeholders(template: &str) -> Result<Vec<&str>, String> {
     Ok(out)
 }
 
-/// Fills every `{path}`; a missing value renders as `-`.
-pub fn render(template: &str, roots: &[(&str, &Value)]) -> String {
+/// Fills every `{path}` with `lookup(path)`; a missing value renders as `-`.
+pub fn render(template: &str, lookup: impl Fn(&str) -> Option<serde_json::Value>) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -30,8 +27,8 @@ pub fn render(template: &str, roots: &[(&str, &Value)]) -> String {
             out.push_str(&rest[start..]);
             return out;
         };
-        match lookup(roots, after[..end].trim()) {
-            Some(value) => out.push_str(&display(value)),
+        match lookup(after[..end].trim()) {
+            Some(value) => out.push_str(&display(&value)),
             None => out.push('-'),
         }
         rest = &after[end + 1..];
@@ -40,16 +37,14 @@ pub fn render(template: &str, roots: &[(&str, &Value)]) -> String {
     out
 }
 
-fn display(value: &Value) -> String {
+/// A value as text: strings bare, lists joined by `, `, `-` for null.
+pub fn display(value: &serde_json::Value) -> String {
+    use serde_json::Value as J;
     match value {
-        Value::String(s) => s.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::UInt(u) => u.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Null => "-".to_string(),
-        Value::List(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
-        other => super::value::to_json(other).to_string(),
+        J::String(s) => s.clone(),
+        J::Null => "-".to_string(),
+        J::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
     }
 }
 
@@ -59,12 +54,16 @@ mod tests {
 
     #[test]
     fn fills_known_paths_and_dashes_unknown_ones() {
-        let value =
-            cel::to_value(serde_json::json!({"id": "k1", "age_days": 400, "tags": ["a", "b"]}))
-                .unwrap_or(Value::Null);
-        let roots = [("credential", &value)];
+        let value = serde_json::json!({"id": "k1", "age_days": 400, "tags": ["a", "b"]});
+        let lookup = |path: &str| {
+            path.strip_prefix("credential.")
+                .and_then(|field| value.get(field).cloned())
+        };
         assert_eq!(
-            render("{credential.id} is {credential.age_days}d old ({credential.nope}) {credential.tags}", &roots),
+            render(
+                "{credential.id} is {credential.age_days}d old ({credential.nope}) {credential.tags}",
+                lookup
+            ),
             "k1 is 400d old (-) a, b"
         );
         assert_eq!(placeholders("a {x.y} b {z}"), Ok(vec!["x.y", "z"]));
