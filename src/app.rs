@@ -188,6 +188,7 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
             },
             fail_on,
             incomplete,
+            api_calls: enriched.inventory.api_calls.clone(),
         },
         coverage: enriched.inventory.coverage.clone(),
         inventory: counts(&enriched),

@@ -26,6 +26,9 @@ pub struct Inventory {
     /// What was (or could not be) scanned.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub coverage: Vec<Coverage>,
+    /// API calls a collector made, by `provider:service:Operation`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_calls: BTreeMap<String, u64>,
     #[serde(default)]
     pub identities: Vec<Identity>,
     #[serde(default)]
@@ -44,6 +47,9 @@ impl Inventory {
     pub fn extend(&mut self, other: Inventory) {
         self.sources.extend(other.sources);
         self.coverage.extend(other.coverage);
+        for (call, count) in other.api_calls {
+            *self.api_calls.entry(call).or_default() += count;
+        }
         self.identities.extend(other.identities);
         self.credentials.extend(other.credentials);
         self.generated_at = match (self.generated_at, other.generated_at) {

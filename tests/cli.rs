@@ -595,3 +595,35 @@ fn usage_errors_exit_two() {
         .code(2)
         .stderr(predicate::str::contains("nope.json: cannot read"));
 }
+
+#[test]
+fn help_texts_snapshot() {
+    for args in [
+        vec!["--help"],
+        vec!["scan", "--help"],
+        vec!["inventory", "--help"],
+        vec!["rules", "--help"],
+    ] {
+        let name = format!("help_{}", args.join("_").replace("--", ""));
+        insta::assert_snapshot!(name, stdout_of(nhiscan().args(&args)));
+    }
+}
+
+#[test]
+fn jsonl_lines_refuse_unknown_fields_and_name_the_line() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("inv.jsonl");
+    std::fs::write(
+        &path,
+        "{\"type\":\"header\",\"schema_version\":1}\n\n\
+         {\"type\":\"identity\",\"provider\":\"aws\",\"scope\":{\"kind\":\"account\",\"id\":\"1\"},\"id\":\"a\",\"name\":\"a\",\"kind\":\"role\",\"colour\":\"red\"}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    nhiscan()
+        .args(["scan", "-i"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("inv.jsonl:3:"))
+        .stderr(predicate::str::contains("unknown field `colour`"));
+}

@@ -83,6 +83,8 @@ struct Header {
     generated_at: Option<DateTime<Utc>>,
     #[serde(default)]
     sources: Vec<String>,
+    #[serde(default)]
+    api_calls: std::collections::BTreeMap<String, u64>,
 }
 
 /// Reads a JSON Lines inventory, one entry per line; blank lines are skipped.
@@ -124,6 +126,7 @@ pub fn read_lines(path: &Path) -> Result<Inventory, ImportError> {
                 inventory.schema_version = header.schema_version;
                 inventory.generated_at = header.generated_at;
                 inventory.sources = header.sources;
+                inventory.api_calls = header.api_calls;
             }
             Line::Identity(identity) => inventory.identities.push(identity),
             Line::Credential(credential) => inventory.credentials.push(credential),

@@ -75,6 +75,9 @@ pub struct ScanInfo {
     pub fail_on: Option<Severity>,
     /// Whether some source or rule could not be fully scanned.
     pub incomplete: bool,
+    /// API calls the collectors made, by `provider:service:Operation`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_calls: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,15 +153,24 @@ pub struct Style {
 impl Style {
     /// Colour and width for stdout when `to_terminal`; plain and 100 wide otherwise.
     pub fn detect(to_terminal: bool) -> Style {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let width = if to_terminal {
-            comfy_table::Table::new().width().unwrap_or(100).max(60)
-        } else {
-            100
-        };
+        let width = comfy_table::Table::new().width();
+        Style::choose(to_terminal, std::env::var_os("NO_COLOR"), width)
+    }
+
+    /// The choice itself: colour only on a terminal and never with a non-empty
+    /// `NO_COLOR` (no-color.org); the terminal's width there, 100 columns elsewhere.
+    pub fn choose(
+        to_terminal: bool,
+        no_color: Option<std::ffi::OsString>,
+        terminal_width: Option<u16>,
+    ) -> Style {
+        let no_color = no_color.is_some_and(|v| !v.is_empty());
         Style {
             color: to_terminal && !no_color,
-            width,
+            width: match (to_terminal, terminal_width) {
+                (true, Some(width)) => width.max(60),
+                _ => 100,
+            },
         }
     }
 }
@@ -193,5 +205,38 @@ pub fn write_output(
             temp.persist(path).map_err(|e| e.error)?;
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(Style::choose(true, None, Some(120)).color);
+        assert!(Style::choose(true, Some("".into()), None).color);
+        assert!(!Style::choose(true, Some("1".into()), Some(120)).color);
+        assert!(!Style::choose(false, None, Some(120)).color);
+        assert_eq!(Style::choose(false, None, Some(120)).width, 100);
+        assert_eq!(Style::choose(true, None, Some(40)).width, 60);
+    }
+
+    #[test]
+    fn failed_writes_leave_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let target = dir.path().join("report.csv");
+        let result = write_output(Some(&target), |out| {
+            out.write_all(b"half a report")?;
+            Err(io::Error::other("disk full"))
+        });
+        assert!(result.is_err());
+        assert!(!target.exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path())
+                .map(|d| d.count())
+                .unwrap_or(99),
+            0
+        );
     }
 }
