@@ -7,7 +7,8 @@ use crate::enrich::{enrich, Enriched};
 use crate::import::csv::parse_time;
 use crate::inventory::Provider;
 use crate::policy::{self, exit};
-use crate::report::{self, Format, InventoryCounts, Report, RulePack, ScanInfo, Style, Summary};
+use crate::report::{self, Format, InventoryCounts, Report, RulePack, ScanInfo, Style};
+use crate::rules::findings::Findings;
 use crate::rules::load::{Override, RuleError};
 use crate::rules::{check, eval, RuleSet};
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -128,12 +129,17 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
     let enabled = rules.rules.iter().filter(|r| r.enabled).count();
     let started = Instant::now();
     let evaluation = eval::evaluate(&rules, &enriched);
+    let mut findings = Findings::new(rules.rules.iter().collect(), &enriched, evaluation.matches);
+    if let Some(min) = args.min_severity {
+        findings.retain_at_least(min);
+    }
+    findings.sort();
     note(
         verbosity,
         format!(
             "evaluated {enabled} rules in {:.2?}: {} findings",
             started.elapsed(),
-            evaluation.findings.len()
+            findings.len()
         ),
     );
     for e in evaluation.errors.iter().take(5) {
@@ -153,11 +159,7 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
             .coverage
             .iter()
             .any(|c| c.status.is_incomplete());
-    let mut findings = evaluation.findings;
-    if let Some(min) = args.min_severity {
-        findings.retain(|f| f.severity >= min);
-    }
-    let code = policy::exit_code(&findings, fail_on, incomplete);
+    let code = policy::exit_code(findings.worst(), fail_on, incomplete);
 
     let report = Report {
         report_version: report::REPORT_VERSION,
@@ -192,7 +194,7 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
         },
         coverage: enriched.inventory.coverage.clone(),
         inventory: counts(&enriched),
-        summary: Summary::of(&findings),
+        summary: findings.summary(),
         rule_errors: evaluation.errors.iter().map(Into::into).collect(),
         findings,
     };

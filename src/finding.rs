@@ -66,17 +66,6 @@ pub fn finding_id(rule_id: &str, provider: Provider, entity_id: &str) -> String 
     format!("NHI-{hex}")
 }
 
-/// Orders findings most severe first, then by rule, provider and entity.
-pub fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.rule_id.cmp(&b.rule_id))
-            .then_with(|| a.entity.provider.cmp(&b.entity.provider))
-            .then_with(|| a.entity.id.cmp(&b.entity.id))
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

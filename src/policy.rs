@@ -1,6 +1,5 @@
 //! Policy: which findings fail a run, and the exit code that says so.
 
-use crate::finding::Finding;
 use crate::rules::Severity;
 
 /// Exit codes, documented in the README.
@@ -17,14 +16,9 @@ pub mod exit {
     pub const FINDINGS_AND_INCOMPLETE: u8 = 4;
 }
 
-/// Whether a finding counts against `--fail-on`.
-pub fn fails(finding: &Finding, fail_on: Option<Severity>) -> bool {
-    fail_on.is_some_and(|threshold| finding.severity >= threshold)
-}
-
-/// The exit code of a finished scan.
-pub fn exit_code(findings: &[Finding], fail_on: Option<Severity>, incomplete: bool) -> u8 {
-    let failing = findings.iter().any(|f| fails(f, fail_on));
+/// The exit code of a finished scan, from its most severe finding.
+pub fn exit_code(worst: Option<Severity>, fail_on: Option<Severity>, incomplete: bool) -> u8 {
+    let failing = matches!((worst, fail_on), (Some(worst), Some(threshold)) if worst >= threshold);
     match (failing, incomplete) {
         (false, false) => exit::CLEAN,
         (true, false) => exit::FINDINGS,
@@ -36,53 +30,21 @@ pub fn exit_code(findings: &[Finding], fail_on: Option<Severity>, incomplete: bo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::enrich::owner::OwnerStatus;
-    use crate::finding::EntityRef;
-    use crate::inventory::{Provider, Scope, ScopeKind};
-    use crate::rules::{Confidence, Target};
-
-    fn finding(severity: Severity) -> Finding {
-        Finding {
-            id: "NHI-0".into(),
-            rule_id: "r".into(),
-            title: "t".into(),
-            severity,
-            confidence: Confidence::High,
-            entity: EntityRef {
-                target: Target::Identity,
-                provider: Provider::Aws,
-                scope: Scope {
-                    kind: ScopeKind::Account,
-                    id: "1".into(),
-                    name: None,
-                },
-                kind: "role".into(),
-                id: "x".into(),
-                name: None,
-                identity_id: None,
-            },
-            owner: None,
-            owner_status: OwnerStatus::Missing,
-            message: String::new(),
-            evidence: Default::default(),
-            remediation: "".into(),
-            references: Default::default(),
-        }
-    }
 
     #[test]
     fn exit_codes_follow_threshold_and_coverage() {
-        let found = [finding(Severity::Medium)];
-        assert_eq!(exit_code(&found, None, false), exit::CLEAN);
-        assert_eq!(exit_code(&found, Some(Severity::High), false), exit::CLEAN);
+        let found = Some(Severity::Medium);
+        assert_eq!(exit_code(found, None, false), exit::CLEAN);
+        assert_eq!(exit_code(found, Some(Severity::High), false), exit::CLEAN);
         assert_eq!(
-            exit_code(&found, Some(Severity::Medium), false),
+            exit_code(found, Some(Severity::Medium), false),
             exit::FINDINGS
         );
         assert_eq!(
-            exit_code(&found, Some(Severity::Low), true),
+            exit_code(found, Some(Severity::Low), true),
             exit::FINDINGS_AND_INCOMPLETE
         );
-        assert_eq!(exit_code(&[], Some(Severity::Low), true), exit::INCOMPLETE);
+        assert_eq!(exit_code(None, Some(Severity::Low), true), exit::INCOMPLETE);
+        assert_eq!(exit_code(None, Some(Severity::Low), false), exit::CLEAN);
     }
 }

@@ -32,8 +32,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut writer = safe_writer(out);
     writer.write_record(COLUMNS)?;
     let as_of = report.scan.as_of.to_rfc3339();
-    for f in &report.findings {
-        writer.write_record(row(f, &as_of).iter().map(|cell| spreadsheet(cell)))?;
+    for f in report.findings.iter() {
+        writer.write_record(row(&f, &as_of).iter().map(|cell| spreadsheet(cell)))?;
     }
     writer.flush()
 }

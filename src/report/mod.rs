@@ -8,9 +8,9 @@ pub mod rules;
 pub mod sanitize;
 pub mod table;
 
-use crate::finding::Finding;
 use crate::inventory::{Coverage, Provider};
 use crate::rules::eval::EvalError;
+use crate::rules::findings::Findings;
 use crate::rules::Severity;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -29,9 +29,10 @@ pub enum Format {
     Json,
 }
 
-/// Everything a scan produced: the document the JSON reporter writes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Report {
+/// Everything a scan produced: the document the JSON reporter writes. Findings are
+/// built while they are written.
+#[derive(Serialize)]
+pub struct Report<'a> {
     pub report_version: u32,
     pub tool: Tool,
     pub scan: ScanInfo,
@@ -42,7 +43,7 @@ pub struct Report {
     /// Rules that failed to evaluate on some entity.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rule_errors: Vec<EvalErrorRecord>,
-    pub findings: Vec<Finding>,
+    pub findings: Findings<'a>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -123,21 +124,6 @@ impl From<&EvalError> for EvalErrorRecord {
             entity_id: e.entity_id.clone(),
             message: e.message.clone(),
         }
-    }
-}
-
-impl Summary {
-    pub fn of(findings: &[Finding]) -> Summary {
-        let mut summary = Summary {
-            findings: findings.len(),
-            ..Default::default()
-        };
-        for f in findings {
-            *summary.by_severity.entry(f.severity).or_default() += 1;
-            *summary.by_provider.entry(f.entity.provider).or_default() += 1;
-            *summary.by_rule.entry(f.rule_id.clone()).or_default() += 1;
-        }
-        summary
     }
 }
 

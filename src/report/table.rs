@@ -15,7 +15,7 @@ pub fn write(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<(
     } else {
         let mut table = new_table(style);
         table.set_header(header(&["Severity", "Entity", "Finding"], style));
-        for f in &report.findings {
+        for f in report.findings.iter() {
             let owner = match &f.owner {
                 Some(o) => format!("{} ({})", terminal(o), f.owner_status.as_str()),
                 None => format!("({})", f.owner_status.as_str()),

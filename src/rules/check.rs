@@ -1,6 +1,7 @@
 //! `rules check`: every example of a rule must produce a finding and no negative
 //! example may. Static problems (ids, fields, expressions) are caught while loading.
 
+use super::findings::Findings;
 use super::{Rule, RuleSet, Target};
 use crate::enrich::enrich;
 use crate::enrich::owner::{OwnerResolver, Roster, RosterEntry};
@@ -153,13 +154,9 @@ pub fn run_example(rule: &Rule, example: &Value) -> Result<bool, String> {
             .and_then(|v| serde_json::from_value(v).map_err(|e| format!("credential: {e}")))?;
         inventory.credentials.push(credential);
     }
-    let target_id = match target {
-        Target::Identity => identity_id.clone().unwrap_or_default(),
-        Target::Credential => inventory
-            .credentials
-            .last()
-            .map(|c| c.id.clone())
-            .unwrap_or_default(),
+    let target_index = match target {
+        Target::Identity => 0,
+        Target::Credential => inventory.credentials.len().saturating_sub(1),
     };
 
     let resolver = OwnerResolver {
@@ -171,10 +168,10 @@ pub fn run_example(rule: &Rule, example: &Value) -> Result<bool, String> {
     if let Some(error) = evaluation.errors.first() {
         return Err(error.message.clone());
     }
-    Ok(evaluation
-        .findings
-        .iter()
-        .any(|f| f.entity.id == target_id && f.entity.target == target))
+    let findings = Findings::new(vec![rule], &enriched, evaluation.matches);
+    // Build every finding too, so that broken messages or evidence show up here.
+    let _ = findings.iter().count();
+    Ok(findings.contains(target, target_index))
 }
 
 fn identity_defaults() -> Value {

@@ -2,16 +2,13 @@
 //! chunk, one inner scope per entity holding only the fields its rules read (borrowed
 //! from the inventory, not copied), and a nested scope per rule for its `params`.
 
-use super::value::{credential_val, empty_map, identity_val, params_val, FieldMask, Roots};
-use super::{template, Rule, RuleSet, Target};
-use crate::enrich::owner::ResolvedOwner;
+use super::value::{credential_val, empty_map, identity_val, params_val, FieldMask};
+use super::{Rule, RuleSet, Target};
 use crate::enrich::Enriched;
-use crate::finding::{finding_id, EntityRef, Finding};
 use crate::inventory::Provider;
 use cel::{Context, Env, Value};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A rule that failed to evaluate on an entity (a rule bug or unexpected data).
@@ -22,30 +19,44 @@ pub struct EvalError {
     pub message: String,
 }
 
+/// One rule matching one entity: all a finding needs, in 12 bytes. Findings are
+/// built from matches only when they are reported (see [`super::findings`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    /// Index into the evaluated rules.
+    pub rule: u32,
+    pub target: Target,
+    /// Index into the inventory's identities or credentials.
+    pub index: u32,
+}
+
 /// What evaluating all rules produced.
 #[derive(Debug, Default)]
 pub struct Evaluation {
-    pub findings: Vec<Finding>,
+    pub matches: Vec<Match>,
     pub errors: Vec<EvalError>,
 }
 
 /// How many entities one worker takes at a time.
 const CHUNK: usize = 4096;
 
-/// Evaluates every enabled rule on every entity it applies to.
+/// Evaluates every enabled rule on every entity it applies to; `Match::rule` indexes
+/// `rules.rules`.
 pub fn evaluate(rules: &RuleSet, enriched: &Enriched) -> Evaluation {
     let all: Vec<&Rule> = rules.rules.iter().collect();
     evaluate_rules(&all, enriched)
 }
 
-/// Evaluates the given rules (those enabled) on every entity they apply to.
+/// Evaluates the given rules (those enabled) on every entity they apply to;
+/// `Match::rule` indexes `rules`.
 pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
     let env = Arc::new(Env::stdlib());
-    let for_target = |target: Target| -> Vec<&Rule> {
+    let for_target = |target: Target| -> Vec<(u32, &Rule)> {
         rules
             .iter()
-            .copied()
-            .filter(|r| r.enabled && r.spec.applies_to == target)
+            .enumerate()
+            .filter(|(_, r)| r.enabled && r.spec.applies_to == target)
+            .map(|(i, r)| (i as u32, *r))
             .collect()
     };
     let identity_rules = for_target(Target::Identity);
@@ -99,12 +110,14 @@ pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
         })
         .collect();
 
-    let mut all = Evaluation::default();
+    let mut all = Evaluation {
+        matches: Vec::with_capacity(parts.iter().map(|p| p.matches.len()).sum()),
+        errors: Vec::new(),
+    };
     for part in parts {
-        all.findings.extend(part.findings);
+        all.matches.extend(part.matches);
         all.errors.extend(part.errors);
     }
-    crate::finding::sort(&mut all.findings);
     all
 }
 
@@ -116,18 +129,18 @@ fn applies(rule: &Rule, provider: Provider, kind: &str) -> bool {
 
 /// The rules that apply, and the fields of each variable they read.
 fn select<'r>(
-    rules: &[&'r Rule],
+    rules: &[(u32, &'r Rule)],
     provider: Provider,
     kind: &str,
-    matching: &mut Vec<&'r Rule>,
+    matching: &mut Vec<(u32, &'r Rule)>,
 ) -> (FieldMask, FieldMask) {
     matching.clear();
     let (mut identity, mut credential) = (0, 0);
-    for rule in rules {
+    for &(index, rule) in rules {
         if applies(rule, provider, kind) {
             identity |= rule.identity_fields;
             credential |= rule.credential_fields;
-            matching.push(rule);
+            matching.push((index, rule));
         }
     }
     (identity, credential)
@@ -135,87 +148,67 @@ fn select<'r>(
 
 fn identity_findings<'r>(
     root: &Context,
-    rules: &[&'r Rule],
+    rules: &[(u32, &'r Rule)],
     enriched: &Enriched,
     index: usize,
-    matching: &mut Vec<&'r Rule>,
+    matching: &mut Vec<(u32, &'r Rule)>,
     out: &mut Evaluation,
 ) {
     let (identity, facts) = enriched.identity(index);
-    let kind = identity.kind.as_str();
-    let (mask, _) = select(rules, identity.provider, kind, matching);
+    let (mask, _) = select(rules, identity.provider, identity.kind.as_str(), matching);
     if matching.is_empty() {
         return;
     }
     let mut scope = root.new_inner_scope();
     scope.add_variable_as_val("identity", identity_val(identity, facts, mask));
-    for rule in matching.iter() {
+    for &(rule_index, rule) in matching.iter() {
         if run_rule(&scope, rule, &identity.id, out) {
-            let roots = Roots {
-                identity: Some((identity, facts)),
-                credential: None,
-                params: &rule.params,
-            };
-            let entity = EntityRef {
+            out.matches.push(Match {
+                rule: rule_index,
                 target: Target::Identity,
-                provider: identity.provider,
-                scope: identity.scope.clone(),
-                kind: kind.to_string(),
-                id: identity.id.clone(),
-                name: Some(identity.name.clone()),
-                identity_id: None,
-            };
-            out.findings
-                .push(build_finding(rule, &roots, entity, &facts.owner));
+                index: index as u32,
+            });
         }
     }
 }
 
 fn credential_findings<'r>(
     root: &Context,
-    rules: &[&'r Rule],
+    rules: &[(u32, &'r Rule)],
     enriched: &Enriched,
     index: usize,
-    matching: &mut Vec<&'r Rule>,
+    matching: &mut Vec<(u32, &'r Rule)>,
     out: &mut Evaluation,
 ) {
     let (credential, facts) = enriched.credential(index);
-    let kind = credential.kind.as_str();
-    let (identity_mask, credential_mask) = select(rules, credential.provider, kind, matching);
+    let (identity_mask, credential_mask) = select(
+        rules,
+        credential.provider,
+        credential.kind.as_str(),
+        matching,
+    );
     if matching.is_empty() {
         return;
     }
-    let owner = enriched.credential_owner[index].map(|i| enriched.identity(i));
     let mut scope = root.new_inner_scope();
     scope.add_variable_as_val(
         "credential",
         credential_val(credential, facts, credential_mask),
     );
-    match owner {
+    match enriched.credential_owner[index].map(|i| enriched.identity(i)) {
         Some((identity, identity_facts)) if identity_mask != 0 => scope.add_variable_as_val(
             "identity",
             identity_val(identity, identity_facts, identity_mask),
         ),
         _ => scope.add_variable_as_val("identity", empty_map()),
     }
-    for rule in matching.iter() {
+    for &(rule_index, rule) in matching.iter() {
         if run_rule(&scope, rule, &credential.id, out) {
-            let roots = Roots {
-                identity: owner,
-                credential: Some((credential, facts)),
-                params: &rule.params,
-            };
-            let entity = EntityRef {
+            out.matches.push(Match {
+                rule: rule_index,
                 target: Target::Credential,
-                provider: credential.provider,
-                scope: credential.scope.clone(),
-                kind: kind.to_string(),
-                id: credential.id.clone(),
-                name: credential.name.clone(),
-                identity_id: credential.identity_id.clone(),
-            };
-            out.findings
-                .push(build_finding(rule, &roots, entity, &facts.owner));
+                index: index as u32,
+            });
         }
     }
 }
@@ -241,31 +234,5 @@ fn run_rule(scope: &Context, rule: &Rule, entity_id: &str, out: &mut Evaluation)
             out.errors.push(error(format!("`when` failed: {e}")));
             false
         }
-    }
-}
-
-fn build_finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner) -> Finding {
-    let evidence: BTreeMap<String, serde_json::Value> = rule
-        .spec
-        .evidence
-        .iter()
-        .filter_map(|path| roots.lookup(path).map(|v| (path.clone(), v)))
-        .collect();
-    Finding {
-        id: finding_id(&rule.spec.id, entity.provider, &entity.id),
-        rule_id: rule.spec.id.clone(),
-        title: rule.shared.title.clone(),
-        severity: rule.severity,
-        confidence: rule.spec.confidence,
-        owner: owner.owner.clone(),
-        owner_status: owner.status,
-        message: template::render(&rule.spec.message, |p| roots.lookup(p)),
-        evidence,
-        remediation: match &rule.shared.remediation {
-            Some(text) => text.clone(),
-            None => template::render(&rule.spec.remediation, |p| roots.lookup(p)).into(),
-        },
-        references: rule.shared.references.clone(),
-        entity,
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod eval;
+pub mod findings;
 pub mod load;
 pub mod template;
 pub mod value;
