@@ -5,8 +5,9 @@
 //! the other keys are those of the JSON document's entries.
 
 use super::{ImportError, Position};
-use crate::inventory::{Coverage, Credential, Identity, Inventory, SCHEMA_VERSION};
+use crate::inventory::{Coverage, Credential, Identity, Inventory};
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 use serde::Deserialize;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -87,56 +88,141 @@ struct Header {
     api_calls: std::collections::BTreeMap<String, u64>,
 }
 
-/// Reads a JSON Lines inventory, one entry per line; blank lines are skipped.
+/// How much of a JSON Lines file is parsed at a time (in parallel, line by line).
+const BLOCK: usize = 32 << 20;
+
+/// Reads a JSON Lines inventory, one entry per line; blank lines are skipped. Blocks of
+/// lines are parsed on all cores; the result keeps the file's order.
 pub fn read_lines(path: &Path) -> Result<Inventory, ImportError> {
     let file = File::open(path).map_err(|e| ImportError::io(path, e))?;
-    let reader = BufReader::with_capacity(1 << 20, file);
+    let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut inventory = Inventory::new();
-    let mut line = String::new();
-    let mut reader = reader;
-    let mut number = 0u64;
+    let mut next_line = 1u64;
+    let mut block: Vec<u8> = Vec::with_capacity(BLOCK + (1 << 16));
     loop {
-        line.clear();
-        let read = reader
-            .read_line(&mut line)
-            .map_err(|e| ImportError::io(path, e))?;
-        if read == 0 {
+        block.clear();
+        // A block of whole lines: BLOCK bytes, then up to the end of that line.
+        while block.len() < BLOCK {
+            let read = reader
+                .read_until(b'\n', &mut block)
+                .map_err(|e| ImportError::io(path, e))?;
+            if read == 0 {
+                break;
+            }
+        }
+        if block.is_empty() {
             break;
         }
-        number += 1;
-        if line.trim().is_empty() {
-            continue;
+        let mut lines: Vec<(u64, &mut [u8])> = Vec::new();
+        for (i, line) in block.split_mut(|&b| b == b'\n').enumerate() {
+            lines.push((next_line + i as u64, line));
         }
-        let mut de = serde_json::Deserializer::from_str(&line);
-        let entry: Line = serde_path_to_error::deserialize(&mut de)
-            .map_err(|e| json_error(path, Some(number), e))?;
-        match entry {
-            Line::Header(header) => {
-                if number != 1 {
-                    return Err(ImportError::invalid(
-                        path,
-                        Some(Position {
-                            line: number,
-                            column: None,
-                        }),
-                        Some("type".into()),
-                        "the header must be the first line",
-                    ));
+        // split_mut yields an empty piece after the final newline: not a line.
+        if block_ends_with_newline(&lines) {
+            lines.pop();
+        }
+        let first_line = next_line;
+        next_line += lines.len() as u64;
+        let parsed: Vec<Result<Option<Line>, ImportError>> = lines
+            .into_par_iter()
+            .map(|(number, bytes)| parse_line(path, number, bytes))
+            .collect();
+        for (offset, entry) in parsed.into_iter().enumerate() {
+            match entry? {
+                None => {}
+                Some(Line::Header(header)) => {
+                    let number = first_line + offset as u64;
+                    if number != 1 {
+                        return Err(ImportError::invalid(
+                            path,
+                            Some(Position {
+                                line: number,
+                                column: None,
+                            }),
+                            Some("type".into()),
+                            "the header must be the first line",
+                        ));
+                    }
+                    inventory.schema_version = header.schema_version;
+                    inventory.generated_at = header.generated_at;
+                    inventory.sources = header.sources;
+                    inventory.api_calls = header.api_calls;
                 }
-                inventory.schema_version = header.schema_version;
-                inventory.generated_at = header.generated_at;
-                inventory.sources = header.sources;
-                inventory.api_calls = header.api_calls;
+                Some(Line::Identity(identity)) => inventory.identities.push(identity),
+                Some(Line::Credential(credential)) => inventory.credentials.push(credential),
+                Some(Line::Coverage(coverage)) => inventory.coverage.push(coverage),
             }
-            Line::Identity(identity) => inventory.identities.push(identity),
-            Line::Credential(credential) => inventory.credentials.push(credential),
-            Line::Coverage(coverage) => inventory.coverage.push(coverage),
         }
-    }
-    if inventory.schema_version == 0 {
-        inventory.schema_version = SCHEMA_VERSION;
     }
     Ok(inventory)
+}
+
+fn block_ends_with_newline(lines: &[(u64, &mut [u8])]) -> bool {
+    lines.len() > 1 && lines.last().is_some_and(|(_, l)| l.is_empty())
+}
+
+/// Parses one line. Lines that start `{"type":"identity",` or `{"type":"credential",`
+/// (what nhiscan writes) are read straight into their type, without buffering the
+/// object first; any other key order goes through the tagged enum.
+fn parse_line(path: &Path, number: u64, bytes: &mut [u8]) -> Result<Option<Line>, ImportError> {
+    let start = bytes.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let trimmed_len = bytes.len()
+        - bytes
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+    if start >= trimmed_len {
+        return Ok(None);
+    }
+    let bytes = &mut bytes[..trimmed_len];
+    const IDENTITY: &[u8] = br#"{"type":"identity","#;
+    const CREDENTIAL: &[u8] = br#"{"type":"credential","#;
+    for (prefix, is_identity) in [(IDENTITY, true), (CREDENTIAL, false)] {
+        if bytes[start..].starts_with(prefix) {
+            // Overwrite the comma after the tag with `{`: the rest is the entity.
+            let body = start + prefix.len() - 1;
+            bytes[body] = b'{';
+            let mut de = serde_json::Deserializer::from_slice(&bytes[body..]);
+            let shift = body as u64;
+            let shifted = |e| shift_column(json_error(path, Some(number), e), shift);
+            let line = if is_identity {
+                Line::Identity(serde_path_to_error::deserialize(&mut de).map_err(shifted)?)
+            } else {
+                Line::Credential(serde_path_to_error::deserialize(&mut de).map_err(shifted)?)
+            };
+            de.end().map_err(|e| {
+                ImportError::invalid(
+                    path,
+                    Some(Position {
+                        line: number,
+                        column: Some(e.column() as u64 + shift),
+                    }),
+                    None,
+                    "unexpected content after the object",
+                )
+            })?;
+            return Ok(Some(line));
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(&bytes[start..]);
+    let line: Line = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| shift_column(json_error(path, Some(number), e), start as u64))?;
+    Ok(Some(line))
+}
+
+fn shift_column(mut error: ImportError, by: u64) -> ImportError {
+    if let ImportError::Invalid {
+        position: Some(Position {
+            column: Some(column),
+            ..
+        }),
+        ..
+    } = &mut error
+    {
+        *column += by;
+    }
+    error
 }
 
 #[cfg(test)]
@@ -165,5 +251,43 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("unknown field `identites`"), "{err}");
+    }
+
+    fn lines(text: &str) -> Result<Inventory, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let path = dir.path().join("inv.jsonl");
+        std::fs::write(&path, text).map_err(|e| e.to_string())?;
+        read_lines(&path).map_err(|e| e.to_string())
+    }
+
+    const ID: &str = r#""provider":"aws","scope":{"kind":"account","id":"1"},"id":"a","name":"a","kind":"role""#;
+
+    #[test]
+    fn json_lines_read_in_any_key_order() {
+        let text = format!(
+            "{{\"type\":\"header\",\"schema_version\":1,\"sources\":[\"s\"]}}\n\n\
+             {{\"type\":\"identity\",{ID}}}\n  {{{ID},\"type\":\"identity\"}}  \n\
+             {{\"type\":\"credential\",\"provider\":\"aws\",\"scope\":{{\"kind\":\"account\",\"id\":\"1\"}},\"id\":\"k\",\"kind\":\"access_key\"}}"
+        );
+        let inventory = lines(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(inventory.identities.len(), 2);
+        assert_eq!(inventory.identities[0], inventory.identities[1]);
+        assert_eq!(inventory.credentials.len(), 1);
+        assert_eq!(inventory.sources, vec!["s"]);
+    }
+
+    #[test]
+    fn json_lines_errors_point_at_line_and_column() {
+        let bad = format!("{{\"type\":\"identity\",{ID},\"enabled\":\"yes\"}}\n");
+        let err = lines(&format!("{{\"type\":\"identity\",{ID}}}\n{bad}")).err().unwrap_or_default();
+        // The column is that of the original line, fast path or not.
+        let column = bad.find("\"yes\"").unwrap_or(0) + 5;
+        assert!(err.contains(&format!("inv.jsonl:2:{column}")), "{err} (expected column {column})");
+        assert!(err.contains("field `enabled`"), "{err}");
+
+        let err = lines(&format!("{{\"type\":\"identity\",{ID}}}\n{{\"type\":\"header\",\"schema_version\":1}}\n"))
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("inv.jsonl:2: the header must be the first line"), "{err}");
     }
 }
