@@ -18,7 +18,11 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct Inventory {
     pub schema_version: u32,
     /// When the inventory was collected or exported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "time::optional"
+    )]
     pub generated_at: Option<DateTime<Utc>>,
     /// What each part of the inventory came from (collector, export file...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -216,10 +220,18 @@ pub struct Identity {
     pub kind: IdentityKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "time::optional"
+    )]
     pub created: Option<DateTime<Utc>>,
     /// Last time the identity was seen authenticating or acting.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "time::optional"
+    )]
     pub last_activity: Option<DateTime<Utc>>,
     /// False when the source cannot tell activity at all (then a missing
     /// `last_activity` means "unknown", not "never used").
@@ -391,16 +403,32 @@ pub struct Credential {
     /// The identity it authenticates, when it belongs to one (`Identity::id`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "time::optional"
+    )]
     pub created: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "time::optional"
+    )]
     pub expires: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "time::optional"
+    )]
     pub last_used: Option<DateTime<Utc>>,
     /// False when the source cannot tell usage (then no `last_used` means "unknown").
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub usage_tracked: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "time::optional"
+    )]
     pub last_rotated: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation_enabled: Option<bool>,
@@ -459,6 +487,59 @@ impl CoverageStatus {
     /// Whether this outcome means part of the estate was not seen.
     pub fn is_incomplete(self) -> bool {
         matches!(self, CoverageStatus::Partial | CoverageStatus::Failed)
+    }
+}
+
+/// Reading times: RFC 3339, or a plain `YYYY-MM-DD` (midnight UTC), with an error
+/// that says which format is expected.
+pub mod time {
+    use chrono::{DateTime, NaiveDate, Utc};
+    use serde::de::{self, Deserializer, Visitor};
+    use std::fmt;
+
+    /// Parses RFC 3339 or a plain date (taken as midnight UTC).
+    pub fn parse(text: &str) -> Option<DateTime<Utc>> {
+        if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+            return Some(t.with_timezone(&Utc));
+        }
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc())
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        d.deserialize_option(OptionalTime)
+    }
+
+    struct OptionalTime;
+
+    impl<'de> Visitor<'de> for OptionalTime {
+        type Value = Option<DateTime<Utc>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a time (RFC 3339 or YYYY-MM-DD)")
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            parse(text).map(Some).ok_or_else(|| {
+                E::custom(format!(
+                    "`{text}` is not a time: use RFC 3339 (2025-01-31T00:00:00Z) or YYYY-MM-DD"
+                ))
+            })
+        }
     }
 }
 

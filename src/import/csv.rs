@@ -14,7 +14,7 @@
 
 use super::{ImportError, Position};
 use crate::inventory::{Credential, Identity, Inventory, Location, Permissions, Scope};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -292,16 +292,7 @@ impl Row<'_> {
     }
 }
 
-/// Parses RFC 3339 or a plain date (taken as midnight UTC).
-pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-}
+pub use crate::inventory::time::parse as parse_time;
 
 fn read_rows<T>(
     path: &Path,

@@ -260,7 +260,8 @@ mod tests {
         read_lines(&path).map_err(|e| e.to_string())
     }
 
-    const ID: &str = r#""provider":"aws","scope":{"kind":"account","id":"1"},"id":"a","name":"a","kind":"role""#;
+    const ID: &str =
+        r#""provider":"aws","scope":{"kind":"account","id":"1"},"id":"a","name":"a","kind":"role""#;
 
     #[test]
     fn json_lines_read_in_any_key_order() {
@@ -279,15 +280,25 @@ mod tests {
     #[test]
     fn json_lines_errors_point_at_line_and_column() {
         let bad = format!("{{\"type\":\"identity\",{ID},\"enabled\":\"yes\"}}\n");
-        let err = lines(&format!("{{\"type\":\"identity\",{ID}}}\n{bad}")).err().unwrap_or_default();
-        // The column is that of the original line, fast path or not.
-        let column = bad.find("\"yes\"").unwrap_or(0) + 5;
-        assert!(err.contains(&format!("inv.jsonl:2:{column}")), "{err} (expected column {column})");
-        assert!(err.contains("field `enabled`"), "{err}");
-
-        let err = lines(&format!("{{\"type\":\"identity\",{ID}}}\n{{\"type\":\"header\",\"schema_version\":1}}\n"))
+        let err = lines(&format!("{{\"type\":\"identity\",{ID}}}\n{bad}"))
             .err()
             .unwrap_or_default();
-        assert!(err.contains("inv.jsonl:2: the header must be the first line"), "{err}");
+        // The column is that of the original line, fast path or not.
+        let column = bad.find("\"yes\"").unwrap_or(0) + 5;
+        assert!(
+            err.contains(&format!("inv.jsonl:2:{column}")),
+            "{err} (expected column {column})"
+        );
+        assert!(err.contains("field `enabled`"), "{err}");
+
+        let err = lines(&format!(
+            "{{\"type\":\"identity\",{ID}}}\n{{\"type\":\"header\",\"schema_version\":1}}\n"
+        ))
+        .err()
+        .unwrap_or_default();
+        assert!(
+            err.contains("inv.jsonl:2: the header must be the first line"),
+            "{err}"
+        );
     }
 }
