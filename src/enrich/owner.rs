@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Tag keys that name an owner when no configuration says otherwise, most specific first.
 pub const DEFAULT_OWNER_TAG_KEYS: [&str; 7] = [
@@ -50,12 +51,13 @@ impl OwnerStatus {
 /// The outcome of owner resolution for one entity.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ResolvedOwner {
-    /// The owner as named by the source (first one found).
+    /// The owner as named by the source (first one found). Shared by an identity
+    /// and its credentials.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
+    pub owner: Option<Arc<str>>,
     /// Where the owner was found: `declared` or `tag:<key>`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_source: Option<String>,
+    pub owner_source: Option<Arc<str>>,
     #[serde(rename = "owner_status")]
     pub status: OwnerStatus,
     /// Days since the (last) owner left, when they all departed.
@@ -177,8 +179,8 @@ impl OwnerResolver {
         };
         let Some(roster) = &self.roster else {
             return ResolvedOwner {
-                owner: Some(first),
-                owner_source: Some(first_source),
+                owner: Some(first.into()),
+                owner_source: Some(first_source.into()),
                 status: OwnerStatus::Present,
                 owner_departed_days: None,
             };
@@ -190,8 +192,8 @@ impl OwnerResolver {
             match roster.find(name) {
                 Some(person) if person.status == PersonStatus::Active => {
                     return ResolvedOwner {
-                        owner: Some(name.clone()),
-                        owner_source: Some(source.clone()),
+                        owner: Some(name.as_str().into()),
+                        owner_source: Some(source.as_str().into()),
                         status: OwnerStatus::Active,
                         owner_departed_days: None,
                     };
@@ -211,16 +213,16 @@ impl OwnerResolver {
             // Some candidates are unknown to the roster: that is worse news only if
             // none of them is a departed person.
             Some((name, source)) => ResolvedOwner {
-                owner: Some(name),
-                owner_source: Some(source),
+                owner: Some(name.into()),
+                owner_source: Some(source.into()),
                 status: OwnerStatus::Departed,
                 owner_departed_days: departed_last
                     .flatten()
                     .map(|end| (as_of.date_naive() - end).num_days()),
             },
             None => ResolvedOwner {
-                owner: Some(first),
-                owner_source: Some(first_source),
+                owner: Some(first.into()),
+                owner_source: Some(first_source.into()),
                 status: OwnerStatus::Unknown,
                 owner_departed_days: None,
             },

@@ -190,7 +190,7 @@ fn finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner)
         title: rule.shared.title.clone(),
         severity: rule.severity,
         confidence: rule.spec.confidence,
-        owner: owner.owner.clone(),
+        owner: owner.owner.as_deref().map(String::from),
         owner_status: owner.status,
         message: template::render(&rule.spec.message, |p| roots.lookup(p)),
         evidence,

@@ -214,8 +214,8 @@ fn scope(scope: &crate::inventory::Scope) -> Fact<'_> {
 
 fn owner_fact<'a>(owner: &'a crate::enrich::owner::ResolvedOwner, field: &str) -> Option<Fact<'a>> {
     match field {
-        "owner" => text(&owner.owner),
-        "owner_source" => text(&owner.owner_source),
+        "owner" => owner.owner.as_deref().map(Fact::Str),
+        "owner_source" => owner.owner_source.as_deref().map(Fact::Str),
         "owner_status" => Some(Fact::Str(owner.status.as_str())),
         "owner_departed_days" => owner.owner_departed_days.map(Fact::Int),
         _ => None,
