@@ -217,18 +217,19 @@ impl<W: Write> Sink<W> {
                 serde_json::to_writer(&mut self.out, entity)?;
             }
             Format::Jsonl => {
-                let mut value = serde_json::to_value(entity)?;
-                match &mut value {
-                    Value::Object(map) => {
-                        map.insert("type".to_string(), Value::String(kind.to_string()));
-                    }
-                    _ => {
-                        return Err(io::Error::other(format!(
-                            "{kind} did not serialize to an object"
-                        )))
-                    }
+                // `{"type":"<kind>",` then the entity's own fields, in declaration
+                // order: the layout nhiscan reads fastest.
+                let body = serde_json::to_vec(entity)?;
+                let Some(fields) = body.strip_prefix(b"{") else {
+                    return Err(io::Error::other(format!(
+                        "{kind} did not serialize to an object"
+                    )));
+                };
+                write!(self.out, r#"{{"type":"{kind}""#)?;
+                if fields != b"}" {
+                    self.out.write_all(b",")?;
                 }
-                serde_json::to_writer(&mut self.out, &value)?;
+                self.out.write_all(fields)?;
                 self.out.write_all(b"\n")?;
             }
         }

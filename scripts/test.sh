@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, the rule pack's own examples,
-# unit and integration tests (the latter run the real binary).
+# unit and integration tests (the latter run the real binary; the AWS collector's run
+# against moto's server, a real local AWS API emulator installed here from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== moto (AWS emulator) into target/moto-venv"
+bash scripts/moto/setup.sh
+# tests/aws.rs fails, rather than skips, when moto is missing.
+export NHISCAN_REQUIRE_MOTO=1
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -1,11 +1,16 @@
 //! The commands: each wires the pipeline stages together and returns an exit code.
 
-use crate::cli::{InputArgs, InventoryArgs, RuleArgs, RulesCommand, ScanArgs};
+use crate::cli::{
+    AwsArgs, CollectCommand, InputArgs, InventoryArgs, InventoryFormat, LiveProvider, RuleArgs,
+    RulesCommand, ScanArgs,
+};
+use crate::collect::aws::AwsOptions;
 use crate::config::{parse_set, Config};
 use crate::enrich::owner::{OwnerResolver, Roster};
 use crate::enrich::{enrich, Enriched};
 use crate::import::csv::parse_time;
 use crate::inventory::Provider;
+use crate::inventory::{Coverage, CoverageStatus, Inventory};
 use crate::policy::{self, exit};
 use crate::report::{self, Format, InventoryCounts, Report, RulePack, ScanInfo, Style};
 use crate::rules::findings::Findings;
@@ -80,7 +85,13 @@ fn load_inventory(
 ) -> Result<(Enriched, Option<PathBuf>)> {
     let as_of = as_of(input.now.as_deref())?;
     let started = Instant::now();
-    let inventory = crate::import::read_all(&input.inventory)?;
+    let mut inventory = crate::import::read_all(&input.inventory)?;
+    for provider in &input.providers {
+        inventory.extend(collect_live(*provider, &input.aws, verbosity));
+    }
+    if !input.providers.is_empty() {
+        crate::import::check_unique_ids(&inventory, &input.inventory)?;
+    }
     note(
         verbosity,
         format!(
@@ -116,6 +127,92 @@ fn load_inventory(
     let enriched = enrich(inventory, as_of, &resolver);
     note(verbosity, format!("enriched in {:.2?}", started.elapsed()));
     Ok((enriched, roster_path))
+}
+
+fn aws_options(args: &AwsArgs) -> AwsOptions {
+    AwsOptions {
+        profile: args.profile.clone(),
+        regions: args.regions.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        ..AwsOptions::default()
+    }
+}
+
+/// Collects one provider. A provider that cannot be scanned at all becomes a failed
+/// coverage entry, so the others' results and the report survive it.
+fn collect_live(provider: LiveProvider, aws: &AwsArgs, verbosity: Verbosity) -> Inventory {
+    let started = Instant::now();
+    let result = match provider {
+        LiveProvider::Aws => crate::collect::aws::collect_blocking(&aws_options(aws)),
+    };
+    match result {
+        Ok(inventory) => {
+            say_collected(&inventory, started, verbosity);
+            inventory
+        }
+        Err(error) => {
+            warn(
+                verbosity,
+                format!("{provider:?} could not be scanned: {error:#}"),
+            );
+            let mut inventory = Inventory::new();
+            inventory.coverage.push(Coverage {
+                target: format!("{provider:?}").to_lowercase(),
+                provider: match provider {
+                    LiveProvider::Aws => Provider::Aws,
+                },
+                status: CoverageStatus::Failed,
+                detail: Some(format!("{error:#}")),
+            });
+            inventory
+        }
+    }
+}
+
+/// Says what a collection found, its API calls (verbose) and its gaps (warnings).
+fn say_collected(inventory: &Inventory, started: Instant, verbosity: Verbosity) {
+    note(
+        verbosity,
+        format!(
+            "collected {} identities and {} credentials in {:.2?} with {} API calls",
+            inventory.identities.len(),
+            inventory.credentials.len(),
+            started.elapsed(),
+            inventory.api_calls.values().sum::<u64>()
+        ),
+    );
+    for (call, count) in &inventory.api_calls {
+        note(verbosity, format!("  {call}: {count}"));
+    }
+    for gap in inventory
+        .coverage
+        .iter()
+        .filter(|c| c.status.is_incomplete())
+    {
+        let detail = gap.detail.as_deref().unwrap_or("not scanned");
+        warn(verbosity, format!("{}: {detail}", gap.target));
+    }
+}
+
+/// `nhiscan collect <provider>`: writes the collected inventory. Exits 3 when part of
+/// the provider could not be scanned (the inventory says which), 2 when none of it.
+pub fn collect(command: &CollectCommand, verbosity: Verbosity) -> Result<u8> {
+    let CollectCommand::Aws(args) = command;
+    let started = Instant::now();
+    let inventory = crate::collect::aws::collect_blocking(&aws_options(&args.aws))?;
+    let output = args.output.as_deref();
+    report::write_output(output, |out| match args.format {
+        InventoryFormat::Json => report::inventory::write_document(&inventory, out),
+        InventoryFormat::Jsonl => report::inventory::write_lines(&inventory, out),
+    })
+    .with_context(|| output_error(output))?;
+    say_collected(&inventory, started, verbosity);
+    let incomplete = inventory.coverage.iter().any(|c| c.status.is_incomplete());
+    Ok(if incomplete {
+        exit::INCOMPLETE
+    } else {
+        exit::CLEAN
+    })
 }
 
 fn style_for(output: Option<&Path>) -> Style {
@@ -256,7 +353,7 @@ pub fn inventory(args: &InventoryArgs, verbosity: Verbosity) -> Result<u8> {
     report::write_output(output, |out| match args.output.format {
         Format::Table => report::inventory::write_table(&enriched, args.credentials, style, out),
         Format::Csv => report::inventory::write_csv(&enriched, args.credentials, out),
-        Format::Json => report::inventory::write_json(&enriched, out),
+        Format::Json => report::inventory::write_document(&enriched.inventory, out),
     })
     .with_context(|| output_error(output))?;
     Ok(exit::CLEAN)

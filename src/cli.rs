@@ -22,8 +22,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Evaluate the rules over an inventory and report the findings.
+    /// Evaluate the rules over an inventory (from files or collected live) and report
+    /// the findings.
     Scan(ScanArgs),
+    /// Collect a live inventory from a provider and write it (JSON or JSON Lines).
+    #[command(subcommand)]
+    Collect(CollectCommand),
     /// List the identities (or credentials) an inventory holds.
     Inventory(InventoryArgs),
     /// List, explain and check rules.
@@ -31,13 +35,45 @@ pub enum Command {
     Rules(RulesCommand),
 }
 
+/// A provider nhiscan can collect from live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LiveProvider {
+    Aws,
+}
+
+/// How to reach AWS. The login is the standard AWS one: environment, profiles (SSO
+/// included), web identity, container or instance credentials.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AwsArgs {
+    /// AWS profile to use (default: the standard credential chain).
+    #[arg(long, value_name = "NAME", env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Region to scan for regional services such as Secrets Manager. Repeatable;
+    /// default the profile's or AWS_REGION's region.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Send AWS requests to this endpoint instead (an emulator such as moto).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
 /// Where the inventory comes from, and how to judge it.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
     /// Inventory to read: .json, .jsonl/.ndjson, identities.csv / credentials.csv,
     /// or a folder holding the CSV pair. Repeat to join several.
-    #[arg(short = 'i', long = "inventory", value_name = "PATH", required = true)]
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        value_name = "PATH",
+        required_unless_present = "providers"
+    )]
     pub inventory: Vec<PathBuf>,
+    /// Collect live from this provider too (repeatable), with your normal login.
+    #[arg(long = "provider", value_enum, value_name = "PROVIDER")]
+    pub providers: Vec<LiveProvider>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// HR/directory roster CSV (person,email,status,end_date) to judge owners against.
     #[arg(long, value_name = "CSV")]
     pub owners: Option<PathBuf>,
@@ -96,6 +132,32 @@ pub struct InventoryArgs {
     /// List credentials instead of identities (table and CSV).
     #[arg(long)]
     pub credentials: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CollectCommand {
+    /// Collect IAM users, roles, their keys and policies, and Secrets Manager secrets
+    /// (metadata only) from the AWS account your login belongs to.
+    Aws(CollectAwsArgs),
+}
+
+/// The file formats an inventory can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InventoryFormat {
+    Json,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CollectAwsArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Inventory format.
+    #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
+    pub format: InventoryFormat,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -95,9 +95,11 @@ const BLOCK: usize = 32 << 20;
 /// lines are parsed on all cores; the result keeps the file's order.
 pub fn read_lines(path: &Path) -> Result<Inventory, ImportError> {
     let file = File::open(path).map_err(|e| ImportError::io(path, e))?;
+    let file_size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut inventory = Inventory::new();
     let mut next_line = 1u64;
+    let mut bytes_read = 0u64;
     let mut block: Vec<u8> = Vec::with_capacity(BLOCK + (1 << 16));
     loop {
         block.clear();
@@ -113,6 +115,8 @@ pub fn read_lines(path: &Path) -> Result<Inventory, ImportError> {
         if block.is_empty() {
             break;
         }
+        let first_block = bytes_read == 0;
+        bytes_read += block.len() as u64;
         let mut lines: Vec<(u64, &mut [u8])> = Vec::new();
         for (i, line) in block.split_mut(|&b| b == b'\n').enumerate() {
             lines.push((next_line + i as u64, line));
@@ -153,8 +157,25 @@ pub fn read_lines(path: &Path) -> Result<Inventory, ImportError> {
                 Some(Line::Coverage(coverage)) => inventory.coverage.push(coverage),
             }
         }
+        if first_block {
+            reserve_for_rest(&mut inventory, bytes_read, file_size);
+        }
     }
     Ok(inventory)
+}
+
+/// Reserves room for the rest of the file at the first block's density, so the
+/// vectors are not regrown (and copied, and left half empty) many times over.
+fn reserve_for_rest(inventory: &mut Inventory, read: u64, total: u64) {
+    if read == 0 || total <= read {
+        return;
+    }
+    let scale =
+        |count: usize| ((count as f64) * (total - read) as f64 / read as f64 * 1.02) as usize;
+    let identities = scale(inventory.identities.len());
+    let credentials = scale(inventory.credentials.len());
+    inventory.identities.reserve_exact(identities);
+    inventory.credentials.reserve_exact(credentials);
 }
 
 fn block_ends_with_newline(lines: &[(u64, &mut [u8])]) -> bool {

@@ -179,7 +179,9 @@ fn check_schema_version(path: &Path, version: u32) -> Result<(), ImportError> {
     ))
 }
 
-fn check_unique_ids(inventory: &Inventory, paths: &[PathBuf]) -> Result<(), ImportError> {
+/// Refuses an inventory where two identities (or two credentials) of one provider share
+/// an id; `paths` name the inputs in the error.
+pub fn check_unique_ids(inventory: &Inventory, paths: &[PathBuf]) -> Result<(), ImportError> {
     let inputs = paths
         .iter()
         .map(|p| p.display().to_string())

@@ -5,6 +5,7 @@ use super::sanitize::{spreadsheet, terminal};
 use super::table::{header, new_table};
 use super::Style;
 use crate::enrich::Enriched;
+use crate::inventory::Inventory;
 use chrono::{DateTime, Utc};
 use comfy_table::Cell;
 use std::io::{self, Write};
@@ -207,7 +208,43 @@ fn days(n: &str) -> String {
     }
 }
 
-pub fn write_json(enriched: &Enriched, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &enriched.inventory)?;
+/// The inventory as our JSON document (what `--inventory` reads back).
+pub fn write_document(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, inventory)?;
+    writeln!(out)
+}
+
+/// The inventory as JSON Lines: a header, then one entry per line with `type` first.
+pub fn write_lines(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
+    let header = serde_json::json!({
+        "type": "header",
+        "schema_version": inventory.schema_version,
+        "generated_at": inventory.generated_at,
+        "sources": inventory.sources,
+        "api_calls": inventory.api_calls,
+    });
+    serde_json::to_writer(&mut *out, &header)?;
+    writeln!(out)?;
+    for c in &inventory.coverage {
+        tagged_line("coverage", c, out)?;
+    }
+    for i in &inventory.identities {
+        tagged_line("identity", i, out)?;
+    }
+    for c in &inventory.credentials {
+        tagged_line("credential", c, out)?;
+    }
+    Ok(())
+}
+
+/// `{"type":"<kind>",` followed by the entity's own fields.
+fn tagged_line<T: serde::Serialize>(kind: &str, entity: &T, out: &mut dyn Write) -> io::Result<()> {
+    let body = serde_json::to_vec(entity)?;
+    let fields = body.strip_prefix(b"{").unwrap_or(&body);
+    write!(out, r#"{{"type":"{kind}""#)?;
+    if fields != b"}" {
+        out.write_all(b",")?;
+    }
+    out.write_all(fields)?;
     writeln!(out)
 }

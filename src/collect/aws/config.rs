@@ -1,0 +1,125 @@
+//! Login and clients: the aws-config default chain (environment, profiles including
+//! SSO, web identity, container and instance metadata), or the caller's own credentials;
+//! adaptive retry; every client carries the call-counting, read-only interceptor.
+
+use super::calls::CallCounter;
+use super::AwsOptions;
+use anyhow::{bail, Result};
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use std::time::Duration;
+
+/// Clients for one account, sharing one loaded configuration and one call counter.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub base: SdkConfig,
+    pub counter: CallCounter,
+    pub iam: aws_sdk_iam::Client,
+    pub sts: aws_sdk_sts::Client,
+    /// The regions to scan for regional services, in order.
+    pub regions: Vec<String>,
+}
+
+impl Session {
+    pub async fn load(options: &AwsOptions, counter: &CallCounter) -> Result<Session> {
+        for region in &options.regions {
+            check_region(region)?;
+        }
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::adaptive().with_max_attempts(options.max_attempts.max(1)))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .build(),
+            );
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = options.regions.first() {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some(provider) = &options.credentials {
+            loader = loader.credentials_provider(provider.clone());
+        }
+        let base = loader.load().await;
+        let regions = if options.regions.is_empty() {
+            let Some(region) = base.region() else {
+                bail!(
+                    "no AWS region given or configured: pass one or more regions, or set \
+                     AWS_REGION or `region` in the AWS profile"
+                );
+            };
+            check_region(region.as_ref())?;
+            vec![region.to_string()]
+        } else {
+            options.regions.clone()
+        };
+        if base.credentials_provider().is_none() {
+            bail!("no AWS credentials source is configured");
+        }
+        let iam = aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::config::Builder::from(&base)
+                .interceptor(counter.interceptor("iam"))
+                .build(),
+        );
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&base)
+                .interceptor(counter.interceptor("sts"))
+                .build(),
+        );
+        Ok(Session {
+            base,
+            counter: counter.clone(),
+            iam,
+            sts,
+            regions,
+        })
+    }
+
+    /// A Secrets Manager client for one region.
+    pub fn secrets(&self, region: &str) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::from_conf(
+            aws_sdk_secretsmanager::config::Builder::from(&self.base)
+                .region(Region::new(region.to_string()))
+                .interceptor(self.counter.interceptor("secretsmanager"))
+                .build(),
+        )
+    }
+}
+
+/// Region names are lowercase letters, digits and dashes (`eu-west-1`); anything else
+/// would end up in an endpoint host name.
+pub fn check_region(region: &str) -> Result<()> {
+    let valid = !region.is_empty()
+        && region.len() <= 40
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !region.starts_with('-')
+        && !region.ends_with('-');
+    if !valid {
+        bail!(
+            "`{}` is not an AWS region name (like eu-west-1)",
+            region.escape_debug()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_names() {
+        assert!(check_region("eu-west-1").is_ok());
+        assert!(check_region("us-gov-west-1").is_ok());
+        for bad in ["", "EU-WEST-1", "eu west", "evil.com/x", "-x", "x-"] {
+            assert!(check_region(bad).is_err(), "{bad}");
+        }
+    }
+}

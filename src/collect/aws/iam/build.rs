@@ -1,0 +1,391 @@
+//! Turns what IAM returned into inventory identities and credentials: permissions
+//! (through groups too), trust, keys, attributes.
+
+use super::{IamOutcome, UserKeys, UserWork};
+use crate::collect::aws::policy::{self, Grants, ADMINISTRATOR_ACCESS_ARN};
+use crate::collect::aws::{time, trust};
+use crate::inventory::{
+    Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location, Permissions,
+    Provider, Scope,
+};
+use aws_sdk_iam::types::{
+    AttachedPolicy, GroupDetail, ManagedPolicyDetail, PolicyDetail, RoleDetail, StatusType, Tag,
+    UserDetail,
+};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// Managed policies by ARN, each analysed at most once.
+pub(super) struct PolicyBook<'a> {
+    managed: &'a HashMap<String, ManagedPolicyDetail>,
+    cache: HashMap<String, Grants>,
+    pub(super) problems: Vec<String>,
+}
+
+impl<'a> PolicyBook<'a> {
+    pub(super) fn new(managed: &'a HashMap<String, ManagedPolicyDetail>) -> Self {
+        PolicyBook {
+            managed,
+            cache: HashMap::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    fn attached(&mut self, policy: &AttachedPolicy) -> Grants {
+        let Some(arn) = policy.policy_arn() else {
+            return Grants::default();
+        };
+        if let Some(grants) = self.cache.get(arn) {
+            return grants.clone();
+        }
+        let grants = if arn == ADMINISTRATOR_ACCESS_ARN {
+            Grants::administrator()
+        } else {
+            let document = self.managed.get(arn).and_then(|p| {
+                let default = p.default_version_id();
+                p.policy_version_list()
+                    .iter()
+                    .find(|v| {
+                        v.is_default_version() || (default.is_some() && v.version_id() == default)
+                    })
+                    .and_then(|v| v.document())
+            });
+            match document {
+                Some(doc) => self.analyze(doc, arn),
+                None => {
+                    self.problems.push(format!(
+                        "the document of managed policy {arn} was not returned; its grants are unknown"
+                    ));
+                    Grants::default()
+                }
+            }
+        };
+        self.cache.insert(arn.to_string(), grants.clone());
+        grants
+    }
+
+    fn inline(&mut self, policy: &PolicyDetail, owner: &str) -> Grants {
+        match policy.policy_document() {
+            Some(doc) => self.analyze(
+                doc,
+                &format!("{} of {owner}", policy.policy_name().unwrap_or("?")),
+            ),
+            None => Grants::default(),
+        }
+    }
+
+    fn analyze(&mut self, document: &str, what: &str) -> Grants {
+        match policy::parse_document(document) {
+            Ok(value) => policy::analyze(&value),
+            Err(e) => {
+                self.problems
+                    .push(format!("policy {what} is unreadable: {e:#}"));
+                Grants::default()
+            }
+        }
+    }
+}
+
+/// Accumulates grants and the names of the policies behind them.
+#[derive(Default)]
+struct PermissionsBuilder {
+    grants: Grants,
+    policies: Vec<String>,
+}
+
+impl PermissionsBuilder {
+    fn add(&mut self, name: String, grants: &Grants) {
+        self.grants.merge(grants);
+        if !self.policies.contains(&name) {
+            self.policies.push(name);
+        }
+    }
+
+    fn build(self) -> Permissions {
+        Permissions {
+            admin: self.grants.admin,
+            wildcard_actions: self.grants.wildcard_actions.into_iter().collect(),
+            privileged_actions: self.grants.privileged_actions.into_iter().collect(),
+            policies: self.policies,
+        }
+    }
+}
+
+fn policy_name(policy: &AttachedPolicy) -> String {
+    policy
+        .policy_name()
+        .or(policy.policy_arn())
+        .unwrap_or("?")
+        .to_string()
+}
+
+fn iam_tags(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn build_user(
+    scope: &Scope,
+    user: &UserWork,
+    detail: &UserDetail,
+    groups: &HashMap<String, GroupDetail>,
+    book: &mut PolicyBook<'_>,
+    keys: Option<&UserKeys>,
+    report_ok: bool,
+    outcome: &mut IamOutcome,
+) {
+    let mut permissions = PermissionsBuilder::default();
+    for attached in detail.attached_managed_policies() {
+        let grants = book.attached(attached);
+        permissions.add(policy_name(attached), &grants);
+    }
+    for inline in detail.user_policy_list() {
+        let grants = book.inline(inline, &user.name);
+        permissions.add(
+            format!("{} (inline)", inline.policy_name().unwrap_or("?")),
+            &grants,
+        );
+    }
+    for group_name in detail.group_list() {
+        let Some(group) = groups.get(group_name) else {
+            continue;
+        };
+        for attached in group.attached_managed_policies() {
+            let grants = book.attached(attached);
+            permissions.add(
+                format!("{} (group {group_name})", policy_name(attached)),
+                &grants,
+            );
+        }
+        for inline in group.group_policy_list() {
+            let grants = book.inline(inline, &format!("group {group_name}"));
+            permissions.add(
+                format!(
+                    "{} (inline, group {group_name})",
+                    inline.policy_name().unwrap_or("?")
+                ),
+                &grants,
+            );
+        }
+    }
+
+    let row = user.row.as_ref();
+    let mut attributes = BTreeMap::new();
+    attributes.insert("path".into(), json!(detail.path().unwrap_or("/")));
+    if let Some(id) = detail.user_id() {
+        attributes.insert("user_id".into(), json!(id));
+    }
+    if !detail.group_list().is_empty() {
+        attributes.insert("groups".into(), json!(detail.group_list()));
+    }
+    if let Some(boundary) = detail
+        .permissions_boundary()
+        .and_then(|b| b.permissions_boundary_arn())
+    {
+        attributes.insert("permissions_boundary".into(), json!(boundary));
+    }
+    if let Some(row) = row {
+        let mut put = |key: &str, value: Option<Value>| {
+            if let Some(value) = value {
+                attributes.insert(key.to_string(), value);
+            }
+        };
+        put("password_enabled", row.password_enabled.map(Value::Bool));
+        // Only with a console password: without one, these columns say nothing.
+        if row.password_enabled == Some(true) {
+            put(
+                "password_last_used",
+                row.password_last_used.map(|t| json!(t)),
+            );
+            put(
+                "password_last_changed",
+                row.password_last_changed.map(|t| json!(t)),
+            );
+            put(
+                "password_next_rotation",
+                row.password_next_rotation.map(|t| json!(t)),
+            );
+        }
+        put("mfa_active", row.mfa_active.map(Value::Bool));
+        let certs = row
+            .certs_active
+            .iter()
+            .filter(|c| **c == Some(true))
+            .count();
+        if certs > 0 {
+            attributes.insert("active_signing_certificates".into(), json!(certs));
+        }
+    }
+
+    let mut last_activity = row.and_then(|r| r.password_last_used);
+    if let Some(keys) = keys {
+        for key in &keys.access_keys {
+            let Some(id) = key.meta.access_key_id() else {
+                continue;
+            };
+            last_activity = last_activity.max(key.last_used);
+            let mut attributes = BTreeMap::new();
+            attributes.insert("user_name".into(), json!(user.name));
+            if let Some(service) = &key.service {
+                attributes.insert("last_used_service".into(), json!(service));
+            }
+            if let Some(region) = &key.region {
+                attributes.insert("last_used_region".into(), json!(region));
+            }
+            outcome.credentials.push(Credential {
+                provider: Provider::Aws,
+                scope: scope.clone(),
+                id: id.to_string(),
+                name: None,
+                kind: CredentialKind::AccessKey,
+                identity_id: Some(user.arn.clone()),
+                created: key.meta.create_date().and_then(time::from_aws),
+                expires: None,
+                last_used: key.last_used,
+                usage_tracked: key.usage_known,
+                last_rotated: None,
+                rotation_enabled: None,
+                rotation_interval_days: None,
+                status: status(key.meta.status()),
+                location: Location::default(),
+                tags: BTreeMap::new(),
+                attributes,
+            });
+        }
+        for ssh in &keys.ssh_keys {
+            outcome.credentials.push(Credential {
+                provider: Provider::Aws,
+                scope: scope.clone(),
+                id: ssh.ssh_public_key_id().to_string(),
+                name: None,
+                kind: CredentialKind::SshKey,
+                identity_id: Some(user.arn.clone()),
+                created: time::from_aws(ssh.upload_date()),
+                expires: None,
+                last_used: None,
+                usage_tracked: false,
+                last_rotated: None,
+                rotation_enabled: None,
+                rotation_interval_days: None,
+                status: status(Some(ssh.status())),
+                location: Location::default(),
+                tags: BTreeMap::new(),
+                attributes: BTreeMap::from([("user_name".to_string(), json!(user.name))]),
+            });
+        }
+    }
+
+    outcome.identities.push(Identity {
+        provider: Provider::Aws,
+        scope: scope.clone(),
+        id: user.arn.clone(),
+        name: user.name.clone(),
+        kind: IdentityKind::ServiceUser,
+        description: None,
+        created: detail.create_date().and_then(time::from_aws),
+        last_activity,
+        activity_tracked: report_ok && row.is_some(),
+        enabled: true,
+        tags: iam_tags(detail.tags()),
+        owners: Vec::new(),
+        interactive_login: row.and_then(|r| r.password_enabled) == Some(true),
+        permissions: permissions.build(),
+        trust: Vec::new(),
+        attributes,
+    });
+}
+
+fn status(status: Option<&StatusType>) -> CredentialStatus {
+    match status {
+        Some(StatusType::Active) | None => CredentialStatus::Active,
+        Some(_) => CredentialStatus::Inactive,
+    }
+}
+
+pub(super) fn build_role(
+    scope: &Scope,
+    role: &RoleDetail,
+    extras: &HashMap<String, (Option<String>, Option<i32>)>,
+    book: &mut PolicyBook<'_>,
+) -> Option<Identity> {
+    let arn = role.arn()?;
+    let name = role.role_name()?;
+    let path = role.path().unwrap_or("/");
+    let mut permissions = PermissionsBuilder::default();
+    for attached in role.attached_managed_policies() {
+        let grants = book.attached(attached);
+        permissions.add(policy_name(attached), &grants);
+    }
+    for inline in role.role_policy_list() {
+        let grants = book.inline(inline, name);
+        permissions.add(
+            format!("{} (inline)", inline.policy_name().unwrap_or("?")),
+            &grants,
+        );
+    }
+    let trust = match role.assume_role_policy_document() {
+        Some(doc) => match policy::parse_document(doc) {
+            Ok(value) => trust::analyze(&value),
+            Err(e) => {
+                book.problems
+                    .push(format!("trust policy of role {name} is unreadable: {e:#}"));
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
+    };
+
+    let mut attributes = BTreeMap::new();
+    attributes.insert("path".into(), json!(path));
+    if let Some(id) = role.role_id() {
+        attributes.insert("role_id".into(), json!(id));
+    }
+    if path.starts_with("/aws-service-role/") {
+        attributes.insert("service_linked".into(), json!(true));
+    }
+    let (description, max_session) = extras.get(arn).cloned().unwrap_or_default();
+    if let Some(seconds) = max_session {
+        attributes.insert("max_session_duration".into(), json!(seconds));
+    }
+    let last_used = role.role_last_used();
+    if let Some(region) = last_used.and_then(|u| u.region()) {
+        attributes.insert("last_used_region".into(), json!(region));
+    }
+    let profiles: Vec<&str> = role
+        .instance_profile_list()
+        .iter()
+        .map(|p| p.instance_profile_name())
+        .collect();
+    if !profiles.is_empty() {
+        attributes.insert("instance_profiles".into(), json!(profiles));
+    }
+    if let Some(boundary) = role
+        .permissions_boundary()
+        .and_then(|b| b.permissions_boundary_arn())
+    {
+        attributes.insert("permissions_boundary".into(), json!(boundary));
+    }
+
+    Some(Identity {
+        provider: Provider::Aws,
+        scope: scope.clone(),
+        id: arn.to_string(),
+        name: name.to_string(),
+        kind: IdentityKind::Role,
+        description,
+        created: role.create_date().and_then(time::from_aws),
+        last_activity: last_used
+            .and_then(|u| u.last_used_date())
+            .and_then(time::from_aws),
+        activity_tracked: true,
+        enabled: true,
+        tags: iam_tags(role.tags()),
+        owners: Vec::new(),
+        interactive_login: false,
+        permissions: permissions.build(),
+        trust,
+        attributes,
+    })
+}

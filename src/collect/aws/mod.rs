@@ -1,0 +1,243 @@
+//! The live AWS collector: IAM users and roles (with policies, trust, access keys, SSH
+//! keys, console passwords) and Secrets Manager secrets, read-only, into the same
+//! [`Inventory`] the importers produce.
+//!
+//! ```no_run
+//! use nhiscan::collect::aws::{collect_blocking, AwsOptions};
+//! let options = AwsOptions {
+//!     profile: Some("audit".into()),
+//!     regions: vec!["eu-west-1".into(), "us-east-1".into()],
+//!     ..AwsOptions::default()
+//! };
+//! let inventory = collect_blocking(&options)?;
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! What it needs: the permissions in `examples/aws/nhiscan-readonly-policy.json`, and
+//! nothing else. What it calls, per account: `sts:GetCallerIdentity`,
+//! `iam:ListAccountAliases`, then [`iam`] (bulk calls plus a few per-user ones) and, per
+//! region, [`secrets`]. Every request is counted in `Inventory::api_calls` by
+//! `aws:<service>:<Operation>` (retries included), and an interceptor refuses any call
+//! that is not a read or that would return a secret's value ([`calls`]).
+//!
+//! Failures: if the account cannot be identified (no credentials, endpoint unreachable,
+//! credentials refused) [`collect`] fails with a message saying what to do. Otherwise
+//! each part is reported in `Inventory::coverage`, one entry for IAM
+//! (`aws:<account>:iam`) and one per region (`aws:<account>:secretsmanager:<region>`):
+//! `scanned`, `partial` (e.g. no credential report) or `failed` (with the reason, and for
+//! a denied call the missing permission and the policy file), and whatever was collected
+//! elsewhere is kept.
+
+pub mod calls;
+pub mod config;
+pub mod credential_report;
+pub mod errors;
+pub mod iam;
+pub mod policy;
+pub mod secrets;
+pub mod trust;
+
+use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider, Scope, ScopeKind};
+use anyhow::{Context, Result};
+pub use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use calls::CallCounter;
+use config::Session;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// How to log in and what to scan.
+#[derive(Debug, Clone)]
+pub struct AwsOptions {
+    /// AWS profile (`~/.aws/config`, including SSO profiles); `None` uses the default
+    /// chain: environment, default profile, web identity, container, instance metadata.
+    pub profile: Option<String>,
+    /// Regions to scan for regional services (Secrets Manager). Empty: the configured
+    /// region (profile or `AWS_REGION`). The first region is also used for STS and IAM.
+    pub regions: Vec<String>,
+    /// Send every request here instead of AWS (an emulator such as moto, or a VPC
+    /// endpoint).
+    pub endpoint_url: Option<String>,
+    /// Use these credentials instead of the profile or default chain (e.g. a role the
+    /// caller has already assumed in another account).
+    pub credentials: Option<SharedCredentialsProvider>,
+    /// Most requests in flight at once for per-user and per-region calls. Default 8.
+    pub concurrency: usize,
+    /// Attempts per request, with the SDK's adaptive retry (backoff and client-side
+    /// rate limiting on throttling). Default 5.
+    pub max_attempts: u32,
+    /// List each user's SSH public keys (one `ListSSHPublicKeys` call per user).
+    /// Default true.
+    pub ssh_keys: bool,
+    /// How long to wait for IAM to generate the credential report. Default 2 minutes.
+    pub credential_report_timeout: Duration,
+}
+
+impl Default for AwsOptions {
+    fn default() -> Self {
+        AwsOptions {
+            profile: None,
+            regions: Vec::new(),
+            endpoint_url: None,
+            credentials: None,
+            concurrency: 8,
+            max_attempts: 5,
+            ssh_keys: true,
+            credential_report_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Collects one AWS account: the one the credentials belong to.
+pub async fn collect(options: &AwsOptions) -> Result<Inventory> {
+    let counter = CallCounter::default();
+    let session = Session::load(options, &counter).await?;
+    let caller = session
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| errors::api_error("sts:GetCallerIdentity", e))
+        .context("cannot identify the AWS account to scan")?;
+    let account = caller
+        .account()
+        .context("sts:GetCallerIdentity returned no account id")?
+        .to_string();
+    // The alias only names the account in reports: without it, the scan is as complete.
+    let alias = session
+        .iam
+        .list_account_aliases()
+        .send()
+        .await
+        .ok()
+        .and_then(|out| out.account_aliases().first().cloned());
+    let scope = Scope {
+        kind: ScopeKind::Account,
+        id: account.clone(),
+        name: alias,
+    };
+
+    let (iam_result, regional) = tokio::join!(
+        iam::collect(&session.iam, &scope, options),
+        collect_secrets(&session, &scope, options)
+    );
+
+    let mut inventory = Inventory::new();
+    inventory.generated_at = Some(chrono::Utc::now());
+    inventory.sources.push(match caller.arn() {
+        Some(arn) => format!("aws:{account} (as {arn})"),
+        None => format!("aws:{account}"),
+    });
+    let iam_target = format!("aws:{account}:iam");
+    match iam_result {
+        Ok(outcome) => {
+            inventory.coverage.push(Coverage {
+                target: iam_target,
+                provider: Provider::Aws,
+                status: if outcome.problems.is_empty() {
+                    CoverageStatus::Scanned
+                } else {
+                    CoverageStatus::Partial
+                },
+                detail: (!outcome.problems.is_empty()).then(|| outcome.problems.join("; ")),
+            });
+            inventory.identities.extend(outcome.identities);
+            inventory.credentials.extend(outcome.credentials);
+        }
+        Err(e) => inventory.coverage.push(Coverage {
+            target: iam_target,
+            provider: Provider::Aws,
+            status: CoverageStatus::Failed,
+            detail: Some(format!("IAM users and roles were not collected: {e}")),
+        }),
+    }
+    for (region, result) in regional {
+        let target = format!("aws:{account}:secretsmanager:{region}");
+        match result {
+            Ok(credentials) => {
+                inventory.coverage.push(Coverage {
+                    target,
+                    provider: Provider::Aws,
+                    status: CoverageStatus::Scanned,
+                    detail: None,
+                });
+                inventory.credentials.extend(credentials);
+            }
+            Err(e) => inventory.coverage.push(Coverage {
+                target,
+                provider: Provider::Aws,
+                status: CoverageStatus::Failed,
+                detail: Some(format!(
+                    "Secrets Manager in {region} was not collected: {e}"
+                )),
+            }),
+        }
+    }
+    inventory.api_calls = counter.snapshot();
+    Ok(inventory)
+}
+
+type RegionResult = (
+    String,
+    Result<Vec<crate::inventory::Credential>, errors::ApiError>,
+);
+
+/// Secrets Manager in every region, regions in parallel (bounded); results in the order
+/// the regions were given.
+async fn collect_secrets(
+    session: &Session,
+    scope: &Scope,
+    options: &AwsOptions,
+) -> Vec<RegionResult> {
+    let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    for (index, region) in session.regions.iter().enumerate() {
+        let client = session.secrets(region);
+        let (scope, region, limit) = (scope.clone(), region.clone(), limit.clone());
+        tasks.spawn(async move {
+            let _permit = limit.acquire().await;
+            let result = secrets::collect_region(&client, &scope, &region).await;
+            (index, region, result)
+        });
+    }
+    let mut done: Vec<(usize, RegionResult)> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, region, result)) => done.push((index, (region, result))),
+            Err(e) => done.push((
+                usize::MAX,
+                (
+                    "unknown".into(),
+                    Err(errors::ApiError {
+                        operation: "secretsmanager:ListSecrets",
+                        kind: errors::ErrorKind::Other,
+                        code: None,
+                        detail: format!("the task failed: {e}"),
+                    }),
+                ),
+            )),
+        }
+    }
+    done.sort_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, result)| result).collect()
+}
+
+/// [`collect`] for callers without an async runtime: builds one and waits. Must not be
+/// called from inside a tokio runtime.
+pub fn collect_blocking(options: &AwsOptions) -> Result<Inventory> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime for the AWS collector")?;
+    runtime.block_on(collect(options))
+}
+
+/// SDK timestamps to chrono.
+pub(crate) mod time {
+    use chrono::{DateTime, Utc};
+
+    pub fn from_aws(t: &aws_sdk_iam::primitives::DateTime) -> Option<DateTime<Utc>> {
+        DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+    }
+}

@@ -1,0 +1,300 @@
+//! IAM policy documents: decoding, and what a set of policies grants.
+//!
+//! Documents arrive URL-encoded JSON from IAM (`%7B%22Version%22...`), sometimes plain
+//! JSON (emulators, some fields); [`parse_document`] accepts both. `Statement`,
+//! `Action`, `NotAction`, `Resource` may each be one value or a list.
+//!
+//! The analysis is deliberately conservative (it over-reports rather than under-reports):
+//! * only `Allow` statements are read; `Deny` statements and conditions are not
+//!   subtracted, so a grant limited by a Deny or a condition is still reported;
+//! * `admin`: `Action: "*"` on `Resource: "*"`, the AWS managed `AdministratorAccess`,
+//!   or a `NotAction` grant on `*` that leaves every privilege-escalation action allowed
+//!   ("everything except ...");
+//! * `wildcard_actions`: `*` and whole-service grants (`s3:*`); a `NotAction` grant is
+//!   recorded as `* except <actions>`. Partial wildcards such as `s3:Get*` are not
+//!   counted: they are usually read-only families;
+//! * `privileged_actions`: the [`ESCALATION_ACTIONS`] an `Allow` grants (by exact name or
+//!   wildcard, case-insensitively) on a broad resource: `*`, or an ARN ending in `*`
+//!   (`arn:aws:iam::*:role/*`), or any `NotResource`. Granted on a specific resource
+//!   (`iam:PassRole` on one role) they are normal and not reported.
+
+use anyhow::{anyhow, Context, Result};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// The AWS managed policy that grants everything.
+pub const ADMINISTRATOR_ACCESS_ARN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+/// IAM actions that let a holder raise its own privileges (or another's): create
+/// credentials for others, attach or write policies, change who may assume a role,
+/// hand a role to a compute service.
+pub const ESCALATION_ACTIONS: &[&str] = &[
+    "iam:AddUserToGroup",
+    "iam:AttachGroupPolicy",
+    "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:CreatePolicyVersion",
+    "iam:PassRole",
+    "iam:PutGroupPolicy",
+    "iam:PutRolePolicy",
+    "iam:PutUserPolicy",
+    "iam:SetDefaultPolicyVersion",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateLoginProfile",
+];
+
+/// What one or more policies grant, in the inventory's terms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    pub admin: bool,
+    pub wildcard_actions: BTreeSet<String>,
+    pub privileged_actions: BTreeSet<String>,
+}
+
+impl Grants {
+    pub fn merge(&mut self, other: &Grants) {
+        self.admin |= other.admin;
+        self.wildcard_actions
+            .extend(other.wildcard_actions.iter().cloned());
+        self.privileged_actions
+            .extend(other.privileged_actions.iter().cloned());
+    }
+
+    /// What the AWS managed `AdministratorAccess` grants.
+    pub fn administrator() -> Grants {
+        Grants {
+            admin: true,
+            wildcard_actions: BTreeSet::from(["*".to_string()]),
+            privileged_actions: ESCALATION_ACTIONS.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+}
+
+/// Decodes a policy document: plain JSON, or URL-encoded JSON as IAM returns it.
+pub fn parse_document(raw: &str) -> Result<Value> {
+    let trimmed = raw.trim_start();
+    if trimmed.starts_with('{') {
+        if let Ok(value) = serde_json::from_str(trimmed) {
+            return Ok(value);
+        }
+    }
+    let decoded = percent_decode(raw)?;
+    serde_json::from_str(&decoded).context("policy document is not valid JSON")
+}
+
+/// RFC 3986 percent-decoding (IAM encodes spaces as `%20`; `+` is left as it is).
+pub fn percent_decode(input: &str) -> Result<String> {
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| anyhow!("bad percent-encoding at byte {i} of a policy document"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).context("policy document is not UTF-8 after URL-decoding")
+}
+
+/// The statements of a policy document (`Statement` may be one object or a list).
+pub fn statements(document: &Value) -> Vec<&serde_json::Map<String, Value>> {
+    match document.get("Statement") {
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_object).collect(),
+        Some(Value::Object(one)) => vec![one],
+        _ => Vec::new(),
+    }
+}
+
+/// A field that may be one string or a list of strings.
+pub fn string_list(value: Option<&Value>) -> Vec<&str> {
+    match value {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What a permissions policy document grants.
+pub fn analyze(document: &Value) -> Grants {
+    let mut grants = Grants::default();
+    for statement in statements(document) {
+        if statement.get("Effect").and_then(Value::as_str) != Some("Allow") {
+            continue;
+        }
+        let broad = match statement.get("Resource") {
+            Some(resource) => string_list(Some(resource))
+                .iter()
+                .any(|r| broad_resource(r)),
+            None => statement.contains_key("NotResource"),
+        };
+        let everywhere = string_list(statement.get("Resource")).contains(&"*");
+        if let Some(not_action) = statement.get("NotAction") {
+            let excluded = string_list(Some(not_action));
+            let allowed: Vec<&str> = ESCALATION_ACTIONS
+                .iter()
+                .copied()
+                .filter(|a| !excluded.iter().any(|p| action_matches(p, a)))
+                .collect();
+            let mut excluded_sorted: Vec<&str> = excluded.clone();
+            excluded_sorted.sort_unstable();
+            grants
+                .wildcard_actions
+                .insert(format!("* except {}", excluded_sorted.join(", ")));
+            if broad {
+                grants
+                    .privileged_actions
+                    .extend(allowed.iter().map(|a| a.to_string()));
+            }
+            if everywhere && allowed.len() == ESCALATION_ACTIONS.len() {
+                grants.admin = true;
+            }
+            continue;
+        }
+        for action in string_list(statement.get("Action")) {
+            if action == "*" || action.ends_with(":*") {
+                grants.wildcard_actions.insert(action.to_ascii_lowercase());
+            }
+            if action == "*" && everywhere {
+                grants.admin = true;
+            }
+            if broad {
+                grants.privileged_actions.extend(
+                    ESCALATION_ACTIONS
+                        .iter()
+                        .filter(|a| action_matches(action, a))
+                        .map(|a| a.to_string()),
+                );
+            }
+        }
+    }
+    grants
+}
+
+fn broad_resource(resource: &str) -> bool {
+    resource == "*" || resource.ends_with('*')
+}
+
+/// Whether an IAM action pattern (`iam:*`, `iam:Put*Policy`, `*`) matches an action;
+/// case-insensitive, `*` for any run of characters and `?` for one.
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    let pattern: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
+    let action: Vec<char> = action.to_ascii_lowercase().chars().collect();
+    glob(&pattern, &action)
+}
+
+fn glob(pattern: &[char], text: &[char]) -> bool {
+    // Iterative wildcard matching with backtracking to the last `*`.
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
+            p += 1;
+            t += 1;
+        } else if p < pattern.len() && pattern[p] == '*' {
+            star = Some((p, t));
+            p += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn decodes_url_encoded_and_plain_documents() {
+        let plain = r#"{"Version": "2012-10-17", "Statement": []}"#;
+        let encoded = "%7B%22Version%22%3A%20%222012-10-17%22%2C%20%22Statement%22%3A%20%5B%5D%7D";
+        assert_eq!(
+            parse_document(plain).unwrap_or_default(),
+            parse_document(encoded).unwrap_or_default()
+        );
+        assert!(parse_document("%7B%2").is_err());
+        assert!(parse_document("not json").is_err());
+    }
+
+    #[test]
+    fn star_on_star_is_admin() {
+        let g = analyze(&json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}));
+        assert!(g.admin);
+        assert!(g.wildcard_actions.contains("*"));
+        assert_eq!(g.privileged_actions.len(), ESCALATION_ACTIONS.len());
+    }
+
+    #[test]
+    fn service_wildcard_and_escalation() {
+        let g = analyze(&json!({"Statement": [
+            {"Effect": "Allow", "Action": ["s3:*", "iam:Put*Policy"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/app"},
+            {"Effect": "Deny", "Action": "*", "Resource": "*"}
+        ]}));
+        assert!(!g.admin);
+        assert_eq!(g.wildcard_actions, BTreeSet::from(["s3:*".to_string()]));
+        assert_eq!(
+            g.privileged_actions,
+            BTreeSet::from([
+                "iam:PutGroupPolicy".to_string(),
+                "iam:PutRolePolicy".to_string(),
+                "iam:PutUserPolicy".to_string()
+            ])
+        );
+    }
+
+    #[test]
+    fn action_on_limited_resource_is_not_broad() {
+        let g = analyze(&json!({"Statement": [
+            {"Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::1:user/me"}
+        ]}));
+        assert!(g.privileged_actions.is_empty());
+        assert!(g.wildcard_actions.contains("iam:*"));
+        let g = analyze(&json!({"Statement": [
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/*"}
+        ]}));
+        assert!(g.privileged_actions.contains("iam:PassRole"));
+    }
+
+    #[test]
+    fn not_action_is_conservative() {
+        let power = analyze(&json!({"Statement": [
+            {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}
+        ]}));
+        assert!(!power.admin);
+        assert!(power.privileged_actions.is_empty());
+        assert!(power
+            .wildcard_actions
+            .contains("* except iam:*, organizations:*"));
+        let almost_all = analyze(&json!({"Statement": [
+            {"Effect": "Allow", "NotAction": "s3:DeleteBucket", "Resource": "*"}
+        ]}));
+        assert!(almost_all.admin);
+    }
+
+    #[test]
+    fn patterns() {
+        assert!(action_matches("iam:*", "iam:PassRole"));
+        assert!(action_matches("IAM:passrole", "iam:PassRole"));
+        assert!(action_matches("*", "iam:PassRole"));
+        assert!(action_matches("iam:Pass?ole", "iam:PassRole"));
+        assert!(action_matches("iam:*Access*", "iam:CreateAccessKey"));
+        assert!(!action_matches("iam:Get*", "iam:PassRole"));
+        assert!(!action_matches("s3:*", "iam:PassRole"));
+    }
+}

@@ -1,0 +1,5 @@
+//! Live collectors: each reads one provider's identities and credentials, read-only,
+//! into an [`Inventory`](crate::inventory::Inventory). Collectors produce inventory,
+//! never findings; what they could not see goes into its coverage.
+
+pub mod aws;
