@@ -6,6 +6,7 @@ use super::value::{credential_val, empty_map, identity_val, params_val, FieldMas
 use super::{Rule, RuleSet, Target};
 use crate::enrich::Enriched;
 use crate::inventory::Provider;
+use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 use cel::{Context, Env, Value};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -61,6 +62,13 @@ pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
     };
     let identity_rules = for_target(Target::Identity);
     let credential_rules = for_target(Target::Credential);
+    // Each rule's expression reads its parameters from its own root variable, bound
+    // once per chunk, instead of a `params` scope built for every evaluation.
+    let expressions: Vec<IdedExpr> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| with_params_variable(rule.program.expression(), &params_variable(i)))
+        .collect();
 
     let identities = enriched.inventory.identities.len();
     let credentials = enriched.inventory.credentials.len();
@@ -77,7 +85,17 @@ pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
     let parts: Vec<Evaluation> = jobs
         .into_par_iter()
         .map(|(target, start)| {
-            let root = Context::with_env(Arc::clone(&env));
+            let mut root = Context::with_env(Arc::clone(&env));
+            let target_rules = match target {
+                Target::Identity => &identity_rules,
+                Target::Credential => &credential_rules,
+            };
+            for (index, rule) in target_rules.iter() {
+                root.add_variable_as_val(
+                    params_variable(*index as usize),
+                    params_val(&rule.params),
+                );
+            }
             let mut out = Evaluation::default();
             let mut matching = Vec::with_capacity(rules.len());
             match target {
@@ -86,6 +104,7 @@ pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
                         identity_findings(
                             &root,
                             &identity_rules,
+                            &expressions,
                             enriched,
                             i,
                             &mut matching,
@@ -98,6 +117,7 @@ pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
                         credential_findings(
                             &root,
                             &credential_rules,
+                            &expressions,
                             enriched,
                             i,
                             &mut matching,
@@ -149,6 +169,7 @@ fn select<'r>(
 fn identity_findings<'r>(
     root: &Context,
     rules: &[(u32, &'r Rule)],
+    expressions: &[IdedExpr],
     enriched: &Enriched,
     index: usize,
     matching: &mut Vec<(u32, &'r Rule)>,
@@ -162,7 +183,13 @@ fn identity_findings<'r>(
     let mut scope = root.new_inner_scope();
     scope.add_variable_as_val("identity", identity_val(identity, facts, mask));
     for &(rule_index, rule) in matching.iter() {
-        if run_rule(&scope, rule, &identity.id, out) {
+        if run_rule(
+            &scope,
+            rule,
+            &expressions[rule_index as usize],
+            &identity.id,
+            out,
+        ) {
             out.matches.push(Match {
                 rule: rule_index,
                 target: Target::Identity,
@@ -175,6 +202,7 @@ fn identity_findings<'r>(
 fn credential_findings<'r>(
     root: &Context,
     rules: &[(u32, &'r Rule)],
+    expressions: &[IdedExpr],
     enriched: &Enriched,
     index: usize,
     matching: &mut Vec<(u32, &'r Rule)>,
@@ -203,7 +231,13 @@ fn credential_findings<'r>(
         _ => scope.add_variable_as_val("identity", empty_map()),
     }
     for &(rule_index, rule) in matching.iter() {
-        if run_rule(&scope, rule, &credential.id, out) {
+        if run_rule(
+            &scope,
+            rule,
+            &expressions[rule_index as usize],
+            &credential.id,
+            out,
+        ) {
             out.matches.push(Match {
                 rule: rule_index,
                 target: Target::Credential,
@@ -214,15 +248,19 @@ fn credential_findings<'r>(
 }
 
 /// Runs one rule in the entity's scope; true when it matched. Failures are recorded.
-fn run_rule(scope: &Context, rule: &Rule, entity_id: &str, out: &mut Evaluation) -> bool {
-    let mut inner = scope.new_inner_scope();
-    inner.add_variable_as_val("params", params_val(&rule.params));
+fn run_rule(
+    scope: &Context,
+    rule: &Rule,
+    expression: &IdedExpr,
+    entity_id: &str,
+    out: &mut Evaluation,
+) -> bool {
     let error = |message: String| EvalError {
         rule_id: rule.spec.id.clone(),
         entity_id: entity_id.to_string(),
         message,
     };
-    match rule.program.execute(&inner) {
+    match Value::resolve(expression, scope) {
         Ok(Value::Bool(matched)) => matched,
         Ok(other) => {
             out.errors.push(error(format!(
@@ -234,5 +272,108 @@ fn run_rule(scope: &Context, rule: &Rule, entity_id: &str, out: &mut Evaluation)
             out.errors.push(error(format!("`when` failed: {e}")));
             false
         }
+    }
+}
+
+/// The root variable holding rule `index`'s parameters (not a CEL identifier, so it
+/// cannot clash with anything a rule writes).
+fn params_variable(index: usize) -> String {
+    format!("params#{index}")
+}
+
+/// A copy of `expression` that reads `params` from `name`; a comprehension variable
+/// that happens to be called `params` is left alone.
+fn with_params_variable(expression: &IdedExpr, name: &str) -> IdedExpr {
+    let mut copy = expression.clone();
+    rename(&mut copy, name, &mut Vec::new());
+    copy
+}
+
+fn rename(e: &mut IdedExpr, name: &str, bound: &mut Vec<String>) {
+    match &mut e.expr {
+        Expr::Ident(ident) => {
+            if ident == "params" && !bound.iter().any(|b| b == "params") {
+                *ident = name.to_string();
+            }
+        }
+        Expr::Select(select) => rename(&mut select.operand, name, bound),
+        Expr::Call(call) => {
+            if let Some(target) = &mut call.target {
+                rename(target, name, bound);
+            }
+            for arg in &mut call.args {
+                rename(arg, name, bound);
+            }
+        }
+        Expr::List(list) => {
+            for item in &mut list.elements {
+                rename(item, name, bound);
+            }
+        }
+        Expr::Map(map) => {
+            for entry in &mut map.entries {
+                if let EntryExpr::MapEntry(m) = &mut entry.expr {
+                    rename(&mut m.key, name, bound);
+                    rename(&mut m.value, name, bound);
+                }
+            }
+        }
+        Expr::Struct(s) => {
+            for entry in &mut s.entries {
+                if let EntryExpr::StructField(f) = &mut entry.expr {
+                    rename(&mut f.value, name, bound);
+                }
+            }
+        }
+        Expr::Comprehension(c) => {
+            rename(&mut c.iter_range, name, bound);
+            rename(&mut c.accu_init, name, bound);
+            let depth = bound.len();
+            bound.push(c.iter_var.clone());
+            if let Some(v) = &c.iter_var2 {
+                bound.push(v.clone());
+            }
+            bound.push(c.accu_var.clone());
+            rename(&mut c.loop_cond, name, bound);
+            rename(&mut c.loop_step, name, bound);
+            rename(&mut c.result, name, bound);
+            bound.truncate(depth);
+        }
+        Expr::Literal(_) | Expr::Unspecified => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::check::check_examples;
+    use super::super::RuleSet;
+
+    #[test]
+    fn params_are_found_and_a_comprehension_variable_named_params_shadows_them() {
+        let rule = r#"
+id: shadowing
+title: t
+severity: low
+confidence: low
+applies_to: identity
+params: { limit: 2, names: ["a", "b"] }
+when: >
+  identity.owners.exists(params, params == "x") && size(identity.owners) < params.limit
+  && params.names.exists(n, n == identity.name)
+message: "{params.limit}"
+description: d
+remediation: r
+examples:
+  - identity: { name: a, owners: [x] }
+negative_examples:
+  - identity: { name: a, owners: [y] }
+  - identity: { name: c, owners: [x] }
+  - identity: { name: a, owners: [x, y] }
+"#;
+        let set = RuleSet::from_sources(&[("t.yaml".into(), rule.into())])
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let (failures, ran) = check_examples(&set, true);
+        assert_eq!(ran, 4);
+        assert!(failures.is_empty(), "{failures:?}");
     }
 }
