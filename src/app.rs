@@ -1,10 +1,10 @@
 //! The commands: each wires the pipeline stages together and returns an exit code.
 
 use crate::cli::{
-    AwsArgs, CollectCommand, InputArgs, InventoryArgs, InventoryFormat, LiveProvider, RuleArgs,
-    RulesCommand, ScanArgs,
+    AwsArgs, CollectCommand, InputArgs, InventoryArgs, InventoryFormat, LiveProvider, MergeArgs,
+    RuleArgs, RulesCommand, ScanArgs,
 };
-use crate::collect::aws::AwsOptions;
+use crate::collect::aws::{AwsOptions, OrgOptions, Progress};
 use crate::config::{parse_set, Config};
 use crate::enrich::owner::{OwnerResolver, Roster};
 use crate::enrich::{enrich, Enriched};
@@ -129,11 +129,24 @@ fn load_inventory(
     Ok((enriched, roster_path))
 }
 
-fn aws_options(args: &AwsArgs) -> AwsOptions {
+fn aws_options(args: &AwsArgs, verbosity: Verbosity) -> AwsOptions {
     AwsOptions {
         profile: args.profile.clone(),
         regions: args.regions.clone(),
         endpoint_url: args.endpoint_url.clone(),
+        all_regions: args.all_regions,
+        org: args.org.then(|| OrgOptions {
+            role_name: args.role_name.clone(),
+            external_id: args.external_id.clone(),
+            accounts: args.accounts.clone(),
+            shard: args.shard,
+            ..OrgOptions::default()
+        }),
+        progress: if verbosity == Verbosity::Quiet {
+            Progress::hidden()
+        } else {
+            Progress::on_stderr()
+        },
         ..AwsOptions::default()
     }
 }
@@ -143,7 +156,7 @@ fn aws_options(args: &AwsArgs) -> AwsOptions {
 fn collect_live(provider: LiveProvider, aws: &AwsArgs, verbosity: Verbosity) -> Inventory {
     let started = Instant::now();
     let result = match provider {
-        LiveProvider::Aws => crate::collect::aws::collect_blocking(&aws_options(aws)),
+        LiveProvider::Aws => crate::collect::aws::collect_blocking(&aws_options(aws, verbosity)),
     };
     match result {
         Ok(inventory) => {
@@ -199,7 +212,7 @@ fn say_collected(inventory: &Inventory, started: Instant, verbosity: Verbosity) 
 pub fn collect(command: &CollectCommand, verbosity: Verbosity) -> Result<u8> {
     let CollectCommand::Aws(args) = command;
     let started = Instant::now();
-    let inventory = crate::collect::aws::collect_blocking(&aws_options(&args.aws))?;
+    let inventory = crate::collect::aws::collect_blocking(&aws_options(&args.aws, verbosity))?;
     let output = args.output.as_deref();
     report::write_output(output, |out| match args.format {
         InventoryFormat::Json => report::inventory::write_document(&inventory, out),
@@ -213,6 +226,56 @@ pub fn collect(command: &CollectCommand, verbosity: Verbosity) -> Result<u8> {
     } else {
         exit::CLEAN
     })
+}
+
+/// `nhiscan merge`: joins inventory files into one (sources, coverage and API calls
+/// included), refusing an id that two of them hold. Exits 0; the coverage gaps it
+/// carries are reported (and make the exit code 3) when the result is scanned.
+pub fn merge(args: &MergeArgs, verbosity: Verbosity) -> Result<u8> {
+    let mut merged = Inventory::new();
+    for path in &args.files {
+        let mut inventory = crate::import::read_path(path)?;
+        if inventory.sources.is_empty() {
+            inventory.sources.push(path.display().to_string());
+        }
+        merged.extend(inventory);
+    }
+    crate::import::check_unique_ids(&merged, &args.files).context(
+        "cannot merge: the inputs overlap (the same account collected twice, e.g. by two \
+         runs with the same --shard or with different shard counts); merge each account's \
+         inventory once",
+    )?;
+    let output = args.output.as_deref();
+    report::write_output(output, |out| match args.format {
+        InventoryFormat::Json => report::inventory::write_document(&merged, out),
+        InventoryFormat::Jsonl => report::inventory::write_lines(&merged, out),
+    })
+    .with_context(|| output_error(output))?;
+    note(
+        verbosity,
+        format!(
+            "merged {} files: {} identities, {} credentials, {} coverage entries",
+            args.files.len(),
+            merged.identities.len(),
+            merged.credentials.len(),
+            merged.coverage.len()
+        ),
+    );
+    let gaps = merged
+        .coverage
+        .iter()
+        .filter(|c| c.status.is_incomplete())
+        .count();
+    if gaps > 0 {
+        warn(
+            verbosity,
+            format!(
+                "the merged inventory records {gaps} part(s) that could not be collected; \
+                 `nhiscan scan` lists them and exits 3"
+            ),
+        );
+    }
+    Ok(exit::CLEAN)
 }
 
 fn style_for(output: Option<&Path>) -> Style {

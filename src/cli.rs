@@ -1,5 +1,6 @@
 //! The command line (clap derive).
 
+use crate::collect::aws::Shard;
 use crate::report::Format;
 use crate::rules::Severity;
 use clap::{Args, Parser, Subcommand};
@@ -33,6 +34,8 @@ pub enum Command {
     /// List, explain and check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Join inventory files (e.g. the shards of an organisation) into one inventory.
+    Merge(MergeArgs),
 }
 
 /// A provider nhiscan can collect from live.
@@ -43,7 +46,7 @@ pub enum LiveProvider {
 
 /// How to reach AWS. The login is the standard AWS one: environment, profiles (SSO
 /// included), web identity, container or instance credentials.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct AwsArgs {
     /// AWS profile to use (default: the standard credential chain).
     #[arg(long, value_name = "NAME", env = "AWS_PROFILE")]
@@ -52,9 +55,57 @@ pub struct AwsArgs {
     /// default the profile's or AWS_REGION's region.
     #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
+    /// Also scan every region enabled for the account (ec2:DescribeRegions).
+    #[arg(long)]
+    pub all_regions: bool,
     /// Send AWS requests to this endpoint instead (an emulator such as moto).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Scan every account of the AWS Organization (organizations:ListAccounts),
+    /// assuming --role-name in each; run as the management account or a delegated
+    /// administrator.
+    #[arg(long)]
+    pub org: bool,
+    /// With --org: the role to assume in each account.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "nhiscan-audit",
+        requires = "org"
+    )]
+    pub role_name: String,
+    /// With --org: the sts:ExternalId the role's trust policy asks for.
+    #[arg(long, value_name = "ID", requires = "org")]
+    pub external_id: Option<String>,
+    /// With --org: only these accounts (12-digit ids, comma-separated or repeated).
+    #[arg(
+        long,
+        value_name = "ID,...",
+        value_delimiter = ',',
+        requires = "org",
+        value_parser = parse_account_id
+    )]
+    pub accounts: Vec<String>,
+    /// With --org: only shard K of N: the accounts (sorted by id, counted from 0) whose
+    /// position i has i mod N = K-1, so that N jobs split the organisation.
+    #[arg(long, value_name = "K/N", requires = "org", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    text.parse()
+}
+
+fn parse_account_id(text: &str) -> Result<String, String> {
+    let id = text.trim();
+    if crate::collect::aws::org::is_account_id(id) {
+        Ok(id.to_string())
+    } else {
+        Err(format!(
+            "`{}` is not an AWS account id (12 digits)",
+            id.escape_debug()
+        ))
+    }
 }
 
 /// Where the inventory comes from, and how to judge it.
@@ -137,7 +188,8 @@ pub struct InventoryArgs {
 #[derive(Debug, Subcommand)]
 pub enum CollectCommand {
     /// Collect IAM users, roles, their keys and policies, and Secrets Manager secrets
-    /// (metadata only) from the AWS account your login belongs to.
+    /// (metadata only) from the AWS account your login belongs to, or with --org from
+    /// every account of the organisation.
     Aws(CollectAwsArgs),
 }
 
@@ -152,6 +204,20 @@ pub enum InventoryFormat {
 pub struct CollectAwsArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
+    /// Inventory format.
+    #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
+    pub format: InventoryFormat,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// Inventory files to join (.json, .jsonl/.ndjson, CSV); an id found in two of them
+    /// is refused.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
     /// Inventory format.
     #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
     pub format: InventoryFormat,

@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Command::Inventory(args) => app::inventory(args, verbosity),
         Command::Collect(command) => app::collect(command, verbosity),
         Command::Rules(command) => app::rules(command, verbosity),
+        Command::Merge(args) => app::merge(args, verbosity),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -5,7 +5,9 @@
 //! it the tests print why and pass, unless NHISCAN_REQUIRE_MOTO is set (as in CI): then
 //! they fail.
 
-use nhiscan::collect::aws::{collect, AwsOptions, Credentials, SharedCredentialsProvider};
+use nhiscan::collect::aws::{
+    collect, collect_any, AwsOptions, Credentials, OrgOptions, SharedCredentialsProvider,
+};
 use nhiscan::inventory::{
     CoverageStatus, Credential, CredentialKind, CredentialStatus, Identity, IdentityKind,
     Inventory, PrincipalType,
@@ -21,6 +23,7 @@ use std::time::Duration;
 const ACCOUNT: &str = "123456789012";
 const DISABLED_REGION: &str = "ap-southeast-2";
 const POLICY: &str = "examples/aws/nhiscan-readonly-policy.json";
+const ORG_POLICY: &str = "examples/aws/nhiscan-org-policy.json";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -607,6 +610,7 @@ fn the_rules_fire_on_the_seeded_estate() {
 
 /// Restricted by the shipped policy, with IAM enforcement on: the scan must see
 /// everything, and each call the collector counted must be one the server answered.
+/// (With --all-regions, so that every call the collector can make is made.)
 #[test]
 fn the_shipped_read_only_policy_is_sufficient_under_iam_enforcement() {
     let Some((moto, keys)) = enforcing() else {
@@ -614,13 +618,16 @@ fn the_shipped_read_only_policy_is_sufficient_under_iam_enforcement() {
     };
     let key = &keys["full"];
     let access_key = key["access_key_id"].as_str().unwrap_or_default();
-    let options = moto.options(
-        &["us-east-1", "eu-west-1"],
-        (
-            access_key,
-            key["secret_access_key"].as_str().unwrap_or_default(),
-        ),
-    );
+    let options = AwsOptions {
+        all_regions: true,
+        ..moto.options(
+            &["us-east-1", "eu-west-1"],
+            (
+                access_key,
+                key["secret_access_key"].as_str().unwrap_or_default(),
+            ),
+        )
+    };
     let inv = run(&options).unwrap_or_else(|e| panic!("collect failed: {e:#}"));
     for (target, (status, detail)) in coverage(&inv) {
         assert_eq!(status, CoverageStatus::Scanned, "{target}: {detail}");
@@ -735,15 +742,31 @@ fn missing_permissions_are_named_and_the_rest_is_kept() {
         return;
     };
     let key = &keys["limited"];
-    let options = moto.options(
-        &["us-east-1"],
-        (
-            key["access_key_id"].as_str().unwrap_or_default(),
-            key["secret_access_key"].as_str().unwrap_or_default(),
-        ),
-    );
+    let options = AwsOptions {
+        all_regions: true,
+        ..moto.options(
+            &["us-east-1"],
+            (
+                key["access_key_id"].as_str().unwrap_or_default(),
+                key["secret_access_key"].as_str().unwrap_or_default(),
+            ),
+        )
+    };
     let inv = run(&options).unwrap_or_else(|e| panic!("collect failed: {e:#}"));
     let cov = coverage(&inv);
+    // --all-regions without ec2:DescribeRegions: the given region is scanned, and the
+    // coverage says the others could not be listed.
+    let (status, detail) = &cov[&format!("aws:{ACCOUNT}:regions")];
+    assert_eq!(*status, CoverageStatus::Partial);
+    assert!(detail.contains("ec2:DescribeRegions"), "{detail}");
+    assert!(detail.contains("scanned only in us-east-1:"), "{detail}");
+    assert!(detail.contains(POLICY), "{detail}");
+    assert_eq!(
+        cov.keys()
+            .filter(|t| t.contains(":secretsmanager:"))
+            .count(),
+        1
+    );
     let (status, detail) = &cov[&format!("aws:{ACCOUNT}:iam")];
     assert_eq!(*status, CoverageStatus::Partial);
     assert!(detail.contains("iam:GenerateCredentialReport"), "{detail}");
@@ -1057,4 +1080,828 @@ fn a_provider_that_cannot_be_scanned_keeps_the_other_sources() {
         .iter()
         .any(|c| c["provider"] == "aws" && c["status"] == "failed"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not be scanned"));
+}
+
+/// An identity provider, by name (OIDC: its URL without `https://`; SAML: its name).
+fn identity_provider<'a>(inventory: &'a Inventory, name: &str) -> &'a Identity {
+    let found = identity(inventory, name);
+    assert_eq!(found.kind, IdentityKind::Other, "{name}");
+    found
+}
+
+#[test]
+fn oidc_and_saml_identity_providers_land_in_the_inventory() {
+    let (Some(moto), Some(inv)) = (standard(), standard_inventory()) else {
+        return;
+    };
+    let providers: Vec<&Identity> = inv
+        .identities
+        .iter()
+        .filter(|i| {
+            matches!(
+                i.attributes.get("type").and_then(Value::as_str),
+                Some("oidc_provider" | "saml_provider")
+            )
+        })
+        .collect();
+    assert_eq!(
+        providers.len() as u64,
+        moto.ready["identity_providers"].as_u64().unwrap_or(0)
+    );
+    assert!(providers
+        .iter()
+        .all(|p| p.kind == IdentityKind::Other && !p.activity_tracked && p.enabled));
+
+    // GitHub Actions: the roles whose trust names it, joined on the provider's ARN.
+    let github = identity_provider(inv, "token.actions.githubusercontent.com");
+    assert_eq!(
+        github.id,
+        format!("arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com")
+    );
+    assert_eq!(github.attributes["type"], "oidc_provider");
+    assert_eq!(
+        github.attributes["url"],
+        "token.actions.githubusercontent.com"
+    );
+    assert_eq!(
+        github.attributes["client_ids"],
+        serde_json::json!(["sts.amazonaws.com"])
+    );
+    assert_eq!(
+        github.attributes["thumbprints"],
+        serde_json::json!(["6938fd4d98bab03faadb97b34396831e3780aea1"])
+    );
+    assert_eq!(
+        github.attributes["trusted_by"],
+        serde_json::json!([
+            format!("arn:aws:iam::{ACCOUNT}:role/github-deploy-open"),
+            format!("arn:aws:iam::{ACCOUNT}:role/github-deploy-scoped"),
+        ])
+    );
+    let open = identity(inv, "github-deploy-open");
+    assert_eq!(open.trust[0].principal, github.id);
+
+    // A provider no role trusts, with an owner tag and a past creation date.
+    let eks = identity_provider(
+        inv,
+        "oidc.eks.eu-west-1.amazonaws.com/id/5C4A1B2C3D4E5F60718293A4B5C6D7E8",
+    );
+    assert_eq!(eks.tags["owner"], "platform@example.com");
+    assert_eq!(eks.created, Some(time("2024-02-02T02:02:02Z")));
+    assert_eq!(eks.attributes["trusted_by"], serde_json::json!([]));
+
+    // SAML: validity (moto fixes it), the IdP certificate's expiry from the metadata,
+    // and the role that federates through it.
+    let okta = identity_provider(inv, "corp-okta");
+    assert_eq!(
+        okta.id,
+        format!("arn:aws:iam::{ACCOUNT}:saml-provider/corp-okta")
+    );
+    assert_eq!(okta.attributes["type"], "saml_provider");
+    assert_eq!(okta.created, Some(time("2021-03-03T03:03:03Z")));
+    assert!(okta.attributes.contains_key("valid_until"));
+    assert_eq!(
+        okta.attributes["signing_certificates_expire"],
+        "2026-03-01T00:00:00Z"
+    );
+    assert_eq!(
+        okta.attributes["trusted_by"],
+        serde_json::json!([format!("arn:aws:iam::{ACCOUNT}:role/okta-readonly")])
+    );
+    let federated = identity(inv, "okta-readonly");
+    assert_eq!(federated.trust[0].principal, okta.id);
+    assert_eq!(federated.trust[0].principal_type, PrincipalType::Federated);
+}
+
+#[test]
+fn signing_certificates_and_service_specific_credentials_land_in_the_inventory() {
+    let Some(inv) = standard_inventory() else {
+        return;
+    };
+    let mut certs: Vec<&Credential> = credentials_of(inv, "cert-signer-svc");
+    certs.sort_by_key(|c| c.created);
+    assert_eq!(certs.len(), 2);
+    assert!(certs.iter().all(|c| c.kind == CredentialKind::Certificate
+        && !c.usage_tracked
+        && c.last_used.is_none()
+        && c.attributes["user_name"] == "cert-signer-svc"));
+    assert_eq!(certs[0].status, CredentialStatus::Inactive);
+    assert_eq!(certs[0].created, Some(time("2020-01-02T00:00:00Z")));
+    assert_eq!(
+        certs[0].expires,
+        Some(time("2024-06-30T00:00:00Z")),
+        "notAfter of the certificate body"
+    );
+    assert_eq!(certs[1].status, CredentialStatus::Active);
+    assert_eq!(certs[1].created, Some(time("2022-02-02T02:02:02Z")));
+    assert_eq!(certs[1].expires, Some(time("2027-01-01T00:00:00Z")));
+    let signer = identity(inv, "cert-signer-svc");
+    assert_eq!(signer.attributes["active_signing_certificates"], 1);
+    // Used through credentials AWS does not track: activity unknown, not "never used".
+    for name in ["cert-signer-svc", "codecommit-bot", "bedrock-agent"] {
+        assert!(!identity(inv, name).activity_tracked, "{name}");
+    }
+    assert!(identity(inv, "backup-svc").activity_tracked);
+
+    let mut bot = credentials_of(inv, "codecommit-bot");
+    bot.sort_by_key(|c| c.attributes["service_name"].as_str().map(str::to_string));
+    assert_eq!(bot.len(), 2);
+    let (keyspaces, git) = (bot[0], bot[1]);
+    assert_eq!(
+        keyspaces.attributes["service_name"],
+        "cassandra.amazonaws.com"
+    );
+    assert_eq!(keyspaces.kind, CredentialKind::Password);
+    assert_eq!(keyspaces.status, CredentialStatus::Inactive);
+    assert_eq!(git.attributes["service_name"], "codecommit.amazonaws.com");
+    assert_eq!(git.kind, CredentialKind::Password);
+    assert_eq!(git.status, CredentialStatus::Active);
+    assert!(git.id.starts_with("ACCA"), "{}", git.id);
+    assert_eq!(git.created, Some(time("2021-05-05T05:05:05Z")));
+    assert_eq!(
+        git.attributes["service_user_name"],
+        format!("codecommit-bot-at-{ACCOUNT}")
+    );
+    assert!(!git.usage_tracked && git.expires.is_none());
+
+    let bedrock = credentials_of(inv, "bedrock-agent");
+    assert_eq!(bedrock.len(), 1);
+    assert_eq!(bedrock[0].kind, CredentialKind::Token);
+    assert_eq!(
+        bedrock[0].attributes["service_name"],
+        "bedrock.amazonaws.com"
+    );
+    assert_eq!(bedrock[0].created, Some(time("2025-06-01T00:00:00Z")));
+    assert_eq!(bedrock[0].expires, Some(time("2025-07-01T00:00:00Z")));
+
+    // No secret material: the inventory holds ids, names and dates only.
+    let text = serde_json::to_string(inv).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!text.contains("ServicePassword") && !text.contains("CredentialSecret"));
+    assert!(
+        !text.contains("BEGIN CERTIFICATE"),
+        "certificate bodies are not kept"
+    );
+}
+
+/// The extras cost a few calls per account, not one per user: signing certificates are
+/// listed only for the users the credential report shows with one.
+#[test]
+fn iam_extras_cost_a_few_calls_per_account() {
+    let (Some(moto), Some(inv)) = (standard(), standard_inventory()) else {
+        return;
+    };
+    let calls = |op: &str| inv.api_calls.get(&format!("aws:iam:{op}")).copied();
+    assert_eq!(
+        calls("ListSigningCertificates"),
+        Some(1),
+        "cert-signer-svc only"
+    );
+    assert_eq!(calls("ListServiceSpecificCredentials"), Some(1), "AllUsers");
+    assert_eq!(calls("ListOpenIDConnectProviders"), Some(1));
+    assert_eq!(calls("GetOpenIDConnectProvider"), Some(2));
+    assert_eq!(calls("ListSAMLProviders"), Some(1));
+    assert_eq!(calls("GetSAMLProvider"), Some(1));
+    // The server saw exactly these, all answered.
+    let extras: Vec<_> = moto
+        .requests()
+        .into_iter()
+        .filter(|[_, _, op, _, key]| {
+            key == "testing" && (op.contains("Provider") || op.contains("ServiceSpecific"))
+        })
+        .collect();
+    assert!(extras.iter().all(|r| r[3] == "200"), "{extras:?}");
+}
+
+/// Without the credential report nothing says who has signing certificates, so every
+/// user is asked; the certificates are still found.
+#[test]
+fn without_the_report_every_user_is_asked_for_signing_certificates() {
+    let Some((moto, keys)) = enforcing() else {
+        return;
+    };
+    let key = &keys["limited"];
+    let options = moto.options(
+        &["us-east-1"],
+        (
+            key["access_key_id"].as_str().unwrap_or_default(),
+            key["secret_access_key"].as_str().unwrap_or_default(),
+        ),
+    );
+    let inv = run(&options).unwrap_or_else(|e| panic!("collect failed: {e:#}"));
+    let users = inv
+        .identities
+        .iter()
+        .filter(|i| i.kind == IdentityKind::ServiceUser)
+        .count() as u64;
+    assert_eq!(inv.api_calls["aws:iam:ListSigningCertificates"], users);
+    let certs = credentials_of(&inv, "cert-signer-svc");
+    assert_eq!(
+        certs
+            .iter()
+            .filter(|c| c.kind == CredentialKind::Certificate)
+            .count(),
+        2
+    );
+    assert_eq!(credentials_of(&inv, "codecommit-bot").len(), 2);
+}
+
+// --- Organizations (--org), accounts and shards, merge, --all-regions -----------------
+
+/// The seeded organisation (scripts/moto/seed_org.py) with IAM enforcement on, and the
+/// key of its scanner: a management-account user with only the shipped read-only and
+/// organisation policies (the member accounts' audit roles have the read-only one).
+fn organisation() -> Option<(&'static Moto, (String, String))> {
+    static SERVER: OnceLock<Option<Moto>> = OnceLock::new();
+    let moto = SERVER
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let creds = dir.path().join("auditors.json");
+            let creds_arg = creds.to_string_lossy().into_owned();
+            let moto = Moto::start(&[
+                "--seed",
+                "org",
+                "--enforce-auth",
+                "--auditor-policy",
+                POLICY,
+                "--org-policy",
+                ORG_POLICY,
+                "--auditor-credentials",
+                &creds_arg,
+            ])?;
+            let kept = moto.dir.path().join("auditors.json");
+            std::fs::copy(&creds, &kept).unwrap_or_else(|e| panic!("{e}"));
+            Some(moto)
+        })
+        .as_ref()?;
+    let text = std::fs::read_to_string(moto.dir.path().join("auditors.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let keys: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    let key = |field: &str| keys["org"][field].as_str().unwrap_or_default().to_string();
+    Some((moto, (key("access_key_id"), key("secret_access_key"))))
+}
+
+/// The organisation's accounts, by seed name (`management`, `alpha`... `bulk-16`).
+fn org_accounts(moto: &Moto) -> BTreeMap<String, String> {
+    moto.ready["org"]["accounts"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no org accounts in {}", moto.ready))
+        .iter()
+        .map(|(name, id)| (name.clone(), id.as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+/// The accounts an inventory has coverage for (every target is `aws:<account>[:...]`).
+fn covered_accounts(inventory: &Inventory) -> std::collections::BTreeSet<String> {
+    inventory
+        .coverage
+        .iter()
+        .filter_map(|c| c.target.split(':').nth(1).map(str::to_string))
+        .collect()
+}
+
+fn run_any(options: &AwsOptions) -> anyhow::Result<Inventory> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"))
+        .block_on(collect_any(options))
+}
+
+/// The actions of the organisation policy, each with its resource.
+fn org_policy_statements() -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(root().join(ORG_POLICY)).unwrap_or_else(|e| panic!("{e}"));
+    let policy: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{ORG_POLICY}: {e}"));
+    let mut actions = BTreeMap::new();
+    for statement in policy["Statement"].as_array().cloned().unwrap_or_default() {
+        assert_eq!(statement["Effect"], "Allow");
+        for action in statement["Action"].as_array().cloned().unwrap_or_default() {
+            let resource = statement["Resource"].as_str().unwrap_or_default();
+            actions.insert(
+                action.as_str().unwrap_or_default().to_string(),
+                resource.to_string(),
+            );
+        }
+    }
+    actions
+}
+
+#[test]
+fn an_organisation_is_collected_account_by_account_and_a_missing_role_fails_one_account() {
+    let Some((moto, key)) = organisation() else {
+        return;
+    };
+    let accounts = org_accounts(moto);
+    let options = AwsOptions {
+        org: Some(OrgOptions::default()),
+        ..moto.options(&["us-east-1", "eu-west-1"], (&key.0, &key.1))
+    };
+    let inv = run_any(&options).unwrap_or_else(|e| panic!("collect failed: {e:#}"));
+    let cov = coverage(&inv);
+
+    // gamma has no audit role: one failed entry that names the role and the fixes.
+    let gamma = &accounts["gamma"];
+    let (status, detail) = &cov[&format!("aws:{gamma}")];
+    assert_eq!(*status, CoverageStatus::Failed);
+    for part in [
+        format!("{gamma} (gamma)"),
+        format!("arn:aws:iam::{gamma}:role/nhiscan-audit"),
+        "AccessDenied".to_string(),
+        "examples/aws/audit-role.cfn.yaml".to_string(),
+        ORG_POLICY.to_string(),
+    ] {
+        assert!(detail.contains(&part), "{part} missing from: {detail}");
+    }
+    assert!(!inv
+        .identities
+        .iter()
+        .any(|i| i.name == "gamma-never-collected"));
+    // delta is suspended: skipped, which is not a gap.
+    let (status, detail) = &cov[&format!("aws:{}", accounts["delta"])];
+    assert_eq!(*status, CoverageStatus::Skipped);
+    assert!(detail.contains("SUSPENDED"), "{detail}");
+
+    // Every other account (the management one too): IAM and both regions.
+    for (name, id) in &accounts {
+        let parts = cov.keys().filter(|t| t.starts_with(&format!("aws:{id}:")));
+        if name == "gamma" || name == "delta" {
+            assert_eq!(parts.count(), 0, "{name}");
+            continue;
+        }
+        for part in [
+            "iam",
+            "secretsmanager:us-east-1",
+            "secretsmanager:eu-west-1",
+        ] {
+            let target = format!("aws:{id}:{part}");
+            assert_eq!(
+                cov.get(&target).map(|c| c.0),
+                Some(CoverageStatus::Scanned),
+                "{target}: {cov:?}"
+            );
+        }
+    }
+
+    // Each account's entities in its own scope.
+    let alpha = &accounts["alpha"];
+    let etl = identity(&inv, "alpha-etl");
+    assert_eq!(etl.scope.id, *alpha);
+    assert_eq!(etl.id, format!("arn:aws:iam::{alpha}:user/alpha-etl"));
+    assert_eq!(etl.created, Some(time("2022-05-05T05:05:05Z")));
+    assert_eq!(identity(&inv, "beta-ci").scope.id, accounts["beta"]);
+    assert_eq!(identity(&inv, "mgmt-deployer").scope.id, ACCOUNT);
+    let alpha_db = secret(&inv, "alpha/db");
+    assert_eq!(
+        (
+            alpha_db.scope.id.as_str(),
+            alpha_db.location.region.as_deref()
+        ),
+        (alpha.as_str(), Some("us-east-1"))
+    );
+    let beta_api = secret(&inv, "beta/api");
+    assert_eq!(
+        (
+            beta_api.scope.id.as_str(),
+            beta_api.location.region.as_deref()
+        ),
+        (accounts["beta"].as_str(), Some("eu-west-1"))
+    );
+    let with_audit_role: std::collections::BTreeSet<&str> = inv
+        .identities
+        .iter()
+        .filter(|i| i.name == "nhiscan-audit")
+        .map(|i| i.scope.id.as_str())
+        .collect();
+    let members: std::collections::BTreeSet<&str> = accounts
+        .iter()
+        .filter(|(name, _)| !["management", "gamma", "delta"].contains(&name.as_str()))
+        .map(|(_, id)| id.as_str())
+        .collect();
+    assert_eq!(with_audit_role, members);
+
+    // The management account has no audit role: it was read with the caller's own
+    // credentials, and its source says so.
+    assert!(
+        inv.sources.iter().any(|s| s.starts_with(&format!(
+            "aws:{ACCOUNT} (as arn:aws:iam::{ACCOUNT}:user/nhiscan-org-scanner)"
+        )) && s.contains("own credentials")),
+        "{:?}",
+        inv.sources
+    );
+
+    // 22 accounts: two ListAccounts pages of 20. AssumeRole for each of the 21 active
+    // accounts (gamma's and the management account's refused); GetCallerIdentity for the
+    // caller and each of the 20 collected accounts.
+    assert_eq!(inv.api_calls["aws:organizations:ListAccounts"], 2);
+    assert_eq!(inv.api_calls["aws:sts:AssumeRole"], 21);
+    assert_eq!(inv.api_calls["aws:sts:GetCallerIdentity"], 21);
+
+    // The organisation policy grants exactly what only --org calls, AssumeRole only on
+    // the audit role; everything else is in the read-only policy. (Under enforcement,
+    // so the policies were sufficient: nothing but the two AssumeRole was refused.)
+    let org_statements = org_policy_statements();
+    assert_eq!(
+        org_statements.get("sts:AssumeRole").map(String::as_str),
+        Some("arn:aws:iam::*:role/nhiscan-audit")
+    );
+    let (org_calls, account_calls): (std::collections::BTreeSet<String>, _) = inv
+        .api_calls
+        .keys()
+        .filter(|k| k.as_str() != "aws:sts:GetCallerIdentity")
+        .map(|k| k.trim_start_matches("aws:").to_string())
+        .partition(|k| org_statements.contains_key(k));
+    assert_eq!(
+        org_calls,
+        org_statements.keys().cloned().collect(),
+        "{ORG_POLICY} vs the calls made"
+    );
+    let readonly = policy_actions();
+    assert!(
+        account_calls.is_subset(&readonly),
+        "{account_calls:?} not all in {POLICY}"
+    );
+    for [service, _, operation, status, _] in moto.requests() {
+        if status != "200" {
+            assert_eq!(
+                (service.as_str(), operation.as_str(), status.as_str()),
+                ("sts", "AssumeRole", "403")
+            );
+        }
+    }
+}
+
+/// Inventory JSON without what changes from one collection to the next (last use: the
+/// scanner's own key and the audit roles are used by every run) and in a fixed order.
+fn comparable(inventory: &Inventory) -> Value {
+    let mut value = serde_json::to_value(inventory).unwrap_or_else(|e| panic!("{e}"));
+    for list in ["identities", "credentials", "coverage"] {
+        let key = if list == "coverage" { "target" } else { "id" };
+        let Some(items) = value[list].as_array_mut() else {
+            continue;
+        };
+        for item in items.iter_mut() {
+            if let Some(object) = item.as_object_mut() {
+                object.remove("last_activity");
+                object.remove("last_used");
+            }
+            if let Some(attributes) = item["attributes"].as_object_mut() {
+                attributes.retain(|k, _| {
+                    !k.starts_with("last_used") && !k.starts_with("password_last_used")
+                });
+            }
+        }
+        items.sort_by(|a, b| a[key].as_str().cmp(&b[key].as_str()));
+    }
+    let object = value
+        .as_object_mut()
+        .unwrap_or_else(|| panic!("not an object"));
+    for volatile in ["generated_at", "sources", "api_calls"] {
+        object.remove(volatile);
+    }
+    value
+}
+
+fn read_inventory(path: &Path) -> Inventory {
+    nhiscan::import::read_path(path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn shards_split_the_organisation_and_merged_they_equal_the_whole() {
+    let Some((moto, key)) = organisation() else {
+        return;
+    };
+    let accounts = org_accounts(moto);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let collect = |extra: &[&str], file: &str| {
+        let out = nhiscan_cli()
+            .env("AWS_ACCESS_KEY_ID", &key.0)
+            .env("AWS_SECRET_ACCESS_KEY", &key.1)
+            .args(["collect", "aws", "--org", "--region", "us-east-1"])
+            .args(["--region", "eu-west-1", "--endpoint-url", &moto.endpoint])
+            .args(extra)
+            .arg("-o")
+            .arg(dir.path().join(file))
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = collect(&[], "whole.json");
+    assert_eq!(code, Some(3), "gamma failed: {stderr}");
+    assert!(stderr.contains("(gamma) was not scanned"), "{stderr}");
+    assert!(
+        !stderr.contains('\r') && !stderr.contains('\u{1b}'),
+        "no progress bars when stderr is not a terminal: {stderr:?}"
+    );
+
+    // Shard K of 2: the accounts at positions K-1, K+1, ... of the sorted list.
+    let mut sorted: Vec<&String> = accounts.values().collect();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 22);
+    let mut shard_files = Vec::new();
+    for (k, file, format) in [(1, "shard1.json", "json"), (2, "shard2.jsonl", "jsonl")] {
+        let (code, stderr) = collect(&["--shard", &format!("{k}/2"), "-f", format], file);
+        let expected: std::collections::BTreeSet<String> = sorted
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 2 == k - 1)
+            .map(|(_, id)| id.to_string())
+            .collect();
+        let holds_gamma = expected.contains(&accounts["gamma"]);
+        assert_eq!(code, Some(if holds_gamma { 3 } else { 0 }), "{stderr}");
+        let shard = read_inventory(&dir.path().join(file));
+        assert_eq!(covered_accounts(&shard), expected, "shard {k}/2");
+        assert!(shard.sources[0].contains(&format!("in shard {k}/2")));
+        shard_files.push(dir.path().join(file));
+    }
+
+    let merged_path = dir.path().join("merged.json");
+    let out = nhiscan_cli()
+        .arg("merge")
+        .args(&shard_files)
+        .arg("-o")
+        .arg(&merged_path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("1 part(s) that could not be collected"),
+        "{stderr}"
+    );
+    let whole = read_inventory(&dir.path().join("whole.json"));
+    let merged = read_inventory(&merged_path);
+    assert_eq!(comparable(&merged), comparable(&whole));
+    assert_eq!(
+        merged
+            .sources
+            .iter()
+            .filter(|s| s.starts_with("aws organization"))
+            .count(),
+        2
+    );
+    // The same calls, plus a second job's own listing: GetCallerIdentity and the two
+    // ListAccounts pages. (GenerateCredentialReport is left out: moto answers it
+    // STARTED only the first time an account asks.)
+    for (call, count) in &merged.api_calls {
+        let extra = match call.as_str() {
+            "aws:sts:GetCallerIdentity" => 1,
+            "aws:organizations:ListAccounts" => 2,
+            "aws:iam:GenerateCredentialReport" => continue,
+            _ => 0,
+        };
+        assert_eq!(
+            *count,
+            whole.api_calls.get(call).copied().unwrap_or(0) + extra,
+            "{call}"
+        );
+    }
+
+    // Scanned, the merged inventory gives the whole organisation's findings.
+    let findings = |path: &Path| {
+        let out = nhiscan_cli()
+            .args(["scan", "-f", "json", "-i"])
+            .arg(path)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out.status.code(), Some(3), "incomplete: gamma");
+        let report = json_stdout(&out);
+        let mut ids: Vec<String> = report["findings"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap_or_default().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let merged_findings = findings(&merged_path);
+    assert!(!merged_findings.is_empty());
+    assert_eq!(merged_findings, findings(&dir.path().join("whole.json")));
+
+    // An account in two inputs is refused, naming the duplicate.
+    let out = nhiscan_cli()
+        .arg("merge")
+        .arg(&shard_files[0])
+        .arg(&shard_files[0])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot merge") && stderr.contains("appears twice"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn accounts_picks_accounts_and_bad_selections_are_usage_errors() {
+    let Some((moto, key)) = organisation() else {
+        return;
+    };
+    let accounts = org_accounts(moto);
+    let collect = |extra: &[&str]| {
+        nhiscan_cli()
+            .env("AWS_ACCESS_KEY_ID", &key.0)
+            .env("AWS_SECRET_ACCESS_KEY", &key.1)
+            .args(["collect", "aws", "--region", "us-east-1"])
+            .args(["--endpoint-url", &moto.endpoint])
+            .args(extra)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let picked = format!("{},{}", accounts["beta"], accounts["alpha"]);
+    let out = collect(&["--org", "--accounts", &picked]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let inv: Inventory = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        covered_accounts(&inv),
+        [&accounts["alpha"], &accounts["beta"]]
+            .into_iter()
+            .cloned()
+            .collect()
+    );
+    assert!(
+        inv.sources[0].contains("2 of 22 accounts"),
+        "{:?}",
+        inv.sources
+    );
+
+    for (args, says) in [
+        (
+            vec!["--org", "--accounts", "999999999999"],
+            "999999999999 that the organisation does not list",
+        ),
+        (vec!["--org", "--accounts", "12x"], "not an AWS account id"),
+        (vec!["--org", "--shard", "3/2"], "is not a shard"),
+        (vec!["--shard", "1/2"], "--org"),
+        (vec!["--accounts", &accounts["alpha"]], "--org"),
+    ] {
+        let out = collect(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn all_regions_scans_the_regions_moto_reports_enabled() {
+    let Some(moto) = standard() else {
+        return;
+    };
+    // An explicit region that is not enabled is still tried (and fails).
+    let out = nhiscan_cli()
+        .args(["collect", "aws", "--all-regions", "--region", "us-east-1"])
+        .args([
+            "--region",
+            DISABLED_REGION,
+            "--endpoint-url",
+            &moto.endpoint,
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let inv: Inventory = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let enabled: std::collections::BTreeSet<String> = moto.ready["enabled_regions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| r.as_str().map(str::to_string))
+        .collect();
+    assert!(
+        enabled.len() > 10 && enabled.contains("eu-west-1"),
+        "{enabled:?}"
+    );
+    assert!(!enabled.contains(DISABLED_REGION));
+    let prefix = format!("aws:{ACCOUNT}:secretsmanager:");
+    let regions = |status| -> std::collections::BTreeSet<String> {
+        inv.coverage
+            .iter()
+            .filter(|c| c.status == status)
+            .filter_map(|c| c.target.strip_prefix(&prefix).map(str::to_string))
+            .collect()
+    };
+    assert_eq!(regions(CoverageStatus::Scanned), enabled);
+    assert_eq!(
+        regions(CoverageStatus::Failed),
+        [DISABLED_REGION.to_string()].into_iter().collect()
+    );
+    assert_eq!(inv.api_calls["aws:ec2:DescribeRegions"], 1);
+    // One call per region; us-east-1 has two pages.
+    assert_eq!(
+        inv.api_calls["aws:secretsmanager:ListSecrets"],
+        enabled.len() as u64 + 2
+    );
+    let secrets = inv
+        .credentials
+        .iter()
+        .filter(|c| c.kind == CredentialKind::VaultSecret)
+        .count() as u64;
+    let seeded = &moto.ready["secrets"];
+    assert_eq!(
+        secrets,
+        seeded["us-east-1"].as_u64().unwrap_or(0) + seeded["eu-west-1"].as_u64().unwrap_or(0)
+    );
+}
+
+/// The error and its sources, for matching on the interceptor's message.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(e) = next {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        next = e.source();
+    }
+    text
+}
+
+/// The clients --org and --all-regions add can call AssumeRole, ListAccounts and
+/// DescribeRegions, and nothing that changes anything: such calls are refused before
+/// they are sent, and not counted.
+#[test]
+fn the_interceptor_refuses_writes_on_the_organisation_sts_and_ec2_clients() {
+    use nhiscan::collect::aws::calls::CallCounter;
+    use nhiscan::collect::aws::config::Session;
+    let Some(moto) = standard() else {
+        return;
+    };
+    let options = moto.options(&["us-east-1"], ("testing", "testing"));
+    let counter = CallCounter::default();
+    let refusals = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"))
+        .block_on(async {
+            let session = Session::load(&options, &counter)
+                .await
+                .unwrap_or_else(|e| panic!("{e:#}"));
+            let create_account = session
+                .organizations()
+                .create_account()
+                .account_name("nhiscan-must-not")
+                .email("nhiscan-must-not@example.com")
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| error_chain(&e));
+            let web_identity = session
+                .sts
+                .assume_role_with_web_identity()
+                .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/app-ec2"))
+                .role_session_name("nhiscan-must-not")
+                .web_identity_token("token")
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| error_chain(&e));
+            let vpc = session
+                .ec2()
+                .create_vpc()
+                .cidr_block("10.0.0.0/16")
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| error_chain(&e));
+            [
+                ("organizations:CreateAccount", create_account),
+                ("sts:AssumeRoleWithWebIdentity", web_identity),
+                ("ec2:CreateVpc", vpc),
+            ]
+        });
+    for (call, result) in refusals {
+        match result {
+            Ok(()) => panic!("{call} was sent"),
+            Err(text) => assert!(
+                text.contains(&format!("nhiscan refuses to call {call}")),
+                "{call}: {text}"
+            ),
+        }
+    }
+    assert!(counter.snapshot().is_empty(), "{:?}", counter.snapshot());
+    for [_, _, operation, _, _] in moto.requests() {
+        assert!(
+            !["CreateAccount", "AssumeRoleWithWebIdentity", "CreateVpc"]
+                .contains(&operation.as_str()),
+            "{operation} reached the server"
+        );
+    }
 }

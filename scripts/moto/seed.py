@@ -259,6 +259,7 @@ def seed(endpoint: str) -> dict:
         eu.create_secret(Name="eu/db/rotated", SecretString="seed-value-4")
         eu.rotate_secret(SecretId="eu/db/rotated", RotationRules={"AutomaticallyAfterDays": 7})
     summary["secrets"]["eu-west-1"] = 2
+    seed_iam_extras(endpoint, summary)
     return summary
 
 
@@ -266,6 +267,7 @@ LIMITED_AUDITOR_LACKS = (
     "iam:GenerateCredentialReport",
     "iam:GetCredentialReport",
     "secretsmanager:ListSecrets",
+    "ec2:DescribeRegions",
 )
 
 
@@ -294,3 +296,162 @@ def _auditor(endpoint: str, name: str, policy_document: str) -> dict:
     iam.attach_user_policy(UserName=name, PolicyArn=arn)
     key = iam.create_access_key(UserName=name)["AccessKey"]
     return {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
+
+
+# --- IAM extras: identity providers, signing certificates, service credentials --------
+
+EKS_ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/5C4A1B2C3D4E5F60718293A4B5C6D7E8"
+
+
+def _certificate_pem(common_name: str, not_before: str, not_after: str) -> tuple[str, str]:
+    """A throwaway self-signed certificate: (PEM, base64 DER body). Public material
+    only; the private key is discarded."""
+    import base64
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime.datetime.fromisoformat(not_before))
+        .not_valid_after(datetime.datetime.fromisoformat(not_after))
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    return pem, der
+
+
+def _saml_metadata(certificate_body: str) -> str:
+    return (
+        '<?xml version="1.0"?><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
+        'xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="http://www.okta.com/exk1seed">'
+        '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+        '<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
+        f"{certificate_body}"
+        "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+        '<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" '
+        'Location="https://acme.okta.com/app/amazon_aws/exk1seed/sso/saml"/>'
+        "</md:IDPSSODescriptor></md:EntityDescriptor>"
+    )
+
+
+def seed_iam_extras(endpoint: str, summary: dict) -> None:
+    """Identity providers (a second OIDC provider no role trusts, a SAML provider with a
+    role trusting it), signing certificates and service-specific credentials. The
+    service-specific credential calls need scripts/moto/moto_extras.py installed in the
+    server (server.py does it): moto lacks them."""
+    iam = _client("iam", endpoint)
+
+    with freeze_time("2024-02-02 02:02:02"):
+        iam.create_open_id_connect_provider(
+            Url=f"https://{EKS_ISSUER}",
+            ClientIDList=["sts.amazonaws.com"],
+            ThumbprintList=["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"],
+            Tags=_tags(owner="platform@example.com"),
+        )
+    _, idp_cert = _certificate_pem("acme.okta.com", "2021-03-01", "2026-03-01")
+    with freeze_time("2021-03-03 03:03:03"):
+        saml_arn = iam.create_saml_provider(
+            Name="corp-okta", SAMLMetadataDocument=_saml_metadata(idp_cert)
+        )["SAMLProviderArn"]
+        iam.create_role(
+            RoleName="okta-readonly",
+            AssumeRolePolicyDocument=_trust(
+                {"Federated": saml_arn},
+                "sts:AssumeRoleWithSAML",
+                {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}},
+            ),
+            Tags=_tags(owner="it@example.com"),
+        )
+    summary["roles"] += 1
+    summary["identity_providers"] = 3  # + the GitHub provider of seed()
+
+    # Signing certificates: one active, one inactive (and expired).
+    active_pem, _ = _certificate_pem("cert-signer-svc", "2022-01-01", "2027-01-01")
+    old_pem, _ = _certificate_pem("cert-signer-svc-old", "2020-01-01", "2024-06-30")
+    with freeze_time("2020-01-02 00:00:00"):
+        iam.create_user(UserName="cert-signer-svc", Tags=_tags(owner="carol@example.com"))
+        old = iam.upload_signing_certificate(UserName="cert-signer-svc", CertificateBody=old_pem)
+    with freeze_time("2022-02-02 02:02:02"):
+        iam.upload_signing_certificate(UserName="cert-signer-svc", CertificateBody=active_pem)
+    iam.update_signing_certificate(
+        UserName="cert-signer-svc", CertificateId=old["Certificate"]["CertificateId"],
+        Status="Inactive",
+    )
+
+    # Service-specific credentials: a CodeCommit password, an inactive Keyspaces one,
+    # and a Bedrock API key that expires. Their secrets are never kept.
+    with freeze_time("2021-05-05 05:05:05"):
+        iam.create_user(UserName="codecommit-bot", Tags=_tags(team="platform"))
+        iam.create_service_specific_credential(
+            UserName="codecommit-bot", ServiceName="codecommit.amazonaws.com")
+        keyspaces = iam.create_service_specific_credential(
+            UserName="codecommit-bot", ServiceName="cassandra.amazonaws.com")
+    iam.update_service_specific_credential(
+        UserName="codecommit-bot",
+        ServiceSpecificCredentialId=keyspaces["ServiceSpecificCredential"][
+            "ServiceSpecificCredentialId"],
+        Status="Inactive",
+    )
+    with freeze_time("2025-06-01 00:00:00"):
+        iam.create_user(UserName="bedrock-agent")
+        iam.create_service_specific_credential(
+            UserName="bedrock-agent", ServiceName="bedrock.amazonaws.com", CredentialAgeDays=30)
+    summary["users"] += 3
+    summary["service_specific_credentials"] = 3
+    summary["signing_certificates"] = 2
+
+
+# --- benchmark estate -----------------------------------------------------------------
+
+
+def seed_scale(endpoint: str, identities: int) -> dict:
+    """The benchmark estate (scripts/bench-aws.sh): `identities` IAM identities, half
+    users with an access key (every 10th with two, every 20th with a console password),
+    half roles (every 4th with an inline policy), and identities/4 secrets in us-east-1.
+    Creation times tick one second per clock reading from 2024-01-01, so that no two
+    keys share a creation second (as in a real account)."""
+    iam = _client("iam", endpoint)
+    users = identities // 2
+    roles = identities - users
+    secrets = identities // 4
+    policy = _doc([{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}])
+    with freeze_time("2024-01-01 00:00:00", auto_tick_seconds=1):
+        for i in range(users):
+            name = f"scale-user-{i:05d}"
+            iam.create_user(UserName=name, Path="/scale/", Tags=_tags(team="scale"))
+            iam.create_access_key(UserName=name)
+            if i % 10 == 0:
+                iam.create_access_key(UserName=name)
+            if i % 20 == 0:
+                iam.create_login_profile(UserName=name, Password="Seeded-Passw0rd!")
+        for i in range(roles):
+            name = f"scale-role-{i:05d}"
+            iam.create_role(
+                RoleName=name,
+                Path="/scale/",
+                AssumeRolePolicyDocument=_trust({"Service": "lambda.amazonaws.com"}),
+            )
+            if i % 4 == 0:
+                iam.put_role_policy(RoleName=name, PolicyName="read", PolicyDocument=policy)
+        sm = _client("secretsmanager", endpoint, "us-east-1")
+        for i in range(secrets):
+            sm.create_secret(Name=f"scale/secret-{i:05d}", SecretString="seed",
+                             Tags=_tags(team="scale"))
+    return {
+        "users": users,
+        "roles": roles,
+        "users_with_keys": users,
+        "access_keys": users + (users + 9) // 10,
+        "secrets": {"us-east-1": secrets},
+    }

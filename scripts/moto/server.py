@@ -5,22 +5,32 @@ stamps creation and last-used times with the current clock, and the seeding (in
 seed.py) creates resources through the real AWS API (boto3) against this very server
 while freezegun freezes the clock of the whole process, server thread included.
 
-    python scripts/moto/server.py [--port 0] [--seed standard|none]
+    python scripts/moto/server.py [--port 0] [--seed standard|org|none] [--scale N]
         [--request-log FILE] [--disabled-region REGION]...
-        [--enforce-auth --auditor-policy POLICY.json --auditor-credentials FILE]
+        [--enforce-auth --auditor-policy POLICY.json --auditor-credentials FILE
+         [--org-policy ORG-POLICY.json]]
 
 When the server is ready it prints one JSON line on stdout, then serves until it is
 killed or its standard input is closed (so it never outlives the test that started it):
 
     {"ready": true, "endpoint": "http://127.0.0.1:PORT", "port": PORT, "account_id": "123456789012", ...}
 
+--scale N           seeds the benchmark estate of N identities (seed.seed_scale: users
+                    with access keys, roles, N/4 secrets) instead of --seed's.
+--seed org          seeds an AWS Organization instead of the standard estate
+                    (seed_org.py); the ready line then has "org": {"management",
+                    "audit_role", "accounts": {name: account id}}.
 --request-log FILE  appends one line per request: `service region Operation status
                     access-key-id` (from the SigV4 credential scope and the query
                     `Action` or the JSON `X-Amz-Target`), so a test can prove which
                     APIs were called, and by whom.
 --disabled-region R answers every request signed for region R the way AWS answers in an
                     opt-in region the account has not enabled (HTTP 400
-                    UnrecognizedClientException), to test a failing region.
+                    UnrecognizedClientException), to test a failing region; EC2's
+                    DescribeRegions reports it `not-opted-in`, as AWS reports a region
+                    the account has not enabled. The ready line's "enabled_regions"
+                    lists the regions DescribeRegions reports usable (opted in or not
+                    needing it) in the `aws` partition.
 --enforce-auth      after seeding, creates the user `nhiscan-auditor` with only the policy
                     in --auditor-policy, and `nhiscan-auditor-limited` with that policy
                     minus the credential report and secretsmanager:ListSecrets; writes
@@ -28,7 +38,14 @@ killed or its standard input is closed (so it never outlives the test that start
                     --auditor-credentials (mode 0600), then switches on moto's IAM
                     enforcement (the in-process equivalent of INITIAL_NO_AUTH_ACTION_COUNT
                     reaching zero): from then on every request is checked against the
-                    caller's IAM policies.
+                    caller's IAM policies. With --seed org, --org-policy is needed
+                    too: it creates `nhiscan-org-scanner` in the management account with
+                    both policies ("org" in the credentials file) and puts the read-only
+                    policy on the audit role of each member account that has one.
+
+AssumeRole of a role that does not exist is refused with AccessDenied, as AWS does
+(moto alone hands out credentials for any role ARN), so that a member account without
+the audit role fails like it would on AWS.
 """
 
 from __future__ import annotations
@@ -53,7 +70,12 @@ from moto.moto_server import threaded_moto_server  # noqa: E402
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import moto_extras  # noqa: E402
 import seed  # noqa: E402
+import seed_org  # noqa: E402
+
+# IAM operations moto lacks (service-specific credentials): see moto_extras.py.
+moto_extras.install()
 
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
@@ -87,6 +109,8 @@ class RequestLog:
 
         if region in self.disabled:
             result = self.refuse(record_status, json_protocol=bool(target))
+        elif service == "sts" and operation == "AssumeRole" and not self.role_exists(body):
+            result = self.deny_assume_role(record_status, body, key)
         else:
             result = self.app(environ, record_status)
         if self.log is not None and not environ.get("PATH_INFO", "").startswith("/moto-api"):
@@ -94,6 +118,36 @@ class RequestLog:
                 status = status_holder.get("status", "-")
                 self.log.write(f"{service} {region} {operation} {status} {key}\n")
         return result
+
+    @staticmethod
+    def role_arn(body: bytes) -> str:
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        return (form.get("RoleArn") or [""])[0]
+
+    def role_exists(self, body: bytes) -> bool:
+        from moto.iam.models import iam_backends
+
+        parts = self.role_arn(body).split(":", 5)
+        if len(parts) != 6 or not parts[5].startswith("role/"):
+            return True  # let moto answer the malformed request
+        account, name = parts[4], parts[5].rsplit("/", 1)[-1]
+        return any(r.name == name for r in iam_backends[account]["global"].roles.values())
+
+    def deny_assume_role(self, start_response, body: bytes, key: str):
+        message = (
+            f"User with access key {key} is not authorized to perform: sts:AssumeRole on "
+            f"resource: {self.role_arn(body)}"
+        )
+        body = (
+            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+            "<Type>Sender</Type><Code>AccessDenied</Code>"
+            f"<Message>{message}</Message></Error>"
+            "<RequestId>no-such-role</RequestId></ErrorResponse>"
+        ).encode()
+        start_response(
+            "403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))]
+        )
+        return [body]
 
     @staticmethod
     def refuse(start_response, json_protocol: bool):
@@ -127,6 +181,26 @@ def make_server_class(log_path: str | None, disabled: set[str]):
     return ThreadedMotoServer
 
 
+def disable_regions(names: set[str]) -> None:
+    """EC2's DescribeRegions reports these regions `not-opted-in`."""
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+
+    for region in RegionsAndZonesBackend.regions:
+        if region.name in names:
+            region.opt_in_status = "not-opted-in"
+
+
+def enabled_regions(endpoint: str) -> list[str]:
+    """What `--all-regions` should scan: the regions DescribeRegions calls usable, in
+    the `aws` partition (moto lists aws-cn and aws-us-gov regions too)."""
+    regions = seed._client("ec2", endpoint).describe_regions(AllRegions=False)["Regions"]
+    return sorted(
+        r["RegionName"] for r in regions
+        if r.get("OptInStatus") in ("opt-in-not-required", "opted-in")
+        and not r["RegionName"].startswith(("cn-", "us-gov-"))
+    )
+
+
 def watch_stdin() -> None:
     """Exit as soon as the parent closes our stdin (or dies)."""
     try:
@@ -139,15 +213,25 @@ def watch_stdin() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--seed", choices=["standard", "none"], default="standard")
+    parser.add_argument("--seed", choices=["standard", "org", "none"], default="standard")
+    parser.add_argument("--scale", type=int, metavar="N",
+                        help="seed the benchmark estate of N identities instead")
     parser.add_argument("--request-log")
     parser.add_argument("--disabled-region", action="append", default=[])
     parser.add_argument("--enforce-auth", action="store_true")
     parser.add_argument("--auditor-policy")
     parser.add_argument("--auditor-credentials")
+    parser.add_argument("--org-policy")
     args = parser.parse_args()
     if args.enforce_auth and not (args.auditor_policy and args.auditor_credentials):
         parser.error("--enforce-auth needs --auditor-policy and --auditor-credentials")
+    if args.enforce_auth and args.seed == "org" and not args.org_policy:
+        parser.error("--enforce-auth with --seed org needs --org-policy")
+    disable_regions(set(args.disabled_region))
+    if args.seed == "org":
+        # moto would load AWS's ~1,300 managed policies into each account's IAM backend,
+        # seconds per account; the organisation's seed uses none of them.
+        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "false"
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server_class = make_server_class(args.request_log, set(args.disabled_region))
@@ -156,14 +240,24 @@ def main() -> None:
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
 
-    summary = seed.seed(endpoint) if args.seed == "standard" else {}
-    ready = {"ready": True, "endpoint": endpoint, "port": port, "account_id": seed.ACCOUNT_ID}
+    if args.scale is not None:
+        summary = seed.seed_scale(endpoint, args.scale)
+    else:
+        seeders = {"standard": seed.seed, "org": seed_org.seed_org}
+        summary = seeders[args.seed](endpoint) if args.seed in seeders else {}
+    ready = {"ready": True, "endpoint": endpoint, "port": port, "account_id": seed.ACCOUNT_ID,
+             "enabled_regions": enabled_regions(endpoint)}
     ready.update(summary)
 
     if args.enforce_auth:
         with open(args.auditor_policy, encoding="utf-8") as f:
             policy = f.read()
         keys = seed.create_auditors(endpoint, policy)
+        if args.seed == "org":
+            with open(args.org_policy, encoding="utf-8") as f:
+                org_policy = f.read()
+            keys["org"] = seed_org.create_org_scanner(
+                endpoint, policy, org_policy, summary["org"]["accounts"])
         fd = os.open(args.auditor_credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(keys, f)

@@ -4,7 +4,10 @@
 //! * refuses, before anything is sent, any operation that is not a read
 //!   (`List*`, `Get*`, `Describe*`, `GenerateCredentialReport`) and every operation that
 //!   would return a secret's value (`GetSecretValue`, `BatchGetSecretValue`), so that no
-//!   code path of the collector can change an account or read a secret.
+//!   code path of the collector can change an account or read a secret. One exception,
+//!   by service and name ([`ALSO_ALLOWED`]): `sts:AssumeRole`, which `--org` needs to
+//!   read each member account (it changes nothing; it returns temporary credentials for
+//!   the read-only audit role).
 
 use aws_sdk_iam::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -50,7 +53,18 @@ impl CallCounter {
     }
 }
 
-/// Whether an operation may be called by the collector.
+/// Operations that are not reads by name but that the collector may call, as
+/// `(service, operation)`: exactly these, on exactly these services.
+/// (`organizations:ListAccounts` needs no entry: it is a `List*` read.)
+pub const ALSO_ALLOWED: &[(&str, &str)] = &[("sts", "AssumeRole")];
+
+/// Whether the collector may call `operation` of `service` (as in `aws:<service>:...`):
+/// a read ([`is_read_only`]) or one of [`ALSO_ALLOWED`].
+pub fn is_allowed(service: &str, operation: &str) -> bool {
+    is_read_only(operation) || ALSO_ALLOWED.contains(&(service, operation))
+}
+
+/// Whether an operation is a read that returns no secret value.
 pub fn is_read_only(operation: &str) -> bool {
     if SECRET_VALUE_OPERATIONS.contains(&operation) {
         return false;
@@ -85,7 +99,7 @@ impl Intercept for CountCalls {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let operation = operation_name(cfg);
-        if is_read_only(operation) {
+        if is_allowed(self.service, operation) {
             Ok(())
         } else {
             Err(format!(
@@ -130,6 +144,26 @@ mod tests {
             "DeleteUser",
         ] {
             assert!(!is_read_only(op), "{op}");
+        }
+    }
+
+    #[test]
+    fn assume_role_is_allowed_on_sts_only_and_nothing_else_is_added() {
+        assert!(is_allowed("sts", "AssumeRole"));
+        assert!(is_allowed("organizations", "ListAccounts"));
+        assert!(is_allowed("ec2", "DescribeRegions"));
+        for (service, op) in [
+            ("iam", "AssumeRole"),
+            ("organizations", "AssumeRole"),
+            ("sts", "AssumeRoleWithWebIdentity"),
+            ("sts", "AssumeRoleWithSAML"),
+            ("sts", "AssumeRoot"),
+            ("organizations", "CreateAccount"),
+            ("organizations", "InviteAccountToOrganization"),
+            ("ec2", "EnableRegion"),
+            ("secretsmanager", "GetSecretValue"),
+        ] {
+            assert!(!is_allowed(service, op), "{service}:{op}");
         }
     }
 }

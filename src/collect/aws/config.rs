@@ -80,6 +80,26 @@ impl Session {
         })
     }
 
+    /// An AWS Organizations client (a global service: the SDK sends it to the
+    /// partition's single endpoint whatever the region).
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::from_conf(
+            aws_sdk_organizations::config::Builder::from(&self.base)
+                .interceptor(self.counter.interceptor("organizations"))
+                .build(),
+        )
+    }
+
+    /// An EC2 client in the first region to scan, for `DescribeRegions`.
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        let mut builder = aws_sdk_ec2::config::Builder::from(&self.base)
+            .interceptor(self.counter.interceptor("ec2"));
+        if let Some(region) = self.regions.first() {
+            builder = builder.region(Region::new(region.clone()));
+        }
+        aws_sdk_ec2::Client::from_conf(builder.build())
+    }
+
     /// A Secrets Manager client for one region.
     pub fn secrets(&self, region: &str) -> aws_sdk_secretsmanager::Client {
         aws_sdk_secretsmanager::Client::from_conf(

@@ -23,6 +23,17 @@ pub struct ReportRow {
     pub keys: [KeySlot; 2],
     /// Whether signing certificates 1 and 2 are active.
     pub certs_active: [Option<bool>; 2],
+    /// When signing certificates 1 and 2 were uploaded (set for inactive ones too).
+    pub certs_last_rotated: [Option<DateTime<Utc>>; 2],
+}
+
+impl ReportRow {
+    /// Whether the user may have signing certificates: one is active or has a date.
+    /// (Some emulators leave the dates out, so the active flags count too.)
+    pub fn may_have_certificates(&self) -> bool {
+        self.certs_active.contains(&Some(true))
+            || self.certs_last_rotated.iter().any(Option::is_some)
+    }
 }
 
 /// What the report says about one access-key slot.
@@ -72,7 +83,9 @@ pub fn parse(csv_text: &[u8]) -> Result<HashMap<String, ReportRow>> {
         "access_key_2_last_used_region",
         "access_key_2_last_used_service",
         "cert_1_active",
+        "cert_1_last_rotated",
         "cert_2_active",
+        "cert_2_last_rotated",
     ]
     .into_iter()
     .map(|name| (name, col(name)))
@@ -119,6 +132,7 @@ pub fn parse(csv_text: &[u8]) -> Result<HashMap<String, ReportRow>> {
             mfa_active: flag("mfa_active"),
             keys: [slot(1), slot(2)],
             certs_active: [flag("cert_1_active"), flag("cert_2_active")],
+            certs_last_rotated: [date("cert_1_last_rotated"), date("cert_2_last_rotated")],
         };
         if !row.arn.is_empty() {
             rows.insert(row.arn.clone(), row);
@@ -160,6 +174,21 @@ ci,arn:aws:iam::1:user/ci,2022-03-04T05:06:07+00:00,true,no_information,2022-03-
         );
         assert_eq!(ci.keys[1].active, Some(false));
         assert_eq!(ci.keys[1].last_used, None);
+        assert!(!ci.may_have_certificates());
+    }
+
+    #[test]
+    fn signing_certificates_active_or_dated() {
+        let header = "user,arn,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
+        let text = format!(
+            "{header}\nnone,arn:a:none,false,N/A,false,N/A\n\
+             inactive,arn:a:inactive,false,2022-01-01T00:00:00+00:00,false,N/A\n\
+             active,arn:a:active,false,N/A,true,N/A\n"
+        );
+        let rows = parse(text.as_bytes()).unwrap_or_else(|e| panic!("{e:#}"));
+        assert!(!rows["arn:a:none"].may_have_certificates());
+        assert!(rows["arn:a:inactive"].may_have_certificates());
+        assert!(rows["arn:a:active"].may_have_certificates());
     }
 
     #[test]

@@ -15,10 +15,15 @@
 //!
 //! What it needs: the permissions in `examples/aws/nhiscan-readonly-policy.json`, and
 //! nothing else. What it calls, per account: `sts:GetCallerIdentity`,
-//! `iam:ListAccountAliases`, then [`iam`] (bulk calls plus a few per-user ones) and, per
-//! region, [`secrets`]. Every request is counted in `Inventory::api_calls` by
+//! `iam:ListAccountAliases`, with [`AwsOptions::all_regions`] `ec2:DescribeRegions`
+//! ([`regions`]), then [`iam`] (bulk calls plus a few per-user ones) and, per region,
+//! [`secrets`]. Every request is counted in `Inventory::api_calls` by
 //! `aws:<service>:<Operation>` (retries included), and an interceptor refuses any call
 //! that is not a read or that would return a secret's value ([`calls`]).
+//!
+//! A whole organisation ([`AwsOptions::org`], [`org`]) is collected account by account
+//! with this same collector, in a role assumed in each account; [`collect_any`] picks
+//! one or the other.
 //!
 //! Failures: if the account cannot be identified (no credentials, endpoint unreachable,
 //! credentials refused) [`collect`] fails with a message saying what to do. Otherwise
@@ -33,7 +38,10 @@ pub mod config;
 pub mod credential_report;
 pub mod errors;
 pub mod iam;
+pub mod org;
 pub mod policy;
+pub mod progress;
+pub mod regions;
 pub mod secrets;
 pub mod trust;
 
@@ -42,6 +50,8 @@ use anyhow::{Context, Result};
 pub use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use calls::CallCounter;
 use config::Session;
+pub use org::{OrgOptions, Shard};
+pub use progress::Progress;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -72,6 +82,14 @@ pub struct AwsOptions {
     pub ssh_keys: bool,
     /// How long to wait for IAM to generate the credential report. Default 2 minutes.
     pub credential_report_timeout: Duration,
+    /// Also scan every region enabled for the account (`ec2:DescribeRegions`), after the
+    /// ones in `regions`. Default false.
+    pub all_regions: bool,
+    /// Scan the accounts of the AWS Organization instead of the caller's account alone
+    /// (see [`org`]); used by [`collect_any`]. Default `None`.
+    pub org: Option<OrgOptions>,
+    /// Progress bars on stderr. Default hidden.
+    pub progress: Progress,
 }
 
 impl Default for AwsOptions {
@@ -85,14 +103,29 @@ impl Default for AwsOptions {
             max_attempts: 5,
             ssh_keys: true,
             credential_report_timeout: Duration::from_secs(120),
+            all_regions: false,
+            org: None,
+            progress: Progress::hidden(),
         }
     }
 }
 
-/// Collects one AWS account: the one the credentials belong to.
+/// Collects what the options ask for: the organisation's accounts when
+/// [`AwsOptions::org`] is set ([`org::collect`]), else the caller's account
+/// ([`collect`]).
+pub async fn collect_any(options: &AwsOptions) -> Result<Inventory> {
+    match &options.org {
+        Some(org) => org::collect(options, org).await,
+        None => collect(options).await,
+    }
+}
+
+/// Collects one AWS account: the one the credentials belong to. ([`AwsOptions::org`] is
+/// not looked at: see [`collect_any`].)
 pub async fn collect(options: &AwsOptions) -> Result<Inventory> {
     let counter = CallCounter::default();
     let session = Session::load(options, &counter).await?;
+    let identifying = options.progress.spinner("aws: identifying the account");
     let caller = session
         .sts
         .get_caller_identity()
@@ -112,18 +145,50 @@ pub async fn collect(options: &AwsOptions) -> Result<Inventory> {
         .await
         .ok()
         .and_then(|out| out.account_aliases().first().cloned());
+    drop(identifying);
     let scope = Scope {
         kind: ScopeKind::Account,
         id: account.clone(),
         name: alias,
     };
-
-    let (iam_result, regional) = tokio::join!(
-        iam::collect(&session.iam, &scope, options),
-        collect_secrets(&session, &scope, options)
-    );
+    let label = format!("aws:{account}");
 
     let mut inventory = Inventory::new();
+    let mut scan_regions = session.regions.clone();
+    if options.all_regions {
+        let _listing = options.progress.spinner(format!("{label} listing regions"));
+        let partition = regions::partition_of_arn(caller.arn().unwrap_or_default());
+        match regions::enabled(&session.ec2(), partition).await {
+            Ok(enabled) => scan_regions = regions::union(&session.regions, &enabled),
+            Err(e) => inventory.coverage.push(Coverage {
+                target: format!("aws:{account}:regions"),
+                provider: Provider::Aws,
+                status: CoverageStatus::Partial,
+                detail: Some(format!(
+                    "the regions enabled for the account could not be listed, so regional \
+                     services were scanned only in {}: {e}",
+                    scan_regions.join(", ")
+                )),
+            }),
+        }
+    }
+
+    let (iam_result, regional) = tokio::join!(
+        async {
+            let _phase = options
+                .progress
+                .spinner(format!("{label} IAM users and roles"));
+            iam::collect(&session.iam, &scope, options).await
+        },
+        async {
+            let phase = options.progress.bar(
+                format!("{label} Secrets Manager regions"),
+                scan_regions.len() as u64,
+            );
+            collect_secrets(&session, &scope, &scan_regions, options, &phase).await
+        }
+    );
+
     inventory.generated_at = Some(chrono::Utc::now());
     inventory.sources.push(match caller.arn() {
         Some(arn) => format!("aws:{account} (as {arn})"),
@@ -188,11 +253,13 @@ type RegionResult = (
 async fn collect_secrets(
     session: &Session,
     scope: &Scope,
+    regions: &[String],
     options: &AwsOptions,
+    phase: &progress::Phase,
 ) -> Vec<RegionResult> {
     let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let mut tasks = JoinSet::new();
-    for (index, region) in session.regions.iter().enumerate() {
+    for (index, region) in regions.iter().enumerate() {
         let client = session.secrets(region);
         let (scope, region, limit) = (scope.clone(), region.clone(), limit.clone());
         tasks.spawn(async move {
@@ -203,6 +270,7 @@ async fn collect_secrets(
     }
     let mut done: Vec<(usize, RegionResult)> = Vec::new();
     while let Some(joined) = tasks.join_next().await {
+        phase.inc();
         match joined {
             Ok((index, region, result)) => done.push((index, (region, result))),
             Err(e) => done.push((
@@ -223,14 +291,14 @@ async fn collect_secrets(
     done.into_iter().map(|(_, result)| result).collect()
 }
 
-/// [`collect`] for callers without an async runtime: builds one and waits. Must not be
-/// called from inside a tokio runtime.
+/// [`collect_any`] for callers without an async runtime: builds one and waits. Must
+/// not be called from inside a tokio runtime.
 pub fn collect_blocking(options: &AwsOptions) -> Result<Inventory> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime for the AWS collector")?;
-    runtime.block_on(collect(options))
+    runtime.block_on(collect_any(options))
 }
 
 /// SDK timestamps to chrono.

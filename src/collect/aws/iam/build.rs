@@ -1,7 +1,7 @@
 //! Turns what IAM returned into inventory identities and credentials: permissions
 //! (through groups too), trust, keys, attributes.
 
-use super::{IamOutcome, UserKeys, UserWork};
+use super::{certificate, service_credentials, IamOutcome, UserKeys, UserWork};
 use crate::collect::aws::policy::{self, Grants, ADMINISTRATOR_ACCESS_ARN};
 use crate::collect::aws::{time, trust};
 use crate::inventory::{
@@ -275,8 +275,49 @@ pub(super) fn build_user(
                 attributes: BTreeMap::from([("user_name".to_string(), json!(user.name))]),
             });
         }
+        for cert in &keys.signing_certificates {
+            outcome.credentials.push(Credential {
+                provider: Provider::Aws,
+                scope: scope.clone(),
+                id: cert.certificate_id().to_string(),
+                name: None,
+                kind: CredentialKind::Certificate,
+                identity_id: Some(user.arn.clone()),
+                created: cert.upload_date().and_then(time::from_aws),
+                expires: certificate::not_after(cert.certificate_body()),
+                last_used: None,
+                usage_tracked: false,
+                last_rotated: None,
+                rotation_enabled: None,
+                rotation_interval_days: None,
+                status: status(Some(cert.status())),
+                location: Location::default(),
+                tags: BTreeMap::new(),
+                attributes: BTreeMap::from([
+                    ("user_name".to_string(), json!(user.name)),
+                    ("certificate_type".to_string(), json!("signing")),
+                ]),
+            });
+        }
+        for meta in &keys.service_credentials {
+            outcome
+                .credentials
+                .push(service_credentials::credential(scope, &user.arn, meta));
+        }
     }
 
+    // An active credential whose use AWS does not record (SSH key, signing certificate,
+    // service-specific credential) may be what the user is used through: then no
+    // recorded activity means "unknown", not "never used".
+    let untracked_in_use = keys.is_some_and(|k| {
+        k.ssh_keys.iter().any(|s| s.status() == &StatusType::Active)
+            || k.signing_certificates
+                .iter()
+                .any(|c| c.status() == &StatusType::Active)
+            || k.service_credentials
+                .iter()
+                .any(|c| c.status() == &StatusType::Active)
+    });
     outcome.identities.push(Identity {
         provider: Provider::Aws,
         scope: scope.clone(),
@@ -286,7 +327,7 @@ pub(super) fn build_user(
         description: None,
         created: detail.create_date().and_then(time::from_aws),
         last_activity,
-        activity_tracked: report_ok && row.is_some(),
+        activity_tracked: report_ok && row.is_some() && !untracked_in_use,
         enabled: true,
         tags: iam_tags(detail.tags()),
         owners: Vec::new(),

@@ -11,22 +11,38 @@
 //!   key ids; a key's usage comes from the report row whose `last_rotated` time equals
 //!   the key's creation time, and only when that is ambiguous (two keys created in the
 //!   same second) or the report is unavailable, from `GetAccessKeyLastUsed`;
-//! * per user, when [`AwsOptions::ssh_keys`] is on: `ListSSHPublicKeys`.
+//! * per user, when [`AwsOptions::ssh_keys`] is on: `ListSSHPublicKeys`;
+//! * per user whose report row shows a signing certificate (active, or with an upload
+//!   date): `ListSigningCertificates`. Without the report (or the user's row) every
+//!   user is asked: one more call per user;
+//! * once per account: `ListServiceSpecificCredentials` with `AllUsers`
+//!   ([`service_credentials`]: CodeCommit / Keyspaces passwords, service API keys);
+//! * once per account plus one per provider: the OIDC and SAML identity providers
+//!   ([`providers`]).
 //!
-//! Per-user calls run with bounded concurrency (`AwsOptions::concurrency`).
+//! Per-user and per-provider calls run with bounded concurrency
+//! (`AwsOptions::concurrency`); the account-wide ones run side by side.
 //!
 //! Modelling choices:
 //! * every IAM user is a `service_user`; a console password (login profile) is
 //!   `interactive_login: true` with `attributes.password_last_used` /
 //!   `password_last_changed`, not a separate credential (as in the example estate);
 //! * a role's `last_activity` is RoleLastUsed; a user's is the latest of password and
-//!   access-key use;
+//!   access-key use, and `activity_tracked` is false when it also has an active
+//!   credential whose use AWS does not record (SSH key, signing certificate,
+//!   service-specific credential);
 //! * service-linked roles (path `/aws-service-role/`) are kept, with
-//!   `attributes.service_linked = true`.
+//!   `attributes.service_linked = true`;
+//! * signing certificates are `certificate` credentials whose `expires` is the
+//!   certificate's own `notAfter` (read from its public body, [`certificate`]);
+//! * identity providers are identities of kind `other` (why: [`providers`]).
 //!
 //! This module fetches; [`build`] turns what was fetched into inventory entries.
 
 mod build;
+mod certificate;
+mod providers;
+mod service_credentials;
 
 use super::credential_report::{self, KeySlot, ReportRow};
 use super::errors::{api_error, ApiError, ErrorKind};
@@ -34,7 +50,7 @@ use super::{time, AwsOptions};
 use crate::inventory::{Credential, Identity, Scope};
 use aws_sdk_iam::types::{
     AccessKeyMetadata, GroupDetail, ManagedPolicyDetail, ReportStateType, RoleDetail,
-    SshPublicKeyMetadata, UserDetail,
+    ServiceSpecificCredentialMetadata, SigningCertificate, SshPublicKeyMetadata, UserDetail,
 };
 use aws_sdk_iam::Client;
 use build::{build_role, build_user, PolicyBook};
@@ -71,9 +87,18 @@ pub async fn collect(
     options: &AwsOptions,
 ) -> Result<IamOutcome, ApiError> {
     let details = authorization_details(iam).await?;
-    let (report, role_extras) = tokio::join!(
+    let user_names: Vec<String> = details
+        .users
+        .iter()
+        .filter_map(|u| u.user_name().map(str::to_string))
+        .collect();
+    // One bound for every per-item call (per user, per provider).
+    let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    let (report, role_extras, mut providers, (service_creds, service_problems)) = tokio::join!(
         credential_report(iam, options.credential_report_timeout),
-        role_extras(iam)
+        role_extras(iam),
+        providers::collect(iam, scope, &limit),
+        service_credentials::collect(iam, &user_names, &limit)
     );
     let mut problems = Vec::new();
     let report = report.unwrap_or_else(|e| {
@@ -97,21 +122,38 @@ pub async fn collect(
             let arn = u.arn()?.to_string();
             let name = u.user_name()?.to_string();
             let row = report.get(&arn).cloned();
-            let has_keys = match &row {
-                Some(row) => row.keys.iter().any(KeySlot::exists),
-                None => true, // unknown: ask
-            };
+            // Without a row, unknown: ask.
+            let has_keys = row
+                .as_ref()
+                .is_none_or(|row| row.keys.iter().any(KeySlot::exists));
+            let has_certs = row.as_ref().is_none_or(ReportRow::may_have_certificates);
             Some(UserWork {
                 index,
                 arn,
                 name,
                 row,
                 has_keys,
+                has_certs,
             })
         })
         .collect();
-    let (fetched, task_problems) = user_credentials(iam, &users, options).await;
+    let (mut fetched, task_problems) = user_credentials(iam, &users, options, &limit).await;
     problems.extend(task_problems);
+    problems.extend(service_problems);
+    problems.extend(providers.problems);
+    let arns: HashMap<&str, &str> = users
+        .iter()
+        .map(|u| (u.name.as_str(), u.arn.as_str()))
+        .collect();
+    for (name, creds) in service_creds {
+        // A user created after the bulk call has no identity to attach them to.
+        if let Some(arn) = arns.get(name.as_str()) {
+            fetched
+                .entry(arn.to_string())
+                .or_default()
+                .service_credentials = creds;
+        }
+    }
 
     let mut book = PolicyBook::new(&details.policies);
     let mut outcome = IamOutcome::default();
@@ -136,6 +178,8 @@ pub async fn collect(
             outcome.identities.push(identity);
         }
     }
+    providers::link(&mut providers.identities, &outcome.identities);
+    outcome.identities.extend(providers.identities);
     for fetched in fetched.values() {
         problems.extend(fetched.problems.iter().cloned());
     }
@@ -254,6 +298,8 @@ pub(super) struct UserWork {
     pub(super) name: String,
     pub(super) row: Option<ReportRow>,
     has_keys: bool,
+    /// The report shows a signing certificate (or there is no report row).
+    has_certs: bool,
 }
 
 /// A user's keys and SSH keys, as fetched.
@@ -262,6 +308,8 @@ pub(super) struct UserKeys {
     /// Each key with its usage: (metadata, last used, region, service, usage known).
     pub(super) access_keys: Vec<KeyFacts>,
     pub(super) ssh_keys: Vec<SshPublicKeyMetadata>,
+    pub(super) signing_certificates: Vec<SigningCertificate>,
+    pub(super) service_credentials: Vec<ServiceSpecificCredentialMetadata>,
     problems: Vec<String>,
 }
 
@@ -274,27 +322,29 @@ pub(super) struct KeyFacts {
     pub(super) usage_known: bool,
 }
 
-/// Fetches every user's access keys (when it has any) and SSH keys, bounded. Returns
-/// them by user ARN, and the failures of tasks that died.
+/// Fetches every user's access keys (when it has any), SSH keys (when asked for) and
+/// signing certificates (when it may have any), bounded. Returns them by user ARN, and
+/// the failures of tasks that died.
 async fn user_credentials(
     iam: &Client,
     users: &[UserWork],
     options: &AwsOptions,
+    limit: &Arc<Semaphore>,
 ) -> (HashMap<String, UserKeys>, Vec<String>) {
-    let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     for user in users {
-        if !user.has_keys && !options.ssh_keys {
+        if !user.has_keys && !options.ssh_keys && !user.has_certs {
             continue;
         }
         let iam = iam.clone();
         let limit = limit.clone();
-        let (arn, name, row, has_keys, ssh) = (
+        let (arn, name, row, has_keys, ssh, certs) = (
             user.arn.clone(),
             user.name.clone(),
             user.row.clone(),
             user.has_keys,
             options.ssh_keys,
+            user.has_certs,
         );
         tasks.spawn(async move {
             let mut keys = UserKeys::default();
@@ -315,6 +365,14 @@ async fn user_credentials(
                     Err(e) => keys
                         .problems
                         .push(format!("SSH keys of {name} unknown: {e}")),
+                }
+            }
+            if certs {
+                match list_signing_certificates(&iam, &limit, &name).await {
+                    Ok(listed) => keys.signing_certificates = listed,
+                    Err(e) => keys
+                        .problems
+                        .push(format!("signing certificates of {name} unknown: {e}")),
                 }
             }
             (arn, keys)
@@ -368,6 +426,25 @@ async fn list_ssh_keys(
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| api_error("iam:ListSSHPublicKeys", e))?;
         out.extend(page.ssh_public_keys().iter().cloned());
+    }
+    Ok(out)
+}
+
+async fn list_signing_certificates(
+    iam: &Client,
+    limit: &Semaphore,
+    user: &str,
+) -> Result<Vec<SigningCertificate>, ApiError> {
+    let _permit = limit.acquire().await;
+    let mut out = Vec::new();
+    let mut pages = iam
+        .list_signing_certificates()
+        .user_name(user)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| api_error("iam:ListSigningCertificates", e))?;
+        out.extend(page.certificates().iter().cloned());
     }
     Ok(out)
 }
