@@ -16,8 +16,12 @@ cargo fmt --all -- --check
 echo "== cargo clippy (all targets, warnings are errors)"
 cargo clippy --locked --all-targets -- -D warnings
 
-echo "== cargo test"
-cargo test --locked --all-targets
-
 echo "== nhiscan rules check (built-in pack)"
 cargo run --locked --quiet -- rules check
+
+echo "== cargo test (unit tests, then the integration tests that run the real binary)"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --locked --lib --bins --tests 2>&1 | tee "$log"
+# One closing line for the whole suite.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
