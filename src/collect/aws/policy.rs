@@ -16,7 +16,10 @@
 //! * `privileged_actions`: the [`ESCALATION_ACTIONS`] an `Allow` grants (by exact name or
 //!   wildcard, case-insensitively) on a broad resource: `*`, or an ARN ending in `*`
 //!   (`arn:aws:iam::*:role/*`), or any `NotResource`. Granted on a specific resource
-//!   (`iam:PassRole` on one role) they are normal and not reported.
+//!   (`iam:PassRole` on one role) they are normal and not reported. `iam:PassRole`
+//!   escalates only together with a way to start compute that runs as the passed role
+//!   ([`COMPUTE_LAUNCH_ACTIONS`], on any resource, in any of the identity's policies):
+//!   [`Grants::finish`] drops it otherwise.
 
 use anyhow::{anyhow, Context, Result};
 use serde_json::Value;
@@ -45,27 +48,63 @@ pub const ESCALATION_ACTIONS: &[&str] = &[
     "iam:UpdateLoginProfile",
 ];
 
+/// Actions that start compute running as a role handed over with `iam:PassRole`: with
+/// both, a holder gets the role's rights.
+pub const COMPUTE_LAUNCH_ACTIONS: &[&str] = &[
+    "autoscaling:CreateLaunchConfiguration",
+    "cloudformation:CreateStack",
+    "cloudformation:UpdateStack",
+    "codebuild:CreateProject",
+    "codebuild:UpdateProject",
+    "datapipeline:CreatePipeline",
+    "ec2:RunInstances",
+    "ecs:RegisterTaskDefinition",
+    "ecs:RunTask",
+    "ecs:StartTask",
+    "glue:CreateDevEndpoint",
+    "glue:CreateJob",
+    "glue:UpdateDevEndpoint",
+    "glue:UpdateJob",
+    "lambda:CreateFunction",
+    "lambda:UpdateFunctionConfiguration",
+    "sagemaker:CreateNotebookInstance",
+    "sagemaker:CreateProcessingJob",
+    "sagemaker:CreateTrainingJob",
+];
+
 /// What one or more policies grant, in the inventory's terms.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grants {
     pub admin: bool,
     pub wildcard_actions: BTreeSet<String>,
     pub privileged_actions: BTreeSet<String>,
+    /// Some [`COMPUTE_LAUNCH_ACTIONS`] action is allowed (on any resource).
+    pub compute_launch: bool,
 }
 
 impl Grants {
     pub fn merge(&mut self, other: &Grants) {
         self.admin |= other.admin;
+        self.compute_launch |= other.compute_launch;
         self.wildcard_actions
             .extend(other.wildcard_actions.iter().cloned());
         self.privileged_actions
             .extend(other.privileged_actions.iter().cloned());
     }
 
+    /// Once every policy of an identity is merged: `iam:PassRole` without a way to
+    /// launch compute is not an escalation.
+    pub fn finish(&mut self) {
+        if !self.compute_launch {
+            self.privileged_actions.remove("iam:PassRole");
+        }
+    }
+
     /// What the AWS managed `AdministratorAccess` grants.
     pub fn administrator() -> Grants {
         Grants {
             admin: true,
+            compute_launch: true,
             wildcard_actions: BTreeSet::from(["*".to_string()]),
             privileged_actions: ESCALATION_ACTIONS.iter().map(|a| a.to_string()).collect(),
         }
@@ -158,9 +197,15 @@ pub fn analyze(document: &Value) -> Grants {
             if everywhere && allowed.len() == ESCALATION_ACTIONS.len() {
                 grants.admin = true;
             }
+            grants.compute_launch |= COMPUTE_LAUNCH_ACTIONS
+                .iter()
+                .any(|a| !excluded.iter().any(|p| action_matches(p, a)));
             continue;
         }
         for action in string_list(statement.get("Action")) {
+            grants.compute_launch |= COMPUTE_LAUNCH_ACTIONS
+                .iter()
+                .any(|a| action_matches(action, a));
             if action == "*" || action.ends_with(":*") {
                 grants.wildcard_actions.insert(action.to_ascii_lowercase());
             }
@@ -269,6 +314,37 @@ mod tests {
             {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/*"}
         ]}));
         assert!(g.privileged_actions.contains("iam:PassRole"));
+    }
+
+    #[test]
+    fn pass_role_escalates_only_with_a_way_to_launch_compute() {
+        let pass = analyze(&json!({"Statement": [
+            {"Effect": "Allow", "Action": ["iam:PassRole", "iam:CreateAccessKey"], "Resource": "*"}
+        ]}));
+        let mut alone = pass.clone();
+        alone.finish();
+        assert_eq!(
+            alone.privileged_actions,
+            BTreeSet::from(["iam:CreateAccessKey".to_string()])
+        );
+
+        // The launch right may come from another policy of the same identity.
+        let launch = analyze(&json!({"Statement": [
+            {"Effect": "Allow", "Action": "lambda:Create*", "Resource": "arn:aws:lambda:*:1:function:x"}
+        ]}));
+        assert!(launch.compute_launch);
+        let mut both = pass.clone();
+        both.merge(&launch);
+        both.finish();
+        assert!(both.privileged_actions.contains("iam:PassRole"));
+
+        let power_user = analyze(&json!({"Statement": [
+            {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}
+        ]}));
+        assert!(power_user.compute_launch);
+        let mut admin = Grants::administrator();
+        admin.finish();
+        assert!(admin.privileged_actions.contains("iam:PassRole"));
     }
 
     #[test]

@@ -101,7 +101,8 @@ impl PermissionsBuilder {
         }
     }
 
-    fn build(self) -> Permissions {
+    fn build(mut self) -> Permissions {
+        self.grants.finish();
         Permissions {
             admin: self.grants.admin,
             wildcard_actions: self.grants.wildcard_actions.into_iter().collect(),
