@@ -213,12 +213,7 @@ pub fn collect(command: &CollectCommand, verbosity: Verbosity) -> Result<u8> {
     let CollectCommand::Aws(args) = command;
     let started = Instant::now();
     let inventory = crate::collect::aws::collect_blocking(&aws_options(&args.aws, verbosity))?;
-    let output = args.output.as_deref();
-    report::write_output(output, |out| match args.format {
-        InventoryFormat::Json => report::inventory::write_document(&inventory, out),
-        InventoryFormat::Jsonl => report::inventory::write_lines(&inventory, out),
-    })
-    .with_context(|| output_error(output))?;
+    write_inventory(&inventory, args.format, args.output.as_deref())?;
     say_collected(&inventory, started, verbosity);
     let incomplete = inventory.coverage.iter().any(|c| c.status.is_incomplete());
     Ok(if incomplete {
@@ -245,12 +240,7 @@ pub fn merge(args: &MergeArgs, verbosity: Verbosity) -> Result<u8> {
          runs with the same --shard or with different shard counts); merge each account's \
          inventory once",
     )?;
-    let output = args.output.as_deref();
-    report::write_output(output, |out| match args.format {
-        InventoryFormat::Json => report::inventory::write_document(&merged, out),
-        InventoryFormat::Jsonl => report::inventory::write_lines(&merged, out),
-    })
-    .with_context(|| output_error(output))?;
+    write_inventory(&merged, args.format, args.output.as_deref())?;
     note(
         verbosity,
         format!(
@@ -276,6 +266,19 @@ pub fn merge(args: &MergeArgs, verbosity: Verbosity) -> Result<u8> {
         );
     }
     Ok(exit::CLEAN)
+}
+
+/// Writes an inventory (what `--inventory` reads back) to `output` or stdout.
+fn write_inventory(
+    inventory: &Inventory,
+    format: InventoryFormat,
+    output: Option<&Path>,
+) -> Result<()> {
+    report::write_output(output, |out| match format {
+        InventoryFormat::Json => report::inventory::write_document(inventory, out),
+        InventoryFormat::Jsonl => report::inventory::write_lines(inventory, out),
+    })
+    .with_context(|| output_error(output))
 }
 
 fn style_for(output: Option<&Path>) -> Style {

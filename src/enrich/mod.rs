@@ -222,7 +222,6 @@ impl OwnerStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::{IdentityKind, Scope, ScopeKind};
     use chrono::TimeZone;
 
     fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
@@ -286,13 +285,5 @@ mod tests {
         let facts = identity_facts(&id, at(2026, 1, 1), &OwnerResolver::default());
         assert!(!facts.never_used);
         assert_eq!(facts.days_since_activity, None);
-        let _ = (
-            IdentityKind::Role,
-            Scope {
-                kind: ScopeKind::Account,
-                id: String::new(),
-                name: None,
-            },
-        );
     }
 }

@@ -7,7 +7,7 @@
 pub mod csv;
 pub mod json;
 
-use crate::inventory::{Inventory, SCHEMA_VERSION};
+use crate::inventory::{Inventory, Provider, SCHEMA_VERSION};
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -182,38 +182,38 @@ fn check_schema_version(path: &Path, version: u32) -> Result<(), ImportError> {
 /// Refuses an inventory where two identities (or two credentials) of one provider share
 /// an id; `paths` name the inputs in the error.
 pub fn check_unique_ids(inventory: &Inventory, paths: &[PathBuf]) -> Result<(), ImportError> {
-    let inputs = paths
+    let identities = inventory
+        .identities
         .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut seen = HashSet::with_capacity(inventory.identities.len());
-    for identity in &inventory.identities {
-        if !seen.insert((identity.provider, identity.id.as_str())) {
-            return Err(ImportError::invalid(
+        .map(|i| (i.provider, i.id.as_str()));
+    let credentials = inventory
+        .credentials
+        .iter()
+        .map(|c| (c.provider, c.id.as_str()));
+    first_duplicate(identities)
+        .map(|d| ("identity", "identities.id", d))
+        .or_else(|| first_duplicate(credentials).map(|d| ("credential", "credentials.id", d)))
+        .map_or(Ok(()), |(what, field, (provider, id))| {
+            let inputs = paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            Err(ImportError::invalid(
                 Path::new(&inputs),
                 None,
-                Some("identities.id".into()),
+                Some(field.into()),
                 format!(
-                    "identity `{}` ({}) appears twice; ids must be unique per provider",
-                    identity.id, identity.provider
+                    "{what} `{id}` ({provider}) appears twice; ids must be unique per provider"
                 ),
-            ));
-        }
-    }
-    let mut seen = HashSet::with_capacity(inventory.credentials.len());
-    for credential in &inventory.credentials {
-        if !seen.insert((credential.provider, credential.id.as_str())) {
-            return Err(ImportError::invalid(
-                Path::new(&inputs),
-                None,
-                Some("credentials.id".into()),
-                format!(
-                    "credential `{}` ({}) appears twice; ids must be unique per provider",
-                    credential.id, credential.provider
-                ),
-            ));
-        }
-    }
-    Ok(())
+            ))
+        })
+}
+
+/// The first (provider, id) pair that occurs twice.
+fn first_duplicate<'a>(
+    keys: impl ExactSizeIterator<Item = (Provider, &'a str)>,
+) -> Option<(Provider, &'a str)> {
+    let mut seen = HashSet::with_capacity(keys.len());
+    keys.into_iter().find(|key| !seen.insert(*key))
 }

@@ -182,21 +182,15 @@ fn identity_findings<'r>(
     }
     let mut scope = root.new_inner_scope();
     scope.add_variable_as_val("identity", identity_val(identity, facts, mask));
-    for &(rule_index, rule) in matching.iter() {
-        if run_rule(
-            &scope,
-            rule,
-            &expressions[rule_index as usize],
-            &identity.id,
-            out,
-        ) {
-            out.matches.push(Match {
-                rule: rule_index,
-                target: Target::Identity,
-                index: index as u32,
-            });
-        }
-    }
+    run_matching(
+        &scope,
+        matching,
+        expressions,
+        Target::Identity,
+        index,
+        &identity.id,
+        out,
+    );
 }
 
 fn credential_findings<'r>(
@@ -230,17 +224,38 @@ fn credential_findings<'r>(
         ),
         _ => scope.add_variable_as_val("identity", empty_map()),
     }
-    for &(rule_index, rule) in matching.iter() {
+    run_matching(
+        &scope,
+        matching,
+        expressions,
+        Target::Credential,
+        index,
+        &credential.id,
+        out,
+    );
+}
+
+/// Runs every matching rule in the entity's scope and records the matches.
+fn run_matching(
+    scope: &Context,
+    matching: &[(u32, &Rule)],
+    expressions: &[IdedExpr],
+    target: Target,
+    index: usize,
+    entity_id: &str,
+    out: &mut Evaluation,
+) {
+    for &(rule_index, rule) in matching {
         if run_rule(
-            &scope,
+            scope,
             rule,
             &expressions[rule_index as usize],
-            &credential.id,
+            entity_id,
             out,
         ) {
             out.matches.push(Match {
                 rule: rule_index,
-                target: Target::Credential,
+                target,
                 index: index as u32,
             });
         }
