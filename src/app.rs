@@ -1,10 +1,11 @@
 //! The commands: each wires the pipeline stages together and returns an exit code.
 
 use crate::cli::{
-    AwsArgs, CollectCommand, InputArgs, InventoryArgs, InventoryFormat, LiveProvider, MergeArgs,
-    RuleArgs, RulesCommand, ScanArgs,
+    AwsArgs, AzureArgs, CollectCommand, InputArgs, InventoryArgs, InventoryFormat, LiveProvider,
+    MergeArgs, RuleArgs, RulesCommand, ScanArgs,
 };
 use crate::collect::aws::{AwsOptions, OrgOptions, Progress};
+use crate::collect::azure::AzureOptions;
 use crate::config::{parse_set, Config};
 use crate::enrich::owner::{OwnerResolver, Roster};
 use crate::enrich::{enrich, Enriched};
@@ -87,7 +88,7 @@ fn load_inventory(
     let started = Instant::now();
     let mut inventory = crate::import::read_all(&input.inventory)?;
     for provider in &input.providers {
-        inventory.extend(collect_live(*provider, &input.aws, verbosity));
+        inventory.extend(collect_live(*provider, input, verbosity));
     }
     if !input.providers.is_empty() {
         crate::import::check_unique_ids(&inventory, &input.inventory)?;
@@ -129,6 +130,25 @@ fn load_inventory(
     Ok((enriched, roster_path))
 }
 
+fn progress(verbosity: Verbosity) -> Progress {
+    if verbosity == Verbosity::Quiet {
+        Progress::hidden()
+    } else {
+        Progress::on_stderr()
+    }
+}
+
+fn azure_options(args: &AzureArgs, verbosity: Verbosity) -> AzureOptions {
+    AzureOptions {
+        auth: args.auth,
+        tenant: args.tenant.clone(),
+        subscriptions: args.subscriptions.clone(),
+        key_vault: !args.no_key_vault,
+        progress: progress(verbosity),
+        ..AzureOptions::default()
+    }
+}
+
 fn aws_options(args: &AwsArgs, verbosity: Verbosity) -> AwsOptions {
     AwsOptions {
         profile: args.profile.clone(),
@@ -142,21 +162,22 @@ fn aws_options(args: &AwsArgs, verbosity: Verbosity) -> AwsOptions {
             shard: args.shard,
             ..OrgOptions::default()
         }),
-        progress: if verbosity == Verbosity::Quiet {
-            Progress::hidden()
-        } else {
-            Progress::on_stderr()
-        },
+        progress: progress(verbosity),
         ..AwsOptions::default()
     }
 }
 
 /// Collects one provider. A provider that cannot be scanned at all becomes a failed
 /// coverage entry, so the others' results and the report survive it.
-fn collect_live(provider: LiveProvider, aws: &AwsArgs, verbosity: Verbosity) -> Inventory {
+fn collect_live(provider: LiveProvider, input: &InputArgs, verbosity: Verbosity) -> Inventory {
     let started = Instant::now();
     let result = match provider {
-        LiveProvider::Aws => crate::collect::aws::collect_blocking(&aws_options(aws, verbosity)),
+        LiveProvider::Aws => {
+            crate::collect::aws::collect_blocking(&aws_options(&input.aws, verbosity))
+        }
+        LiveProvider::Azure => {
+            crate::collect::azure::collect_blocking(&azure_options(&input.azure, verbosity))
+        }
     };
     match result {
         Ok(inventory) => {
@@ -173,6 +194,7 @@ fn collect_live(provider: LiveProvider, aws: &AwsArgs, verbosity: Verbosity) -> 
                 target: format!("{provider:?}").to_lowercase(),
                 provider: match provider {
                     LiveProvider::Aws => Provider::Aws,
+                    LiveProvider::Azure => Provider::Azure,
                 },
                 status: CoverageStatus::Failed,
                 detail: Some(format!("{error:#}")),
@@ -210,10 +232,20 @@ fn say_collected(inventory: &Inventory, started: Instant, verbosity: Verbosity) 
 /// `nhiscan collect <provider>`: writes the collected inventory. Exits 3 when part of
 /// the provider could not be scanned (the inventory says which), 2 when none of it.
 pub fn collect(command: &CollectCommand, verbosity: Verbosity) -> Result<u8> {
-    let CollectCommand::Aws(args) = command;
     let started = Instant::now();
-    let inventory = crate::collect::aws::collect_blocking(&aws_options(&args.aws, verbosity))?;
-    write_inventory(&inventory, args.format, args.output.as_deref())?;
+    let (inventory, format, output) = match command {
+        CollectCommand::Aws(args) => (
+            crate::collect::aws::collect_blocking(&aws_options(&args.aws, verbosity))?,
+            args.format,
+            args.output.as_deref(),
+        ),
+        CollectCommand::Azure(args) => (
+            crate::collect::azure::collect_blocking(&azure_options(&args.azure, verbosity))?,
+            args.format,
+            args.output.as_deref(),
+        ),
+    };
+    write_inventory(&inventory, format, output)?;
     say_collected(&inventory, started, verbosity);
     let incomplete = inventory.coverage.iter().any(|c| c.status.is_incomplete());
     Ok(if incomplete {

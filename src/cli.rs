@@ -1,6 +1,7 @@
 //! The command line (clap derive).
 
 use crate::collect::aws::Shard;
+use crate::collect::azure::AuthMethod;
 use crate::report::Format;
 use crate::rules::Severity;
 use clap::{Args, Parser, Subcommand};
@@ -42,6 +43,7 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LiveProvider {
     Aws,
+    Azure,
 }
 
 /// How to reach AWS. The login is the standard AWS one: environment, profiles (SSO
@@ -92,6 +94,26 @@ pub struct AwsArgs {
     pub shard: Option<Shard>,
 }
 
+/// How to reach Azure. The login is the usual one: `az login` / `azd auth login`, a
+/// service principal in the environment, workload identity or a managed identity.
+#[derive(Debug, Clone, Args)]
+pub struct AzureArgs {
+    /// How to sign in to Azure (default: the first of env, workload-identity,
+    /// managed-identity, azure-cli, azd that works).
+    #[arg(long, value_enum, value_name = "METHOD", default_value_t = AuthMethod::Auto)]
+    pub auth: AuthMethod,
+    /// Entra tenant (id or domain) to sign in to; default the login's own.
+    #[arg(long, value_name = "TENANT", env = "AZURE_TENANT_ID")]
+    pub tenant: Option<String>,
+    /// Only these subscriptions (ids or names; comma-separated or repeated); default every
+    /// subscription the login can list.
+    #[arg(long = "subscription", value_name = "ID,...", value_delimiter = ',')]
+    pub subscriptions: Vec<String>,
+    /// Do not list Key Vault secrets, keys and certificates.
+    #[arg(long)]
+    pub no_key_vault: bool,
+}
+
 fn parse_shard(text: &str) -> Result<Shard, String> {
     text.parse()
 }
@@ -125,6 +147,8 @@ pub struct InputArgs {
     pub providers: Vec<LiveProvider>,
     #[command(flatten)]
     pub aws: AwsArgs,
+    #[command(flatten)]
+    pub azure: AzureArgs,
     /// HR/directory roster CSV (person,email,status,end_date) to judge owners against.
     #[arg(long, value_name = "CSV")]
     pub owners: Option<PathBuf>,
@@ -191,6 +215,10 @@ pub enum CollectCommand {
     /// (metadata only) from the AWS account your login belongs to, or with --org from
     /// every account of the organisation.
     Aws(CollectAwsArgs),
+    /// Collect Entra ID app registrations, service principals and managed identities
+    /// (credentials' metadata, owners, Graph permissions, sign-ins), role assignments and
+    /// Key Vault item properties from the tenant and subscriptions your login can see.
+    Azure(CollectAzureArgs),
 }
 
 /// The file formats an inventory can be written in.
@@ -204,6 +232,18 @@ pub enum InventoryFormat {
 pub struct CollectAwsArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
+    /// Inventory format.
+    #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
+    pub format: InventoryFormat,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CollectAzureArgs {
+    #[command(flatten)]
+    pub azure: AzureArgs,
     /// Inventory format.
     #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
     pub format: InventoryFormat,

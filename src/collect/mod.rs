@@ -3,3 +3,5 @@
 //! never findings; what they could not see goes into its coverage.
 
 pub mod aws;
+pub mod azure;
+pub mod counter;

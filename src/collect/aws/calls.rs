@@ -15,41 +15,17 @@ use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
 /// Operations that return secret material; never allowed.
 pub const SECRET_VALUE_OPERATIONS: &[&str] = &["GetSecretValue", "BatchGetSecretValue"];
 
-/// Shared per-collection tally of API requests.
-#[derive(Debug, Clone, Default)]
-pub struct CallCounter {
-    counts: Arc<Mutex<BTreeMap<String, u64>>>,
-}
+pub use crate::collect::counter::CallCounter;
 
-impl CallCounter {
-    /// An interceptor for one service's client (`service` as in `aws:<service>:...`).
-    pub fn interceptor(&self, service: &'static str) -> CountCalls {
-        CountCalls {
-            service,
-            counter: self.clone(),
-        }
-    }
-
-    /// The counts so far.
-    pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        match self.counts.lock() {
-            Ok(counts) => counts.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    fn add(&self, key: String) {
-        let mut counts = match self.counts.lock() {
-            Ok(counts) => counts,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        *counts.entry(key).or_default() += 1;
+/// An interceptor for one service's client (`service` as in `aws:<service>:...`).
+pub fn interceptor(counter: &CallCounter, service: &'static str) -> CountCalls {
+    CountCalls {
+        service,
+        counter: counter.clone(),
     }
 }
 

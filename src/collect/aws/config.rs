@@ -63,12 +63,12 @@ impl Session {
         }
         let iam = aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::config::Builder::from(&base)
-                .interceptor(counter.interceptor("iam"))
+                .interceptor(super::calls::interceptor(&counter, "iam"))
                 .build(),
         );
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&base)
-                .interceptor(counter.interceptor("sts"))
+                .interceptor(super::calls::interceptor(&counter, "sts"))
                 .build(),
         );
         Ok(Session {
@@ -85,7 +85,7 @@ impl Session {
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         aws_sdk_organizations::Client::from_conf(
             aws_sdk_organizations::config::Builder::from(&self.base)
-                .interceptor(self.counter.interceptor("organizations"))
+                .interceptor(super::calls::interceptor(&self.counter, "organizations"))
                 .build(),
         )
     }
@@ -93,7 +93,7 @@ impl Session {
     /// An EC2 client in the first region to scan, for `DescribeRegions`.
     pub fn ec2(&self) -> aws_sdk_ec2::Client {
         let mut builder = aws_sdk_ec2::config::Builder::from(&self.base)
-            .interceptor(self.counter.interceptor("ec2"));
+            .interceptor(super::calls::interceptor(&self.counter, "ec2"));
         if let Some(region) = self.regions.first() {
             builder = builder.region(Region::new(region.clone()));
         }
@@ -105,7 +105,7 @@ impl Session {
         aws_sdk_secretsmanager::Client::from_conf(
             aws_sdk_secretsmanager::config::Builder::from(&self.base)
                 .region(Region::new(region.to_string()))
-                .interceptor(self.counter.interceptor("secretsmanager"))
+                .interceptor(super::calls::interceptor(&self.counter, "secretsmanager"))
                 .build(),
         )
     }

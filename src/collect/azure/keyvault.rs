@@ -1,0 +1,357 @@
+//! Key Vault data plane through the official SDK crates
+//! (`azure_security_keyvault_{secrets,keys,certificates}` 1.x): the properties of every
+//! secret, key and certificate — enabled, created, updated, expiry, not-before, tags,
+//! managed — and never a value: only the `list_*_properties` operations are called, and
+//! a pipeline policy on every client refuses anything but a GET of a listing before it
+//! is sent, and counts each attempt as `azure:keyvault:<secrets|keys|certificates>`.
+//!
+//! Secrets with `managed: true` back a certificate and are reported as that
+//! certificate, not twice. Only the current version of each item is read, so `created`
+//! is when its current value was set (also recorded as `last_rotated`).
+
+use super::arm::Vault;
+use super::errors::{ApiError, ErrorKind};
+use crate::collect::counter::CallCounter;
+use crate::inventory::{Credential, CredentialKind, CredentialStatus, Location, Provider, Scope};
+use async_trait::async_trait;
+use azure_core::credentials::TokenCredential;
+use azure_core::http::policies::{Policy, PolicyResult};
+use azure_core::http::{ClientOptions, Context, Method, Request};
+use azure_core::time::OffsetDateTime;
+use azure_security_keyvault_certificates::{CertificateClient, CertificateClientOptions};
+use azure_security_keyvault_keys::{KeyClient, KeyClientOptions};
+use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Refuses every request but a GET of a listing (`/secrets`, `/keys`, `/certificates`,
+/// and their next pages), and counts the rest.
+#[derive(Debug)]
+struct ReadOnlyListings {
+    counter: CallCounter,
+}
+
+/// Whether a Key Vault request is a listing of item properties.
+pub fn is_listing(method: Method, path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    method == Method::Get && matches!(path, "/secrets" | "/keys" | "/certificates")
+}
+
+#[async_trait]
+impl Policy for ReadOnlyListings {
+    async fn send(
+        &self,
+        ctx: &Context,
+        request: &mut Request,
+        next: &[Arc<dyn Policy>],
+    ) -> PolicyResult {
+        let path = request.url().path().to_string();
+        if !is_listing(request.method(), &path) {
+            return Err(azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Other,
+                format!(
+                    "nhiscan refused to send {} {path}: the Key Vault collector only lists properties",
+                    request.method()
+                ),
+            ));
+        }
+        self.counter
+            .add(format!("azure:keyvault:{}", path.trim_matches('/')));
+        match next.split_first() {
+            Some((policy, rest)) => policy.send(ctx, request, rest).await,
+            None => Err(azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Other,
+                "no transport after the read-only policy",
+            )),
+        }
+    }
+}
+
+fn client_options(counter: &CallCounter) -> ClientOptions {
+    ClientOptions {
+        per_try_policies: vec![Arc::new(ReadOnlyListings {
+            counter: counter.clone(),
+        })],
+        ..ClientOptions::default()
+    }
+}
+
+/// One item before it becomes a credential.
+struct Item {
+    kind: CredentialKind,
+    id: String,
+    enabled: Option<bool>,
+    created: Option<OffsetDateTime>,
+    updated: Option<OffsetDateTime>,
+    expires: Option<OffsetDateTime>,
+    not_before: Option<OffsetDateTime>,
+    tags: Option<HashMap<String, String>>,
+    content_type: Option<String>,
+}
+
+/// What one vault gave: its credentials, and the listings that failed.
+#[derive(Debug, Default)]
+pub struct VaultResult {
+    pub credentials: Vec<Credential>,
+    pub errors: Vec<ApiError>,
+    /// Secrets skipped because they back a certificate.
+    pub managed_secrets: usize,
+}
+
+/// Lists the three kinds of item of `vault`; a denied listing does not stop the others.
+pub async fn collect_vault(
+    vault: &Vault,
+    vault_uri: &str,
+    subscription: &str,
+    scope: &Scope,
+    credential: Arc<dyn TokenCredential>,
+    counter: &CallCounter,
+) -> VaultResult {
+    let (secrets, keys, certificates) = tokio::join!(
+        secrets(vault_uri, credential.clone(), counter),
+        keys(vault_uri, credential.clone(), counter),
+        certificates(vault_uri, credential.clone(), counter),
+    );
+    let mut result = VaultResult::default();
+    let mut items = Vec::new();
+    match secrets {
+        Ok((listed, managed)) => {
+            items.extend(listed);
+            result.managed_secrets = managed;
+        }
+        Err(e) => result.errors.push(e),
+    }
+    for listing in [keys, certificates] {
+        match listing {
+            Ok(listed) => items.extend(listed),
+            Err(e) => result.errors.push(e),
+        }
+    }
+    result.credentials = items
+        .into_iter()
+        .map(|item| to_credential(item, vault, vault_uri, subscription, scope))
+        .collect();
+    result
+}
+
+fn sdk_error(what: &'static str, error: azure_core::Error) -> ApiError {
+    let operation = format!("azure:keyvault:{what}");
+    if let azure_core::error::ErrorKind::HttpResponse {
+        status,
+        error_code,
+        raw_response,
+    } = error.kind()
+    {
+        let mut e = match raw_response {
+            Some(raw) => ApiError::from_response(operation, u16::from(*status), raw.body()),
+            None => ApiError::from_response(operation, u16::from(*status), b""),
+        };
+        if e.code.is_none() {
+            e.code = error_code.clone();
+        }
+        return e;
+    }
+    let kind = match error.kind() {
+        azure_core::error::ErrorKind::Credential => ErrorKind::Token,
+        azure_core::error::ErrorKind::Io => ErrorKind::Network,
+        _ => ErrorKind::Other,
+    };
+    ApiError::new(operation, kind, error.to_string())
+}
+
+async fn secrets(
+    uri: &str,
+    credential: Arc<dyn TokenCredential>,
+    counter: &CallCounter,
+) -> Result<(Vec<Item>, usize), ApiError> {
+    let options = SecretClientOptions {
+        client_options: client_options(counter),
+        ..SecretClientOptions::default()
+    };
+    let client =
+        SecretClient::new(uri, credential, Some(options)).map_err(|e| sdk_error("secrets", e))?;
+    let mut pager = client
+        .list_secret_properties(None)
+        .map_err(|e| sdk_error("secrets", e))?;
+    let (mut items, mut managed) = (Vec::new(), 0);
+    while let Some(secret) = pager
+        .try_next()
+        .await
+        .map_err(|e| sdk_error("secrets", e))?
+    {
+        if secret.managed == Some(true) {
+            managed += 1;
+            continue;
+        }
+        let Some(id) = secret.id else { continue };
+        let attributes = secret.attributes.unwrap_or_default();
+        items.push(Item {
+            kind: CredentialKind::VaultSecret,
+            id,
+            enabled: attributes.enabled,
+            created: attributes.created,
+            updated: attributes.updated,
+            expires: attributes.expires,
+            not_before: attributes.not_before,
+            tags: secret.tags,
+            content_type: secret.content_type,
+        });
+    }
+    Ok((items, managed))
+}
+
+async fn keys(
+    uri: &str,
+    credential: Arc<dyn TokenCredential>,
+    counter: &CallCounter,
+) -> Result<Vec<Item>, ApiError> {
+    let options = KeyClientOptions {
+        client_options: client_options(counter),
+        ..KeyClientOptions::default()
+    };
+    let client =
+        KeyClient::new(uri, credential, Some(options)).map_err(|e| sdk_error("keys", e))?;
+    let mut pager = client
+        .list_key_properties(None)
+        .map_err(|e| sdk_error("keys", e))?;
+    let mut items = Vec::new();
+    while let Some(key) = pager.try_next().await.map_err(|e| sdk_error("keys", e))? {
+        if key.managed == Some(true) {
+            continue; // The key of a certificate, reported as the certificate.
+        }
+        let Some(id) = key.kid else { continue };
+        let attributes = key.attributes.unwrap_or_default();
+        items.push(Item {
+            kind: CredentialKind::VaultKey,
+            id,
+            enabled: attributes.enabled,
+            created: attributes.created,
+            updated: attributes.updated,
+            expires: attributes.expires,
+            not_before: attributes.not_before,
+            tags: key.tags,
+            content_type: None,
+        });
+    }
+    Ok(items)
+}
+
+async fn certificates(
+    uri: &str,
+    credential: Arc<dyn TokenCredential>,
+    counter: &CallCounter,
+) -> Result<Vec<Item>, ApiError> {
+    let options = CertificateClientOptions {
+        client_options: client_options(counter),
+        ..CertificateClientOptions::default()
+    };
+    let client = CertificateClient::new(uri, credential, Some(options))
+        .map_err(|e| sdk_error("certificates", e))?;
+    let mut pager = client
+        .list_certificate_properties(None)
+        .map_err(|e| sdk_error("certificates", e))?;
+    let mut items = Vec::new();
+    while let Some(certificate) = pager
+        .try_next()
+        .await
+        .map_err(|e| sdk_error("certificates", e))?
+    {
+        let Some(id) = certificate.id else { continue };
+        let attributes = certificate.attributes.unwrap_or_default();
+        items.push(Item {
+            kind: CredentialKind::Certificate,
+            id,
+            enabled: attributes.enabled,
+            created: attributes.created,
+            updated: attributes.updated,
+            expires: attributes.expires,
+            not_before: attributes.not_before,
+            tags: certificate.tags,
+            content_type: None,
+        });
+    }
+    Ok(items)
+}
+
+fn chrono_time(t: Option<OffsetDateTime>) -> Option<DateTime<Utc>> {
+    let t = t?;
+    DateTime::from_timestamp(t.unix_timestamp(), t.nanosecond())
+}
+
+fn to_credential(
+    item: Item,
+    vault: &Vault,
+    vault_uri: &str,
+    subscription: &str,
+    scope: &Scope,
+) -> Credential {
+    let name = item
+        .id
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .map(str::to_string);
+    let mut attributes = BTreeMap::new();
+    attributes.insert("vault_uri".into(), json!(vault_uri));
+    attributes.insert("vault_id".into(), json!(vault.id));
+    attributes.insert("subscriptionId".into(), json!(subscription));
+    if let Some(updated) = chrono_time(item.updated) {
+        attributes.insert("updated".into(), json!(updated));
+    }
+    if let Some(not_before) = chrono_time(item.not_before) {
+        attributes.insert("not_before".into(), json!(not_before));
+    }
+    if let Some(content_type) = item.content_type {
+        attributes.insert("content_type".into(), json!(content_type));
+    }
+    let created = chrono_time(item.created);
+    Credential {
+        provider: Provider::Azure,
+        scope: scope.clone(),
+        id: item.id,
+        name,
+        kind: item.kind,
+        identity_id: None,
+        created,
+        expires: chrono_time(item.expires),
+        last_used: None,
+        usage_tracked: false,
+        last_rotated: if item.kind == CredentialKind::VaultSecret {
+            created
+        } else {
+            None
+        },
+        rotation_enabled: None,
+        rotation_interval_days: None,
+        status: if item.enabled == Some(false) {
+            CredentialStatus::Inactive
+        } else {
+            CredentialStatus::Active
+        },
+        location: Location {
+            region: vault.location.clone(),
+            vault: Some(vault.name.clone()),
+        },
+        tags: item.tags.into_iter().flatten().collect(),
+        attributes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_listings_pass() {
+        assert!(is_listing(Method::Get, "/secrets"));
+        assert!(is_listing(Method::Get, "/keys/"));
+        assert!(is_listing(Method::Get, "/certificates"));
+        assert!(!is_listing(Method::Get, "/secrets/db-password"));
+        assert!(!is_listing(Method::Get, "/secrets/db-password/0123"));
+        assert!(!is_listing(Method::Post, "/keys"));
+        assert!(!is_listing(Method::Delete, "/secrets"));
+    }
+}

@@ -1,0 +1,365 @@
+//! Read-only REST calls to Microsoft Graph and Azure Resource Manager with a bearer token
+//! from the login ([`super::auth`]): GET only, paging through `@odata.nextLink` (Graph)
+//! and `nextLink` (ARM), retries on throttling and transient errors honouring
+//! `Retry-After`, every attempt counted as `azure:<api>:<operation>`.
+//!
+//! A next-page link is followed only when it points at the same origin as the API: the
+//! token is never sent to a host a response names.
+
+use super::errors::{ApiError, ErrorKind};
+use crate::collect::counter::CallCounter;
+use azure_core::credentials::TokenCredential;
+use reqwest::header::{HeaderMap, AUTHORIZATION, RETRY_AFTER};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The two REST APIs, with the token audience each needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    Graph,
+    Arm,
+}
+
+impl Api {
+    /// `graph` or `arm`, as in `azure:<api>:<operation>`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Api::Graph => "graph",
+            Api::Arm => "arm",
+        }
+    }
+}
+
+/// Where the APIs live (the public cloud by default; sovereign clouds differ).
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub graph: String,
+    pub arm: String,
+}
+
+impl Default for Endpoints {
+    fn default() -> Self {
+        Endpoints {
+            graph: "https://graph.microsoft.com".into(),
+            arm: "https://management.azure.com".into(),
+        }
+    }
+}
+
+impl Endpoints {
+    fn base(&self, api: Api) -> &str {
+        match api {
+            Api::Graph => &self.graph,
+            Api::Arm => &self.arm,
+        }
+    }
+
+    fn scope(&self, api: Api) -> String {
+        format!("{}/.default", self.base(api).trim_end_matches('/'))
+    }
+}
+
+/// A page of a Graph or ARM collection.
+#[derive(Debug, Deserialize)]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    value: Vec<T>,
+    #[serde(rename = "@odata.nextLink")]
+    odata_next_link: Option<String>,
+    #[serde(rename = "nextLink")]
+    next_link: Option<String>,
+}
+
+/// How hard to retry.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// Longest wait between attempts, whatever `Retry-After` asks for.
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            max_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The REST client: one per collection.
+#[derive(Debug, Clone)]
+pub struct Rest {
+    http: reqwest::Client,
+    credential: Arc<dyn TokenCredential>,
+    endpoints: Endpoints,
+    counter: CallCounter,
+    retry: RetryPolicy,
+}
+
+impl Rest {
+    pub fn new(
+        credential: Arc<dyn TokenCredential>,
+        endpoints: Endpoints,
+        counter: CallCounter,
+        retry: RetryPolicy,
+    ) -> Result<Rest, ApiError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(20))
+            .timeout(Duration::from_secs(120))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("nhiscan/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ApiError::new("http client", ErrorKind::Network, e.to_string()))?;
+        Ok(Rest {
+            http,
+            credential,
+            endpoints,
+            counter,
+            retry,
+        })
+    }
+
+    /// The full URL of `path_and_query` on `api`.
+    pub fn url(&self, api: Api, path_and_query: &str) -> String {
+        format!(
+            "{}{}",
+            self.endpoints.base(api).trim_end_matches('/'),
+            path_and_query
+        )
+    }
+
+    /// GETs one JSON document.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        api: Api,
+        operation: &'static str,
+        path_and_query: &str,
+    ) -> Result<T, ApiError> {
+        let url = self.url(api, path_and_query);
+        let body = self.get_bytes(api, operation, &url).await?;
+        parse(api, operation, &body)
+    }
+
+    /// GETs every page of a collection, following next links on the same origin.
+    pub async fn list<T: DeserializeOwned>(
+        &self,
+        api: Api,
+        operation: &'static str,
+        path_and_query: &str,
+    ) -> Result<Vec<T>, ApiError> {
+        let mut items = Vec::new();
+        let mut url = self.url(api, path_and_query);
+        loop {
+            let body = self.get_bytes(api, operation, &url).await?;
+            let page: Page<T> = parse(api, operation, &body)?;
+            items.extend(page.value);
+            match page.odata_next_link.or(page.next_link) {
+                Some(next) if !next.is_empty() => {
+                    if !same_origin(&next, self.endpoints.base(api)) {
+                        return Err(ApiError::new(
+                            operation_key(api, operation),
+                            ErrorKind::Invalid,
+                            format!(
+                                "the next page is on another host ({next}); not following it \
+                                 with the access token"
+                            ),
+                        ));
+                    }
+                    url = next;
+                }
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    async fn get_bytes(
+        &self,
+        api: Api,
+        operation: &'static str,
+        url: &str,
+    ) -> Result<Vec<u8>, ApiError> {
+        let key = operation_key(api, operation);
+        let scope = self.endpoints.scope(api);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let token = self
+                .credential
+                .get_token(&[scope.as_str()], None)
+                .await
+                .map_err(|e| {
+                    ApiError::new(
+                        key.clone(),
+                        ErrorKind::Token,
+                        format!("no access token for {scope}: {e}"),
+                    )
+                })?;
+            self.counter.add(key.clone());
+            let sent = self
+                .http
+                .get(url)
+                .header(AUTHORIZATION, format!("Bearer {}", token.token.secret()))
+                .header("Accept", "application/json")
+                .send()
+                .await;
+            let response = match sent {
+                Ok(response) => response,
+                Err(e) => {
+                    if attempt < self.retry.max_attempts {
+                        tokio::time::sleep(self.backoff(attempt, None)).await;
+                        continue;
+                    }
+                    return Err(ApiError::new(
+                        key,
+                        ErrorKind::Network,
+                        format!("{} unreachable: {}", api_name(api), error_chain(&e)),
+                    ));
+                }
+            };
+            let status = response.status();
+            let wait = retry_after(response.headers());
+            let body = response.bytes().await.map_err(|e| {
+                ApiError::new(
+                    key.clone(),
+                    ErrorKind::Network,
+                    format!("reading the response: {}", error_chain(&e)),
+                )
+            })?;
+            if status.is_success() {
+                return Ok(body.to_vec());
+            }
+            if is_transient(status) && attempt < self.retry.max_attempts {
+                tokio::time::sleep(self.backoff(attempt, wait)).await;
+                continue;
+            }
+            return Err(ApiError::from_response(key, status.as_u16(), &body));
+        }
+    }
+
+    /// The wait before attempt `attempt + 1`: `Retry-After` when given, else
+    /// exponential (1, 2, 4 ... seconds), never more than the policy's maximum.
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let exponential = Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6));
+        retry_after.unwrap_or(exponential).min(self.retry.max_wait)
+    }
+}
+
+fn api_name(api: Api) -> &'static str {
+    match api {
+        Api::Graph => "Microsoft Graph",
+        Api::Arm => "Azure Resource Manager",
+    }
+}
+
+/// `azure:graph:applications` etc.
+pub fn operation_key(api: Api, operation: &str) -> String {
+    format!("azure:{}:{operation}", api.label())
+}
+
+fn parse<T: DeserializeOwned>(api: Api, operation: &str, body: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        ApiError::new(
+            operation_key(api, operation),
+            ErrorKind::Invalid,
+            format!(
+                "unexpected response from {} at `{}`: {}",
+                api_name(api),
+                e.path(),
+                e.inner()
+            ),
+        )
+    })
+}
+
+fn is_transient(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
+}
+
+/// `Retry-After` (seconds or an HTTP date) or `x-ms-retry-after-ms`.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(ms) = headers
+        .get("x-ms-retry-after-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return Some(Duration::from_millis(ms));
+    }
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+fn same_origin(url: &str, base: &str) -> bool {
+    match (reqwest::Url::parse(url), reqwest::Url::parse(base)) {
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
+        _ => false,
+    }
+}
+
+/// An error with its causes, for messages (reqwest's own Display stops at the top).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn retry_after_reads_seconds_milliseconds_and_dates() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        headers.insert("x-ms-retry-after-ms", HeaderValue::from_static("250"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(250)));
+        let mut dated = HeaderMap::new();
+        dated.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&dated), Some(Duration::ZERO));
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn next_links_are_followed_only_on_the_api_origin() {
+        let base = "https://graph.microsoft.com";
+        assert!(same_origin(
+            "https://graph.microsoft.com/v1.0/applications?$skiptoken=x",
+            base
+        ));
+        assert!(!same_origin("https://evil.example/v1.0/applications", base));
+        assert!(!same_origin("http://graph.microsoft.com/v1.0/x", base));
+        assert!(!same_origin("not a url", base));
+    }
+
+    #[test]
+    fn pages_read_both_link_styles() {
+        let graph: Page<u32> =
+            serde_json::from_str(r#"{"value":[1,2],"@odata.nextLink":"https://x/2"}"#)
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(graph.value, vec![1, 2]);
+        assert_eq!(graph.odata_next_link.as_deref(), Some("https://x/2"));
+        let arm: Page<u32> = serde_json::from_str(r#"{"value":[],"nextLink":null}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(arm.next_link.is_none() && arm.value.is_empty());
+    }
+}
