@@ -44,6 +44,8 @@ pub struct CredentialFacts {
     /// Days until expiry; negative once expired. Absent when it never expires.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days_to_expiry: Option<i64>,
+    /// Days from creation to expiry: how long the credential was made to live.
+    pub lifetime_days: Option<i64>,
     pub expired: bool,
     /// Days since it was last rotated, or since creation when never rotated.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -202,6 +204,10 @@ fn credential_facts(
         days_since_used: credential.last_used.map(|t| days_between(t, as_of)),
         never_used: credential.usage_tracked && credential.last_used.is_none(),
         days_to_expiry,
+        lifetime_days: match (credential.created, credential.expires) {
+            (Some(created), Some(expires)) => Some(days_between(created, expires)),
+            _ => None,
+        },
         expired: credential.expires.is_some_and(|t| t <= as_of),
         days_since_rotation: credential
             .last_rotated

@@ -68,6 +68,7 @@ pub const CREDENTIAL_FIELDS: &[&str] = &[
     "days_since_used",
     "never_used",
     "days_to_expiry",
+    "lifetime_days",
     "expired",
     "days_since_rotation",
     "static_key",
@@ -308,6 +309,7 @@ pub fn credential_fact<'a>(
         "days_since_used" => return f.days_since_used.map(Fact::Int),
         "never_used" => Fact::Bool(f.never_used),
         "days_to_expiry" => return f.days_to_expiry.map(Fact::Int),
+        "lifetime_days" => return f.lifetime_days.map(Fact::Int),
         "expired" => Fact::Bool(f.expired),
         "days_since_rotation" => return f.days_since_rotation.map(Fact::Int),
         "static_key" => Fact::Bool(f.static_key),
@@ -449,6 +451,7 @@ mod tests {
             age_days: Some(1),
             days_since_used: Some(1),
             days_to_expiry: Some(1),
+            lifetime_days: Some(1),
             days_since_rotation: Some(1),
             owner: owner(),
             ..Default::default()

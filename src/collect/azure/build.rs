@@ -431,6 +431,7 @@ fn apply_role(
     if class != RoleClass::Limited && level.is_subscription_or_above() {
         let entry = json!({
             "role": role,
+            "class": class.as_str(),
             "scope": scope,
             "scope_level": level.as_str(),
             "subscription": subscription.subscription_id,

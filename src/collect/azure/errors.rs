@@ -105,23 +105,21 @@ impl ApiError {
     }
 }
 
-/// The least permission or role that makes `operation` work.
-fn needed_permission(operation: &str) -> Option<&'static str> {
-    let name = operation.rsplit(':').next().unwrap_or(operation);
-    Some(match name {
-        "applications" | "servicePrincipals" | "appRoleAssignedTo" | "graphAppRoles" => {
-            "the Microsoft Graph application permission Application.Read.All (or the Directory Readers role)"
-        }
-        "organization" => "the Microsoft Graph permission Organization.Read.All (or Directory Readers)",
-        "servicePrincipalSignInActivities" => {
-            "the Microsoft Graph permission AuditLog.Read.All (the tenant also needs Entra ID P1 or P2)"
-        }
-        "subscriptions" | "userAssignedIdentities" | "vaults" | "roleAssignments"
-        | "roleDefinitions" => "the Reader role on the subscription (or a management group above it)",
-        "secrets" | "keys" | "certificates" => {
-            "the Key Vault Reader role (RBAC vaults) or List permission on secrets, keys and certificates (access-policy vaults)"
-        }
-        _ => return None,
+/// The least permission or role that makes `operation` work, in words.
+fn needed_permission(operation: &str) -> Option<String> {
+    let permission = super::permissions::needed_for(operation)?;
+    Some(if let Some(graph) = permission.strip_prefix("graph:") {
+        format!(
+            "the Microsoft Graph permission {graph} (application permission, or a directory \
+             role that includes it for a signed-in user)"
+        )
+    } else if operation.starts_with("azure:keyvault:") {
+        format!(
+            "{permission} on the vault (the Key Vault Reader role; for a vault using access \
+             policies, List on secrets, keys and certificates)"
+        )
+    } else {
+        format!("{permission} (the Reader role, or examples/azure/nhiscan-reader.role.json)")
     })
 }
 

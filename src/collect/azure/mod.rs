@@ -29,6 +29,7 @@ pub mod build;
 pub mod errors;
 pub mod graph;
 pub mod keyvault;
+pub mod permissions;
 pub mod privilege;
 pub mod rest;
 

@@ -21,6 +21,17 @@ pub enum RoleClass {
     Owner,
 }
 
+impl RoleClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleClass::Limited => "limited",
+            RoleClass::Wildcard => "wildcard",
+            RoleClass::AccessAdmin => "access_admin",
+            RoleClass::Owner => "owner",
+        }
+    }
+}
+
 /// Where an assignment applies, from the widest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ScopeLevel {
