@@ -63,12 +63,12 @@ impl Session {
         }
         let iam = aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::config::Builder::from(&base)
-                .interceptor(super::calls::interceptor(&counter, "iam"))
+                .interceptor(super::calls::interceptor(counter, "iam"))
                 .build(),
         );
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&base)
-                .interceptor(super::calls::interceptor(&counter, "sts"))
+                .interceptor(super::calls::interceptor(counter, "sts"))
                 .build(),
         );
         Ok(Session {

@@ -13,9 +13,11 @@
 
 use anyhow::{anyhow, Result};
 use azure_core::credentials::TokenCredential;
+use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions};
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, AzureDeveloperCliCredential,
-    AzureDeveloperCliCredentialOptions, ClientSecretCredential, ManagedIdentityCredential,
+    AzureDeveloperCliCredentialOptions, ClientAssertionCredentialOptions, ClientSecretCredential,
+    ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
     WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
 use std::sync::Arc;
@@ -73,6 +75,19 @@ fn on_azure_host() -> bool {
             .unwrap_or(false)
 }
 
+/// Token requests retry a few times, then fail: a login that cannot reach Entra ID
+/// should say so in seconds, not after the SDK's default minute.
+fn token_client_options() -> ClientOptions {
+    ClientOptions {
+        retry: RetryOptions::exponential(ExponentialRetryOptions {
+            max_retries: 3,
+            max_total_elapsed: azure_core::time::Duration::seconds(15),
+            ..ExponentialRetryOptions::default()
+        }),
+        ..ClientOptions::default()
+    }
+}
+
 fn build(method: AuthMethod, tenant: Option<&str>) -> Result<Arc<dyn TokenCredential>> {
     let credential: Arc<dyn TokenCredential> = match method {
         AuthMethod::Auto => return Err(anyhow!("`auto` is not a single login method")),
@@ -85,7 +100,14 @@ fn build(method: AuthMethod, tenant: Option<&str>) -> Result<Arc<dyn TokenCreden
                 env("AZURE_CLIENT_ID").ok_or_else(|| anyhow!("AZURE_CLIENT_ID is not set"))?;
             let secret = env("AZURE_CLIENT_SECRET")
                 .ok_or_else(|| anyhow!("AZURE_CLIENT_SECRET is not set"))?;
-            ClientSecretCredential::new(&tenant_id, client_id, secret.into(), None)?
+            ClientSecretCredential::new(
+                &tenant_id,
+                client_id,
+                secret.into(),
+                Some(ClientSecretCredentialOptions {
+                    client_options: token_client_options(),
+                }),
+            )?
         }
         AuthMethod::WorkloadIdentity => {
             if env("AZURE_FEDERATED_TOKEN_FILE").is_none() {
@@ -93,10 +115,18 @@ fn build(method: AuthMethod, tenant: Option<&str>) -> Result<Arc<dyn TokenCreden
             }
             WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
                 tenant_id: tenant.map(str::to_string),
+                credential_options: ClientAssertionCredentialOptions {
+                    client_options: token_client_options(),
+                },
                 ..WorkloadIdentityCredentialOptions::default()
             }))?
         }
-        AuthMethod::ManagedIdentity => ManagedIdentityCredential::new(None)?,
+        AuthMethod::ManagedIdentity => {
+            ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+                client_options: token_client_options(),
+                ..ManagedIdentityCredentialOptions::default()
+            }))?
+        }
         AuthMethod::AzureCli => AzureCliCredential::new(Some(AzureCliCredentialOptions {
             tenant_id: tenant.map(str::to_string),
             ..AzureCliCredentialOptions::default()
@@ -147,7 +177,7 @@ pub async fn login(method: AuthMethod, tenant: Option<&str>, probe_scope: &str) 
             };
             match tokio::time::timeout(waited, probe).await {
                 Ok(Ok(_token)) => Ok(credential),
-                Ok(Err(e)) => Err(anyhow!(first_line(&e.to_string()))),
+                Ok(Err(e)) => Err(anyhow!(first_line(&super::rest::error_chain(&e)))),
                 Err(_) => Err(anyhow!("no answer within {} s", waited.as_secs())),
             }
         };
@@ -167,7 +197,14 @@ pub async fn login(method: AuthMethod, tenant: Option<&str>, probe_scope: &str) 
 /// Credential errors can carry whole HTTP responses; the first line says what matters.
 fn first_line(text: &str) -> String {
     let line = text.lines().next().unwrap_or(text);
-    line.chars().take(400).collect()
+    let mut line: String = line.chars().take(400).collect();
+    if line.contains("retry policy expired") {
+        line.push_str(
+            " (Entra ID could not be reached: check the network, HTTPS_PROXY and \
+             AZURE_AUTHORITY_HOST)",
+        );
+    }
+    line
 }
 
 #[cfg(test)]

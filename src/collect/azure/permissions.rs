@@ -9,24 +9,45 @@
 pub const NEEDED: &[(&str, &str)] = &[
     ("azure:graph:organization", "graph:Organization.Read.All"),
     ("azure:graph:applications", "graph:Application.Read.All"),
-    ("azure:graph:servicePrincipals", "graph:Application.Read.All"),
+    (
+        "azure:graph:servicePrincipals",
+        "graph:Application.Read.All",
+    ),
     ("azure:graph:graphAppRoles", "graph:Application.Read.All"),
-    ("azure:graph:appRoleAssignedTo", "graph:Application.Read.All"),
-    ("azure:graph:servicePrincipalSignInActivities", "graph:AuditLog.Read.All"),
-    ("azure:arm:subscriptions", "Microsoft.Resources/subscriptions/read"),
+    (
+        "azure:graph:appRoleAssignedTo",
+        "graph:Application.Read.All",
+    ),
+    (
+        "azure:graph:servicePrincipalSignInActivities",
+        "graph:AuditLog.Read.All",
+    ),
+    (
+        "azure:arm:subscriptions",
+        "Microsoft.Resources/subscriptions/read",
+    ),
     (
         "azure:arm:userAssignedIdentities",
         "Microsoft.ManagedIdentity/userAssignedIdentities/read",
     ),
     ("azure:arm:vaults", "Microsoft.KeyVault/vaults/read"),
-    ("azure:arm:roleAssignments", "Microsoft.Authorization/roleAssignments/read"),
-    ("azure:arm:roleDefinitions", "Microsoft.Authorization/roleDefinitions/read"),
+    (
+        "azure:arm:roleAssignments",
+        "Microsoft.Authorization/roleAssignments/read",
+    ),
+    (
+        "azure:arm:roleDefinitions",
+        "Microsoft.Authorization/roleDefinitions/read",
+    ),
     (
         "azure:keyvault:secrets",
         "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
     ),
     ("azure:keyvault:keys", "Microsoft.KeyVault/vaults/keys/read"),
-    ("azure:keyvault:certificates", "Microsoft.KeyVault/vaults/certificates/read"),
+    (
+        "azure:keyvault:certificates",
+        "Microsoft.KeyVault/vaults/certificates/read",
+    ),
 ];
 
 /// The permission a counted call needs, if the call is one the collector makes.
@@ -100,7 +121,10 @@ mod tests {
             .collect();
         assert_eq!(listed, needed);
         for permission in &listed {
-            assert!(permission.ends_with(".Read.All"), "{permission} is not read-only");
+            assert!(
+                permission.ends_with(".Read.All"),
+                "{permission} is not read-only"
+            );
         }
     }
 }

@@ -307,7 +307,7 @@ fn same_origin(url: &str, base: &str) -> bool {
 }
 
 /// An error with its causes, for messages (reqwest's own Display stops at the top).
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

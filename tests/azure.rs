@@ -1,0 +1,481 @@
+//! The live Azure collector, run as the real binary, against a local fake of Azure over
+//! real HTTPS (tests/support/azure_server.rs): the binary reaches the real host names
+//! (login.microsoftonline.com, graph.microsoft.com, management.azure.com,
+//! <vault>.vault.azure.net) through `HTTPS_PROXY`, and trusts the test CA through
+//! `SSL_CERT_FILE`, exactly as it would behind a corporate proxy; nothing in the
+//! production client is changed for the tests. Responses are the fixtures in
+//! tests/fixtures/azure/, shaped as Microsoft's documentation shows.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use nhiscan::collect::azure::permissions;
+use serde_json::Value;
+use std::process::{Command, Output};
+use support::azure_server::{AzureServer, Route};
+
+const TENANT: &str = "7e1c5b9a-3d2f-4c8e-9a1b-2f4d6e8a0c11";
+const PROD: &str = "11111111-1111-4111-8111-111111111111";
+const DEV: &str = "22222222-2222-4222-8222-222222222222";
+const CLIENT_SECRET: &str = "test-client-secret-value";
+
+fn root() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The real binary with a clean environment pointed at `server`.
+fn nhiscan(server: &AzureServer) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nhiscan"));
+    cmd.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .envs(server.env())
+        .current_dir(root());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run nhiscan: {e}"))
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}); stderr: {}", stderr(out)))
+}
+
+fn collect(server: &AzureServer, extra: &[&str]) -> (Output, Value) {
+    let out = run(nhiscan(server).args(["collect", "azure"]).args(extra));
+    let inventory = json(&out);
+    (out, inventory)
+}
+
+fn identity<'a>(inventory: &'a Value, name: &str) -> &'a Value {
+    inventory["identities"]
+        .as_array()
+        .and_then(|all| all.iter().find(|i| i["name"] == name))
+        .unwrap_or_else(|| panic!("no identity {name}"))
+}
+
+fn credential<'a>(inventory: &'a Value, name: &str) -> &'a Value {
+    inventory["credentials"]
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no credential {name}"))
+}
+
+fn coverage<'a>(inventory: &'a Value, target: &str) -> &'a Value {
+    inventory["coverage"]
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["target"] == target))
+        .unwrap_or_else(|| panic!("no coverage for {target}: {}", inventory["coverage"]))
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn collect_azure_reads_the_tenant_its_subscriptions_and_vaults() {
+    let server = AzureServer::start(Vec::new());
+    let (out, inventory) = collect(&server, &[]);
+    // Exit 3: the dev subscription's role assignments and one vault were denied.
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        strings(&inventory["sources"])
+            .iter()
+            .any(|s| s.contains(TENANT) && s.contains("signed in with env")),
+        "{}",
+        inventory["sources"]
+    );
+
+    // One identity per application (app registration + its service principal), both
+    // pages of applications and of service principals.
+    let payments = identity(&inventory, "payments-api");
+    assert_eq!(payments["kind"], "app_registration");
+    assert_eq!(payments["id"], "a0000000-0000-4000-8000-000000000001");
+    assert_eq!(payments["scope"]["id"], TENANT);
+    assert_eq!(payments["scope"]["name"], "contoso.onmicrosoft.com");
+    assert_eq!(strings(&payments["owners"]), ["alice@contoso.com"]);
+    assert_eq!(
+        payments["attributes"]["servicePrincipalId"],
+        "50000000-0000-4000-8000-000000000001"
+    );
+    assert_eq!(payments["last_activity"], "2026-11-20T08:00:00Z");
+    assert!(strings(&payments["permissions"]["policies"])
+        .iter()
+        .any(|p| p.starts_with("Key Vault Secrets User on /subscriptions/")));
+    let copilot = identity(&inventory, "copilot-helpdesk-agent");
+    assert_eq!(copilot["kind"], "app_registration");
+    assert_eq!(strings(&copilot["owners"]), ["bob@contoso.com"]);
+
+    let legacy = identity(&inventory, "legacy-report-bot");
+    assert!(legacy.get("owners").is_none(), "{legacy}");
+    assert_eq!(
+        strings(&legacy["attributes"]["privileged_graph_permissions"]),
+        ["Directory.ReadWrite.All"]
+    );
+    assert_eq!(
+        strings(&legacy["permissions"]["wildcard_actions"]),
+        [format!("* on /subscriptions/{PROD}")]
+    );
+    assert!(legacy["permissions"].get("admin").is_none());
+
+    let partner = identity(&inventory, "Contoso Partner Analytics");
+    assert_eq!(partner["kind"], "service_principal");
+    assert_eq!(partner["attributes"]["third_party"], true);
+    assert_eq!(partner["permissions"]["admin"], true);
+    assert_eq!(
+        strings(&partner["attributes"]["privileged_graph_permissions"]),
+        ["RoleManagement.ReadWrite.Directory"]
+    );
+    let uaa = &partner["attributes"]["privileged_role_assignments"][0];
+    assert_eq!(uaa["class"], "access_admin");
+    assert_eq!(uaa["scope_level"], "management_group");
+
+    let deployer = identity(&inventory, "mi-deployer");
+    assert_eq!(deployer["kind"], "managed_identity");
+    assert_eq!(deployer["id"], "50000000-0000-4000-8000-000000000006");
+    assert_eq!(deployer["attributes"]["assignment"], "user");
+    // Tags from ARM, read after a 429 with Retry-After.
+    assert_eq!(deployer["tags"]["owner"], "platform-team@contoso.com");
+    assert_eq!(deployer["permissions"]["admin"], true);
+    assert_eq!(
+        deployer["attributes"]["privileged_role_assignments"][0]["role"],
+        "Owner"
+    );
+    let vm = identity(&inventory, "vm-build-agent");
+    assert_eq!(vm["attributes"]["assignment"], "system");
+    assert_eq!(
+        strings(&vm["permissions"]["wildcard_actions"]),
+        [format!("* on /subscriptions/{PROD}/resourceGroups/rg-ci")]
+    );
+    assert_eq!(identity(&inventory, "old-sync-connector")["enabled"], false);
+
+    // Microsoft Graph's own service principal and the human Owner are not NHIs here.
+    let names: Vec<&str> = inventory["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["name"].as_str())
+        .collect();
+    assert!(!names.contains(&"Microsoft Graph"), "{names:?}");
+    assert_eq!(names.len(), 7, "{names:?}");
+
+    // App credentials, dates and owners' links; never a hint or a value.
+    let forever = credential(&inventory, "forever");
+    assert_eq!(forever["kind"], "client_secret");
+    assert_eq!(
+        forever["identity_id"],
+        "a0000000-0000-4000-8000-000000000002"
+    );
+    assert_eq!(forever["expires"], "2299-12-31T00:00:00Z");
+    assert_eq!(credential(&inventory, "api-signing")["kind"], "certificate");
+    assert_eq!(
+        credential(&inventory, "bot-secret-2")["kind"],
+        "client_secret"
+    );
+
+    // Key Vault: both pages of secrets, keys and certificates; the secret backing the
+    // certificate is not listed twice.
+    let db = credential(&inventory, "db-password");
+    assert_eq!(db["kind"], "vault_secret");
+    assert_eq!(db["location"]["vault"], "kv-payments-prod");
+    assert_eq!(db["location"]["region"], "westeurope");
+    assert_eq!(db["tags"]["owner"], "payments-team@contoso.com");
+    assert!(db.get("expires").is_none());
+    assert_eq!(
+        credential(&inventory, "old-token")["expires"],
+        "2025-06-30T00:00:00Z"
+    );
+    assert_eq!(credential(&inventory, "signing-key")["kind"], "vault_key");
+    let tls: Vec<&Value> = inventory["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "api-tls")
+        .collect();
+    assert_eq!(tls.len(), 1);
+    assert_eq!(tls[0]["kind"], "certificate");
+
+    // Coverage: what was denied is named with the permission; the rest is kept.
+    assert_eq!(
+        coverage(&inventory, &format!("azure:{TENANT}:directory"))["status"],
+        "scanned"
+    );
+    assert_eq!(
+        coverage(&inventory, &format!("azure:subscription:{PROD}"))["status"],
+        "scanned"
+    );
+    let dev = coverage(&inventory, &format!("azure:subscription:{DEV}"));
+    assert_eq!(dev["status"], "partial");
+    let detail = dev["detail"].as_str().unwrap();
+    assert!(detail.contains("AuthorizationFailed"), "{detail}");
+    assert!(
+        detail.contains("Microsoft.Authorization/roleAssignments/read"),
+        "{detail}"
+    );
+    assert_eq!(
+        coverage(&inventory, "azure:keyvault:kv-payments-prod")["status"],
+        "scanned"
+    );
+    let locked = coverage(&inventory, "azure:keyvault:kv-locked");
+    assert_eq!(locked["status"], "failed");
+    let detail = locked["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("403") && detail.contains("Key Vault Reader"),
+        "{detail}"
+    );
+
+    // Calls: counted, paged, retried, and each one is in the shipped permission table.
+    let calls = inventory["api_calls"].as_object().unwrap();
+    assert_eq!(calls["azure:graph:applications"], 2);
+    assert_eq!(calls["azure:graph:servicePrincipals"], 2);
+    assert_eq!(calls["azure:arm:roleAssignments"], 3); // two pages in prod, one denied in dev
+    assert_eq!(calls["azure:arm:userAssignedIdentities"], 3); // 429 + retry in prod, dev
+    for key in calls.keys() {
+        assert!(
+            permissions::needed_for(key).is_some(),
+            "{key} is not in permissions::NEEDED"
+        );
+    }
+
+    // Only reads went out, the token only to the hosts it is for, and nothing secret
+    // came back out.
+    let requests = server.requests();
+    for request in &requests {
+        let token_call = request.host == "login.microsoftonline.com";
+        assert!(
+            request.method == "GET" || (token_call && request.method == "POST"),
+            "{request:?}"
+        );
+        if request.host.ends_with(".vault.azure.net") {
+            let path = request.path_and_query.split('?').next().unwrap_or_default();
+            assert!(
+                ["/secrets", "/keys", "/certificates"].contains(&path),
+                "{request:?}"
+            );
+        }
+        assert_ne!(request.status, 404, "unexpected request {request:?}");
+    }
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(!text.contains(CLIENT_SECRET));
+    assert!(!text.contains("fake-token-for"));
+    assert!(!text.contains("\"hint\""));
+}
+
+fn rule_ids(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter_map(|f| f["rule_id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn findings_for(report: &Value, rule: &str) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == rule)
+        .map(|f| f["entity"]["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn one_scan_gives_azure_findings() {
+    let server = AzureServer::start(Vec::new());
+    let out = run(nhiscan(&server).args([
+        "scan",
+        "--provider",
+        "azure",
+        "--now",
+        "2026-12-01",
+        "-f",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let report = json(&out);
+    let rules = rule_ids(&report);
+    for expected in [
+        "azure-third-party-privileged-graph",
+        "azure-privileged-subscription-role",
+        "azure-app-credential-long-lived",
+        "identity-without-owner",
+        "credential-expiring-soon",
+        "expired-credential-enabled",
+        "credential-never-expires",
+        "admin-privileges",
+        "wildcard-privileges",
+    ] {
+        assert!(
+            rules.iter().any(|r| r == expected),
+            "{expected} not in {rules:?}"
+        );
+    }
+    assert_eq!(
+        findings_for(&report, "azure-third-party-privileged-graph"),
+        ["Contoso Partner Analytics"]
+    );
+    let mut privileged = findings_for(&report, "azure-privileged-subscription-role");
+    privileged.sort();
+    assert_eq!(privileged, ["Contoso Partner Analytics", "mi-deployer"]);
+    // Owner of a subscription is reported once, by the Azure rule that names it.
+    assert!(!findings_for(&report, "admin-privileges").contains(&"mi-deployer".to_string()));
+    assert!(
+        findings_for(&report, "azure-app-credential-long-lived").contains(&"forever".to_string())
+    );
+    let mut soon = findings_for(&report, "credential-expiring-soon");
+    soon.sort();
+    assert!(soon.contains(&"stripe-api-key".to_string()), "{soon:?}");
+    assert!(soon.contains(&"ci-deploy".to_string()), "{soon:?}");
+    assert!(
+        findings_for(&report, "identity-without-owner").contains(&"legacy-report-bot".to_string())
+    );
+}
+
+#[test]
+fn an_expired_token_fails_the_directory_and_keeps_the_subscriptions() {
+    let expired = Route::json(
+        "GET",
+        "graph.microsoft.com",
+        "*",
+        401,
+        r#"{"error":{"code":"InvalidAuthenticationToken","message":"Lifetime validation failed, the token is expired.","innerError":{"date":"2026-11-29T10:00:00","request-id":"3f1b0c7e-0000-4000-8000-000000000001"}}}"#,
+    )
+    .before_auth();
+    let server = AzureServer::start(vec![expired]);
+    let (out, inventory) = collect(&server, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let directory = coverage(&inventory, &format!("azure:{TENANT}:directory"));
+    assert_eq!(directory["status"], "failed");
+    let detail = directory["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("token is expired") && detail.contains("az login"),
+        "{detail}"
+    );
+    assert!(
+        stderr(&out).contains("token is expired"),
+        "{}",
+        stderr(&out)
+    );
+    // ARM and Key Vault still give the user-assigned identity, the service principals
+    // that hold roles, and the vault's items.
+    let deployer = identity(&inventory, "mi-deployer");
+    assert_eq!(deployer["permissions"]["admin"], true);
+    let known = identity(&inventory, "50000000-0000-4000-8000-000000000002");
+    assert_eq!(known["kind"], "service_principal");
+    assert!(known["attributes"]["known_from"]
+        .as_str()
+        .unwrap()
+        .contains("role assignment"));
+    credential(&inventory, "db-password");
+    // The tenant is named from the subscriptions when Graph cannot say.
+    assert_eq!(deployer["scope"]["id"], TENANT);
+}
+
+#[test]
+fn sign_in_activity_denied_is_a_note_not_a_gap() {
+    let denied = Route::json(
+        "GET",
+        "graph.microsoft.com",
+        "/beta/reports/servicePrincipalSignInActivities",
+        403,
+        r#"{"error":{"code":"Authentication_RequestFromNonPremiumTenantOrB2CTenant","message":"Neither tenant is B2C or tenant doesn't have premium license","innerError":{"date":"2026-11-29T10:00:00","request-id":"3f1b0c7e-0000-4000-8000-000000000002"}}}"#,
+    );
+    let server = AzureServer::start(vec![denied]);
+    let (_, inventory) = collect(&server, &[]);
+    let directory = coverage(&inventory, &format!("azure:{TENANT}:directory"));
+    assert_eq!(directory["status"], "scanned");
+    let detail = directory["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("sign-in activity is not available"),
+        "{detail}"
+    );
+    assert!(detail.contains("AuditLog.Read.All"), "{detail}");
+    let payments = identity(&inventory, "payments-api");
+    assert_eq!(payments["activity_tracked"], false);
+    assert!(payments.get("last_activity").is_none());
+}
+
+#[test]
+fn a_next_link_to_another_host_is_not_followed() {
+    let hostile = Route::json(
+        "GET",
+        "graph.microsoft.com",
+        "/v1.0/applications",
+        200,
+        r#"{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#applications","value":[],"@odata.nextLink":"https://collector.attacker.example/v1.0/applications?$skiptoken=x"}"#,
+    );
+    let server = AzureServer::start(vec![hostile]);
+    let (_, inventory) = collect(&server, &["--subscription", PROD, "--no-key-vault"]);
+    let directory = coverage(&inventory, &format!("azure:{TENANT}:directory"));
+    assert_eq!(directory["status"], "partial");
+    assert!(directory["detail"]
+        .as_str()
+        .unwrap()
+        .contains("another host"));
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| !r.host.contains("attacker")));
+    // --subscription and --no-key-vault: one subscription, no vault listed.
+    let calls = inventory["api_calls"].as_object().unwrap();
+    assert!(
+        calls.keys().all(|k| !k.starts_with("azure:keyvault:")),
+        "{calls:?}"
+    );
+    assert!(inventory["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["target"] != format!("azure:subscription:{DEV}")));
+}
+
+#[test]
+fn a_refused_login_says_what_to_do_and_never_prints_the_secret() {
+    let server = AzureServer::start(Vec::new());
+    let out = run(nhiscan(&server)
+        .env("AZURE_CLIENT_SECRET", "wrong-secret-value")
+        .args(["collect", "azure", "--auth", "env"]));
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    assert!(text.contains("no Azure login worked"), "{text}");
+    assert!(text.contains("env:"), "{text}");
+    assert!(text.contains("AADSTS7000215"), "{text}");
+    assert!(text.contains("az login"), "{text}");
+    assert!(!text.contains("wrong-secret-value"));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn an_unreachable_azure_keeps_the_other_sources() {
+    let server = AzureServer::start(Vec::new());
+    let out = run(nhiscan(&server)
+        // A proxy that refuses connections: Azure cannot be reached at all.
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .args(["scan", "--provider", "azure", "--auth", "env", "-f", "json"])
+        .args(["-i", "examples/estate/inventory.json"]));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let report = json(&out);
+    assert!(report["inventory"]["identities"].as_u64().unwrap() >= 98);
+    let coverage = report["coverage"].as_array().unwrap();
+    assert!(coverage
+        .iter()
+        .any(|c| c["target"] == "azure" && c["status"] == "failed"));
+    assert!(stderr(&out).contains("Azure could not be scanned"));
+}
