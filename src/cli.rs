@@ -49,6 +49,7 @@ pub enum LiveProvider {
 /// How to reach AWS. The login is the standard AWS one: environment, profiles (SSO
 /// included), web identity, container or instance credentials.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "AWS")]
 pub struct AwsArgs {
     /// AWS profile to use (default: the standard credential chain).
     #[arg(long, value_name = "NAME", env = "AWS_PROFILE")]
@@ -97,6 +98,7 @@ pub struct AwsArgs {
 /// How to reach Azure. The login is the usual one: `az login` / `azd auth login`, a
 /// service principal in the environment, workload identity or a managed identity.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Azure")]
 pub struct AzureArgs {
     /// How to sign in to Azure (default: the first of env, workload-identity,
     /// managed-identity, azure-cli, azd that works).
@@ -145,10 +147,6 @@ pub struct InputArgs {
     /// Collect live from this provider too (repeatable), with your normal login.
     #[arg(long = "provider", value_enum, value_name = "PROVIDER")]
     pub providers: Vec<LiveProvider>,
-    #[command(flatten)]
-    pub aws: AwsArgs,
-    #[command(flatten)]
-    pub azure: AzureArgs,
     /// HR/directory roster CSV (person,email,status,end_date) to judge owners against.
     #[arg(long, value_name = "CSV")]
     pub owners: Option<PathBuf>,
@@ -158,10 +156,15 @@ pub struct InputArgs {
     /// Config file; default ./nhiscan.toml when it exists.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub azure: AzureArgs,
 }
 
 /// Rule selection and parameters.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Rules")]
 pub struct RuleArgs {
     /// Extra folder of rule files (*.yaml). Repeatable.
     #[arg(long = "rules", value_name = "DIR")]
@@ -173,6 +176,7 @@ pub struct RuleArgs {
 
 /// Where and how to write.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Report")]
 pub struct OutputArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Format::Table)]
