@@ -479,3 +479,73 @@ fn an_unreachable_azure_keeps_the_other_sources() {
         .any(|c| c["target"] == "azure" && c["status"] == "failed"));
     assert!(stderr(&out).contains("Azure could not be scanned"));
 }
+
+/// A stand-in for the Azure CLI on PATH: answers `az account get-access-token -o json
+/// --scope S [--tenant T]` as Azure CLI 2.54+ does (the fields AzureCliCredential reads),
+/// with the fake server's token for S, and logs its arguments.
+fn fake_az(dir: &std::path::Path) -> std::path::PathBuf {
+    let log = dir.join("az.log");
+    let script = format!(
+        r#"#!/bin/sh
+echo "$@" >> {log}
+scope=""
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--scope" ]; then scope="$2"; fi
+  shift
+done
+resource="${{scope%/.default}}"
+expires=$(( $(date +%s) + 3600 ))
+printf '{{"accessToken":"fake-token-for-%s","expiresOn":"2099-01-01 00:00:00.000000","expires_on":%s,"subscription":"{PROD}","tenant":"{TENANT}","tokenType":"Bearer"}}\n' "$resource" "$expires"
+"#,
+        log = log.display()
+    );
+    let path = dir.join("az");
+    std::fs::write(&path, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    log
+}
+
+#[test]
+fn az_login_is_used_when_no_service_principal_is_configured() {
+    let server = AzureServer::start(Vec::new());
+    let dir = tempfile::tempdir().unwrap();
+    let log = fake_az(dir.path());
+    let out = run(nhiscan(&server)
+        .env_remove("AZURE_CLIENT_SECRET")
+        .env_remove("AZURE_CLIENT_ID")
+        .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
+        .args([
+            "scan",
+            "--provider",
+            "azure",
+            "--now",
+            "2026-12-01",
+            "-f",
+            "json",
+        ]));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let report = json(&out);
+    assert!(
+        strings(&report["scan"]["sources"])
+            .iter()
+            .any(|s| s.contains("signed in with azure-cli")),
+        "{}",
+        report["scan"]["sources"]
+    );
+    assert!(rule_ids(&report)
+        .iter()
+        .any(|r| r == "azure-privileged-subscription-role"));
+    // Tokens for ARM, Graph and Key Vault, each asked of `az` for the tenant given.
+    let calls = std::fs::read_to_string(log).unwrap();
+    for scope in [
+        "https://management.azure.com/.default",
+        "https://graph.microsoft.com/.default",
+        "https://vault.azure.net/.default",
+    ] {
+        assert!(
+            calls.contains(&format!("--scope {scope} --tenant {TENANT}")),
+            "{calls}"
+        );
+    }
+}
