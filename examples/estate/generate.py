@@ -438,12 +438,13 @@ def managed_identity(name, *, resource_group, created, system_assigned_to=None, 
     if system_assigned_to:
         resource = (f"/subscriptions/{AZ_SUB_ID}/resourceGroups/{resource_group}"
                     f"/providers/{system_assigned_to}")
-        attributes = {"identityType": "SystemAssigned", "resourceId": resource}
+        attributes = {"assignment": "system", "resourceId": resource}
     else:
         resource = (f"/subscriptions/{AZ_SUB_ID}/resourceGroups/{resource_group}/providers/"
                     f"Microsoft.ManagedIdentity/userAssignedIdentities/{name}")
-        attributes = {"identityType": "UserAssigned", "resourceId": resource,
+        attributes = {"assignment": "user", "resourceId": resource,
                       "clientId": guid("mi-client:" + name)}
+    attributes.update(kw.pop("attributes", {}))
     return add_identity("azure", AZ_SUB, principal, name, "managed_identity", created=created,
                         attributes=attributes, **kw)
 
@@ -807,6 +808,9 @@ def build_azure():
              policies=[f"{GRAPH}: Mail.ReadWrite (Application)",
                        f"{GRAPH}: Directory.Read.All (Application)"],
              attributes={"appOwnerOrganizationId": CONTOSO_TENANT_ID,
+                         "third_party": True,
+                         "graph_app_permissions": ["Directory.Read.All", "Mail.ReadWrite"],
+                         "privileged_graph_permissions": ["Mail.ReadWrite"],
                          "signInAudience": "AzureADMultipleOrgs",
                          "publisherName": "Contoso Analytics Ltd",
                          "verifiedPublisher": False})
@@ -848,7 +852,11 @@ def build_azure():
     managed_identity("adf-acme-prod", resource_group="rg-data", created=700, last_activity=0,
                      system_assigned_to="Microsoft.DataFactory/factories/adf-acme-prod",
                      tags=owner_tags(MARCUS, "data"), admin=True,
-                     policies=["Owner (subscription acme-production)"])
+                     policies=["Owner (subscription acme-production)"],
+                     attributes={"privileged_role_assignments": [{
+                         "role": "Owner", "class": "owner",
+                         "scope": f"/subscriptions/{AZ_SUB_ID}",
+                         "scope_level": "subscription", "subscription": AZ_SUB_ID}]})
 
     # -- Key Vault items (subscription), owned by tags only --------------------------------
     kv = "kv-acme-prod"
