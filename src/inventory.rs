@@ -257,6 +257,37 @@ pub struct Identity {
     pub attributes: BTreeMap<String, serde_json::Value>,
 }
 
+impl Identity {
+    /// An identity with neutral defaults: enabled, activity not tracked, no tags, owners,
+    /// permissions, trust or attributes.
+    pub fn new(
+        provider: Provider,
+        scope: Scope,
+        id: impl Into<String>,
+        name: impl Into<String>,
+        kind: IdentityKind,
+    ) -> Identity {
+        Identity {
+            provider,
+            scope,
+            id: id.into(),
+            name: name.into(),
+            kind,
+            description: None,
+            created: None,
+            last_activity: None,
+            activity_tracked: false,
+            enabled: true,
+            tags: BTreeMap::new(),
+            owners: Vec::new(),
+            interactive_login: false,
+            permissions: Permissions::default(),
+            trust: Vec::new(),
+            attributes: BTreeMap::new(),
+        }
+    }
+}
+
 /// A summary of what an identity may do.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

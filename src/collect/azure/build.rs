@@ -279,22 +279,15 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
         merge_arm_identity(&mut attributes, &mut tags, arm, subscription);
         by_principal.insert((*principal).to_string(), built.identities.len());
         built.identities.push(Identity {
-            provider: Provider::Azure,
-            scope: scope.clone(),
-            id: (*principal).to_string(),
-            name: arm.name.clone(),
-            kind: IdentityKind::ManagedIdentity,
-            description: None,
-            created: None,
-            last_activity: None,
-            activity_tracked: false,
-            enabled: true,
             tags,
-            owners: Vec::new(),
-            interactive_login: false,
-            permissions: Permissions::default(),
-            trust: Vec::new(),
             attributes,
+            ..Identity::new(
+                Provider::Azure,
+                scope.clone(),
+                *principal,
+                arm.name.clone(),
+                IdentityKind::ManagedIdentity,
+            )
         });
     }
 
@@ -315,22 +308,14 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
                     json!("role assignment (the directory could not be read)"),
                 );
                 built.identities.push(Identity {
-                    provider: Provider::Azure,
-                    scope: scope.clone(),
-                    id: p.principal_id.clone(),
-                    name: p.principal_id.clone(),
-                    kind: IdentityKind::ServicePrincipal,
-                    description: None,
-                    created: None,
-                    last_activity: None,
-                    activity_tracked: false,
-                    enabled: true,
-                    tags: BTreeMap::new(),
-                    owners: Vec::new(),
-                    interactive_login: false,
-                    permissions: Permissions::default(),
-                    trust: Vec::new(),
                     attributes,
+                    ..Identity::new(
+                        Provider::Azure,
+                        scope.clone(),
+                        p.principal_id.clone(),
+                        p.principal_id.clone(),
+                        IdentityKind::ServicePrincipal,
+                    )
                 });
             }
         }
@@ -455,41 +440,28 @@ fn add_credentials(
     certificates: &[KeyCredential],
     on: &str,
 ) {
-    for (index, secret) in secrets.iter().enumerate() {
-        built.credentials.push(credential(
-            identity,
-            CredentialKind::ClientSecret,
-            secret.key_id.as_deref(),
-            secret.display_name.as_deref(),
-            (
-                secret.start_date_time.as_deref(),
-                secret.end_date_time.as_deref(),
-            ),
-            on,
-            index,
-            BTreeMap::new(),
-        ));
-    }
-    for (index, certificate) in certificates.iter().enumerate() {
+    let secrets = secrets.iter().map(|s| {
+        let dates = (s.start_date_time.as_deref(), s.end_date_time.as_deref());
+        let named = (s.key_id.as_deref(), s.display_name.as_deref());
+        (CredentialKind::ClientSecret, named, dates, BTreeMap::new())
+    });
+    let certificates = certificates.iter().map(|c| {
         let mut attributes = BTreeMap::new();
-        if let Some(t) = &certificate.key_type {
-            attributes.insert("type".into(), json!(t));
+        if let Some(t) = &c.key_type {
+            attributes.insert("type".to_string(), json!(t));
         }
-        if let Some(u) = &certificate.usage {
-            attributes.insert("usage".into(), json!(u));
+        if let Some(u) = &c.usage {
+            attributes.insert("usage".to_string(), json!(u));
         }
+        let dates = (c.start_date_time.as_deref(), c.end_date_time.as_deref());
+        let named = (c.key_id.as_deref(), c.display_name.as_deref());
+        (CredentialKind::Certificate, named, dates, attributes)
+    });
+    for (index, (kind, (key_id, name), dates, attributes)) in
+        secrets.chain(certificates).enumerate()
+    {
         built.credentials.push(credential(
-            identity,
-            CredentialKind::Certificate,
-            certificate.key_id.as_deref(),
-            certificate.display_name.as_deref(),
-            (
-                certificate.start_date_time.as_deref(),
-                certificate.end_date_time.as_deref(),
-            ),
-            on,
-            index,
-            attributes,
+            identity, kind, key_id, name, dates, on, index, attributes,
         ));
     }
 }

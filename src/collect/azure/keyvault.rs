@@ -162,6 +162,53 @@ fn sdk_error(what: &'static str, error: azure_core::Error) -> ApiError {
     ApiError::new(operation, kind, error.to_string())
 }
 
+/// Every item of a listing, through its next-page links, each turned into an [`Item`]
+/// (or skipped) by `item`.
+async fn drain<S, T>(
+    what: &'static str,
+    mut pager: S,
+    mut item: impl FnMut(T) -> Option<Item>,
+) -> Result<Vec<Item>, ApiError>
+where
+    S: futures::TryStream<Ok = T, Error = azure_core::Error> + Unpin,
+{
+    let mut items = Vec::new();
+    while let Some(listed) = pager.try_next().await.map_err(|e| sdk_error(what, e))? {
+        items.extend(item(listed));
+    }
+    Ok(items)
+}
+
+/// The dates and state every kind of item has.
+type Dates = (
+    Option<bool>,
+    Option<OffsetDateTime>,
+    Option<OffsetDateTime>,
+    Option<OffsetDateTime>,
+    Option<OffsetDateTime>,
+);
+
+impl Item {
+    fn new(
+        kind: CredentialKind,
+        id: String,
+        (enabled, created, updated, expires, not_before): Dates,
+        tags: Option<HashMap<String, String>>,
+    ) -> Item {
+        Item {
+            kind,
+            id,
+            enabled,
+            created,
+            updated,
+            expires,
+            not_before,
+            tags,
+            content_type: None,
+        }
+    }
+}
+
 async fn secrets(
     uri: &str,
     credential: Arc<dyn TokenCredential>,
@@ -173,33 +220,22 @@ async fn secrets(
     };
     let client =
         SecretClient::new(uri, credential, Some(options)).map_err(|e| sdk_error("secrets", e))?;
-    let mut pager = client
+    let pager = client
         .list_secret_properties(None)
         .map_err(|e| sdk_error("secrets", e))?;
-    let (mut items, mut managed) = (Vec::new(), 0);
-    while let Some(secret) = pager
-        .try_next()
-        .await
-        .map_err(|e| sdk_error("secrets", e))?
-    {
+    let mut managed = 0;
+    let items = drain("secrets", pager, |secret| {
         if secret.managed == Some(true) {
             managed += 1;
-            continue;
+            return None;
         }
-        let Some(id) = secret.id else { continue };
-        let attributes = secret.attributes.unwrap_or_default();
-        items.push(Item {
-            kind: CredentialKind::VaultSecret,
-            id,
-            enabled: attributes.enabled,
-            created: attributes.created,
-            updated: attributes.updated,
-            expires: attributes.expires,
-            not_before: attributes.not_before,
-            tags: secret.tags,
-            content_type: secret.content_type,
-        });
-    }
+        let a = secret.attributes.unwrap_or_default();
+        let dates = (a.enabled, a.created, a.updated, a.expires, a.not_before);
+        let mut item = Item::new(CredentialKind::VaultSecret, secret.id?, dates, secret.tags);
+        item.content_type = secret.content_type;
+        Some(item)
+    })
+    .await?;
     Ok((items, managed))
 }
 
@@ -214,29 +250,23 @@ async fn keys(
     };
     let client =
         KeyClient::new(uri, credential, Some(options)).map_err(|e| sdk_error("keys", e))?;
-    let mut pager = client
+    let pager = client
         .list_key_properties(None)
         .map_err(|e| sdk_error("keys", e))?;
-    let mut items = Vec::new();
-    while let Some(key) = pager.try_next().await.map_err(|e| sdk_error("keys", e))? {
+    drain("keys", pager, |key| {
         if key.managed == Some(true) {
-            continue; // The key of a certificate, reported as the certificate.
+            return None; // The key of a certificate, reported as the certificate.
         }
-        let Some(id) = key.kid else { continue };
-        let attributes = key.attributes.unwrap_or_default();
-        items.push(Item {
-            kind: CredentialKind::VaultKey,
-            id,
-            enabled: attributes.enabled,
-            created: attributes.created,
-            updated: attributes.updated,
-            expires: attributes.expires,
-            not_before: attributes.not_before,
-            tags: key.tags,
-            content_type: None,
-        });
-    }
-    Ok(items)
+        let a = key.attributes.unwrap_or_default();
+        let dates = (a.enabled, a.created, a.updated, a.expires, a.not_before);
+        Some(Item::new(
+            CredentialKind::VaultKey,
+            key.kid?,
+            dates,
+            key.tags,
+        ))
+    })
+    .await
 }
 
 async fn certificates(
@@ -250,30 +280,21 @@ async fn certificates(
     };
     let client = CertificateClient::new(uri, credential, Some(options))
         .map_err(|e| sdk_error("certificates", e))?;
-    let mut pager = client
+    let pager = client
         .list_certificate_properties(None)
         .map_err(|e| sdk_error("certificates", e))?;
-    let mut items = Vec::new();
-    while let Some(certificate) = pager
-        .try_next()
-        .await
-        .map_err(|e| sdk_error("certificates", e))?
-    {
-        let Some(id) = certificate.id else { continue };
-        let attributes = certificate.attributes.unwrap_or_default();
-        items.push(Item {
-            kind: CredentialKind::Certificate,
+    drain("certificates", pager, |certificate| {
+        let a = certificate.attributes.unwrap_or_default();
+        let dates = (a.enabled, a.created, a.updated, a.expires, a.not_before);
+        let id = certificate.id?;
+        Some(Item::new(
+            CredentialKind::Certificate,
             id,
-            enabled: attributes.enabled,
-            created: attributes.created,
-            updated: attributes.updated,
-            expires: attributes.expires,
-            not_before: attributes.not_before,
-            tags: certificate.tags,
-            content_type: None,
-        });
-    }
-    Ok(items)
+            dates,
+            certificate.tags,
+        ))
+    })
+    .await
 }
 
 fn chrono_time(t: Option<OffsetDateTime>) -> Option<DateTime<Utc>> {

@@ -30,7 +30,7 @@
 use super::certificate;
 use crate::collect::aws::errors::{api_error, ApiError};
 use crate::collect::aws::time;
-use crate::inventory::{Identity, IdentityKind, Permissions, Provider, Scope};
+use crate::inventory::{Identity, IdentityKind, Provider, Scope};
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 use chrono::{DateTime, Utc};
@@ -201,24 +201,7 @@ fn tags(tags: &[Tag]) -> BTreeMap<String, String> {
 }
 
 fn base_identity(scope: &Scope, arn: &str, name: String) -> Identity {
-    Identity {
-        provider: Provider::Aws,
-        scope: scope.clone(),
-        id: arn.to_string(),
-        name,
-        kind: IdentityKind::Other,
-        description: None,
-        created: None,
-        last_activity: None,
-        activity_tracked: false,
-        enabled: true,
-        tags: BTreeMap::new(),
-        owners: Vec::new(),
-        interactive_login: false,
-        permissions: Permissions::default(),
-        trust: Vec::new(),
-        attributes: BTreeMap::new(),
-    }
+    Identity::new(Provider::Aws, scope.clone(), arn, name, IdentityKind::Other)
 }
 
 /// The part of a provider ARN after `oidc-provider/` or `saml-provider/`.
