@@ -2,17 +2,18 @@
 
 use crate::cli::{
     AwsArgs, AzureArgs, CollectCommand, InputArgs, InventoryArgs, InventoryFormat, LiveProvider,
-    MergeArgs, RuleArgs, RulesCommand, ScanArgs,
+    MergeArgs, OwnersArgs, RuleArgs, RulesCommand, ScanArgs,
 };
 use crate::collect::aws::{AwsOptions, OrgOptions, Progress};
 use crate::collect::azure::AzureOptions;
 use crate::config::{parse_set, Config};
 use crate::enrich::owner::{OwnerResolver, Roster};
-use crate::enrich::{enrich, Enriched};
+use crate::enrich::{enrich_with, Enriched};
 use crate::import::csv::parse_time;
 use crate::inventory::Provider;
 use crate::inventory::{Coverage, CoverageStatus, Inventory};
 use crate::policy::{self, exit};
+use crate::report::inventory::View;
 use crate::report::{self, Format, InventoryCounts, Report, RulePack, ScanInfo, Style};
 use crate::rules::findings::Findings;
 use crate::rules::load::{Override, RuleError};
@@ -65,6 +66,14 @@ pub fn as_of(now: Option<&str>) -> Result<DateTime<Utc>> {
     }
 }
 
+/// The config file's name for messages.
+fn config_label(config: &Config) -> String {
+    match &config.path {
+        Some(path) => path.display().to_string(),
+        None => "nhiscan.toml".into(),
+    }
+}
+
 /// Loads the rules with config overrides and `--set`s applied.
 fn load_rules(args: &RuleArgs, config: &Config) -> Result<(RuleSet, Vec<PathBuf>)> {
     let mut dirs = config.scan.rules.clone();
@@ -112,6 +121,12 @@ fn load_inventory(
     if let Some(keys) = &config.owners.tag_keys {
         resolver.tag_keys = keys.clone();
     }
+    resolver.teams = config
+        .owners
+        .teams
+        .iter()
+        .map(|(team, people)| (team.trim().to_lowercase(), people.clone()))
+        .collect();
     let roster_path = input
         .owners
         .clone()
@@ -125,7 +140,11 @@ fn load_inventory(
         resolver.roster = Some(roster);
     }
     let started = Instant::now();
-    let enriched = enrich(inventory, as_of, &resolver);
+    let classifier = config
+        .ai
+        .classifier()
+        .map_err(|e| anyhow!("{}: {e}", config_label(config)))?;
+    let enriched = enrich_with(inventory, as_of, &resolver, &classifier);
     note(verbosity, format!("enriched in {:.2?}", started.elapsed()));
     Ok((enriched, roster_path))
 }
@@ -448,13 +467,92 @@ pub fn inventory(args: &InventoryArgs, verbosity: Verbosity) -> Result<u8> {
     let (enriched, _) = load_inventory(&args.input, &config, verbosity)?;
     let output = args.output.output.as_deref();
     let style = style_for(output);
+    let view = match (args.credentials, args.ai) {
+        (true, _) => View::Credentials,
+        (_, true) => View::AiAgents,
+        _ => View::Identities,
+    };
     report::write_output(output, |out| match args.output.format {
-        Format::Table => report::inventory::write_table(&enriched, args.credentials, style, out),
-        Format::Csv => report::inventory::write_csv(&enriched, args.credentials, out),
+        Format::Table => report::inventory::write_table(&enriched, view, style, out),
+        Format::Csv => report::inventory::write_csv(&enriched, view, out),
+        Format::Json if view == View::AiAgents => {
+            report::inventory::write_document(&ai_agents_only(&enriched), out)
+        }
         Format::Json => report::inventory::write_document(&enriched.inventory, out),
     })
     .with_context(|| output_error(output))?;
     Ok(exit::CLEAN)
+}
+
+/// `nhiscan owners`: the ownership view, per owner or per entity.
+pub fn owners(args: &OwnersArgs, verbosity: Verbosity) -> Result<u8> {
+    use crate::report::owners;
+    let config = Config::discover(args.input.config.as_deref())?;
+    let (rules, _) = load_rules(&args.rules, &config)?;
+    let (enriched, _) = load_inventory(&args.input, &config, verbosity)?;
+    let evaluation = eval::evaluate(&rules, &enriched);
+    let findings = Findings::new(rules.rules.iter().collect(), &enriched, evaluation.matches);
+    let hits = findings.hits();
+    let output = args.output.output.as_deref();
+    let style = style_for(output);
+    report::write_output(output, |out| {
+        if args.list {
+            let rows = owners::list(&enriched, &hits);
+            match args.output.format {
+                Format::Table => owners::write_table_list(&rows, style, out),
+                Format::Csv => owners::write_csv_list(&rows, out),
+                Format::Json => write_json(&serde_json::json!({ "entities": rows }), out),
+            }
+        } else {
+            let rows = owners::summarise(&enriched, &hits);
+            match args.output.format {
+                Format::Table => owners::write_table_summary(&rows, style, out),
+                Format::Csv => owners::write_csv_summary(&rows, out),
+                Format::Json => write_json(&serde_json::json!({ "owners": rows }), out),
+            }
+        }
+    })
+    .with_context(|| output_error(output))?;
+    let incomplete = enriched
+        .inventory
+        .coverage
+        .iter()
+        .any(|c| c.status.is_incomplete());
+    Ok(if incomplete {
+        exit::INCOMPLETE
+    } else {
+        exit::CLEAN
+    })
+}
+
+fn write_json(value: &serde_json::Value, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
+}
+
+/// The AI agents of an inventory and their credentials, with its sources and coverage.
+fn ai_agents_only(enriched: &Enriched) -> Inventory {
+    let mut agents = Inventory::new();
+    agents.generated_at = enriched.inventory.generated_at;
+    agents.sources = enriched.inventory.sources.clone();
+    agents.coverage = enriched.inventory.coverage.clone();
+    agents.identities = enriched
+        .inventory
+        .identities
+        .iter()
+        .zip(&enriched.identity_facts)
+        .filter(|(_, facts)| facts.ai_agent)
+        .map(|(identity, _)| identity.clone())
+        .collect();
+    agents.credentials = enriched
+        .inventory
+        .credentials
+        .iter()
+        .zip(&enriched.credential_owner)
+        .filter(|(_, owner)| owner.is_some_and(|i| enriched.identity_facts[i].ai_agent))
+        .map(|(credential, _)| credential.clone())
+        .collect();
+    agents
 }
 
 pub fn rules(command: &RulesCommand, verbosity: Verbosity) -> Result<u8> {

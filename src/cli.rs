@@ -37,6 +37,9 @@ pub enum Command {
     Rules(RulesCommand),
     /// Join inventory files (e.g. the shards of an organisation) into one inventory.
     Merge(MergeArgs),
+    /// Who owns what: per owner, the identities, credentials, AI agents and findings they
+    /// answer for, unowned entities and departed owners first (--list: one row per entity).
+    Owners(OwnersArgs),
 }
 
 /// A provider nhiscan can collect from live.
@@ -203,14 +206,32 @@ pub struct ScanArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct OwnersArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// One row per identity and credential with its owner and findings, instead of one
+    /// per owner: filter it by owner to hand each owner their list.
+    #[arg(long)]
+    pub list: bool,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct InventoryArgs {
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
     pub output: OutputArgs,
     /// List credentials instead of identities (table and CSV).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "ai")]
     pub credentials: bool,
+    /// List only the identities classified as AI agents, with the signals that decided
+    /// it (with -f json: the inventory of the agents and their credentials).
+    #[arg(long)]
+    pub ai: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,6 +16,9 @@ pub struct Config {
     pub owners: OwnersConfig,
     #[serde(default)]
     pub scan: ScanConfig,
+    /// `[ai]`: the AI-agent classifier's word, tag, permission and service lists.
+    #[serde(default)]
+    pub ai: crate::enrich::ai::AiConfig,
     /// `[rules.<id>]` tables: parameter values, `enabled`, `severity`.
     #[serde(default)]
     pub rules: BTreeMap<String, toml::Table>,
@@ -31,6 +34,10 @@ pub struct OwnersConfig {
     pub tag_keys: Option<Vec<String>>,
     /// HR/directory roster CSV, relative to the config file.
     pub roster: Option<PathBuf>,
+    /// Teams and their people (`payments = ["alice@acme.example", ...]`): an owner tag
+    /// naming a team is judged by its people against the roster.
+    #[serde(default)]
+    pub teams: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

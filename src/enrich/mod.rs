@@ -2,11 +2,13 @@
 //! expiry, owner status and credential counts — computed against one as-of time so
 //! that an audit can be reproduced.
 
+pub mod ai;
 pub mod owner;
 
 use crate::inventory::{
     Credential, CredentialKind, CredentialStatus, Identity, Inventory, Provider,
 };
+use ai::AiClassifier;
 use chrono::{DateTime, Utc};
 use owner::{OwnerResolver, OwnerStatus, ResolvedOwner};
 use serde::Serialize;
@@ -30,6 +32,15 @@ pub struct IdentityFacts {
     pub active_static_key_count: u32,
     /// Active, unexpired API keys: access keys, client secrets, service-account keys.
     pub active_access_key_count: u32,
+    /// Classified as an AI agent ([`ai`]).
+    pub ai_agent: bool,
+    /// The signals found, strong and weak (`weak ...`), whatever the verdict.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ai_signals: Vec<String>,
+    /// Environments the identity is labelled with (its and its credentials' `env`,
+    /// `environment` or `stage` tags), normalised to lower case.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<String>,
 }
 
 /// Derived facts about a credential.
@@ -111,8 +122,37 @@ pub fn is_access_key(kind: CredentialKind) -> bool {
     )
 }
 
-/// Computes every derived fact of `inventory` as of `as_of`.
+/// Computes every derived fact of `inventory` as of `as_of`, with the default AI-agent
+/// classifier.
 pub fn enrich(inventory: Inventory, as_of: DateTime<Utc>, owners: &OwnerResolver) -> Enriched {
+    enrich_with(inventory, as_of, owners, &AiClassifier::default())
+}
+
+/// Tag keys that name an environment.
+pub const ENVIRONMENT_TAG_KEYS: &[&str] =
+    &["env", "environment", "stage", "Env", "Environment", "Stage"];
+
+fn add_environments(tags: &std::collections::BTreeMap<String, String>, into: &mut Vec<String>) {
+    for key in ENVIRONMENT_TAG_KEYS {
+        let Some(value) = tags.get(*key) else {
+            continue;
+        };
+        for env in value.split([',', '/', '|', ';', ' ']) {
+            let env = env.trim().to_lowercase();
+            if !env.is_empty() && !into.contains(&env) {
+                into.push(env);
+            }
+        }
+    }
+}
+
+/// [`enrich`] with a configured AI-agent classifier.
+pub fn enrich_with(
+    inventory: Inventory,
+    as_of: DateTime<Utc>,
+    owners: &OwnerResolver,
+    ai: &AiClassifier,
+) -> Enriched {
     let index: HashMap<(Provider, &str), usize> = inventory
         .identities
         .iter()
@@ -134,7 +174,14 @@ pub fn enrich(inventory: Inventory, as_of: DateTime<Utc>, owners: &OwnerResolver
     let mut identity_facts: Vec<IdentityFacts> = inventory
         .identities
         .iter()
-        .map(|identity| identity_facts(identity, as_of, owners))
+        .map(|identity| {
+            let mut facts = identity_facts(identity, as_of, owners);
+            let verdict = ai.classify(identity);
+            facts.ai_agent = verdict.ai_agent;
+            facts.ai_signals = verdict.signals;
+            add_environments(&identity.tags, &mut facts.environments);
+            facts
+        })
         .collect();
 
     let credential_facts: Vec<CredentialFacts> = inventory
@@ -158,6 +205,7 @@ pub fn enrich(inventory: Inventory, as_of: DateTime<Utc>, owners: &OwnerResolver
     {
         let Some(i) = owner_index else { continue };
         let counts = &mut identity_facts[*i];
+        add_environments(&credential.tags, &mut counts.environments);
         counts.credential_count += 1;
         if credential.status == CredentialStatus::Active && !facts.expired {
             counts.active_credential_count += 1;

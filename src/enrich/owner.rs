@@ -136,11 +136,21 @@ impl Roster {
     }
 }
 
-/// Resolves owners with a fixed tag-key order and an optional roster.
+/// Resolves owners with a fixed tag-key order, an optional roster and optional teams.
 #[derive(Debug, Clone)]
 pub struct OwnerResolver {
     pub tag_keys: Vec<String>,
     pub roster: Option<Roster>,
+    /// Team name (lower case) → its people; a team owner is active while one of its
+    /// people is, and departed once all of them have left.
+    pub teams: HashMap<String, Vec<String>>,
+}
+
+/// What the roster says of one owner candidate (a person or a team).
+enum Judgement {
+    Active,
+    Departed(Option<NaiveDate>),
+    Unknown,
 }
 
 impl Default for OwnerResolver {
@@ -151,6 +161,7 @@ impl Default for OwnerResolver {
                 .map(|k| k.to_string())
                 .collect(),
             roster: None,
+            teams: HashMap::new(),
         }
     }
 }
@@ -189,8 +200,8 @@ impl OwnerResolver {
         let mut departed_last: Option<Option<NaiveDate>> = None;
         let mut departed_pick: Option<(String, String)> = None;
         for (name, source) in &candidates {
-            match roster.find(name) {
-                Some(person) if person.status == PersonStatus::Active => {
+            match self.judge(roster, name) {
+                Judgement::Active => {
                     return ResolvedOwner {
                         owner: Some(name.as_str().into()),
                         owner_source: Some(source.as_str().into()),
@@ -198,15 +209,15 @@ impl OwnerResolver {
                         owner_departed_days: None,
                     };
                 }
-                Some(person) => {
+                Judgement::Departed(end_date) => {
                     let latest = match departed_last {
-                        None => person.end_date,
-                        Some(prev) => prev.max(person.end_date),
+                        None => end_date,
+                        Some(prev) => prev.max(end_date),
                     };
                     departed_last = Some(latest);
                     departed_pick.get_or_insert_with(|| (name.clone(), source.clone()));
                 }
-                None => {}
+                Judgement::Unknown => {}
             }
         }
         match departed_pick {
@@ -226,6 +237,34 @@ impl OwnerResolver {
                 status: OwnerStatus::Unknown,
                 owner_departed_days: None,
             },
+        }
+    }
+}
+
+impl OwnerResolver {
+    /// A person by the roster; a team by its people: active if one is, departed (with
+    /// the last end date) if all known ones left, unknown if none is in the roster.
+    fn judge(&self, roster: &Roster, name: &str) -> Judgement {
+        if let Some(people) = self.teams.get(&name.trim().to_lowercase()) {
+            let mut departed: Option<Option<NaiveDate>> = None;
+            for person in people.iter().filter_map(|p| roster.find(p)) {
+                if person.status == PersonStatus::Active {
+                    return Judgement::Active;
+                }
+                departed = Some(match departed {
+                    None => person.end_date,
+                    Some(prev) => prev.max(person.end_date),
+                });
+            }
+            return match departed {
+                Some(end) => Judgement::Departed(end),
+                None => Judgement::Unknown,
+            };
+        }
+        match roster.find(name) {
+            Some(person) if person.status == PersonStatus::Active => Judgement::Active,
+            Some(person) => Judgement::Departed(person.end_date),
+            None => Judgement::Unknown,
         }
     }
 }
@@ -297,5 +336,35 @@ mod tests {
             now(),
         );
         assert_eq!(shared.status, OwnerStatus::Active);
+    }
+
+    #[test]
+    fn a_team_owner_is_judged_by_its_people() {
+        let at = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let mut resolver = OwnerResolver {
+            roster: Some(roster()),
+            ..OwnerResolver::default()
+        };
+        resolver.teams.insert(
+            "payments".into(),
+            vec!["dan@example.com".into(), "alice@example.com".into()],
+        );
+        resolver
+            .teams
+            .insert("old-team".into(), vec!["dan@example.com".into()]);
+        resolver
+            .teams
+            .insert("ghosts".into(), vec!["nobody@example.com".into()]);
+        let status = |team: &str| resolver.resolve(&tags(&[("team", team)]), &[], at);
+        let payments = status("Payments");
+        assert_eq!(payments.status, OwnerStatus::Active);
+        assert_eq!(payments.owner.as_deref(), Some("Payments"));
+        let old = status("old-team");
+        assert_eq!(old.status, OwnerStatus::Departed);
+        assert_eq!(old.owner_departed_days, Some(31));
+        assert_eq!(status("ghosts").status, OwnerStatus::Unknown);
     }
 }

@@ -10,7 +10,16 @@ use chrono::{DateTime, Utc};
 use comfy_table::Cell;
 use std::io::{self, Write};
 
-pub const IDENTITY_COLUMNS: [&str; 17] = [
+/// What `nhiscan inventory` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Identities,
+    Credentials,
+    /// Identities classified as AI agents, with the signals that decided it.
+    AiAgents,
+}
+
+pub const IDENTITY_COLUMNS: [&str; 19] = [
     "provider",
     "scope",
     "kind",
@@ -28,6 +37,8 @@ pub const IDENTITY_COLUMNS: [&str; 17] = [
     "interactive_login",
     "admin",
     "policies",
+    "ai_agent",
+    "ai_signals",
 ];
 
 pub const CREDENTIAL_COLUMNS: [&str; 16] = [
@@ -58,29 +69,33 @@ fn num(n: Option<i64>) -> String {
     n.map(|n| n.to_string()).unwrap_or_default()
 }
 
-fn identity_rows(enriched: &Enriched) -> impl Iterator<Item = Vec<String>> + '_ {
-    (0..enriched.inventory.identities.len()).map(move |i| {
-        let (id, f) = enriched.identity(i);
-        vec![
-            id.provider.to_string(),
-            id.scope.to_string(),
-            id.kind.to_string(),
-            id.id.clone(),
-            id.name.clone(),
-            id.enabled.to_string(),
-            f.owner.owner.as_deref().unwrap_or_default().to_string(),
-            f.owner.status.as_str().to_string(),
-            date(id.created),
-            date(id.last_activity),
-            num(f.age_days),
-            num(f.days_since_activity),
-            f.credential_count.to_string(),
-            f.active_static_key_count.to_string(),
-            id.interactive_login.to_string(),
-            id.permissions.admin.to_string(),
-            id.permissions.policies.join("; "),
-        ]
-    })
+fn identity_rows(enriched: &Enriched, ai_only: bool) -> impl Iterator<Item = Vec<String>> + '_ {
+    (0..enriched.inventory.identities.len())
+        .filter(move |i| !ai_only || enriched.identity_facts[*i].ai_agent)
+        .map(move |i| {
+            let (id, f) = enriched.identity(i);
+            vec![
+                id.provider.to_string(),
+                id.scope.to_string(),
+                id.kind.to_string(),
+                id.id.clone(),
+                id.name.clone(),
+                id.enabled.to_string(),
+                f.owner.owner.as_deref().unwrap_or_default().to_string(),
+                f.owner.status.as_str().to_string(),
+                date(id.created),
+                date(id.last_activity),
+                num(f.age_days),
+                num(f.days_since_activity),
+                f.credential_count.to_string(),
+                f.active_static_key_count.to_string(),
+                id.interactive_login.to_string(),
+                id.permissions.admin.to_string(),
+                id.permissions.policies.join("; "),
+                f.ai_agent.to_string(),
+                f.ai_signals.join("; "),
+            ]
+        })
 }
 
 fn credential_rows(enriched: &Enriched) -> impl Iterator<Item = Vec<String>> + '_ {
@@ -112,16 +127,16 @@ fn credential_rows(enriched: &Enriched) -> impl Iterator<Item = Vec<String>> + '
     })
 }
 
-pub fn write_csv(enriched: &Enriched, credentials: bool, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_csv(enriched: &Enriched, view: View, out: &mut dyn Write) -> io::Result<()> {
     let mut w = safe_writer(out);
-    if credentials {
+    if view == View::Credentials {
         w.write_record(CREDENTIAL_COLUMNS)?;
         for row in credential_rows(enriched) {
             w.write_record(row.iter().map(|c| spreadsheet(c)))?;
         }
     } else {
         w.write_record(IDENTITY_COLUMNS)?;
-        for row in identity_rows(enriched) {
+        for row in identity_rows(enriched, view == View::AiAgents) {
             w.write_record(row.iter().map(|c| spreadsheet(c)))?;
         }
     }
@@ -130,12 +145,29 @@ pub fn write_csv(enriched: &Enriched, credentials: bool, out: &mut dyn Write) ->
 
 pub fn write_table(
     enriched: &Enriched,
-    credentials: bool,
+    view: View,
     style: Style,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let mut table = new_table(style);
-    if credentials {
+    if view == View::AiAgents {
+        table.set_header(header(&["AI agent", "Owner", "Keys", "Signals"], style));
+        let mut shown = 0;
+        for r in identity_rows(enriched, true) {
+            let r: Vec<String> = r.iter().map(|c| terminal(c)).collect();
+            let identity = format!("{}\n{} {} · {}", r[4], r[0], r[2], r[1]);
+            let signals = compact_signals(&r[18]);
+            table.add_row([&identity, &owner_label(&r[6], &r[7]), &r[13], &signals].map(Cell::new));
+            shown += 1;
+        }
+        writeln!(out, "{table}")?;
+        return writeln!(
+            out,
+            "{shown} AI agents among {} identities.",
+            enriched.inventory.identities.len()
+        );
+    }
+    if view == View::Credentials {
         table.set_header(header(
             &[
                 "Credential",
@@ -168,7 +200,7 @@ pub fn write_table(
             &["Identity", "Owner", "Age", "Last activity", "Keys"],
             style,
         ));
-        for r in identity_rows(enriched) {
+        for r in identity_rows(enriched, false) {
             let r: Vec<String> = r.iter().map(|c| terminal(c)).collect();
             let identity = format!("{}\n{} {} · {}", r[4], r[0], r[2], r[1]);
             table.add_row(
@@ -190,6 +222,22 @@ pub fn write_table(
         enriched.inventory.identities.len(),
         enriched.inventory.credentials.len()
     )
+}
+
+/// The strong signals, one per line, and how many weak ones there were.
+fn compact_signals(joined: &str) -> String {
+    let (weak, strong): (Vec<&str>, Vec<&str>) = joined
+        .split("; ")
+        .filter(|s| !s.is_empty())
+        .partition(|s| s.starts_with("weak "));
+    let mut lines: Vec<String> = strong.iter().take(4).map(|s| s.to_string()).collect();
+    if strong.len() > 4 {
+        lines.push(format!("(+{} more)", strong.len() - 4));
+    }
+    if !weak.is_empty() {
+        lines.push(format!("(+{} weak)", weak.len()));
+    }
+    lines.join("\n")
 }
 
 fn owner_label(owner: &str, status: &str) -> String {

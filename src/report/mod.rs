@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod inventory;
 pub mod json;
+pub mod owners;
 pub mod rules;
 pub mod sanitize;
 pub mod table;

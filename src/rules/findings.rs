@@ -109,6 +109,22 @@ impl<'a> Findings<'a> {
         summary
     }
 
+    /// Each finding's entity, rule and severity, without building the finding.
+    pub fn hits(&self) -> Vec<crate::report::owners::Hit<'a>> {
+        self.matches
+            .iter()
+            .map(|m| {
+                let rule = self.rule(m);
+                crate::report::owners::Hit {
+                    target: m.target,
+                    index: m.index as usize,
+                    rule_id: rule.spec.id.as_str(),
+                    severity: rule.severity,
+                }
+            })
+            .collect()
+    }
+
     /// Whether the rule matched the entity (for rule examples).
     pub fn contains(&self, target: Target, index: usize) -> bool {
         self.matches

@@ -43,6 +43,9 @@ pub const IDENTITY_FIELDS: &[&str] = &[
     "active_credential_count",
     "active_static_key_count",
     "active_access_key_count",
+    "ai_agent",
+    "ai_signals",
+    "environments",
 ];
 
 /// The top-level fields of `credential` in expressions (inventory fields and facts).
@@ -268,6 +271,9 @@ pub fn identity_fact<'a>(i: &'a Identity, f: &'a IdentityFacts, field: &str) -> 
         "active_credential_count" => Fact::Int(f.active_credential_count.into()),
         "active_static_key_count" => Fact::Int(f.active_static_key_count.into()),
         "active_access_key_count" => Fact::Int(f.active_access_key_count.into()),
+        "ai_agent" => Fact::Bool(f.ai_agent),
+        "ai_signals" => strings(&f.ai_signals),
+        "environments" => strings(&f.environments),
         other => return owner_fact(&f.owner, other),
     })
 }
