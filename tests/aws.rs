@@ -594,7 +594,23 @@ fn the_rules_fire_on_the_seeded_estate() {
     );
     assert_eq!(
         on("privilege-escalation-actions"),
-        vec!["escalator-role", "reporting-export"]
+        vec!["escalator-role", "reporting-export", "ticket-triage-bot"]
+    );
+    // AI agents: classified from the trust, the Bedrock actions and the tags.
+    assert_eq!(
+        on("ai-agent-excessive-privileges"),
+        vec!["ticket-triage-bot"]
+    );
+    assert_eq!(
+        on("ai-agent-without-owner"),
+        vec!["bedrock-agent", "ticket-triage-bot"]
+    );
+    // The bot's access key; bedrock-agent's Bedrock API key lives 30 days, which is short.
+    assert_eq!(on("ai-agent-static-credential").len(), 1);
+    let agent = identity(inv, "support-agent-llm");
+    assert_eq!(
+        agent.attributes["ai_actions"],
+        serde_json::json!(["bedrock:InvokeAgent", "bedrock:InvokeModel"])
     );
     assert_eq!(
         on("admin-privileges"),

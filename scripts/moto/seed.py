@@ -260,7 +260,38 @@ def seed(endpoint: str) -> dict:
         eu.rotate_secret(SecretId="eu/db/rotated", RotationRules={"AutomaticallyAfterDays": 7})
     summary["secrets"]["eu-west-1"] = 2
     seed_iam_extras(endpoint, summary)
+    seed_ai_agents(endpoint, summary)
     return summary
+
+
+def seed_ai_agents(endpoint: str, summary: dict) -> None:
+    """AI agents as the AI-agent rules see them: a Bedrock agent's role (trusted by
+    bedrock.amazonaws.com, allowed to invoke models, owned) and a ticket-triage bot user
+    with a static access key, no owner and the right to mint access keys."""
+    iam = _client("iam", endpoint)
+    with freeze_time("2025-03-01 00:00:00"):
+        iam.create_role(
+            RoleName="support-agent-llm",
+            AssumeRolePolicyDocument=_trust({"Service": "bedrock.amazonaws.com"}),
+            Description="Customer-support agent (Bedrock agent)",
+            Tags=_tags(owner="carol@example.com", **{"workload-type": "ai-agent"}),
+        )
+        iam.put_role_policy(
+            RoleName="support-agent-llm",
+            PolicyName="agent-tools",
+            PolicyDocument=_doc([{"Effect": "Allow", "Action": [
+                "bedrock:InvokeModel", "bedrock:InvokeAgent"], "Resource": "*"}]),
+        )
+        iam.create_user(UserName="ticket-triage-bot", Tags=_tags(**{"workload-type": "ai-agent"}))
+        iam.create_access_key(UserName="ticket-triage-bot")
+        iam.put_user_policy(
+            UserName="ticket-triage-bot",
+            PolicyName="triage",
+            PolicyDocument=_doc([{"Effect": "Allow", "Action": [
+                "bedrock:InvokeModel", "iam:CreateAccessKey"], "Resource": "*"}]),
+        )
+    summary["roles"] += 1
+    summary["users"] += 1
 
 
 LIMITED_AUDITOR_LACKS = (

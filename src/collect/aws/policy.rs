@@ -72,6 +72,17 @@ pub const COMPUTE_LAUNCH_ACTIONS: &[&str] = &[
     "sagemaker:CreateTrainingJob",
 ];
 
+/// Action prefixes of the services that run models and agents: what an identity is
+/// allowed there is recorded (`ai_actions`) for AI-agent classification.
+pub const AI_ACTION_PREFIXES: &[&str] = &[
+    "bedrock:",
+    "bedrock-agentcore:",
+    "bedrock-agent:",
+    "bedrock-runtime:",
+    "sagemaker:invokeendpoint",
+    "q:",
+];
+
 /// What one or more policies grant, in the inventory's terms.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grants {
@@ -80,6 +91,8 @@ pub struct Grants {
     pub privileged_actions: BTreeSet<String>,
     /// Some [`COMPUTE_LAUNCH_ACTIONS`] action is allowed (on any resource).
     pub compute_launch: bool,
+    /// Allowed actions (as written) in AI services ([`AI_ACTION_PREFIXES`]).
+    pub ai_actions: BTreeSet<String>,
 }
 
 impl Grants {
@@ -90,6 +103,7 @@ impl Grants {
             .extend(other.wildcard_actions.iter().cloned());
         self.privileged_actions
             .extend(other.privileged_actions.iter().cloned());
+        self.ai_actions.extend(other.ai_actions.iter().cloned());
     }
 
     /// Once every policy of an identity is merged: `iam:PassRole` without a way to
@@ -107,6 +121,7 @@ impl Grants {
             compute_launch: true,
             wildcard_actions: BTreeSet::from(["*".to_string()]),
             privileged_actions: ESCALATION_ACTIONS.iter().map(|a| a.to_string()).collect(),
+            ai_actions: BTreeSet::new(),
         }
     }
 }
@@ -203,6 +218,10 @@ pub fn analyze(document: &Value) -> Grants {
             continue;
         }
         for action in string_list(statement.get("Action")) {
+            let lower = action.to_ascii_lowercase();
+            if AI_ACTION_PREFIXES.iter().any(|p| lower.starts_with(p)) {
+                grants.ai_actions.insert(action.to_string());
+            }
             grants.compute_launch |= COMPUTE_LAUNCH_ACTIONS
                 .iter()
                 .any(|a| action_matches(action, a));
@@ -274,6 +293,16 @@ mod tests {
         );
         assert!(parse_document("%7B%2").is_err());
         assert!(parse_document("not json").is_err());
+    }
+
+    #[test]
+    fn ai_service_actions_are_recorded_as_written() {
+        let g = analyze(&json!({"Statement": [
+            {"Effect": "Allow", "Action": ["bedrock:InvokeModel", "s3:GetObject", "Bedrock-AgentCore:*"], "Resource": "*"},
+            {"Effect": "Deny", "Action": "bedrock:InvokeAgent", "Resource": "*"}
+        ]}));
+        let recorded: Vec<&str> = g.ai_actions.iter().map(String::as_str).collect();
+        assert_eq!(recorded, ["Bedrock-AgentCore:*", "bedrock:InvokeModel"]);
     }
 
     #[test]

@@ -101,6 +101,11 @@ impl PermissionsBuilder {
         }
     }
 
+    /// The AI-service actions granted, for `attributes.ai_actions`.
+    fn ai_actions(&self) -> Vec<String> {
+        self.grants.ai_actions.iter().cloned().collect()
+    }
+
     fn build(mut self) -> Permissions {
         self.grants.finish();
         Permissions {
@@ -319,6 +324,10 @@ pub(super) fn build_user(
                 .iter()
                 .any(|c| c.status() == &StatusType::Active)
     });
+    let ai_actions = permissions.ai_actions();
+    if !ai_actions.is_empty() {
+        attributes.insert("ai_actions".into(), json!(ai_actions));
+    }
     outcome.identities.push(Identity {
         provider: Provider::Aws,
         scope: scope.clone(),
@@ -410,6 +419,10 @@ pub(super) fn build_role(
         attributes.insert("permissions_boundary".into(), json!(boundary));
     }
 
+    let ai_actions = permissions.ai_actions();
+    if !ai_actions.is_empty() {
+        attributes.insert("ai_actions".into(), json!(ai_actions));
+    }
     Some(Identity {
         provider: Provider::Aws,
         scope: scope.clone(),
