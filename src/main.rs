@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Collect(command) => app::collect(command, verbosity),
         Command::Rules(command) => app::rules(command, verbosity),
         Command::Merge(args) => app::merge(args, verbosity),
+        Command::Graph(args) => app::graph(args, verbosity),
     };
     match result {
         Ok(code) => ExitCode::from(code),
