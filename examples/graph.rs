@@ -13,7 +13,9 @@
 //! (chains: user → deploy → ops → platform → admin), 15% from its own tier and 5% from
 //! the tier above (cycles), 10% from the tier below in another account (by one of the
 //! users or roles that may assume `*`: cross-account hops), 10% from anyone in its
-//! account. Deterministic per `--seed`. `scripts/bench-graph.sh` runs both under
+//! account. With `--shape layered` the trust only ever points one tier up (80% in the
+//! account, 20% from another): no cycles, so reach is a large DAG, the hard case for
+//! counting. Deterministic per `--seed`. `scripts/bench-graph.sh` runs both modes under
 //! `/usr/bin/time -v`, with the parse-only baseline and a full `nhiscan scan`.
 
 use nhiscan::graph::{edges, reach::Reach, Delegation};
@@ -27,7 +29,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 const USAGE: &str = "\
-usage: graph generate [--identities N] [--edges N] [--seed N] --out PATH.jsonl
+usage: graph generate [--identities N] [--edges N] [--shape cyclic|layered] [--seed N] --out PATH.jsonl
        graph measure INVENTORY";
 
 const ACCOUNT_SIZE: u64 = 1000;
@@ -73,6 +75,8 @@ impl Rng {
 struct Estate {
     identities: u64,
     accounts: u64,
+    /// Trust only from the tier below (a DAG).
+    layered: bool,
 }
 
 impl Estate {
@@ -149,6 +153,11 @@ impl Estate {
         while (sources.len() as u64) < in_edges && attempts < in_edges * 20 {
             attempts += 1;
             let roll = rng.below(100);
+            let roll = match (self.layered, roll) {
+                (true, 0..=79) => 0,
+                (true, _) => 80,
+                (false, roll) => roll,
+            };
             let source = match roll {
                 0..=59 => self.pick(&mut rng, own, tier - 1, false),
                 60..=74 => self.pick(&mut rng, own, tier, false),
@@ -186,6 +195,7 @@ impl Estate {
 
 fn generate(args: &[String]) -> Result<(), String> {
     let (mut identities, mut edges, mut seed, mut out) = (100_000u64, 1_000_000u64, 1u64, None);
+    let mut layered = false;
     let mut args = args.iter();
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -200,6 +210,13 @@ fn generate(args: &[String]) -> Result<(), String> {
             "--edges" => edges = number()?,
             "--seed" => seed = number()?,
             "--out" => out = Some(value.clone()),
+            "--shape" => {
+                layered = match value.as_str() {
+                    "cyclic" => false,
+                    "layered" => true,
+                    other => return Err(format!("--shape: cyclic or layered, not `{other}`")),
+                }
+            }
             _ => return Err(format!("unknown argument `{flag}`\n{USAGE}")),
         }
     }
@@ -207,6 +224,7 @@ fn generate(args: &[String]) -> Result<(), String> {
     let estate = Estate {
         identities,
         accounts: identities.div_ceil(ACCOUNT_SIZE),
+        layered,
     };
     let roles: Vec<u64> = (0..identities)
         .filter(|i| Estate::tier(i % ACCOUNT_SIZE) > 0)
@@ -254,7 +272,15 @@ fn measure(path: &Path) -> Result<(), String> {
     );
     let started = Instant::now();
     let reach = Reach::compute(&graph);
-    println!("reach     {:>8.3} s", started.elapsed().as_secs_f64());
+    println!(
+        "reach     {:>8.3} s  (counted by {})",
+        started.elapsed().as_secs_f64(),
+        if reach.counted_by_bit_sets {
+            "bit sets"
+        } else {
+            "walks"
+        }
+    );
     let delegation = Delegation { graph, reach };
 
     let started = Instant::now();

@@ -133,6 +133,27 @@ pub fn is_access_key(kind: CredentialKind) -> bool {
 
 /// Computes every derived fact of `inventory` as of `as_of`.
 pub fn enrich(inventory: Inventory, as_of: DateTime<Utc>, owners: &OwnerResolver) -> Enriched {
+    // The delegation graph needs none of the other facts: build it alongside.
+    let (delegation, (identity_facts, credential_facts, credential_owner)) = rayon::join(
+        || Delegation::build(&inventory.identities),
+        || entity_facts(&inventory, as_of, owners),
+    );
+    Enriched {
+        as_of,
+        inventory,
+        identity_facts,
+        credential_facts,
+        credential_owner,
+        delegation,
+    }
+}
+
+/// Every identity's and credential's facts, and each credential's identity.
+fn entity_facts(
+    inventory: &Inventory,
+    as_of: DateTime<Utc>,
+    owners: &OwnerResolver,
+) -> (Vec<IdentityFacts>, Vec<CredentialFacts>, Vec<Option<usize>>) {
     let index: HashMap<(Provider, &str), usize> = inventory
         .identities
         .iter()
@@ -190,15 +211,7 @@ pub fn enrich(inventory: Inventory, as_of: DateTime<Utc>, owners: &OwnerResolver
         }
     }
 
-    let delegation = Delegation::build(&inventory.identities);
-    Enriched {
-        as_of,
-        inventory,
-        identity_facts,
-        credential_facts,
-        credential_owner,
-        delegation,
-    }
+    (identity_facts, credential_facts, credential_owner)
 }
 
 fn identity_facts(

@@ -128,6 +128,8 @@ pub struct Reach {
     pub admins: Labels,
     /// The nearest boundaries (label = boundary index).
     pub boundaries: Labels,
+    /// Whether the counts came from bit sets (walking would have cost more).
+    pub counted_by_bit_sets: bool,
 }
 
 impl Reach {
@@ -144,10 +146,12 @@ impl Reach {
                 )
             },
         );
+        let (counts, counted_by_bit_sets) = counts;
         Reach {
             counts,
             admins,
             boundaries,
+            counted_by_bit_sets,
         }
     }
 
@@ -191,14 +195,14 @@ fn follow(
     Some(path)
 }
 
-/// Per node, how many other nodes it reaches.
-fn reachable_counts(graph: &Graph) -> Vec<u32> {
+/// Per node, how many other nodes it reaches; and whether bit sets counted them.
+fn reachable_counts(graph: &Graph) -> (Vec<u32>, bool) {
     reachable_counts_within(graph, None)
 }
 
 /// [`reachable_counts`], walking the condensed graph unless that costs more than
 /// `budget` steps (default: what the bit-set method costs), then by bit sets.
-fn reachable_counts_within(graph: &Graph, budget: Option<u64>) -> Vec<u32> {
+fn reachable_counts_within(graph: &Graph, budget: Option<u64>) -> (Vec<u32>, bool) {
     let (component, components) = strongly_connected(graph);
     let mut size = vec![0u32; components];
     for &c in &component {
@@ -221,10 +225,12 @@ fn reachable_counts_within(graph: &Graph, budget: Option<u64>) -> Vec<u32> {
     });
     let condensed = Condensed { size, successors };
     let budget = budget.unwrap_or_else(|| condensed.bit_set_cost());
-    let total = condensed
-        .walk_totals(budget)
-        .unwrap_or_else(|| condensed.bit_set_totals());
-    component.iter().map(|&c| total[c as usize] - 1).collect()
+    let (total, by_bit_sets) = match condensed.walk_totals(budget) {
+        Some(total) => (total, false),
+        None => (condensed.bit_set_totals(), true),
+    };
+    let counts = component.iter().map(|&c| total[c as usize] - 1).collect();
+    (counts, by_bit_sets)
 }
 
 /// The graph of strongly connected components: a DAG whose successors come first.
@@ -624,7 +630,7 @@ mod tests {
             let admin_every = 2 + random(5) as usize;
             let g = graph(n, 1 + (round % 13), |i| i % admin_every == 0, &edges);
             let reach = Reach::compute(&g);
-            let by_bit_sets = reachable_counts_within(&g, Some(0));
+            let (by_bit_sets, _) = reachable_counts_within(&g, Some(0));
             for (from, by_bit_set) in by_bit_sets.iter().enumerate() {
                 let dist = distances(&g, from);
                 let reachable = dist.iter().filter(|d| d.is_some()).count() - 1;
