@@ -2,8 +2,10 @@
 //!
 //! * **How many** identities each one reaches: strongly connected components (Tarjan,
 //!   iterative), then over the condensed graph a component with one successor adds its
-//!   successor's total and one with several is walked breadth-first (in parallel). Cost:
-//!   linear in the graph plus the reach of the branching components.
+//!   successor's total and one with several is walked breadth-first (in parallel): linear
+//!   in the graph plus the reach of the branching components. Should the walks cost more
+//!   than bit sets would (edges × nodes / 64 word operations: a large DAG where much is
+//!   reached from many places), they stop and bit sets count instead.
 //! * **Nearest labels with shortest paths**: the [`PATH_LIMIT`] nearest admins and the
 //!   nearest other boundaries of each identity, by one breadth-first pass backwards from
 //!   all of them at once, level by level. Each identity keeps the labels that are nearest
