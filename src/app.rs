@@ -1,14 +1,15 @@
 //! The commands: each wires the pipeline stages together and returns an exit code.
 
 use crate::cli::{
-    AwsArgs, AzureArgs, CollectCommand, InputArgs, InventoryArgs, InventoryFormat, LiveProvider,
-    MergeArgs, OwnersArgs, RuleArgs, RulesCommand, ScanArgs,
+    AwsArgs, AzureArgs, CollectCommand, GraphArgs, GraphFormat, InputArgs, InventoryArgs,
+    InventoryFormat, LiveProvider, MergeArgs, OwnersArgs, RuleArgs, RulesCommand, ScanArgs,
 };
 use crate::collect::aws::{AwsOptions, OrgOptions, Progress};
 use crate::collect::azure::AzureOptions;
 use crate::config::{parse_set, Config};
 use crate::enrich::owner::{OwnerResolver, Roster};
 use crate::enrich::{enrich_with, Enriched};
+use crate::graph::walk::{self, Direction, Walk};
 use crate::import::csv::parse_time;
 use crate::inventory::Provider;
 use crate::inventory::{Coverage, CoverageStatus, Inventory};
@@ -145,7 +146,14 @@ fn load_inventory(
         .classifier()
         .map_err(|e| anyhow!("{}: {e}", config_label(config)))?;
     let enriched = enrich_with(inventory, as_of, &resolver, &classifier);
-    note(verbosity, format!("enriched in {:.2?}", started.elapsed()));
+    note(
+        verbosity,
+        format!(
+            "enriched in {:.2?} (delegation graph: {} edges)",
+            started.elapsed(),
+            enriched.delegation.graph.edge_count()
+        ),
+    );
     Ok((enriched, roster_path))
 }
 
@@ -553,6 +561,31 @@ fn ai_agents_only(enriched: &Enriched) -> Inventory {
         .map(|(credential, _)| credential.clone())
         .collect();
     agents
+/// `nhiscan graph ID`: what ID can act as (or who can act as it), with the paths.
+pub fn graph(args: &GraphArgs, verbosity: Verbosity) -> Result<u8> {
+    let config = Config::discover(args.input.config.as_deref())?;
+    let (enriched, _) = load_inventory(&args.input, &config, verbosity)?;
+    let identities = &enriched.inventory.identities;
+    let root = walk::resolve(identities, &args.id).map_err(|e| anyhow!(e))?;
+    let direction = if args.reverse {
+        Direction::Reverse
+    } else {
+        Direction::Forward
+    };
+    let walk = Walk::new(&enriched.delegation.graph, root, direction);
+    let view = report::graph::GraphView {
+        walk: &walk,
+        delegation: &enriched.delegation,
+        identities,
+    };
+    let output = args.output.as_deref();
+    report::write_output(output, |out| match args.format {
+        GraphFormat::Text => report::graph::write_text(&view, out),
+        GraphFormat::Dot => report::graph::write_dot(&view, out),
+        GraphFormat::Json => report::graph::write_json(&view, out),
+    })
+    .with_context(|| output_error(output))?;
+    Ok(exit::CLEAN)
 }
 
 pub fn rules(command: &RulesCommand, verbosity: Verbosity) -> Result<u8> {

@@ -40,6 +40,9 @@ pub enum Command {
     /// Who owns what: per owner, the identities, credentials, AI agents and findings they
     /// answer for, unowned entities and departed owners first (--list: one row per entity).
     Owners(OwnersArgs),
+    /// Show what an identity can act as (assume, impersonate, take over), directly or
+    /// through others, with the shortest path to each; --reverse: who can act as it.
+    Graph(GraphArgs),
 }
 
 /// A provider nhiscan can collect from live.
@@ -232,6 +235,35 @@ pub struct InventoryArgs {
     /// it (with -f json: the inventory of the agents and their credentials).
     #[arg(long)]
     pub ai: bool,
+}
+
+/// How `nhiscan graph` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    /// A tree of shortest paths, then the paths to admins and into other boundaries.
+    #[value(alias = "table")]
+    Text,
+    /// Graphviz: `nhiscan graph ID -f dot | dot -Tsvg > reach.svg`.
+    Dot,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GraphArgs {
+    /// The identity: its id, or a name (or `role/NAME` for AWS) only one identity has.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Show who can act as ID instead of what ID can act as.
+    #[arg(long)]
+    pub reverse: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = GraphFormat::Text, help_heading = "Report")]
+    pub format: GraphFormat,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short, long, value_name = "PATH", help_heading = "Report")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

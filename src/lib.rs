@@ -1,8 +1,9 @@
 //! nhiscan: discover non-human identities and their credentials, resolve their owners,
 //! and flag the access nobody governs any more.
 //!
-//! The pipeline: [`import`] (or a collector) → [`inventory`] → [`enrich`] → [`rules`]
-//! → [`finding`] → [`report`], with [`policy`] deciding the exit code.
+//! The pipeline: [`import`] (or a collector) → [`inventory`] → [`enrich`] (with the
+//! delegation [`graph`]) → [`rules`] → [`finding`] → [`report`], with [`policy`]
+//! deciding the exit code.
 
 pub mod app;
 pub mod cli;
@@ -10,6 +11,7 @@ pub mod collect;
 pub mod config;
 pub mod enrich;
 pub mod finding;
+pub mod graph;
 pub mod import;
 pub mod inventory;
 pub mod policy;

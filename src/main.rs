@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::Rules(command) => app::rules(command, verbosity),
         Command::Merge(args) => app::merge(args, verbosity),
         Command::Owners(args) => app::owners(args, verbosity),
+        Command::Graph(args) => app::graph(args, verbosity),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -387,6 +387,17 @@ fn roles_trust_and_policies_land_in_the_inventory() {
         escalator.permissions.privileged_actions,
         vec!["iam:CreatePolicyVersion", "iam:PassRole"]
     );
+    // sts:AssumeRole grants: what the delegation graph joins with the roles' trust.
+    assert_eq!(
+        escalator.attributes["assume_role_targets"],
+        serde_json::json!([format!("arn:aws:iam::{ACCOUNT}:role/app-ec2")])
+    );
+    assert_eq!(
+        identity(inv, "ci-deployer").attributes["assume_role_targets"],
+        serde_json::json!(["*"]),
+        "AdministratorAccess"
+    );
+    assert!(!app.attributes.contains_key("assume_role_targets"));
     let power = identity(inv, "poweruser-role");
     assert!(!power.permissions.admin);
     assert!(power.permissions.privileged_actions.is_empty());
@@ -616,6 +627,9 @@ fn the_rules_fire_on_the_seeded_estate() {
         on("admin-privileges"),
         vec!["ci-deployer", "same-account-admin"]
     );
+    // poweruser-role may sts:AssumeRole on `*` (NotAction iam:*), and same-account-admin
+    // trusts the account: the power user can become the administrator.
+    assert_eq!(on("reaches-admin-through-chain"), vec!["poweruser-role"]);
     assert!(on("interactive-login-on-service-identity").contains(&"backup-svc".to_string()));
     assert!(on("secret-rotation-disabled").contains(&"prod/api/key".to_string()));
 }

@@ -331,6 +331,23 @@ fn one_scan_gives_azure_findings() {
         findings_for(&report, "azure-third-party-privileged-graph"),
         ["Contoso Partner Analytics"]
     );
+    // Contributor on the subscription can attach its managed identities, among them
+    // mi-deployer, its Owner: the reporting app can become the subscription's owner.
+    assert_eq!(
+        findings_for(&report, "reaches-admin-through-chain"),
+        ["legacy-report-bot"]
+    );
+    let chain = report["findings"]
+        .as_array()
+        .and_then(|f| {
+            f.iter()
+                .find(|f| f["rule_id"] == "reaches-admin-through-chain")
+        })
+        .unwrap();
+    assert_eq!(
+        chain["evidence"]["identity.admin_paths"],
+        serde_json::json!(["legacy-report-bot → mi-deployer (admin)"])
+    );
     let mut privileged = findings_for(&report, "azure-privileged-subscription-role");
     privileged.sort();
     assert_eq!(privileged, ["Contoso Partner Analytics", "mi-deployer"]);

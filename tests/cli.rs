@@ -603,6 +603,7 @@ fn help_texts_snapshot() {
         vec!["scan", "--help"],
         vec!["inventory", "--help"],
         vec!["rules", "--help"],
+        vec!["graph", "--help"],
     ] {
         let name = format!("help_{}", args.join("_").replace("--", ""));
         insta::assert_snapshot!(name, stdout_of(nhiscan().args(&args)));

@@ -32,6 +32,9 @@ deliberate problems a security review should surface are, among others:
 * a service user with console login (jenkins-svc);
 * a GitHub OIDC role without a ``sub`` condition (github-actions-terraform, admin),
   a role trusting ``*`` (partner-upload-role), cross-account trust without external id;
+* a delegation chain across accounts to an administrator: the dev user qa-loadtest may
+  assume prod's dev-to-prod-deploy, which may assume incident-response (admin, trusts
+  its account);
 * Entra client secrets that never expire, expire within 30 days, or expired but are
   still listed as active (data-lake-ingest); a third-party multi-tenant service
   principal with mail access and no owner;
@@ -558,7 +561,8 @@ def build_aws_prod():
     aws_role(P, "dev-to-prod-deploy", created=720, last_activity=15,
              description="Lets the dev account push artefacts to prod",
              trusts=[trust(AWS_DEV_ID, "account")],
-             wildcard=["s3:*"], privileged=["iam:PassRole"], policies=["cross-account-deploy"])
+             wildcard=["s3:*"], privileged=["iam:PassRole"], policies=["cross-account-deploy"],
+             attributes={"assume_role_targets": [f"arn:aws:iam::{AWS_PROD_ID}:role/*"]})
     aws_role(P, "partner-upload-role", created=1100, last_activity=250,
              description="Partner file drop (2023 pilot)",
              trusts=[trust("*", "any")],
@@ -581,7 +585,8 @@ def build_aws_prod():
     aws_role(P, "incident-response", created=600, last_activity=130,
              description="Assumed by the security team during incidents",
              trusts=[trust(f"arn:aws:iam::{AWS_PROD_ID}:user/ops-breakglass", "identity",
-                           "aws:MultiFactorAuthPresent Bool true")],
+                           "aws:MultiFactorAuthPresent Bool true"),
+                     trust(AWS_PROD_ID, "account")],
              tags=owner_tags(AISHA, "security"), admin=True, policies=["AdministratorAccess"])
     aws_role(P, "AWSServiceRoleForECS", path="aws-service-role/ecs.amazonaws.com/", created=1400,
              last_activity=0, description="Service-linked role for Amazon ECS",
@@ -696,7 +701,9 @@ def build_aws_dev():
              wildcard=["s3:*"])
     aws_user(D, "qa-loadtest", created=400,
              keys=[key(110, 21, status="inactive"), key(20, 1)],
-             tags=owner_tags(CHLOE, "web", environment="dev"), policies=["loadtest-runner"])
+             tags=owner_tags(CHLOE, "web", environment="dev"), policies=["loadtest-runner"],
+             attributes={"assume_role_targets": [
+                 f"arn:aws:iam::{AWS_PROD_ID}:role/dev-to-prod-deploy"]})
     aws_user(D, "dev-seed-data", created=250,
              keys=[key(150, 58, status="inactive"), key(58, 2)],
              tags=owner_tags(BEN, "web", environment="dev"), policies=["seed-data-rds"])

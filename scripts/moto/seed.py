@@ -199,7 +199,9 @@ def seed(endpoint: str) -> dict:
         PolicyDocument=_doc(
             [{"Effect": "Allow",
               "Action": ["iam:PassRole", "iam:CreatePolicyVersion", "lambda:CreateFunction"],
-              "Resource": "*"}]
+              "Resource": "*"},
+             {"Effect": "Allow", "Action": "sts:AssumeRole",
+              "Resource": f"arn:aws:iam::{ACCOUNT_ID}:role/app-ec2"}]
         ),
     )
     iam.put_role_policy(

@@ -1,10 +1,12 @@
 //! Enrichment: the facts rules need that no source states directly — ages, usage,
-//! expiry, owner status and credential counts — computed against one as-of time so
-//! that an audit can be reproduced.
+//! expiry, owner status, credential counts and what each identity can act as (the
+//! delegation graph) — computed against one as-of time so that an audit can be
+//! reproduced.
 
 pub mod ai;
 pub mod owner;
 
+use crate::graph::{Delegation, NodeFacts};
 use crate::inventory::{
     Credential, CredentialKind, CredentialStatus, Identity, Inventory, Provider,
 };
@@ -77,6 +79,16 @@ pub struct Enriched {
     pub credential_facts: Vec<CredentialFacts>,
     /// For each credential, the index of the identity it belongs to, if present.
     pub credential_owner: Vec<Option<usize>>,
+    /// Who can act as whom, and what each identity reaches.
+    pub delegation: Delegation,
+}
+
+/// An identity with everything derived about it: what rule expressions see.
+#[derive(Debug, Clone, Copy)]
+pub struct IdentityView<'a> {
+    pub identity: &'a Identity,
+    pub facts: &'a IdentityFacts,
+    pub delegation: NodeFacts<'a>,
 }
 
 impl Enriched {
@@ -85,6 +97,14 @@ impl Enriched {
             &self.inventory.identities[index],
             &self.identity_facts[index],
         )
+    }
+
+    pub fn identity_view(&self, index: usize) -> IdentityView<'_> {
+        IdentityView {
+            identity: &self.inventory.identities[index],
+            facts: &self.identity_facts[index],
+            delegation: self.delegation.node(&self.inventory.identities, index),
+        }
     }
 
     pub fn credential(&self, index: usize) -> (&Credential, &CredentialFacts) {
@@ -153,6 +173,28 @@ pub fn enrich_with(
     owners: &OwnerResolver,
     ai: &AiClassifier,
 ) -> Enriched {
+    // The delegation graph needs none of the other facts: build it alongside.
+    let (delegation, (identity_facts, credential_facts, credential_owner)) = rayon::join(
+        || Delegation::build(&inventory.identities),
+        || entity_facts(&inventory, as_of, owners, ai),
+    );
+    Enriched {
+        as_of,
+        inventory,
+        identity_facts,
+        credential_facts,
+        credential_owner,
+        delegation,
+    }
+}
+
+/// Every identity's and credential's facts, and each credential's identity.
+fn entity_facts(
+    inventory: &Inventory,
+    as_of: DateTime<Utc>,
+    owners: &OwnerResolver,
+    ai: &AiClassifier,
+) -> (Vec<IdentityFacts>, Vec<CredentialFacts>, Vec<Option<usize>>) {
     let index: HashMap<(Provider, &str), usize> = inventory
         .identities
         .iter()
@@ -218,13 +260,7 @@ pub fn enrich_with(
         }
     }
 
-    Enriched {
-        as_of,
-        inventory,
-        identity_facts,
-        credential_facts,
-        credential_owner,
-    }
+    (identity_facts, credential_facts, credential_owner)
 }
 
 fn identity_facts(

@@ -41,6 +41,10 @@ struct Example {
     now: Option<String>,
     #[serde(default)]
     identity: Option<Value>,
+    /// Other identities of the example's inventory (e.g. the roles a delegation
+    /// chain goes through).
+    #[serde(default)]
+    identities: Vec<Value>,
     #[serde(default)]
     credentials: Vec<Value>,
     #[serde(default)]
@@ -131,6 +135,12 @@ pub fn run_example(rule: &Rule, example: &Value) -> Result<bool, String> {
         }
         None => None,
     };
+    for (n, given) in example.identities.iter().enumerate() {
+        let defaults = other_identity_defaults(given, n + 1);
+        let other: Identity = with_defaults(given.clone(), defaults)
+            .and_then(|v| serde_json::from_value(v).map_err(|e| format!("identities[{n}]: {e}")))?;
+        inventory.identities.push(other);
+    }
     let credential_defaults = |n: usize| {
         let mut d = json!({
             "provider": "aws",
@@ -184,6 +194,20 @@ fn identity_defaults() -> Value {
     })
 }
 
+/// Defaults of the example's other identities: as the identity under test's, with the
+/// id taken from the name (or `example-<n>`) and the name from the id.
+fn other_identity_defaults(given: &Value, n: usize) -> Value {
+    let text = |key: &str| given.get(key).and_then(Value::as_str).map(str::to_string);
+    let id = text("id")
+        .or_else(|| text("name"))
+        .unwrap_or_else(|| format!("example-{n}"));
+    let name = text("name").unwrap_or_else(|| id.clone());
+    let mut defaults = identity_defaults();
+    defaults["id"] = Value::String(id);
+    defaults["name"] = Value::String(name);
+    defaults
+}
+
 /// Fills the top-level keys the example left out (`null` keeps a key absent).
 fn with_defaults(given: Value, defaults: Value) -> Result<Value, String> {
     let Value::Object(given) = given else {
@@ -225,6 +249,39 @@ negative_examples:
   - name: wrongly expected quiet
     credential: { created: "2020-12-01T00:00:00Z" }
 "#;
+
+    const CHAIN: &str = r#"
+id: chain
+title: Chain
+severity: high
+confidence: high
+applies_to: identity
+when: identity.reaches_admin
+message: "{identity.admin_paths}"
+evidence: [identity.admin_paths]
+description: d
+remediation: r
+examples:
+  - identity: { name: ci }
+    identities:
+      - { name: deploy, kind: role, trust: [{ principal: example, principal_type: identity }] }
+      - { name: admin, kind: role, permissions: { admin: true },
+          trust: [{ principal: deploy, principal_type: identity }] }
+negative_examples:
+  - identity: { name: ci }
+    identities:
+      - { name: admin, kind: role, permissions: { admin: true },
+          trust: [{ principal: ec2.amazonaws.com, principal_type: service }] }
+"#;
+
+    #[test]
+    fn examples_can_hold_other_identities() {
+        let set = RuleSet::from_sources(&[("t.yaml".into(), CHAIN.into())])
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let (failures, ran) = check_examples(&set, true);
+        assert_eq!(ran, 2);
+        assert!(failures.is_empty(), "{failures:?}");
+    }
 
     #[test]
     fn examples_are_run_and_mismatches_reported() {

@@ -175,13 +175,14 @@ fn identity_findings<'r>(
     matching: &mut Vec<(u32, &'r Rule)>,
     out: &mut Evaluation,
 ) {
-    let (identity, facts) = enriched.identity(index);
+    let view = enriched.identity_view(index);
+    let identity = view.identity;
     let (mask, _) = select(rules, identity.provider, identity.kind.as_str(), matching);
     if matching.is_empty() {
         return;
     }
     let mut scope = root.new_inner_scope();
-    scope.add_variable_as_val("identity", identity_val(identity, facts, mask));
+    scope.add_variable_as_val("identity", identity_val(&view, mask));
     run_matching(
         &scope,
         matching,
@@ -217,11 +218,10 @@ fn credential_findings<'r>(
         "credential",
         credential_val(credential, facts, credential_mask),
     );
-    match enriched.credential_owner[index].map(|i| enriched.identity(i)) {
-        Some((identity, identity_facts)) if identity_mask != 0 => scope.add_variable_as_val(
-            "identity",
-            identity_val(identity, identity_facts, identity_mask),
-        ),
+    match enriched.credential_owner[index].map(|i| enriched.identity_view(i)) {
+        Some(view) if identity_mask != 0 => {
+            scope.add_variable_as_val("identity", identity_val(&view, identity_mask))
+        }
         _ => scope.add_variable_as_val("identity", empty_map()),
     }
     run_matching(

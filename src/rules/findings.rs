@@ -146,9 +146,10 @@ impl<'a> Findings<'a> {
         let enriched = self.enriched;
         match m.target {
             Target::Identity => {
-                let (identity, facts) = enriched.identity(m.index as usize);
+                let view = enriched.identity_view(m.index as usize);
+                let (identity, facts) = (view.identity, view.facts);
                 let roots = Roots {
-                    identity: Some((identity, facts)),
+                    identity: Some(view),
                     credential: None,
                     params: &rule.params,
                 };
@@ -167,7 +168,7 @@ impl<'a> Findings<'a> {
                 let index = m.index as usize;
                 let (credential, facts) = enriched.credential(index);
                 let roots = Roots {
-                    identity: enriched.credential_owner[index].map(|i| enriched.identity(i)),
+                    identity: enriched.credential_owner[index].map(|i| enriched.identity_view(i)),
                     credential: Some((credential, facts)),
                     params: &rule.params,
                 };

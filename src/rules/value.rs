@@ -4,8 +4,8 @@
 //! only the fields the applicable rules use are turned into native CEL values (strings
 //! are borrowed, not copied); for messages and evidence, facts become JSON.
 
-use crate::enrich::{CredentialFacts, IdentityFacts};
-use crate::inventory::{Credential, Identity};
+use crate::enrich::{CredentialFacts, IdentityView};
+use crate::inventory::Credential;
 use cel::common::types::{
     CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString,
 };
@@ -46,6 +46,11 @@ pub const IDENTITY_FIELDS: &[&str] = &[
     "ai_agent",
     "ai_signals",
     "environments",
+    "reaches_admin",
+    "admin_paths",
+    "reachable_count",
+    "delegates_to",
+    "cross_boundary_paths",
 ];
 
 /// The top-level fields of `credential` in expressions (inventory fields and facts).
@@ -227,7 +232,9 @@ fn owner_fact<'a>(owner: &'a crate::enrich::owner::ResolvedOwner, field: &str) -
 }
 
 /// One top-level field of `identity`; `None` when unknown (absent for `has()`).
-pub fn identity_fact<'a>(i: &'a Identity, f: &'a IdentityFacts, field: &str) -> Option<Fact<'a>> {
+pub fn identity_fact<'a>(view: &IdentityView<'a>, field: &str) -> Option<Fact<'a>> {
+    let (i, f, d) = (view.identity, view.facts, view.delegation);
+    let owned = |items: Vec<String>| Fact::List(items.into_iter().map(Fact::Owned).collect());
     Some(match field {
         "provider" => Fact::Str(i.provider.as_str()),
         "scope" => scope(&i.scope),
@@ -274,6 +281,11 @@ pub fn identity_fact<'a>(i: &'a Identity, f: &'a IdentityFacts, field: &str) -> 
         "ai_agent" => Fact::Bool(f.ai_agent),
         "ai_signals" => strings(&f.ai_signals),
         "environments" => strings(&f.environments),
+        "reaches_admin" => Fact::Bool(d.reaches_admin()),
+        "admin_paths" => owned(d.admin_paths()),
+        "reachable_count" => Fact::Int(d.reachable_count().into()),
+        "delegates_to" => owned(d.delegates_to()),
+        "cross_boundary_paths" => owned(d.cross_boundary_paths()),
         other => return owner_fact(&f.owner, other),
     })
 }
@@ -324,12 +336,8 @@ pub fn credential_fact<'a>(
 }
 
 /// The `identity` variable with the fields in `mask`.
-pub fn identity_val<'a>(
-    i: &'a Identity,
-    f: &'a IdentityFacts,
-    mask: FieldMask,
-) -> Box<dyn Val + 'a> {
-    masked(IDENTITY_FIELDS, mask, |field| identity_fact(i, f, field))
+pub fn identity_val<'a>(view: &IdentityView<'a>, mask: FieldMask) -> Box<dyn Val + 'a> {
+    masked(IDENTITY_FIELDS, mask, |field| identity_fact(view, field))
 }
 
 /// The `credential` variable with the fields in `mask`.
@@ -366,7 +374,7 @@ fn masked<'a>(
 
 /// The variables of one evaluation, for messages and evidence.
 pub struct Roots<'a> {
-    pub identity: Option<(&'a Identity, &'a IdentityFacts)>,
+    pub identity: Option<IdentityView<'a>>,
     pub credential: Option<(&'a Credential, &'a CredentialFacts)>,
     pub params: &'a BTreeMap<String, serde_json::Value>,
 }
@@ -378,10 +386,7 @@ impl Roots<'_> {
         let root = parts.next()?;
         let field = parts.next()?;
         let mut value = match root {
-            "identity" => {
-                let (i, f) = self.identity?;
-                identity_fact(i, f, field)?.to_json()
-            }
+            "identity" => identity_fact(self.identity.as_ref()?, field)?.to_json(),
             "credential" => {
                 let (c, f) = self.credential?;
                 credential_fact(c, f, field)?.to_json()
@@ -400,6 +405,17 @@ impl Roots<'_> {
 mod tests {
     use super::*;
     use crate::enrich::owner::ResolvedOwner;
+    use crate::enrich::IdentityFacts;
+    use crate::graph::NodeFacts;
+    use crate::inventory::Identity;
+
+    fn view<'a>(identity: &'a Identity, facts: &'a IdentityFacts) -> IdentityView<'a> {
+        IdentityView {
+            identity,
+            facts,
+            delegation: NodeFacts::none(),
+        }
+    }
 
     fn full_identity() -> Identity {
         serde_json::from_value(serde_json::json!({
@@ -448,7 +464,7 @@ mod tests {
         };
         for field in IDENTITY_FIELDS {
             assert!(
-                identity_fact(&identity, &facts, field).is_some(),
+                identity_fact(&view(&identity, &facts), field).is_some(),
                 "identity.{field}"
             );
         }
@@ -468,7 +484,8 @@ mod tests {
                 "credential.{field}"
             );
         }
-        assert!(identity_fact(&identity, &IdentityFacts::default(), "nope").is_none());
+        let none = IdentityFacts::default();
+        assert!(identity_fact(&view(&identity, &none), "nope").is_none());
         assert!(IDENTITY_FIELDS.len() <= 64 && CREDENTIAL_FIELDS.len() <= 64);
     }
 
@@ -488,7 +505,7 @@ mod tests {
             "trust",
             "attributes",
         ] {
-            let fact = identity_fact(&identity, &facts, field).map(|f| f.to_json());
+            let fact = identity_fact(&view(&identity, &facts), field).map(|f| f.to_json());
             assert_eq!(fact.as_ref(), json.get(field), "identity.{field}");
         }
     }
@@ -499,7 +516,7 @@ mod tests {
         let facts = IdentityFacts::default();
         let params = BTreeMap::from([("max".to_string(), serde_json::json!(90))]);
         let roots = Roots {
-            identity: Some((&identity, &facts)),
+            identity: Some(view(&identity, &facts)),
             credential: None,
             params: &params,
         };

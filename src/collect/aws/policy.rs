@@ -19,7 +19,11 @@
 //!   (`iam:PassRole` on one role) they are normal and not reported. `iam:PassRole`
 //!   escalates only together with a way to start compute that runs as the passed role
 //!   ([`COMPUTE_LAUNCH_ACTIONS`], on any resource, in any of the identity's policies):
-//!   [`Grants::finish`] drops it otherwise.
+//!   [`Grants::finish`] drops it otherwise;
+//! * `assume_role_targets`: the `Resource` patterns of every `Allow` that grants
+//!   `sts:AssumeRole` (by name, `sts:*`, `*`, or a `NotAction` that leaves it in); `*`
+//!   for a `NotResource` grant. Which roles they open depends on the roles' trust
+//!   policies: the delegation graph ([`crate::graph`]) joins the two.
 
 use anyhow::{anyhow, Context, Result};
 use serde_json::Value;
@@ -82,6 +86,8 @@ pub const AI_ACTION_PREFIXES: &[&str] = &[
     "sagemaker:invokeendpoint",
     "q:",
 ];
+/// The action that lets an identity act as a role.
+pub const ASSUME_ROLE: &str = "sts:AssumeRole";
 
 /// What one or more policies grant, in the inventory's terms.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -93,6 +99,8 @@ pub struct Grants {
     pub compute_launch: bool,
     /// Allowed actions (as written) in AI services ([`AI_ACTION_PREFIXES`]).
     pub ai_actions: BTreeSet<String>,
+    /// Resource patterns on which `sts:AssumeRole` is allowed (`*`, ARNs, ARN globs).
+    pub assume_role_targets: BTreeSet<String>,
 }
 
 impl Grants {
@@ -104,6 +112,8 @@ impl Grants {
         self.privileged_actions
             .extend(other.privileged_actions.iter().cloned());
         self.ai_actions.extend(other.ai_actions.iter().cloned());
+        self.assume_role_targets
+            .extend(other.assume_role_targets.iter().cloned());
     }
 
     /// Once every policy of an identity is merged: `iam:PassRole` without a way to
@@ -122,6 +132,7 @@ impl Grants {
             wildcard_actions: BTreeSet::from(["*".to_string()]),
             privileged_actions: ESCALATION_ACTIONS.iter().map(|a| a.to_string()).collect(),
             ai_actions: BTreeSet::new(),
+            assume_role_targets: BTreeSet::from(["*".to_string()]),
         }
     }
 }
@@ -192,6 +203,25 @@ pub fn analyze(document: &Value) -> Grants {
             None => statement.contains_key("NotResource"),
         };
         let everywhere = string_list(statement.get("Resource")).contains(&"*");
+        let assumes = match statement.get("NotAction") {
+            Some(not_action) => !string_list(Some(not_action))
+                .iter()
+                .any(|p| action_matches(p, ASSUME_ROLE)),
+            None => string_list(statement.get("Action"))
+                .iter()
+                .any(|a| action_matches(a, ASSUME_ROLE)),
+        };
+        if assumes {
+            match statement.get("Resource") {
+                Some(resource) => grants
+                    .assume_role_targets
+                    .extend(string_list(Some(resource)).iter().map(|r| r.to_string())),
+                None if statement.contains_key("NotResource") => {
+                    grants.assume_role_targets.insert("*".to_string());
+                }
+                None => {}
+            }
+        }
         if let Some(not_action) = statement.get("NotAction") {
             let excluded = string_list(Some(not_action));
             let allowed: Vec<&str> = ESCALATION_ACTIONS
@@ -254,6 +284,18 @@ pub fn action_matches(pattern: &str, action: &str) -> bool {
     let pattern: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
     let action: Vec<char> = action.to_ascii_lowercase().chars().collect();
     glob(&pattern, &action)
+}
+
+/// Whether an IAM resource pattern (`arn:aws:iam::*:role/deploy-*`, `*`) matches an ARN;
+/// case-sensitive, as IAM compares resources, `*` for any run of characters and `?`
+/// for one.
+pub fn resource_matches(pattern: &str, arn: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    let pattern: Vec<char> = pattern.chars().collect();
+    let arn: Vec<char> = arn.chars().collect();
+    glob(&pattern, &arn)
 }
 
 fn glob(pattern: &[char], text: &[char]) -> bool {
@@ -390,6 +432,62 @@ mod tests {
             {"Effect": "Allow", "NotAction": "s3:DeleteBucket", "Resource": "*"}
         ]}));
         assert!(almost_all.admin);
+    }
+
+    #[test]
+    fn assume_role_targets_are_the_resources_of_sts_assume_role_grants() {
+        let g = analyze(&json!({"Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole",
+             "Resource": ["arn:aws:iam::222233334444:role/deploy", "arn:aws:iam::*:role/ci-*"]},
+            {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity", "Resource": "arn:x"},
+            {"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"},
+            {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"}
+        ]}));
+        assert_eq!(
+            g.assume_role_targets,
+            BTreeSet::from([
+                "arn:aws:iam::*:role/ci-*".to_string(),
+                "arn:aws:iam::222233334444:role/deploy".to_string()
+            ])
+        );
+        let wildcard = analyze(&json!({"Statement":
+            {"Effect": "Allow", "Action": ["sts:*"], "NotResource": "arn:aws:iam::1:role/x"}}));
+        assert_eq!(
+            wildcard.assume_role_targets,
+            BTreeSet::from(["*".to_string()])
+        );
+        let power = analyze(&json!({"Statement":
+            {"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"}}));
+        assert_eq!(power.assume_role_targets, BTreeSet::from(["*".to_string()]));
+        let no_sts = analyze(&json!({"Statement":
+            {"Effect": "Allow", "NotAction": ["sts:*"], "Resource": "*"}}));
+        assert!(no_sts.assume_role_targets.is_empty());
+        assert!(Grants::administrator().assume_role_targets.contains("*"));
+
+        let mut merged = g.clone();
+        merged.merge(&power);
+        assert_eq!(merged.assume_role_targets.len(), 3);
+    }
+
+    #[test]
+    fn resource_patterns_are_case_sensitive_globs() {
+        assert!(resource_matches("*", "arn:aws:iam::1:role/x"));
+        assert!(resource_matches(
+            "arn:aws:iam::*:role/ci-*",
+            "arn:aws:iam::1:role/ci-deploy"
+        ));
+        assert!(!resource_matches(
+            "arn:aws:iam::*:role/ci-*",
+            "arn:aws:iam::1:role/CI-deploy"
+        ));
+        assert!(resource_matches(
+            "arn:aws:iam::1:role/x",
+            "arn:aws:iam::1:role/x"
+        ));
+        assert!(!resource_matches(
+            "arn:aws:iam::1:role/x",
+            "arn:aws:iam::1:role/xy"
+        ));
     }
 
     #[test]

@@ -101,13 +101,19 @@ impl PermissionsBuilder {
         }
     }
 
-    /// The AI-service actions granted, for `attributes.ai_actions`.
-    fn ai_actions(&self) -> Vec<String> {
-        self.grants.ai_actions.iter().cloned().collect()
-    }
-
-    fn build(mut self) -> Permissions {
+    /// The permissions, and the `assume_role_targets` and `ai_actions` attributes when
+    /// there are any.
+    fn build(mut self, attributes: &mut BTreeMap<String, Value>) -> Permissions {
         self.grants.finish();
+        if !self.grants.ai_actions.is_empty() {
+            attributes.insert("ai_actions".into(), json!(self.grants.ai_actions));
+        }
+        if !self.grants.assume_role_targets.is_empty() {
+            attributes.insert(
+                "assume_role_targets".into(),
+                json!(self.grants.assume_role_targets),
+            );
+        }
         Permissions {
             admin: self.grants.admin,
             wildcard_actions: self.grants.wildcard_actions.into_iter().collect(),
@@ -315,6 +321,7 @@ pub(super) fn build_user(
     // An active credential whose use AWS does not record (SSH key, signing certificate,
     // service-specific credential) may be what the user is used through: then no
     // recorded activity means "unknown", not "never used".
+    let permissions = permissions.build(&mut attributes);
     let untracked_in_use = keys.is_some_and(|k| {
         k.ssh_keys.iter().any(|s| s.status() == &StatusType::Active)
             || k.signing_certificates
@@ -324,10 +331,6 @@ pub(super) fn build_user(
                 .iter()
                 .any(|c| c.status() == &StatusType::Active)
     });
-    let ai_actions = permissions.ai_actions();
-    if !ai_actions.is_empty() {
-        attributes.insert("ai_actions".into(), json!(ai_actions));
-    }
     outcome.identities.push(Identity {
         provider: Provider::Aws,
         scope: scope.clone(),
@@ -342,7 +345,7 @@ pub(super) fn build_user(
         tags: iam_tags(detail.tags()),
         owners: Vec::new(),
         interactive_login: row.and_then(|r| r.password_enabled) == Some(true),
-        permissions: permissions.build(),
+        permissions,
         trust: Vec::new(),
         attributes,
     });
@@ -400,6 +403,7 @@ pub(super) fn build_role(
     if let Some(seconds) = max_session {
         attributes.insert("max_session_duration".into(), json!(seconds));
     }
+    let permissions = permissions.build(&mut attributes);
     let last_used = role.role_last_used();
     if let Some(region) = last_used.and_then(|u| u.region()) {
         attributes.insert("last_used_region".into(), json!(region));
@@ -419,10 +423,6 @@ pub(super) fn build_role(
         attributes.insert("permissions_boundary".into(), json!(boundary));
     }
 
-    let ai_actions = permissions.ai_actions();
-    if !ai_actions.is_empty() {
-        attributes.insert("ai_actions".into(), json!(ai_actions));
-    }
     Some(Identity {
         provider: Provider::Aws,
         scope: scope.clone(),
@@ -439,7 +439,7 @@ pub(super) fn build_role(
         tags: iam_tags(role.tags()),
         owners: Vec::new(),
         interactive_login: false,
-        permissions: permissions.build(),
+        permissions,
         trust,
         attributes,
     })
