@@ -2,6 +2,7 @@
 
 use crate::collect::aws::Shard;
 use crate::collect::azure::AuthMethod;
+use crate::frameworks::Framework;
 use crate::report::Format;
 use crate::rules::Severity;
 use clap::{Args, Parser, Subcommand};
@@ -32,6 +33,9 @@ pub enum Command {
     Collect(CollectCommand),
     /// List the identities (or credentials) an inventory holds.
     Inventory(InventoryArgs),
+    /// Report a framework's controls (OWASP NHI, OWASP Agentic, CIS, NIST CSF, MAESTRO):
+    /// the rules that test each, and how many identities and credentials pass and fail.
+    Report(ReportArgs),
     /// List, explain and check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -200,6 +204,19 @@ pub struct ScanArgs {
     /// Leave findings below this severity out of the report.
     #[arg(long, value_name = "SEVERITY")]
     pub min_severity: Option<Severity>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The framework whose controls to report.
+    #[arg(long, value_enum, value_name = "FRAMEWORK")]
+    pub framework: Framework,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Args)]

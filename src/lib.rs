@@ -10,6 +10,7 @@ pub mod collect;
 pub mod config;
 pub mod enrich;
 pub mod finding;
+pub mod frameworks;
 pub mod import;
 pub mod inventory;
 pub mod policy;

@@ -3,6 +3,7 @@
 //! that an audit can be reproduced.
 
 pub mod owner;
+pub mod trust;
 
 use crate::inventory::{
     Credential, CredentialKind, CredentialStatus, Identity, Inventory, Provider,
@@ -11,6 +12,7 @@ use chrono::{DateTime, Utc};
 use owner::{OwnerResolver, OwnerStatus, ResolvedOwner};
 use serde::Serialize;
 use std::collections::HashMap;
+use trust::TrustedAccount;
 
 /// Derived facts about an identity.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -30,6 +32,9 @@ pub struct IdentityFacts {
     pub active_static_key_count: u32,
     /// Active, unexpired API keys: access keys, client secrets, service-account keys.
     pub active_access_key_count: u32,
+    /// Other accounts whose principals its trust policy lets assume it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trusted_accounts: Vec<TrustedAccount>,
 }
 
 /// Derived facts about a credential.
@@ -131,11 +136,16 @@ pub fn enrich(inventory: Inventory, as_of: DateTime<Utc>, owners: &OwnerResolver
         .collect();
     drop(index);
 
+    let account_names = trust::account_names(&inventory);
     let mut identity_facts: Vec<IdentityFacts> = inventory
         .identities
         .iter()
-        .map(|identity| identity_facts(identity, as_of, owners))
+        .map(|identity| IdentityFacts {
+            trusted_accounts: trust::trusted_accounts(identity, &account_names),
+            ..identity_facts(identity, as_of, owners)
+        })
         .collect();
+    drop(account_names);
 
     let credential_facts: Vec<CredentialFacts> = inventory
         .credentials

@@ -2,6 +2,7 @@
 //! Files are written atomically: a temporary file beside the target, then a rename.
 
 pub mod csv;
+pub mod framework;
 pub mod inventory;
 pub mod json;
 pub mod rules;

@@ -45,6 +45,9 @@ struct Example {
     credentials: Vec<Value>,
     #[serde(default)]
     credential: Option<Value>,
+    /// Further identities in the inventory (e.g. of another account), never under test.
+    #[serde(default)]
+    other_identities: Vec<Value>,
     #[serde(default)]
     roster: Option<Vec<RosterEntry>>,
 }
@@ -131,6 +134,18 @@ pub fn run_example(rule: &Rule, example: &Value) -> Result<bool, String> {
         }
         None => None,
     };
+    for (n, given) in example.other_identities.iter().enumerate() {
+        let mut defaults = identity_defaults();
+        if let Some(map) = defaults.as_object_mut() {
+            map.insert(
+                "id".into(),
+                Value::String(format!("example-other-{}", n + 1)),
+            );
+        }
+        let other: Identity = with_defaults(given.clone(), defaults)
+            .and_then(|v| serde_json::from_value(v).map_err(|e| format!("other identity: {e}")))?;
+        inventory.identities.push(other);
+    }
     let credential_defaults = |n: usize| {
         let mut d = json!({
             "provider": "aws",

@@ -43,6 +43,7 @@ pub const IDENTITY_FIELDS: &[&str] = &[
     "active_credential_count",
     "active_static_key_count",
     "active_access_key_count",
+    "trusted_accounts",
 ];
 
 /// The top-level fields of `credential` in expressions (inventory fields and facts).
@@ -268,6 +269,18 @@ pub fn identity_fact<'a>(i: &'a Identity, f: &'a IdentityFacts, field: &str) -> 
         "active_credential_count" => Fact::Int(f.active_credential_count.into()),
         "active_static_key_count" => Fact::Int(f.active_static_key_count.into()),
         "active_access_key_count" => Fact::Int(f.active_access_key_count.into()),
+        "trusted_accounts" => Fact::List(
+            f.trusted_accounts
+                .iter()
+                .map(|a| {
+                    let mut entries = vec![("id", Fact::Str(&a.id))];
+                    if let Some(name) = &a.name {
+                        entries.push(("name", Fact::Str(name)));
+                    }
+                    Fact::Map(entries)
+                })
+                .collect(),
+        ),
         other => return owner_fact(&f.owner, other),
     })
 }
