@@ -1,16 +1,33 @@
-//! Embeds every rule file under `rules/` into the binary, and rebuilds when one changes.
+//! Embeds every rule file under `rules/` and every control catalog under `frameworks/`
+//! into the binary, and rebuilds when one changes.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    println!("cargo:rerun-if-changed=rules");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    embed(
+        "rules",
+        "BUILTIN_RULES",
+        "Built-in rule files",
+        "builtin_rules.rs",
+    );
+    embed(
+        "frameworks",
+        "BUILTIN_FRAMEWORKS",
+        "Built-in control catalogs",
+        "builtin_frameworks.rs",
+    );
+}
+
+/// Writes `OUT_DIR/<target>`: a constant `name` listing (path under `folder`, YAML text).
+fn embed(folder: &str, name: &str, doc: &str, target: &str) {
+    println!("cargo:rerun-if-changed={folder}");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
     let mut files = Vec::new();
     collect(&root, &mut files);
     files.sort();
-    let mut out = String::from("/// Built-in rule files: (path under rules/, YAML text).\n");
-    out.push_str("pub const BUILTIN_RULES: &[(&str, &str)] = &[\n");
+    let mut out = format!("/// {doc}: (path under {folder}/, YAML text).\n");
+    let _ = writeln!(out, "pub const {name}: &[(&str, &str)] = &[");
     for file in &files {
         let relative = file.strip_prefix(&root).unwrap_or(file);
         let _ = writeln!(
@@ -21,8 +38,8 @@ fn main() {
         );
     }
     out.push_str("];\n");
-    let target = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into()))
-        .join("builtin_rules.rs");
+    let target =
+        PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join(target);
     if let Err(e) = std::fs::write(&target, out) {
         panic!("cannot write {}: {e}", target.display());
     }

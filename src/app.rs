@@ -2,18 +2,21 @@
 
 use crate::cli::{
     AwsArgs, AzureArgs, CollectCommand, GraphArgs, GraphFormat, InputArgs, InventoryArgs,
-    InventoryFormat, LiveProvider, MergeArgs, OwnersArgs, RuleArgs, RulesCommand, ScanArgs,
+    InventoryFormat, LiveProvider, MergeArgs, OwnersArgs, ReportArgs, RuleArgs, RulesCommand,
+    ScanArgs,
 };
 use crate::collect::aws::{AwsOptions, OrgOptions, Progress};
 use crate::collect::azure::AzureOptions;
 use crate::config::{parse_set, Config};
 use crate::enrich::owner::{OwnerResolver, Roster};
 use crate::enrich::{enrich_with, Enriched};
+use crate::frameworks;
 use crate::graph::walk::{self, Direction, Walk};
 use crate::import::csv::parse_time;
 use crate::inventory::Provider;
 use crate::inventory::{Coverage, CoverageStatus, Inventory};
 use crate::policy::{self, exit};
+use crate::report::framework::{self, FrameworkReport, Run};
 use crate::report::inventory::View;
 use crate::report::{self, Format, InventoryCounts, Report, RulePack, ScanInfo, Style};
 use crate::rules::findings::Findings;
@@ -350,8 +353,10 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
     let (enriched, roster) = load_inventory(&args.input, &config, verbosity)?;
     let enabled = rules.rules.iter().filter(|r| r.enabled).count();
     let started = Instant::now();
-    let evaluation = eval::evaluate(&rules, &enriched);
-    let mut findings = Findings::new(rules.rules.iter().collect(), &enriched, evaluation.matches);
+    let eval::Evaluation {
+        matches, errors, ..
+    } = eval::evaluate(&rules, &enriched);
+    let mut findings = Findings::new(rules.rules.iter().collect(), &enriched, matches);
     if let Some(min) = args.min_severity {
         findings.retain_at_least(min);
     }
@@ -364,60 +369,24 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
             findings.len()
         ),
     );
-    for e in evaluation.errors.iter().take(5) {
-        warn(
-            verbosity,
-            format!(
-                "rule `{}` failed on `{}`: {}",
-                e.rule_id, e.entity_id, e.message
-            ),
-        );
-    }
+    warn_rule_errors(&errors, verbosity);
 
     let fail_on = args.fail_on.or(config.scan.fail_on);
-    let incomplete = !evaluation.errors.is_empty()
-        || enriched
-            .inventory
-            .coverage
-            .iter()
-            .any(|c| c.status.is_incomplete());
+    let incomplete = is_incomplete(&enriched, &errors);
     let code = policy::exit_code(findings.worst(), fail_on, incomplete);
 
     let report = Report {
         report_version: report::REPORT_VERSION,
         tool: Default::default(),
         scan: ScanInfo {
-            as_of: enriched.as_of,
-            sources: if enriched.inventory.sources.is_empty() {
-                args.input
-                    .inventory
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect()
-            } else {
-                enriched.inventory.sources.clone()
-            },
-            roster: roster.map(|p| p.display().to_string()),
-            config: config.path.as_ref().map(|p| p.display().to_string()),
-            rules: RulePack {
-                builtin: crate::rules::load::builtin_count(),
-                user_dirs: dirs.iter().map(|d| d.display().to_string()).collect(),
-                enabled,
-                disabled: rules
-                    .rules
-                    .iter()
-                    .filter(|r| !r.enabled)
-                    .map(|r| r.spec.id.clone())
-                    .collect(),
-            },
             fail_on,
             incomplete,
-            api_calls: enriched.inventory.api_calls.clone(),
+            ..scan_info(&args.input, &enriched, roster, &config, &rules, &dirs)
         },
         coverage: enriched.inventory.coverage.clone(),
         inventory: counts(&enriched),
         summary: findings.summary(),
-        rule_errors: evaluation.errors.iter().map(Into::into).collect(),
+        rule_errors: errors.iter().map(Into::into).collect(),
         findings,
     };
     let output = args.output.output.as_deref();
@@ -441,6 +410,107 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
         ),
     );
     Ok(code)
+}
+
+/// Warns about the first few rules that failed to evaluate.
+fn warn_rule_errors(errors: &[eval::EvalError], verbosity: Verbosity) {
+    for e in errors.iter().take(5) {
+        warn(
+            verbosity,
+            format!(
+                "rule `{}` failed on `{}`: {}",
+                e.rule_id, e.entity_id, e.message
+            ),
+        );
+    }
+}
+
+/// Whether some source could not be scanned or some rule failed to evaluate.
+fn is_incomplete(enriched: &Enriched, errors: &[eval::EvalError]) -> bool {
+    !errors.is_empty()
+        || enriched
+            .inventory
+            .coverage
+            .iter()
+            .any(|c| c.status.is_incomplete())
+}
+
+/// What a report says about the run's inputs and rules (`fail_on` and `incomplete`
+/// are the caller's to set).
+fn scan_info(
+    input: &InputArgs,
+    enriched: &Enriched,
+    roster: Option<PathBuf>,
+    config: &Config,
+    rules: &RuleSet,
+    dirs: &[PathBuf],
+) -> ScanInfo {
+    ScanInfo {
+        as_of: enriched.as_of,
+        sources: if enriched.inventory.sources.is_empty() {
+            input
+                .inventory
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect()
+        } else {
+            enriched.inventory.sources.clone()
+        },
+        roster: roster.map(|p| p.display().to_string()),
+        config: config.path.as_ref().map(|p| p.display().to_string()),
+        rules: RulePack {
+            builtin: crate::rules::load::builtin_count(),
+            user_dirs: dirs.iter().map(|d| d.display().to_string()).collect(),
+            enabled: rules.rules.iter().filter(|r| r.enabled).count(),
+            disabled: rules
+                .rules
+                .iter()
+                .filter(|r| !r.enabled)
+                .map(|r| r.spec.id.clone())
+                .collect(),
+        },
+        fail_on: None,
+        incomplete: false,
+        api_calls: enriched.inventory.api_calls.clone(),
+    }
+}
+
+/// `nhiscan report --framework`: each control of the framework, the rules that test
+/// it and how many entities pass and fail them. Exits 0, or 3 when incomplete.
+pub fn report(args: &ReportArgs, verbosity: Verbosity) -> Result<u8> {
+    let config = Config::discover(args.input.config.as_deref())?;
+    let (rules, dirs) = load_rules(&args.rules, &config)?;
+    let (enriched, roster) = load_inventory(&args.input, &config, verbosity)?;
+    let evaluation = eval::evaluate(&rules, &enriched);
+    warn_rule_errors(&evaluation.errors, verbosity);
+    let incomplete = is_incomplete(&enriched, &evaluation.errors);
+    let catalogs = frameworks::catalogs().map_err(|e| anyhow!(e))?;
+    let all: Vec<&crate::rules::Rule> = rules.rules.iter().collect();
+    let run = Run {
+        rules: &all,
+        enriched: &enriched,
+        evaluation: &evaluation,
+    };
+    let scan = ScanInfo {
+        incomplete,
+        ..scan_info(&args.input, &enriched, roster, &config, &rules, &dirs)
+    };
+    let report = FrameworkReport::new(
+        args.framework,
+        catalogs.get(args.framework),
+        &run,
+        scan,
+        counts(&enriched),
+    );
+    let output = args.output.output.as_deref();
+    let style = style_for(output);
+    report::write_output(output, |out| match args.output.format {
+        Format::Table => framework::write_table(&report, style, out),
+        Format::Csv => framework::write_csv(&report, out),
+        Format::Json => framework::write_json(&report, out),
+    })
+    .with_context(|| output_error(output))?;
+    Ok(policy::exit_code(None, None, incomplete))
 }
 
 fn output_error(output: Option<&Path>) -> String {

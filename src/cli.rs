@@ -2,6 +2,7 @@
 
 use crate::collect::aws::Shard;
 use crate::collect::azure::AuthMethod;
+use crate::frameworks::Framework;
 use crate::report::Format;
 use crate::rules::Severity;
 use clap::{Args, Parser, Subcommand};
@@ -32,6 +33,9 @@ pub enum Command {
     Collect(CollectCommand),
     /// List the identities (or credentials) an inventory holds.
     Inventory(InventoryArgs),
+    /// Report a framework's controls (OWASP NHI, OWASP Agentic, CIS, NIST CSF, MAESTRO):
+    /// the rules that test each, and how many identities and credentials pass and fail.
+    Report(ReportArgs),
     /// List, explain and check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -220,6 +224,19 @@ pub struct OwnersArgs {
     /// per owner: filter it by owner to hand each owner their list.
     #[arg(long)]
     pub list: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The framework whose controls to report.
+    #[arg(long, value_enum, value_name = "FRAMEWORK")]
+    pub framework: Framework,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -12,6 +12,7 @@ pub mod config;
 pub mod enrich;
 pub mod finding;
 pub mod graph;
+pub mod frameworks;
 pub mod import;
 pub mod inventory;
 pub mod policy;

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Scan(args) => app::scan(args, verbosity),
         Command::Inventory(args) => app::inventory(args, verbosity),
+        Command::Report(args) => app::report(args, verbosity),
         Command::Collect(command) => app::collect(command, verbosity),
         Command::Rules(command) => app::rules(command, verbosity),
         Command::Merge(args) => app::merge(args, verbosity),

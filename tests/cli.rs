@@ -289,6 +289,18 @@ fn unknown_rule_field_is_refused_naming_file_and_line() {
 }
 
 #[test]
+fn a_reference_outside_the_framework_catalog_is_refused_at_its_line() {
+    nhiscan()
+        .args(["rules", "check", "tests/fixtures/rules-unknown-reference"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("misfiled.yaml:12: rule `misfiled-reference`"))
+        .stderr(predicate::str::contains(
+            "`references.nist_csf`: `PR.AC-01` is not a control of NIST Cybersecurity Framework 2.0",
+        ));
+}
+
+#[test]
 fn rules_check_passes_on_the_builtin_pack_and_fails_on_a_lying_example() {
     nhiscan()
         .args(["rules", "check"])
@@ -574,6 +586,133 @@ fn rules_list_and_explain() {
 }
 
 #[test]
+fn explain_shows_each_remediation_template_and_what_fills_it() {
+    nhiscan()
+        .args(["rules", "explain", "static-key-not-rotated"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Each finding fills {identity.name}, {credential.id}, {identity.id} with its own values (<path> where it has none).",
+        ))
+        .stdout(predicate::str::contains("  aws:\n    Rotate with an overlap"))
+        .stdout(predicate::str::contains(
+            "`aws iam update-access-key --status Inactive --access-key-id {credential.id} --user-name {identity.name}`",
+        ))
+        .stdout(predicate::str::contains("  otherwise:\n"))
+        .stdout(predicate::str::contains("OWASP-NHI:NHI7 Long-Lived Secrets"));
+}
+
+fn report(framework: &str, format: &str) -> Command {
+    let mut cmd = nhiscan();
+    cmd.args(["report", "--framework", framework])
+        .args(["-i", "tests/fixtures/small/inventory.json"])
+        .args([
+            "--owners",
+            "tests/fixtures/small/roster.csv",
+            "--now",
+            NOW,
+            "-f",
+            format,
+        ]);
+    cmd
+}
+
+fn finding<'a>(report: &'a serde_json::Value, rule: &str, entity: &str) -> &'a serde_json::Value {
+    report["findings"]
+        .as_array()
+        .and_then(|f| {
+            f.iter()
+                .find(|x| x["rule_id"] == rule && x["entity"]["id"] == entity)
+        })
+        .unwrap_or_else(|| panic!("no {rule} finding on {entity}"))
+}
+
+#[test]
+fn remediation_names_the_real_key_and_user() {
+    let report = json_of(&mut scan_small("json"));
+    let old_key = finding(&report, "static-key-not-rotated", "AKIAOLDKEY0000000001");
+    let remediation = old_key["remediation"].as_str().unwrap_or_default();
+    assert!(
+        remediation.contains(
+            "aws iam update-access-key --status Inactive --access-key-id AKIAOLDKEY0000000001 --user-name billing-export"
+        ),
+        "{remediation}"
+    );
+    assert!(!remediation.contains("az ad app"), "{remediation}");
+    // A vault secret belongs to no identity: what the finding lacks is shown, not guessed.
+    let secret = finding(
+        &report,
+        "secret-rotation-disabled",
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-password-AbCdEf",
+    );
+    let remediation = secret["remediation"].as_str().unwrap_or_default();
+    assert!(
+        remediation.contains(
+            "--secret-id arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-password-AbCdEf --rotation-lambda-arn"
+        ),
+        "{remediation}"
+    );
+    // The CSV carries the same filled text.
+    let csv = stdout_of(&mut scan_small("csv"));
+    assert!(csv.contains("--access-key-id AKIAOLDKEY0000000001 --user-name billing-export"));
+}
+
+#[test]
+fn framework_report_snapshots() {
+    insta::assert_snapshot!(
+        "report_owasp_nhi_table",
+        stdout_of(&mut report("owasp-nhi", "table"))
+    );
+    let mut json = json_of(&mut report("owasp-nhi", "json"));
+    json["tool"]["version"] = "[version]".into();
+    insta::assert_json_snapshot!("report_owasp_nhi_json", json);
+    insta::assert_snapshot!("report_cis_table", stdout_of(&mut report("cis", "table")));
+    insta::assert_snapshot!(
+        "report_nist_csf_csv",
+        stdout_of(&mut report("nist-csf", "csv"))
+    );
+}
+
+#[test]
+fn framework_report_counts_match_the_scan() {
+    let scan = json_of(&mut scan_small("json"));
+    let nhi = json_of(&mut report("owasp-nhi", "json"));
+    // Every finding's entity of an NHI7 rule is a failing entity of NHI7.
+    let nhi7 = nhi["controls"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == "NHI7"))
+        .cloned()
+        .unwrap_or_default();
+    let rules: Vec<&str> = nhi7["rules"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|r| r.as_str()).collect())
+        .unwrap_or_default();
+    let mut failing: Vec<String> = scan["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter(|x| rules.contains(&x["rule_id"].as_str().unwrap_or_default()))
+                .map(|x| format!("{}|{}", x["entity"]["type"], x["entity"]["id"]))
+                .collect()
+        })
+        .unwrap_or_default();
+    failing.sort();
+    failing.dedup();
+    assert_eq!(nhi7["fail"], failing.len());
+    assert_eq!(
+        nhi7["evaluated"].as_u64().unwrap_or_default(),
+        nhi7["pass"].as_u64().unwrap_or_default() + nhi7["fail"].as_u64().unwrap_or_default()
+    );
+    assert_eq!(nhi["summary"]["controls"], 10);
+    assert_eq!(nhi["summary"]["not_tested"], 0);
+    // Every framework reports; an unknown one is a usage error.
+    for framework in ["owasp-agentic", "maestro"] {
+        report(framework, "table").assert().success();
+    }
+    report("iso-27001", "table").assert().code(2);
+}
+
+#[test]
 fn usage_errors_exit_two() {
     nhiscan().args(["scan"]).assert().code(2);
     nhiscan()
@@ -604,6 +743,7 @@ fn help_texts_snapshot() {
         vec!["inventory", "--help"],
         vec!["rules", "--help"],
         vec!["graph", "--help"],
+        vec!["report", "--help"],
     ] {
         let name = format!("help_{}", args.join("_").replace("--", ""));
         insta::assert_snapshot!(name, stdout_of(nhiscan().args(&args)));

@@ -5,6 +5,7 @@
 
 pub mod ai;
 pub mod owner;
+pub mod trust;
 
 use crate::graph::{Delegation, NodeFacts};
 use crate::inventory::{
@@ -15,6 +16,7 @@ use chrono::{DateTime, Utc};
 use owner::{OwnerResolver, OwnerStatus, ResolvedOwner};
 use serde::Serialize;
 use std::collections::HashMap;
+use trust::TrustedAccount;
 
 /// Derived facts about an identity.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -43,6 +45,9 @@ pub struct IdentityFacts {
     /// `environment` or `stage` tags), normalised to lower case.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub environments: Vec<String>,
+    /// Other accounts whose principals its trust policy lets assume it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trusted_accounts: Vec<TrustedAccount>,
 }
 
 /// Derived facts about a credential.
@@ -213,6 +218,7 @@ fn entity_facts(
         .collect();
     drop(index);
 
+    let account_names = trust::account_names(&inventory);
     let mut identity_facts: Vec<IdentityFacts> = inventory
         .identities
         .iter()
@@ -221,10 +227,12 @@ fn entity_facts(
             let verdict = ai.classify(identity);
             facts.ai_agent = verdict.ai_agent;
             facts.ai_signals = verdict.signals;
+            facts.trusted_accounts = trust::trusted_accounts(identity, &account_names);
             add_environments(&identity.tags, &mut facts.environments);
             facts
         })
         .collect();
+    drop(account_names);
 
     let credential_facts: Vec<CredentialFacts> = inventory
         .credentials

@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod graph;
+pub mod framework;
 pub mod inventory;
 pub mod json;
 pub mod owners;

@@ -2,8 +2,9 @@
 
 use super::table::{header, new_table};
 use super::{Format, Style};
-use crate::rules::Rule;
-use crate::rules::RuleSet;
+use crate::frameworks::{self, Framework};
+use crate::rules::remediation::{self, Audience};
+use crate::rules::{References, Rule, RuleSet};
 use comfy_table::Cell;
 use serde::Serialize;
 use std::io::{self, Write};
@@ -88,15 +89,15 @@ pub fn write_list(
                     format!("{} (disabled)", r.spec.id)
                 };
                 let refs = &r.spec.references;
-                let frameworks = [
-                    refs.owasp_nhi.join(" "),
-                    refs.cis.join("; "),
-                    refs.nist_csf.join(" "),
-                ]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join("\n");
+                let frameworks = Framework::ALL
+                    .iter()
+                    .map(|f| {
+                        refs.ids(*f)
+                            .join(if *f == Framework::Cis { "; " } else { " " })
+                    })
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 table.add_row(vec![
                     Cell::new(id),
                     Cell::new(r.severity.as_str()),
@@ -162,16 +163,66 @@ pub fn write_explain(rule: &Rule, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  {k} = {v}{default}")?;
         }
     }
-    writeln!(
-        out,
-        "\nRemediation\n  {}",
-        s.remediation.trim().replace('\n', "\n  ")
-    )?;
-    let labels = s.references.labels();
-    if !labels.is_empty() {
-        writeln!(out, "\nFrameworks\n  {}", labels.join("\n  "))?;
+    write_remediation(rule, out)?;
+    write_frameworks(&s.references, out)
+}
+
+/// Each remediation text as written, with whom it is for and what fills its
+/// placeholders.
+fn write_remediation(rule: &Rule, out: &mut dyn Write) -> io::Result<()> {
+    let remediation = &rule.spec.remediation;
+    let placeholders = remediation.placeholders().unwrap_or_default();
+    writeln!(out, "\nRemediation")?;
+    if !placeholders.is_empty() {
+        writeln!(
+            out,
+            "  Each finding fills {} with its own values ({} where it has none).",
+            placeholders
+                .iter()
+                .map(|p| format!("{{{p}}}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            remediation::missing("path")
+        )?;
     }
-    for link in &s.references.links {
+    for (audience, text) in remediation.texts() {
+        let indent = match audience {
+            Audience::All => "  ",
+            audience => {
+                match audience {
+                    Audience::Default => writeln!(out, "  otherwise:")?,
+                    audience => writeln!(out, "  {audience}:")?,
+                }
+                "    "
+            }
+        };
+        writeln!(
+            out,
+            "{indent}{}",
+            text.trim().replace('\n', &format!("\n{indent}"))
+        )?;
+    }
+    Ok(())
+}
+
+/// The framework controls a rule tests, with their titles from the catalogs.
+fn write_frameworks(references: &References, out: &mut dyn Write) -> io::Result<()> {
+    let labels = references.labels();
+    if labels.is_empty() && references.links.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\nFrameworks")?;
+    let catalogs = frameworks::catalogs().ok();
+    for framework in Framework::ALL {
+        for id in references.ids(framework) {
+            let title = catalogs
+                .and_then(|c| c.get(framework).get(id))
+                .map(|c| format!(" {}", c.title))
+                .unwrap_or_default();
+            writeln!(out, "  {}:{id}{title}", framework.label())?;
+        }
+    }
+    for link in &references.links {
         writeln!(out, "  {link}")?;
     }
     Ok(())

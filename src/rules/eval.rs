@@ -18,6 +18,9 @@ pub struct EvalError {
     pub rule_id: String,
     pub entity_id: String,
     pub message: String,
+    /// The entity: its target and index into the inventory's identities or credentials.
+    #[serde(skip)]
+    pub entity: (Target, u32),
 }
 
 /// One rule matching one entity: all a finding needs, in 12 bytes. Findings are
@@ -36,6 +39,9 @@ pub struct Match {
 pub struct Evaluation {
     pub matches: Vec<Match>,
     pub errors: Vec<EvalError>,
+    /// For each rule, how many entities it was evaluated on (those its `applies_to` and
+    /// `filter` select; 0 for a disabled rule).
+    pub evaluated: Vec<u64>,
 }
 
 /// How many entities one worker takes at a time.
@@ -96,7 +102,10 @@ pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
                     params_val(&rule.params),
                 );
             }
-            let mut out = Evaluation::default();
+            let mut out = Evaluation {
+                evaluated: vec![0; rules.len()],
+                ..Evaluation::default()
+            };
             let mut matching = Vec::with_capacity(rules.len());
             match target {
                 Target::Identity => {
@@ -133,15 +142,21 @@ pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
     let mut all = Evaluation {
         matches: Vec::with_capacity(parts.iter().map(|p| p.matches.len()).sum()),
         errors: Vec::new(),
+        evaluated: vec![0; rules.len()],
     };
     for part in parts {
         all.matches.extend(part.matches);
         all.errors.extend(part.errors);
+        for (total, n) in all.evaluated.iter_mut().zip(part.evaluated) {
+            *total += n;
+        }
     }
     all
 }
 
-fn applies(rule: &Rule, provider: Provider, kind: &str) -> bool {
+/// Whether `rule`'s filter selects an entity of `provider` and `kind` (the entity must
+/// also be of the rule's `applies_to` target).
+pub fn applies(rule: &Rule, provider: Provider, kind: &str) -> bool {
     let filter = &rule.spec.filter;
     (filter.providers.is_empty() || filter.providers.contains(&provider))
         && (filter.kinds.is_empty() || filter.kinds.iter().any(|k| k == kind))
@@ -235,6 +250,13 @@ fn credential_findings<'r>(
     );
 }
 
+/// The entity a rule runs on.
+struct Entity<'a> {
+    id: &'a str,
+    target: Target,
+    index: u32,
+}
+
 /// Runs every matching rule in the entity's scope and records the matches.
 fn run_matching(
     scope: &Context,
@@ -246,13 +268,13 @@ fn run_matching(
     out: &mut Evaluation,
 ) {
     for &(rule_index, rule) in matching {
-        if run_rule(
-            scope,
-            rule,
-            &expressions[rule_index as usize],
-            entity_id,
-            out,
-        ) {
+        out.evaluated[rule_index as usize] += 1;
+        let entity = Entity {
+            id: entity_id,
+            target,
+            index: index as u32,
+        };
+        if run_rule(scope, rule, &expressions[rule_index as usize], &entity, out) {
             out.matches.push(Match {
                 rule: rule_index,
                 target,
@@ -267,13 +289,14 @@ fn run_rule(
     scope: &Context,
     rule: &Rule,
     expression: &IdedExpr,
-    entity_id: &str,
+    entity: &Entity,
     out: &mut Evaluation,
 ) -> bool {
     let error = |message: String| EvalError {
         rule_id: rule.spec.id.clone(),
-        entity_id: entity_id.to_string(),
+        entity_id: entity.id.to_string(),
         message,
+        entity: (entity.target, entity.index),
     };
     match Value::resolve(expression, scope) {
         Ok(Value::Bool(matched)) => matched,

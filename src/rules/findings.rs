@@ -4,7 +4,7 @@
 
 use super::eval::Match;
 use super::value::Roots;
-use super::{template, Rule, Severity, Target};
+use super::{remediation, template, Rule, Severity, Target};
 use crate::enrich::owner::ResolvedOwner;
 use crate::enrich::Enriched;
 use crate::finding::{finding_id, EntityRef, Finding};
@@ -194,6 +194,22 @@ impl Serialize for Findings<'_> {
     }
 }
 
+/// The rule's remediation text for the entity, its placeholders filled.
+fn remediation(rule: &Rule, roots: &Roots, entity: &EntityRef) -> std::sync::Arc<str> {
+    let texts = rule.spec.remediation.texts();
+    match rule
+        .spec
+        .remediation
+        .index_for(entity.provider, &entity.kind)
+    {
+        Some(i) => match &rule.shared.remediation[i] {
+            Some(text) => text.clone(),
+            None => remediation::fill(&texts[i].1, |p| roots.lookup(p)).into(),
+        },
+        None => "".into(),
+    }
+}
+
 fn finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner) -> Finding {
     let evidence: BTreeMap<String, serde_json::Value> = rule
         .spec
@@ -211,10 +227,7 @@ fn finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner)
         owner_status: owner.status,
         message: template::render(&rule.spec.message, |p| roots.lookup(p)),
         evidence,
-        remediation: match &rule.shared.remediation {
-            Some(text) => text.clone(),
-            None => template::render(&rule.spec.remediation, |p| roots.lookup(p)).into(),
-        },
+        remediation: remediation(rule, roots, &entity),
         references: rule.shared.references.clone(),
         entity,
     }

@@ -3,6 +3,8 @@
 
 use super::value::{field_bit, FieldMask, ALL_FIELDS, CREDENTIAL_FIELDS, IDENTITY_FIELDS};
 use super::{known_kinds, template, RuleSpec, Severity, Target};
+use crate::frameworks::{self, Framework};
+use crate::inventory::Provider;
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 use cel::Program;
 use std::collections::{BTreeMap, HashMap};
@@ -68,8 +70,9 @@ pub struct Rule {
 #[derive(Debug, Clone)]
 pub struct Shared {
     pub title: std::sync::Arc<str>,
-    /// The remediation, when it has no placeholders to fill per finding.
-    pub remediation: Option<std::sync::Arc<str>>,
+    /// Each remediation text (in the order of `RuleSpec::remediation`'s texts) when it
+    /// has no placeholders to fill per finding.
+    pub remediation: Vec<Option<std::sync::Arc<str>>>,
     pub references: std::sync::Arc<super::References>,
 }
 
@@ -412,18 +415,7 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             ));
         }
     }
-    for r in &spec.references.owasp_nhi {
-        let ok = r
-            .strip_prefix("NHI")
-            .and_then(|n| n.parse::<u8>().ok())
-            .is_some_and(|n| (1..=10).contains(&n));
-        if !ok {
-            fail(format!(
-                "`{r}` is not an OWASP NHI Top 10 id (NHI1 to NHI10)"
-            ));
-        }
-    }
-
+    let reference_errors = check_references(origin, text, &spec);
     let program = match Program::compile(&spec.when) {
         Ok(p) => Some(p),
         Err(e) => {
@@ -441,25 +433,50 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             fail(format!("`when`: {problem}"));
         }
     }
-    match template::placeholders(&spec.message) {
-        Ok(paths) => {
-            for path in paths {
-                if let Some(problem) = vars.check_path(path) {
-                    fail(format!("`message` placeholder {{{path}}}: {problem}"));
+    for (field, placeholders) in [
+        ("message", template::placeholders(&spec.message)),
+        ("remediation", spec.remediation.placeholders()),
+    ] {
+        match placeholders {
+            Ok(placeholders) => {
+                for placeholder in placeholders {
+                    for path in template::alternatives(placeholder) {
+                        if let Some(problem) = vars.check_path(path) {
+                            fail(format!(
+                                "`{field}` placeholder {{{placeholder}}}: {problem}"
+                            ));
+                        }
+                    }
                 }
             }
+            Err(e) => fail(e),
         }
-        Err(e) => fail(e),
     }
-    match template::placeholders(&spec.remediation) {
-        Ok(paths) => {
-            for path in paths {
-                if let Some(problem) = vars.check_path(path) {
-                    fail(format!("`remediation` placeholder {{{path}}}: {problem}"));
-                }
-            }
+    for kind in spec.remediation.kinds() {
+        if !known.contains(&kind) {
+            fail(format!(
+                "`remediation` key kind `{kind}` is not a {} kind (known: {})",
+                spec.applies_to.as_str(),
+                known.join(", ")
+            ));
         }
-        Err(e) => fail(e),
+    }
+    let providers: &[Provider] = if spec.filter.providers.is_empty() {
+        &Provider::ALL
+    } else {
+        &spec.filter.providers
+    };
+    let kinds: Vec<&str> = if spec.filter.kinds.is_empty() {
+        known.clone()
+    } else {
+        spec.filter.kinds.iter().map(String::as_str).collect()
+    };
+    let uncovered = spec.remediation.uncovered(providers, &kinds);
+    if !uncovered.is_empty() {
+        fail(format!(
+            "`remediation` has no text for {} (add them, or `default`)",
+            uncovered.join(", ")
+        ));
     }
     for path in &spec.evidence {
         if let Some(problem) = vars.check_path(path) {
@@ -474,6 +491,7 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
         }
     }
 
+    errors.extend(reference_errors);
     match program {
         Some(program) if errors.is_empty() => Ok(Rule {
             params: spec.params.clone(),
@@ -485,16 +503,73 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             enabled: true,
             shared: Shared {
                 title: spec.title.as_str().into(),
-                remediation: match template::placeholders(&spec.remediation) {
-                    Ok(p) if p.is_empty() => Some(spec.remediation.as_str().into()),
-                    _ => None,
-                },
+                remediation: spec
+                    .remediation
+                    .texts()
+                    .iter()
+                    .map(|(_, text)| match template::placeholders(text) {
+                        Ok(p) if p.is_empty() => Some(text.as_str().into()),
+                        _ => None,
+                    })
+                    .collect(),
                 references: std::sync::Arc::new(spec.references.clone()),
             },
             spec,
         }),
         _ => Err(errors),
     }
+}
+
+/// Every reference id must be in its framework's catalog; an error names the line of
+/// the id in the rule file.
+fn check_references(origin: &str, text: &str, spec: &RuleSpec) -> Vec<RuleError> {
+    let catalogs = match frameworks::catalogs() {
+        Ok(c) => c,
+        Err(e) => return vec![RuleError::new(origin, format!("framework catalogs: {e}"))],
+    };
+    let mut errors = Vec::new();
+    for framework in Framework::ALL {
+        let catalog = catalogs.get(framework);
+        for id in spec.references.ids(framework) {
+            if catalog.get(id).is_some() {
+                continue;
+            }
+            let known: Vec<&str> = catalog.controls.iter().map(|c| c.id.as_str()).collect();
+            errors.push(RuleError {
+                origin: origin.to_string(),
+                line: reference_line(text, id),
+                column: None,
+                message: format!(
+                    "rule `{}`: `references.{}`: `{id}` is not a control of {} (frameworks/{}.yaml: {})",
+                    spec.id,
+                    framework.key(),
+                    catalog.full_name(),
+                    framework.name(),
+                    known.join(", ")
+                ),
+            });
+        }
+    }
+    errors
+}
+
+/// The 1-based line of `id` within the top-level `references:` block of a rule file.
+fn reference_line(text: &str, id: &str) -> Option<usize> {
+    let start = text.lines().position(|l| l.starts_with("references:"))?;
+    text.lines()
+        .enumerate()
+        .skip(start)
+        .take_while(|(n, l)| *n == start || !l.starts_with(|c: char| c.is_alphanumeric()))
+        .find(|(_, line)| contains_token(line, id))
+        .map(|(n, _)| n + 1)
+}
+
+/// Whether `id` occurs in `line` as a whole list item (not as part of a longer id).
+fn contains_token(line: &str, id: &str) -> bool {
+    let boundary = |c: Option<char>| c.is_none_or(|c| " \t[],\"':".contains(c));
+    line.match_indices(id).any(|(at, _)| {
+        boundary(line[..at].chars().next_back()) && boundary(line[at + id.len()..].chars().next())
+    })
 }
 
 fn is_kebab(id: &str) -> bool {
@@ -746,6 +821,103 @@ remediation: r
         .err()
         .unwrap_or_default();
         assert!(dup[0].message.contains("duplicate rule id"), "{dup:?}");
+    }
+
+    #[test]
+    fn a_reference_outside_its_catalog_is_an_error_at_its_line() {
+        let rule = format!(
+            "{GOOD}references:\n  owasp_nhi: [NHI7, NHI11]\n  cis:\n    - \"CIS AWS Foundations 1.14\"\n    - \"CIS AWS Foundations 9.99\"\n"
+        );
+        let errs = RuleSet::from_sources(&[("t.yaml".into(), rule.clone())])
+            .err()
+            .unwrap_or_default();
+        let line_of = |needle: &str| rule.lines().position(|l| l.contains(needle)).map(|n| n + 1);
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert_eq!(errs[0].line, line_of("NHI11"));
+        assert!(
+            errs[0].to_string().starts_with(&format!(
+                "t.yaml:{}: rule `test-rule`: `references.owasp_nhi`: `NHI11` is not a control of OWASP Top 10 Non-Human Identities Risks 2025",
+                line_of("NHI11").unwrap_or_default()
+            )),
+            "{}",
+            errs[0]
+        );
+        assert_eq!(errs[1].line, line_of("9.99"));
+        assert!(errs[1].message.contains("`references.cis`"), "{errs:?}");
+
+        let inline = format!("{GOOD}references: {{ maestro: [L4, L8] }}\n");
+        let errs = RuleSet::from_sources(&[("t.yaml".into(), inline.clone())])
+            .err()
+            .unwrap_or_default();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].line, Some(inline.lines().count()));
+    }
+
+    #[test]
+    fn builtin_rules_reference_owasp_nhi_and_test_every_nhi_risk() {
+        let set = RuleSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+        for rule in &set.rules {
+            assert!(
+                !rule.spec.references.owasp_nhi.is_empty(),
+                "{} has no OWASP NHI reference",
+                rule.origin
+            );
+        }
+        for n in 1..=10 {
+            let id = format!("NHI{n}");
+            assert!(
+                set.rules
+                    .iter()
+                    .any(|r| r.spec.references.owasp_nhi.contains(&id)),
+                "no built-in rule tests {id} (the README's table says which do)"
+            );
+        }
+    }
+
+    #[test]
+    fn remediation_texts_must_cover_every_provider_the_rule_applies_to() {
+        let split = GOOD.replace(
+            "remediation: r",
+            "remediation:\n  aws: \"aws iam update-access-key --access-key-id {credential.id}\"\n  azure: a",
+        );
+        let errs = RuleSet::from_sources(&[("t.yaml".into(), split.clone())])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            errs[0]
+                .message
+                .contains("`remediation` has no text for gcp, kubernetes, github, other"),
+            "{errs:?}"
+        );
+        let by_kind = GOOD.replace(
+            "remediation: r",
+            "remediation:\n  aws/access_key: a\n  aws/vault_scret: s\n  default: d",
+        );
+        let errs = RuleSet::from_sources(&[("t.yaml".into(), by_kind)])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            errs[0]
+                .message
+                .contains("`remediation` key kind `vault_scret` is not a credential kind"),
+            "{errs:?}"
+        );
+        let bad_path = split.replace("azure: a", "default: \"{identity.nam|identity.id}\"");
+        let errs = RuleSet::from_sources(&[("t.yaml".into(), bad_path)])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            errs[0]
+                .message
+                .contains("placeholder {identity.nam|identity.id}"),
+            "{errs:?}"
+        );
+        let typo = GOOD.replace("remediation: r", "remediation:\n  amazon: a");
+        let errs = RuleSet::from_sources(&[("t.yaml".into(), typo)])
+            .err()
+            .unwrap_or_default();
+        assert!(errs[0].line.is_some(), "{errs:?}");
+        assert!(errs[0].message.contains("amazon"), "{errs:?}");
     }
 
     #[test]

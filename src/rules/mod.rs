@@ -5,9 +5,11 @@ pub mod check;
 pub mod eval;
 pub mod findings;
 pub mod load;
+pub mod remediation;
 pub mod template;
 pub mod value;
 
+use crate::frameworks::Framework;
 use crate::inventory::{CredentialKind, IdentityKind, Provider};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -107,32 +109,49 @@ pub struct Filter {
     pub kinds: Vec<String>,
 }
 
-/// Framework controls a rule tests.
+/// Framework controls a rule tests, by framework; every id must be in its framework's
+/// catalog (`frameworks/`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct References {
     /// OWASP Top 10 Non-Human Identities 2025 (NHI1–NHI10).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owasp_nhi: Vec<String>,
+    /// OWASP Top 10 for Agentic Applications 2026 (ASI01–ASI10).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owasp_agentic: Vec<String>,
     /// CIS benchmark items.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cis: Vec<String>,
     /// NIST CSF 2.0 subcategories.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nist_csf: Vec<String>,
+    /// CSA MAESTRO layers (L1–L7).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maestro: Vec<String>,
     /// Further links (documentation, advisories).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<String>,
 }
 
 impl References {
+    /// The ids given for `framework`.
+    pub fn ids(&self, framework: Framework) -> &[String] {
+        match framework {
+            Framework::OwaspNhi => &self.owasp_nhi,
+            Framework::OwaspAgentic => &self.owasp_agentic,
+            Framework::Cis => &self.cis,
+            Framework::NistCsf => &self.nist_csf,
+            Framework::Maestro => &self.maestro,
+        }
+    }
+
     /// All ids, prefixed by framework, e.g. `OWASP-NHI:NHI7`.
     pub fn labels(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        out.extend(self.owasp_nhi.iter().map(|r| format!("OWASP-NHI:{r}")));
-        out.extend(self.cis.iter().map(|r| format!("CIS:{r}")));
-        out.extend(self.nist_csf.iter().map(|r| format!("NIST-CSF:{r}")));
-        out
+        Framework::ALL
+            .iter()
+            .flat_map(|f| self.ids(*f).iter().map(|id| format!("{}:{id}", f.label())))
+            .collect()
     }
 }
 
@@ -154,7 +173,7 @@ pub struct RuleSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
     pub description: String,
-    pub remediation: String,
+    pub remediation: Remediation,
     #[serde(default)]
     pub references: References,
     #[serde(default)]
@@ -176,3 +195,4 @@ pub fn known_kinds(target: Target) -> Vec<&'static str> {
 }
 
 pub use load::{Rule, RuleSet};
+pub use remediation::Remediation;

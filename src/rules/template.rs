@@ -1,5 +1,6 @@
-//! Message templates: `{dotted.path}` placeholders filled from the rule's variables.
-//! Plain substitution only; expressions belong in `when`.
+//! Message templates: `{dotted.path}` placeholders filled from the rule's variables;
+//! `{a.b|c.d}` takes the first of the paths that has a value. Plain substitution only;
+//! expressions belong in `when`.
 
 /// The placeholder paths a template uses, or an error for an unclosed `{`.
 pub fn placeholders(template: &str) -> Result<Vec<&str>, String> {
@@ -16,8 +17,23 @@ pub fn placeholders(template: &str) -> Result<Vec<&str>, String> {
     Ok(out)
 }
 
+/// The paths of a placeholder: `identity.attributes.appId|identity.id` has two.
+pub fn alternatives(placeholder: &str) -> impl Iterator<Item = &str> {
+    placeholder.split('|').map(str::trim)
+}
+
 /// Fills every `{path}` with `lookup(path)`; a missing value renders as `-`.
 pub fn render(template: &str, lookup: impl Fn(&str) -> Option<serde_json::Value>) -> String {
+    render_with(template, lookup, |_| "-".to_string())
+}
+
+/// Fills every `{path}` with `lookup(path)`, and a missing value with `missing(path)`
+/// (of the last alternative).
+pub fn render_with(
+    template: &str,
+    lookup: impl Fn(&str) -> Option<serde_json::Value>,
+    missing: impl Fn(&str) -> String,
+) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -27,9 +43,12 @@ pub fn render(template: &str, lookup: impl Fn(&str) -> Option<serde_json::Value>
             out.push_str(&rest[start..]);
             return out;
         };
-        match lookup(after[..end].trim()) {
+        let placeholder = after[..end].trim();
+        match alternatives(placeholder).find_map(&lookup) {
             Some(value) => out.push_str(&display(&value)),
-            None => out.push('-'),
+            None => out.push_str(&missing(
+                alternatives(placeholder).last().unwrap_or(placeholder),
+            )),
         }
         rest = &after[end + 1..];
     }
@@ -65,6 +84,25 @@ mod tests {
                 lookup
             ),
             "k1 is 400d old (-) a, b"
+        );
+        assert_eq!(
+            render_with(
+                "--user-name {identity.name}",
+                |_| None,
+                |p| format!("<{p}>")
+            ),
+            "--user-name <identity.name>"
+        );
+        assert_eq!(
+            render(
+                "{credential.nope|credential.id} {credential.nope|x.y}",
+                lookup
+            ),
+            "k1 -"
+        );
+        assert_eq!(
+            render_with("{a.b|c.d}", |_| None, |p| format!("<{p}>")),
+            "<c.d>"
         );
         assert_eq!(placeholders("a {x.y} b {z}"), Ok(vec!["x.y", "z"]));
         assert!(placeholders("a {x").is_err());

@@ -51,6 +51,7 @@ pub const IDENTITY_FIELDS: &[&str] = &[
     "reachable_count",
     "delegates_to",
     "cross_boundary_paths",
+    "trusted_accounts",
 ];
 
 /// The top-level fields of `credential` in expressions (inventory fields and facts).
@@ -286,6 +287,18 @@ pub fn identity_fact<'a>(view: &IdentityView<'a>, field: &str) -> Option<Fact<'a
         "reachable_count" => Fact::Int(d.reachable_count().into()),
         "delegates_to" => owned(d.delegates_to()),
         "cross_boundary_paths" => owned(d.cross_boundary_paths()),
+        "trusted_accounts" => Fact::List(
+            f.trusted_accounts
+                .iter()
+                .map(|a| {
+                    let mut entries = vec![("id", Fact::Str(&a.id))];
+                    if let Some(name) = &a.name {
+                        entries.push(("name", Fact::Str(name)));
+                    }
+                    Fact::Map(entries)
+                })
+                .collect(),
+        ),
         other => return owner_fact(&f.owner, other),
     })
 }
