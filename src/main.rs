@@ -23,6 +23,11 @@ fn main() -> ExitCode {
         Command::Rules(command) => app::rules(command, verbosity),
         Command::Merge(args) => app::merge(args, verbosity),
         Command::Owners(args) => app::owners(args, verbosity),
+        Command::Diff(args) => nhiscan::diff::run(args),
+        Command::Schema => nhiscan::setup::schema(),
+        Command::Init(args) => nhiscan::setup::init(args),
+        Command::Completions { shell } => nhiscan::setup::completions(*shell),
+        Command::Man => nhiscan::setup::man(),
     };
     match result {
         Ok(code) => ExitCode::from(code),
