@@ -10,7 +10,7 @@ use crate::rules::{Severity, Target};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The difference between two reports.
 #[derive(Debug, Clone, Serialize)]
@@ -172,14 +172,13 @@ pub fn compare(old: ReportDocument, old_file: &str, new: ReportDocument, new_fil
 /// The change of a finding found in both reports, if any.
 fn changed(before: &Finding, after: Finding) -> Option<Changed> {
     let old_severity = (before.severity != after.severity).then_some(before.severity);
-    let paths: BTreeMap<&String, ()> = before
+    let paths: BTreeSet<&String> = before
         .evidence
         .keys()
         .chain(after.evidence.keys())
-        .map(|k| (k, ()))
         .collect();
     let evidence: Vec<EvidenceChange> = paths
-        .keys()
+        .iter()
         .filter_map(|path| {
             let (old, new) = (before.evidence.get(*path), after.evidence.get(*path));
             (old != new && !is_day_count(path, old, new)).then(|| EvidenceChange {

@@ -469,6 +469,32 @@ fn baseline_marks_findings_and_only_new_ones_fail() {
 }
 
 #[test]
+fn markdown_puts_new_findings_first_with_a_baseline() {
+    let dir = tempdir();
+    let older = small_report(dir.path(), "older.json", |r| {
+        remove_finding(r, "wildcard-privileges");
+    });
+    let text = stdout_of(
+        scan_small()
+            .args(["-f", "markdown", "--top", "3", "--baseline"])
+            .arg(&older),
+    );
+    assert!(text.contains("**1 new** since the baseline"), "{text}");
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.matches(" | ").count() == 6)
+        .filter(|l| !l.starts_with("| Severity"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert!(
+        rows[0].starts_with("| medium | new | wildcard-privileges |"),
+        "{text}"
+    );
+    assert!(rows[1].starts_with("| high | existing |"), "{text}");
+    assert!(text.contains("| medium | 8 | 1 |"), "{text}");
+}
+
+#[test]
 fn diff_lists_new_resolved_changed_findings_and_identities() {
     let dir = tempdir();
     let new = small_report(dir.path(), "new.json", |r| {
@@ -489,7 +515,9 @@ fn diff_lists_new_resolved_changed_findings_and_identities() {
         remove_finding(r, "admin-privileges");
         let mut resolved = remove_finding(r, "credential-unused");
         resolved["id"] = "NHI-00000000000000aa".into();
-        r["findings"].as_array_mut().map(|l| l.push(resolved));
+        if let Some(list) = r["findings"].as_array_mut() {
+            list.push(resolved);
+        }
         let entities = r["inventory"]["entities"].as_array_mut();
         let list = entities.map(std::mem::take).unwrap_or_default();
         let mut kept: Vec<Value> = list.into_iter().filter(|e| e["name"] != "deploy").collect();
