@@ -10,6 +10,7 @@ use crate::collect::azure::AzureOptions;
 use crate::config::{parse_set, Config};
 use crate::enrich::owner::{OwnerResolver, Roster};
 use crate::enrich::{enrich_with, Enriched};
+use crate::finding::EntityRef;
 use crate::frameworks;
 use crate::graph::walk::{self, Direction, Walk};
 use crate::import::csv::parse_time;
@@ -18,7 +19,7 @@ use crate::inventory::{Coverage, CoverageStatus, Inventory};
 use crate::policy::{self, exit};
 use crate::report::framework::{self, FrameworkReport, Run};
 use crate::report::inventory::View;
-use crate::report::{self, Format, InventoryCounts, Report, RulePack, ScanInfo, Style};
+use crate::report::{self, outputs, Format, InventoryCounts, Report, RulePack, ScanInfo, Style};
 use crate::rules::findings::Findings;
 use crate::rules::load::{Override, RuleError};
 use crate::rules::{check, eval, RuleSet};
@@ -350,6 +351,23 @@ fn style_for(output: Option<&Path>) -> Style {
 pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
     let config = Config::discover(args.input.config.as_deref())?;
     let (rules, dirs) = load_rules(&args.rules, &config)?;
+    let (baseline, suppressions) =
+        policy::load(args.baseline.as_deref(), args.ignore.as_deref(), &rules)?;
+    let out = &args.output;
+    let outputs = outputs::plan(
+        &out.formats,
+        out.output.as_deref(),
+        &config.output,
+        config.path.as_deref(),
+        std::io::stdout().is_terminal(),
+    )?;
+    let settings = outputs::Settings::resolve(
+        out.csv_delimiter.as_deref(),
+        out.csv_bom,
+        out.top,
+        &config.output,
+        &config_label(&config),
+    )?;
     let (enriched, roster) = load_inventory(&args.input, &config, verbosity)?;
     let enabled = rules.rules.iter().filter(|r| r.enabled).count();
     let started = Instant::now();
@@ -357,10 +375,19 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
         matches, errors, ..
     } = eval::evaluate(&rules, &enriched);
     let mut findings = Findings::new(rules.rules.iter().collect(), &enriched, matches);
+    findings.sort();
+    let triage = policy::triage(
+        &mut findings,
+        baseline.as_ref(),
+        suppressions.as_ref(),
+        enriched.as_of,
+    );
     if let Some(min) = args.min_severity {
         findings.retain_at_least(min);
     }
-    findings.sort();
+    for line in triage.warnings() {
+        warn(verbosity, line);
+    }
     note(
         verbosity,
         format!(
@@ -373,7 +400,9 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
 
     let fail_on = args.fail_on.or(config.scan.fail_on);
     let incomplete = is_incomplete(&enriched, &errors);
-    let code = policy::exit_code(findings.worst(), fail_on, incomplete);
+    let code = policy::exit_code(findings.worst_counted(), fail_on, incomplete);
+    let mut summary = findings.summary();
+    triage.complete(&mut summary);
 
     let report = Report {
         report_version: report::REPORT_VERSION,
@@ -385,27 +414,26 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
         },
         coverage: enriched.inventory.coverage.clone(),
         inventory: counts(&enriched),
-        summary: findings.summary(),
+        summary,
+        baseline: triage.baseline,
+        suppressions: triage.suppressions,
         rule_errors: errors.iter().map(Into::into).collect(),
         findings,
     };
-    let output = args.output.output.as_deref();
-    let style = style_for(output);
     let started = Instant::now();
-    report::write_output(output, |out| match args.output.format {
-        Format::Table => report::table::write(&report, style, out),
-        Format::Csv => report::csv::write(&report, out),
-        Format::Json => report::json::write(&report, out),
-    })
-    .with_context(|| output_error(output))?;
+    let inputs = outputs::Inputs {
+        report: &report,
+        rules: &rules,
+        enriched: &enriched,
+        settings,
+    };
+    let written = outputs::write_all(&outputs, &inputs)?;
     note(
         verbosity,
         format!(
             "wrote {} findings to {} in {:.2?}",
             report.findings.len(),
-            output
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "stdout".into()),
+            written.join(", "),
             started.elapsed()
         ),
     );
@@ -521,9 +549,13 @@ fn output_error(output: Option<&Path>) -> String {
 }
 
 fn counts(enriched: &Enriched) -> InventoryCounts {
+    let inventory = &enriched.inventory;
     let mut counts = InventoryCounts {
-        identities: enriched.inventory.identities.len(),
-        credentials: enriched.inventory.credentials.len(),
+        identities: inventory.identities.len(),
+        credentials: inventory.credentials.len(),
+        entities: (inventory.identities.iter().map(EntityRef::identity))
+            .chain(inventory.credentials.iter().map(EntityRef::credential))
+            .collect(),
         ..Default::default()
     };
     for i in &enriched.inventory.identities {

@@ -3,6 +3,7 @@
 use crate::collect::aws::Shard;
 use crate::collect::azure::AuthMethod;
 use crate::frameworks::Framework;
+use crate::report::outputs::OutputSpec;
 use crate::report::Format;
 use crate::rules::Severity;
 use clap::{Args, Parser, Subcommand};
@@ -47,6 +48,20 @@ pub enum Command {
     /// Show what an identity can act as (assume, impersonate, take over), directly or
     /// through others, with the shortest path to each; --reverse: who can act as it.
     Graph(GraphArgs),
+    /// Compare two JSON reports: new, resolved and changed findings, new and removed
+    /// identities and credentials.
+    Diff(DiffArgs),
+    /// Print the JSON schema of the report (`scan -f json`).
+    Schema,
+    /// Write a commented starter nhiscan.toml.
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of nhiscan and its commands.
+    Man,
 }
 
 /// A provider nhiscan can collect from live.
@@ -196,6 +211,30 @@ pub struct OutputArgs {
     pub output: Option<PathBuf>,
 }
 
+/// Where and how `scan` writes its reports.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Report")]
+pub struct ScanOutputArgs {
+    /// Report format, optionally with its file: FORMAT[:PATH]. Repeat for several
+    /// reports from one run; at most one without a file (stdout). Formats: table, csv,
+    /// json, jsonl, sarif, markdown, ocsf, xlsx. Default: [output] formats in
+    /// nhiscan.toml, else table.
+    #[arg(short, long = "format", value_name = "FORMAT[:PATH]")]
+    pub formats: Vec<OutputSpec>,
+    /// Write the report (the one format without a file) to this file instead of stdout.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// CSV field separator: one character such as `;` or `|`, or `tab`.
+    #[arg(long, value_name = "CHAR")]
+    pub csv_delimiter: Option<String>,
+    /// Start CSV reports with a UTF-8 byte order mark, for Excel.
+    #[arg(long)]
+    pub csv_bom: bool,
+    /// Findings listed in the Markdown summary (default 20).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ScanArgs {
     #[command(flatten)]
@@ -203,13 +242,59 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: ScanOutputArgs,
     /// Exit 1 when a finding is at or above this severity (default: none fail).
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
     /// Leave findings below this severity out of the report.
     #[arg(long, value_name = "SEVERITY")]
     pub min_severity: Option<Severity>,
+    /// A previous JSON report (`scan -f json`): only findings new since then count for
+    /// --fail-on, and each finding is marked new or existing.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Suppressions file; default ./.nhiscan-ignore.yaml when it exists.
+    #[arg(long, value_name = "FILE")]
+    pub ignore: Option<PathBuf>,
+}
+
+/// How `nhiscan diff` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Table,
+    Json,
+    #[value(alias = "md")]
+    Markdown,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The earlier report (`scan -f json`).
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+    /// The later report.
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a new finding (or one whose severity rose) is at or above this
+    /// severity.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// Where to write it.
+    #[arg(value_name = "PATH", default_value = "nhiscan.toml")]
+    pub path: PathBuf,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Args)]

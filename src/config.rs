@@ -16,6 +16,9 @@ pub struct Config {
     pub owners: OwnersConfig,
     #[serde(default)]
     pub scan: ScanConfig,
+    /// `[output]`: default report formats and format options of `scan`.
+    #[serde(default)]
+    pub output: crate::report::outputs::OutputConfig,
     /// `[ai]`: the AI-agent classifier's word, tag, permission and service lists.
     #[serde(default)]
     pub ai: crate::enrich::ai::AiConfig,

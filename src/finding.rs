@@ -1,15 +1,17 @@
 //! Findings: what a rule matched, on which entity, with the evidence and what to do.
 
 use crate::enrich::owner::OwnerStatus;
-use crate::inventory::{Provider, Scope};
+use crate::inventory::{Credential, Identity, Provider, Scope};
 use crate::rules::{Confidence, References, Severity, Target};
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The identity or credential a finding is about.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EntityRef {
     #[serde(rename = "type")]
     pub target: Target,
@@ -25,6 +27,30 @@ pub struct EntityRef {
 }
 
 impl EntityRef {
+    pub fn identity(i: &Identity) -> EntityRef {
+        EntityRef {
+            target: Target::Identity,
+            provider: i.provider,
+            scope: i.scope.clone(),
+            kind: i.kind.as_str().to_string(),
+            id: i.id.clone(),
+            name: Some(i.name.clone()),
+            identity_id: None,
+        }
+    }
+
+    pub fn credential(c: &Credential) -> EntityRef {
+        EntityRef {
+            target: Target::Credential,
+            provider: c.provider,
+            scope: c.scope.clone(),
+            kind: c.kind.as_str().to_string(),
+            id: c.id.clone(),
+            name: c.name.clone(),
+            identity_id: c.identity_id.clone(),
+        }
+    }
+
     /// The best short label: name, else id.
     pub fn label(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.id)
@@ -32,7 +58,7 @@ impl EntityRef {
 }
 
 /// One rule match.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// Stable across runs: derived from the rule id and the entity, never from time.
     pub id: String,
@@ -50,6 +76,60 @@ pub struct Finding {
     pub evidence: BTreeMap<String, serde_json::Value>,
     pub remediation: Arc<str>,
     pub references: Arc<References>,
+    /// With `--baseline`: whether the baseline report already had this finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineState>,
+    /// The suppression that covers this finding: it stays listed but does not fail
+    /// the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Arc<Suppressed>>,
+}
+
+/// A finding's state against the baseline report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    /// Not in the baseline: counts for the exit code.
+    New,
+    /// Already in the baseline: reported, but does not fail the run.
+    Existing,
+}
+
+impl BaselineState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Existing => "existing",
+        }
+    }
+}
+
+/// The suppression entry that matched a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Suppressed {
+    /// Why it is accepted, as written in the suppressions file.
+    pub reason: String,
+    /// When the suppression stops applying.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<DateTime<Utc>>,
+    /// The entry: `FILE:LINE`.
+    pub source: String,
+}
+
+/// What triage added to a finding: its baseline state and suppression.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Mark {
+    pub baseline: Option<BaselineState>,
+    pub suppressed: Option<Arc<Suppressed>>,
+}
+
+impl Mark {
+    /// Whether the finding counts for the exit code: not suppressed, and not already
+    /// in the baseline.
+    pub fn counts(&self) -> bool {
+        self.suppressed.is_none() && self.baseline != Some(BaselineState::Existing)
+    }
 }
 
 /// The stable finding id: `NHI-` and 16 hex digits of SHA-256 over rule id, provider

@@ -25,6 +25,11 @@ fn main() -> ExitCode {
         Command::Merge(args) => app::merge(args, verbosity),
         Command::Owners(args) => app::owners(args, verbosity),
         Command::Graph(args) => app::graph(args, verbosity),
+        Command::Diff(args) => nhiscan::diff::run(args),
+        Command::Schema => nhiscan::setup::schema(),
+        Command::Init(args) => nhiscan::setup::init(args),
+        Command::Completions { shell } => nhiscan::setup::completions(*shell),
+        Command::Man => nhiscan::setup::man(),
     };
     match result {
         Ok(code) => ExitCode::from(code),

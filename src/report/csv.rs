@@ -6,7 +6,7 @@ use crate::finding::Finding;
 use std::io::{self, Write};
 
 /// The columns, in order. Documented in the README; append new ones at the end only.
-pub const COLUMNS: [&str; 19] = [
+pub const COLUMNS: [&str; 22] = [
     "finding_id",
     "severity",
     "confidence",
@@ -26,10 +26,59 @@ pub const COLUMNS: [&str; 19] = [
     "remediation",
     "references",
     "as_of",
+    "baseline",
+    "suppressed",
+    "suppression_reason",
 ];
 
+/// `--csv-delimiter` and `--csv-bom`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// The field separator (one ASCII character).
+    pub delimiter: u8,
+    /// Start with a UTF-8 byte order mark, so that Excel reads the file as UTF-8.
+    pub bom: bool,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            delimiter: b',',
+            bom: false,
+        }
+    }
+}
+
+/// Parses a delimiter: one ASCII character other than a quote or line break, or
+/// `tab` / `\t`.
+pub fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => return Ok(b'\t'),
+        _ => {}
+    }
+    match text.as_bytes() {
+        [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') && !b.is_ascii_alphanumeric() => {
+            Ok(*b)
+        }
+        _ => Err(format!(
+            "`{}` is not a CSV delimiter: use one punctuation character such as `,` `;` `|`, or `tab`",
+            text.escape_debug()
+        )),
+    }
+}
+
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let mut writer = safe_writer(out);
+    write_with(report, CsvOptions::default(), out)
+}
+
+pub fn write_with(report: &Report, options: CsvOptions, out: &mut dyn Write) -> io::Result<()> {
+    if options.bom {
+        out.write_all("\u{feff}".as_bytes())?;
+    }
+    let mut writer = ::csv::WriterBuilder::new()
+        .quote_style(::csv::QuoteStyle::Always)
+        .delimiter(options.delimiter)
+        .from_writer(out);
     writer.write_record(COLUMNS)?;
     let as_of = report.scan.as_of.to_rfc3339();
     for f in report.findings.iter() {
@@ -45,16 +94,20 @@ pub fn safe_writer(out: &mut dyn Write) -> ::csv::Writer<&mut dyn Write> {
         .from_writer(out)
 }
 
-fn row(f: &Finding, as_of: &str) -> [String; 19] {
-    let evidence = f
-        .evidence
+/// A finding's evidence as `path=value; …`.
+pub fn evidence_text(f: &Finding) -> String {
+    f.evidence
         .iter()
         .map(|(k, v)| match v {
             serde_json::Value::String(s) => format!("{k}={s}"),
             other => format!("{k}={other}"),
         })
         .collect::<Vec<_>>()
-        .join("; ");
+        .join("; ")
+}
+
+/// A finding's cells in [`COLUMNS`] order, not yet made spreadsheet-safe.
+pub fn row(f: &Finding, as_of: &str) -> [String; 22] {
     [
         f.id.clone(),
         f.severity.to_string(),
@@ -71,9 +124,32 @@ fn row(f: &Finding, as_of: &str) -> [String; 19] {
         f.owner.clone().unwrap_or_default(),
         f.owner_status.as_str().to_string(),
         f.message.clone(),
-        evidence,
+        evidence_text(f),
         f.remediation.trim().to_string(),
         f.references.labels().join("; "),
         as_of.to_string(),
+        f.baseline
+            .map(|b| b.as_str().to_string())
+            .unwrap_or_default(),
+        f.suppressed.is_some().to_string(),
+        f.suppressed
+            .as_ref()
+            .map(|s| s.reason.clone())
+            .unwrap_or_default(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters_are_one_safe_character() {
+        assert_eq!(parse_delimiter(";"), Ok(b';'));
+        assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
+        assert_eq!(parse_delimiter("|"), Ok(b'|'));
+        for bad in ["", ";;", "\"", "a", "7", "é"] {
+            assert!(parse_delimiter(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -69,7 +69,10 @@ fn num(n: Option<i64>) -> String {
     n.map(|n| n.to_string()).unwrap_or_default()
 }
 
-fn identity_rows(enriched: &Enriched, ai_only: bool) -> impl Iterator<Item = Vec<String>> + '_ {
+pub(crate) fn identity_rows(
+    enriched: &Enriched,
+    ai_only: bool,
+) -> impl Iterator<Item = Vec<String>> + '_ {
     (0..enriched.inventory.identities.len())
         .filter(move |i| !ai_only || enriched.identity_facts[*i].ai_agent)
         .map(move |i| {
@@ -98,7 +101,7 @@ fn identity_rows(enriched: &Enriched, ai_only: bool) -> impl Iterator<Item = Vec
         })
 }
 
-fn credential_rows(enriched: &Enriched) -> impl Iterator<Item = Vec<String>> + '_ {
+pub(crate) fn credential_rows(enriched: &Enriched) -> impl Iterator<Item = Vec<String>> + '_ {
     (0..enriched.inventory.credentials.len()).map(move |i| {
         let (c, f) = enriched.credential(i);
         let location = [c.location.region.as_deref(), c.location.vault.as_deref()]

@@ -1,21 +1,35 @@
-//! Reporters: the scan result as a terminal table, CSV or a versioned JSON document.
-//! Files are written atomically: a temporary file beside the target, then a rename.
+//! Reporters: the scan result as a terminal table, CSV, a versioned JSON document,
+//! JSON Lines, SARIF, Markdown, OCSF or an XLSX workbook ([`outputs`] writes several
+//! from one run). Files are written atomically: a temporary file beside the target,
+//! then a rename.
 
 pub mod csv;
 pub mod graph;
 pub mod framework;
+pub mod diff;
+pub mod document;
 pub mod inventory;
 pub mod json;
+pub mod jsonl;
+pub mod markdown;
+pub mod ocsf;
+pub mod outputs;
 pub mod owners;
 pub mod rules;
 pub mod sanitize;
+pub mod sarif;
 pub mod table;
+pub mod xlsx;
 
+use crate::finding::EntityRef;
 use crate::inventory::{Coverage, Provider};
+use crate::policy::baseline::BaselineInfo;
+use crate::policy::suppress::SuppressionReport;
 use crate::rules::eval::EvalError;
 use crate::rules::findings::Findings;
 use crate::rules::Severity;
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -43,13 +57,19 @@ pub struct Report<'a> {
     pub coverage: Vec<Coverage>,
     pub inventory: InventoryCounts,
     pub summary: Summary,
+    /// With `--baseline`: the report compared against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineInfo>,
+    /// The suppressions file applied, with its expired and unmatched entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressions: Option<SuppressionReport>,
     /// Rules that failed to evaluate on some entity.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rule_errors: Vec<EvalErrorRecord>,
     pub findings: Findings<'a>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Tool {
     pub name: String,
     pub version: String,
@@ -64,7 +84,7 @@ impl Default for Tool {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ScanInfo {
     /// The time ages and expiry were computed against.
     pub as_of: DateTime<Utc>,
@@ -84,7 +104,7 @@ pub struct ScanInfo {
     pub api_calls: BTreeMap<String, u64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RulePack {
     pub builtin: usize,
     pub user_dirs: Vec<String>,
@@ -92,28 +112,41 @@ pub struct RulePack {
     pub disabled: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct InventoryCounts {
     pub identities: usize,
     pub credentials: usize,
     pub by_provider: BTreeMap<Provider, ProviderCounts>,
+    /// Every identity and credential scanned (for `nhiscan diff`); absent from reports
+    /// written before it was added.
+    #[serde(default)]
+    pub entities: Vec<EntityRef>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ProviderCounts {
     pub identities: usize,
     pub credentials: usize,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     pub findings: usize,
     pub by_severity: BTreeMap<Severity, usize>,
     pub by_provider: BTreeMap<Provider, usize>,
     pub by_rule: BTreeMap<String, usize>,
+    /// With `--baseline`: findings the baseline did not have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<usize>,
+    /// With `--baseline`: findings the baseline already had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing: Option<usize>,
+    /// With a suppressions file: findings it suppresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<usize>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct EvalErrorRecord {
     pub rule_id: String,
     pub entity_id: String,
@@ -178,23 +211,32 @@ pub fn write_output(
             lock.flush()
         }
         Some(path) => {
-            let dir = match path.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d,
-                _ => Path::new("."),
-            };
-            let mut temp = tempfile::Builder::new()
-                .prefix(".nhiscan-")
-                .tempfile_in(dir)?;
-            {
-                let mut buffered = io::BufWriter::new(temp.as_file_mut());
-                write(&mut buffered)?;
-                buffered.flush()?;
-            }
-            temp.as_file().sync_all()?;
-            temp.persist(path).map_err(|e| e.error)?;
+            stage(path, write)?.persist(path).map_err(|e| e.error)?;
             Ok(())
         }
     }
+}
+
+/// Writes a temporary file beside `path`, synced, for the caller to rename into place;
+/// dropped without renaming, it leaves nothing behind.
+pub fn stage(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".nhiscan-")
+        .tempfile_in(dir)?;
+    {
+        let mut buffered = io::BufWriter::new(temp.as_file_mut());
+        write(&mut buffered)?;
+        buffered.flush()?;
+    }
+    temp.as_file().sync_all()?;
+    Ok(temp)
 }
 
 #[cfg(test)]

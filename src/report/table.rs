@@ -28,8 +28,13 @@ pub fn write(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<(
                 terminal(&f.entity.scope.id),
                 owner
             );
+            let marker = match (&f.suppressed, f.baseline) {
+                (Some(_), _) => Some("suppressed"),
+                (None, Some(b)) => Some(b.as_str()),
+                (None, None) => None,
+            };
             table.add_row(vec![
-                severity_cell(f.severity, style),
+                severity_cell(f.severity, marker, style),
                 Cell::new(entity),
                 Cell::new(format!("{}\n{}", f.rule_id, terminal(&f.message))),
             ]);
@@ -98,6 +103,29 @@ fn write_summary(report: &Report, style: Style, out: &mut dyn Write) -> io::Resu
         }
         writeln!(out, "{table}")?;
     }
+    if let Some(b) = &report.baseline {
+        writeln!(
+            out,
+            "Baseline {} (as of {}): {} new, {} existing, {} resolved.",
+            terminal(&b.file),
+            b.as_of.format("%Y-%m-%d %H:%M UTC"),
+            report.summary.new.unwrap_or(0),
+            report.summary.existing.unwrap_or(0),
+            b.resolved
+        )?;
+    }
+    if let Some(s) = &report.suppressions {
+        writeln!(
+            out,
+            "Suppressions {}: {} finding(s) suppressed by {} entries.",
+            terminal(&s.file),
+            s.suppressed,
+            s.entries
+        )?;
+        for line in s.warnings() {
+            writeln!(out, "warning: {}", terminal(&line))?;
+        }
+    }
     for c in &report.coverage {
         if c.status != CoverageStatus::Scanned {
             writeln!(
@@ -156,8 +184,12 @@ pub fn header(names: &[&str], style: Style) -> Vec<Cell> {
         .collect()
 }
 
-fn severity_cell(severity: Severity, style: Style) -> Cell {
-    let cell = Cell::new(severity.as_str());
+/// The severity, with `new`, `existing` or `suppressed` under it when known.
+fn severity_cell(severity: Severity, marker: Option<&str>, style: Style) -> Cell {
+    let cell = match marker {
+        Some(m) => Cell::new(format!("{}\n{m}", severity.as_str())),
+        None => Cell::new(severity.as_str()),
+    };
     if !style.color {
         return cell;
     }

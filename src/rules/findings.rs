@@ -7,7 +7,7 @@ use super::value::Roots;
 use super::{remediation, template, Rule, Severity, Target};
 use crate::enrich::owner::ResolvedOwner;
 use crate::enrich::Enriched;
-use crate::finding::{finding_id, EntityRef, Finding};
+use crate::finding::{finding_id, BaselineState, EntityRef, Finding, Mark};
 use crate::inventory::Provider;
 use crate::report::Summary;
 use rayon::prelude::*;
@@ -23,6 +23,34 @@ pub struct Findings<'a> {
     rules: Vec<&'a Rule>,
     enriched: &'a Enriched,
     matches: Vec<Match>,
+    /// Baseline state and suppression per match (empty until [`Findings::set_marks`]).
+    marks: Vec<Mark>,
+}
+
+/// What a finding can be matched on (suppressions, baselines) without building it.
+pub struct Subject<'a> {
+    pub rule_id: &'a str,
+    pub provider: Provider,
+    pub scope_id: &'a str,
+    pub entity_id: &'a str,
+    pub entity_name: Option<&'a str>,
+    /// The entity's tags; for a credential, then its identity's.
+    pub tags: Vec<&'a BTreeMap<String, String>>,
+}
+
+impl Subject<'_> {
+    /// The finding's stable id.
+    pub fn finding_id(&self) -> String {
+        finding_id(self.rule_id, self.provider, self.entity_id)
+    }
+
+    /// The value of tag `key`: the entity's own, else its identity's.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find_map(|t| t.get(key))
+            .map(String::as_str)
+    }
 }
 
 impl<'a> Findings<'a> {
@@ -32,7 +60,68 @@ impl<'a> Findings<'a> {
             rules,
             enriched,
             matches,
+            marks: Vec::new(),
         }
+    }
+
+    /// What each finding can be matched on, in report order.
+    pub fn subjects(&self) -> impl Iterator<Item = Subject<'a>> + '_ {
+        self.matches.iter().map(|m| self.subject(m))
+    }
+
+    fn subject(&self, m: &Match) -> Subject<'a> {
+        let rule_id = self.rule(m).spec.id.as_str();
+        let enriched = self.enriched;
+        match m.target {
+            Target::Identity => {
+                let i = &enriched.inventory.identities[m.index as usize];
+                Subject {
+                    rule_id,
+                    provider: i.provider,
+                    scope_id: &i.scope.id,
+                    entity_id: &i.id,
+                    entity_name: Some(&i.name),
+                    tags: vec![&i.tags],
+                }
+            }
+            Target::Credential => {
+                let c = &enriched.inventory.credentials[m.index as usize];
+                let mut tags = vec![&c.tags];
+                if let Some(owner) = enriched.credential_owner[m.index as usize] {
+                    tags.push(&enriched.inventory.identities[owner].tags);
+                }
+                Subject {
+                    rule_id,
+                    provider: c.provider,
+                    scope_id: &c.scope.id,
+                    entity_id: &c.id,
+                    entity_name: c.name.as_deref(),
+                    tags,
+                }
+            }
+        }
+    }
+
+    /// Attaches baseline states and suppressions, one per finding in report order.
+    pub fn set_marks(&mut self, marks: Vec<Mark>) {
+        debug_assert_eq!(marks.len(), self.matches.len());
+        self.marks = marks;
+    }
+
+    /// The mark of the `i`-th finding (default when none were set).
+    pub fn mark(&self, i: usize) -> Mark {
+        self.marks.get(i).cloned().unwrap_or_default()
+    }
+
+    /// The most severe finding that counts for the exit code: not suppressed and not
+    /// already in the baseline.
+    pub fn worst_counted(&self) -> Option<Severity> {
+        self.matches
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.marks.get(*i).is_none_or(Mark::counts))
+            .map(|(_, m)| self.severity(m))
+            .max()
     }
 
     pub fn len(&self) -> usize {
@@ -59,6 +148,16 @@ impl<'a> Findings<'a> {
     /// Leaves out findings below `min`.
     pub fn retain_at_least(&mut self, min: Severity) {
         let rules = &self.rules;
+        if !self.marks.is_empty() {
+            let keep: Vec<bool> = self
+                .matches
+                .iter()
+                .map(|m| rules[m.rule as usize].severity >= min)
+                .collect();
+            let mut keep_iter = keep.iter();
+            self.marks
+                .retain(|_| keep_iter.next().copied().unwrap_or(true));
+        }
         self.matches
             .retain(|m| rules[m.rule as usize].severity >= min);
     }
@@ -76,8 +175,10 @@ impl<'a> Findings<'a> {
         }
     }
 
-    /// Most severe first, then by rule, provider and entity id: a stable order.
+    /// Most severe first, then by rule, provider and entity id: a stable order. Marks
+    /// are set after sorting.
     pub fn sort(&mut self) {
+        self.marks.clear();
         let mut matches = std::mem::take(&mut self.matches);
         matches.par_sort_unstable_by(|a, b| self.compare(a, b));
         self.matches = matches;
@@ -97,7 +198,17 @@ impl<'a> Findings<'a> {
             findings: self.matches.len(),
             ..Default::default()
         };
-        for m in &self.matches {
+        for (i, m) in self.matches.iter().enumerate() {
+            if let Some(mark) = self.marks.get(i) {
+                match mark.baseline {
+                    Some(BaselineState::New) => *summary.new.get_or_insert(0) += 1,
+                    Some(BaselineState::Existing) => *summary.existing.get_or_insert(0) += 1,
+                    None => {}
+                }
+                if mark.suppressed.is_some() {
+                    *summary.suppressed.get_or_insert(0) += 1;
+                }
+            }
             let rule = self.rule(m);
             *summary.by_severity.entry(rule.severity).or_default() += 1;
             *summary
@@ -134,13 +245,27 @@ impl<'a> Findings<'a> {
 
     /// Every finding in order, built a batch at a time on all cores.
     pub fn iter(&self) -> impl Iterator<Item = Finding> + '_ {
-        self.matches.chunks(BATCH).flat_map(move |chunk| {
-            let batch: Vec<Finding> = chunk.par_iter().map(|m| self.build(m)).collect();
-            batch
-        })
+        self.matches
+            .chunks(BATCH)
+            .enumerate()
+            .flat_map(move |(c, chunk)| {
+                let batch: Vec<Finding> = chunk
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, m)| {
+                        let mut finding = self.build(m);
+                        if let Some(mark) = self.marks.get(c * BATCH + i) {
+                            finding.baseline = mark.baseline;
+                            finding.suppressed = mark.suppressed.clone();
+                        }
+                        finding
+                    })
+                    .collect();
+                batch
+            })
     }
 
-    /// The finding for one match.
+    /// The finding for one match (without its mark).
     pub fn build(&self, m: &Match) -> Finding {
         let rule = self.rule(m);
         let enriched = self.enriched;
@@ -153,16 +278,7 @@ impl<'a> Findings<'a> {
                     credential: None,
                     params: &rule.params,
                 };
-                let entity = EntityRef {
-                    target: Target::Identity,
-                    provider: identity.provider,
-                    scope: identity.scope.clone(),
-                    kind: identity.kind.as_str().to_string(),
-                    id: identity.id.clone(),
-                    name: Some(identity.name.clone()),
-                    identity_id: None,
-                };
-                finding(rule, &roots, entity, &facts.owner)
+                finding(rule, &roots, EntityRef::identity(identity), &facts.owner)
             }
             Target::Credential => {
                 let index = m.index as usize;
@@ -172,16 +288,12 @@ impl<'a> Findings<'a> {
                     credential: Some((credential, facts)),
                     params: &rule.params,
                 };
-                let entity = EntityRef {
-                    target: Target::Credential,
-                    provider: credential.provider,
-                    scope: credential.scope.clone(),
-                    kind: credential.kind.as_str().to_string(),
-                    id: credential.id.clone(),
-                    name: credential.name.clone(),
-                    identity_id: credential.identity_id.clone(),
-                };
-                finding(rule, &roots, entity, &facts.owner)
+                finding(
+                    rule,
+                    &roots,
+                    EntityRef::credential(credential),
+                    &facts.owner,
+                )
             }
         }
     }
@@ -230,5 +342,7 @@ fn finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner)
         remediation: remediation(rule, roots, &entity),
         references: rule.shared.references.clone(),
         entity,
+        baseline: None,
+        suppressed: None,
     }
 }

@@ -1,0 +1,141 @@
+//! Commands around the scan: `init` (a starter config), `schema` (the report's JSON
+//! schema), `completions` (clap_complete) and `man` (clap_mangen).
+
+use crate::cli::{Cli, InitArgs};
+use crate::policy::exit;
+use anyhow::{bail, Context as _};
+use clap::CommandFactory;
+
+/// The config `nhiscan init` writes: every section, commented, valid as it is.
+pub const STARTER_CONFIG: &str = r#"# nhiscan configuration, written by `nhiscan init`.
+#
+# nhiscan reads ./nhiscan.toml when it exists, or the file given with --config.
+# Unknown keys are an error, so a typo is reported instead of silently ignored.
+# Relative paths are relative to this file. Command-line options win over this file.
+
+[owners]
+# Tag keys that name an identity's owner, most specific first.
+# tag_keys = ["owner", "Owner", "owner-email", "owner_email", "created-by", "team", "Team"]
+# HR/directory export (person,email,status,end_date) owners are checked against
+# (same as --owners).
+# roster = "hr/roster.csv"
+
+# [owners.teams]
+# A team named as owner is judged by its people against the roster.
+# "payments" = ["alice@example.com", "bob@example.com"]
+
+[scan]
+# Exit with status 1 when a finding at or above this severity counts (same as
+# --fail-on; with --baseline only new findings count, suppressed ones never do).
+# fail_on = "high"
+# Extra folders of rule files (*.yaml), in addition to the built-in rules.
+# rules = ["policies/nhi-rules"]
+
+[output]
+# Reports of `nhiscan scan` when no -f is given: FORMAT or FORMAT:PATH (at most one
+# without a path: stdout). Formats: table, csv, json, jsonl, sarif, markdown, ocsf, xlsx.
+# formats = ["table", "json:nhiscan-report.json", "sarif:nhiscan.sarif"]
+# CSV field separator (one character, or "tab") and a UTF-8 byte order mark for Excel.
+# csv_delimiter = ";"
+# csv_bom = true
+# Findings listed in the Markdown summary.
+# markdown_top = 20
+
+# Rule overrides: one table per rule id (`nhiscan rules list` shows the ids and their
+# parameters); `enabled = false` turns a rule off, `severity = "critical"` changes it.
+# [rules.static-key-not-rotated]
+# max_age_days = 90
+# [rules.identity-unused]
+# enabled = false
+
+# Suppressions (accepted findings, with a reason and an expiry) live in
+# .nhiscan-ignore.yaml beside this file, or the file given with --ignore.
+"#;
+
+/// `nhiscan init`: writes the starter config, refusing to replace a file unless
+/// `--force`.
+pub fn init(args: &InitArgs) -> anyhow::Result<u8> {
+    if args.path.exists() && !args.force {
+        bail!(
+            "{} already exists; use --force to replace it",
+            args.path.display()
+        );
+    }
+    crate::report::write_output(Some(&args.path), |out| {
+        out.write_all(STARTER_CONFIG.as_bytes())
+    })
+    .with_context(|| format!("cannot write {}", args.path.display()))?;
+    eprintln!("wrote {}", args.path.display());
+    Ok(exit::CLEAN)
+}
+
+/// `nhiscan schema`: the JSON schema of the report.
+pub fn schema() -> anyhow::Result<u8> {
+    crate::report::write_output(None, |out| {
+        out.write_all(crate::report::document::schema_json().as_bytes())
+    })
+    .context("cannot write to stdout")?;
+    Ok(exit::CLEAN)
+}
+
+/// `nhiscan completions SHELL`.
+pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<u8> {
+    let mut command = Cli::command();
+    crate::report::write_output(None, |out| {
+        clap_complete::generate(shell, &mut command, "nhiscan", out);
+        Ok(())
+    })
+    .context("cannot write to stdout")?;
+    Ok(exit::CLEAN)
+}
+
+/// `nhiscan man`: the page of nhiscan, then one per command.
+pub fn man() -> anyhow::Result<u8> {
+    let command = Cli::command();
+    crate::report::write_output(None, |out| {
+        clap_mangen::Man::new(command.clone()).render(out)?;
+        for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+            let name = format!("nhiscan-{}", sub.get_name());
+            let page = sub.clone().name(name.clone()).bin_name(name);
+            clap_mangen::Man::new(page).render(out)?;
+        }
+        Ok(())
+    })
+    .context("cannot write to stdout")?;
+    Ok(exit::CLEAN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_starter_config_is_valid_and_documents_every_section() {
+        let config: crate::config::Config =
+            toml::from_str(STARTER_CONFIG).unwrap_or_else(|e| panic!("{e}"));
+        assert!(config.output.formats.is_empty());
+        for section in ["[owners]", "[scan]", "[output]", "[rules."] {
+            assert!(STARTER_CONFIG.contains(section), "{section}");
+        }
+        // Uncommented, every example line is a valid config too.
+        let uncommented: String = STARTER_CONFIG
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest)
+                    if rest.starts_with('[')
+                        || rest
+                            .split_once(" = ")
+                            .is_some_and(|(k, _)| !k.contains(' ')) =>
+                {
+                    rest
+                }
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config: crate::config::Config =
+            toml::from_str(&uncommented).unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
+        assert_eq!(config.output.formats.len(), 3);
+        assert_eq!(config.output.csv_delimiter.as_deref(), Some(";"));
+    }
+}
