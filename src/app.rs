@@ -663,6 +663,8 @@ fn ai_agents_only(enriched: &Enriched) -> Inventory {
         .map(|(credential, _)| credential.clone())
         .collect();
     agents
+}
+
 /// `nhiscan graph ID`: what ID can act as (or who can act as it), with the paths.
 pub fn graph(args: &GraphArgs, verbosity: Verbosity) -> Result<u8> {
     let config = Config::discover(args.input.config.as_deref())?;

@@ -218,7 +218,7 @@ fn entity_facts(
         .collect();
     drop(index);
 
-    let account_names = trust::account_names(&inventory);
+    let account_names = trust::account_names(inventory);
     let mut identity_facts: Vec<IdentityFacts> = inventory
         .identities
         .iter()

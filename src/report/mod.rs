@@ -4,10 +4,10 @@
 //! then a rename.
 
 pub mod csv;
-pub mod graph;
-pub mod framework;
 pub mod diff;
 pub mod document;
+pub mod framework;
+pub mod graph;
 pub mod inventory;
 pub mod json;
 pub mod jsonl;

@@ -118,12 +118,7 @@ fn precision(c: Confidence) -> &'static str {
 
 fn descriptor(rule: &Rule) -> Value {
     let spec = &rule.spec;
-    let remediation = rule
-        .shared
-        .remediation
-        .as_deref()
-        .unwrap_or(&spec.remediation)
-        .trim();
+    let remediation = spec.remediation.describe();
     let references = rule.shared.references.labels();
     let mut text = format!(
         "{}\n\n{}\n\nRemediation:\n{remediation}",

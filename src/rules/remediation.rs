@@ -77,6 +77,19 @@ impl Remediation {
             .map(|i| self.texts[i].1.as_str())
     }
 
+    /// Every text, headed by whom it is for when there are several (`aws/access_key:`),
+    /// placeholders unfilled: the rule-level help of a report.
+    pub fn describe(&self) -> String {
+        match self.texts.as_slice() {
+            [(Audience::All, text)] => text.trim().to_string(),
+            texts => texts
+                .iter()
+                .map(|(audience, text)| format!("{audience}:\n{}", text.trim()))
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        }
+    }
+
     /// Every text with whom it is for.
     pub fn texts(&self) -> &[(Audience, String)] {
         &self.texts
