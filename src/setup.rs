@@ -24,6 +24,17 @@ pub const STARTER_CONFIG: &str = r#"# nhiscan configuration, written by `nhiscan
 # A team named as owner is judged by its people against the roster.
 # "payments" = ["alice@example.com", "bob@example.com"]
 
+# [ai]
+# The AI-agent classifier (`nhiscan inventory --ai` shows its verdicts and signals).
+# Setting a list replaces the default; `extra_<list>` adds to it. Lists: strong_words
+# (a whole word in a name, description or tag value that makes an identity an AI
+# agent), weak_words (count only next to a strong signal), not_ai_words (cancel a weak
+# word: "build agent"), tag_keys and tag_values (workload tags), permissions (patterns
+# such as "bedrock:InvokeModel*"), services (trusted services such as
+# "bedrock.amazonaws.com").
+# extra_strong_words = ["jarvis"]
+# extra_not_ai_words = ["octopus"]
+
 [scan]
 # Exit with status 1 when a finding at or above this severity counts (same as
 # --fail-on; with --baseline only new findings count, suppressed ones never do).
@@ -114,7 +125,14 @@ mod tests {
         let config: crate::config::Config =
             toml::from_str(STARTER_CONFIG).unwrap_or_else(|e| panic!("{e}"));
         assert!(config.output.formats.is_empty());
-        for section in ["[owners]", "[scan]", "[output]", "[rules."] {
+        for section in [
+            "[owners]",
+            "[owners.teams]",
+            "[ai]",
+            "[scan]",
+            "[output]",
+            "[rules.",
+        ] {
             assert!(STARTER_CONFIG.contains(section), "{section}");
         }
         // Uncommented, every example line is a valid config too.
@@ -137,5 +155,6 @@ mod tests {
             toml::from_str(&uncommented).unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
         assert_eq!(config.output.formats.len(), 3);
         assert_eq!(config.output.csv_delimiter.as_deref(), Some(";"));
+        assert!(config.ai.classifier().is_ok());
     }
 }

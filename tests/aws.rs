@@ -629,7 +629,24 @@ fn the_rules_fire_on_the_seeded_estate() {
     );
     // poweruser-role may sts:AssumeRole on `*` (NotAction iam:*), and same-account-admin
     // trusts the account: the power user can become the administrator.
-    assert_eq!(on("reaches-admin-through-chain"), vec!["poweruser-role"]);
+    assert_eq!(
+        on("reaches-admin-through-chain"),
+        vec!["poweruser-role", "support-agent-llm", "ticket-escalation"]
+    );
+    // The agent may assume its escalation role: it hands its authority on, and the
+    // evidence carries the path to the administrator.
+    assert_eq!(on("ai-agent-can-delegate"), vec!["support-agent-llm"]);
+    let delegation = report["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["rule_id"] == "ai-agent-can-delegate"))
+        .map(|f| f["evidence"].to_string())
+        .unwrap_or_default();
+    assert!(
+        delegation.contains(
+            "support-agent-llm → role/ticket-escalation → role/same-account-admin (admin)"
+        ),
+        "{delegation}"
+    );
     assert!(on("interactive-login-on-service-identity").contains(&"backup-svc".to_string()));
     assert!(on("secret-rotation-disabled").contains(&"prod/api/key".to_string()));
 }

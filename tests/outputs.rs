@@ -873,3 +873,97 @@ fn ci_examples_parse_and_do_what_the_readme_says() {
         .assert()
         .success();
 }
+
+/// The bundled example estate, as the README's first command scans it, in every format
+/// from one run: the text formats as snapshots, SARIF and OCSF valid against their
+/// schemas (and snapshots), the JSON report valid against ours, the XLSX read back; all
+/// of them carry the same findings.
+#[test]
+fn the_example_estate_in_every_format() {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let dir = tempdir();
+    let path = |name: &str| dir.path().join(name);
+    let mut cmd = nhiscan();
+    cmd.arg("scan")
+        .args(["-i", "examples/estate/inventory.json"])
+        .args(["--owners", "examples/roster.csv"])
+        .args(["--config", "examples/nhiscan.toml"])
+        .args(["--now", "2026-11-01T00:00:00Z"]);
+    for (format, file) in [
+        ("table", "report.txt"),
+        ("csv", "findings.csv"),
+        ("json", "report.json"),
+        ("jsonl", "findings.jsonl"),
+        ("sarif", "findings.sarif"),
+        ("markdown", "summary.md"),
+        ("ocsf", "findings.ocsf.json"),
+        ("xlsx", "findings.xlsx"),
+    ] {
+        cmd.arg("-f")
+            .arg(format!("{format}:{}", path(file).display()));
+    }
+    let (code, _, stderr) = run(&mut cmd);
+    assert_eq!(code, 0, "{stderr}");
+    let text =
+        |name: &str| std::fs::read_to_string(path(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+
+    let report = read_json(&path("report.json"));
+    assert_valid("schema/report.schema.json", &report);
+    let ids: Vec<String> = findings(&report)
+        .iter()
+        .map(|f| f["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(ids.len() > 150, "{} findings", ids.len());
+
+    let jsonl = text("findings.jsonl");
+    let jsonl_ids: Vec<String> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .map(|f| f["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(jsonl_ids, ids);
+
+    let sarif = read_json(&path("findings.sarif"));
+    assert_valid("tests/schemas/sarif-schema-2.1.0.oasis.json", &sarif);
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().map(Vec::len),
+        Some(ids.len())
+    );
+    let mut events: Vec<Value> = text("findings.ocsf.json")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(events.len(), ids.len());
+    for event in &mut events {
+        assert_valid(
+            "tests/schemas/ocsf-1.5.0-detection_finding-cloud.json",
+            event,
+        );
+        event["metadata"]["product"]["version"] = "[version]".into();
+    }
+    // The snapshots outlive version bumps.
+    let mut sarif = sarif;
+    for key in ["version", "semanticVersion"] {
+        if sarif["runs"][0]["tool"]["driver"].get(key).is_some() {
+            sarif["runs"][0]["tool"]["driver"][key] = "[version]".into();
+        }
+    }
+
+    let csv = text("findings.csv");
+    let mut rows = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
+    assert_eq!(rows.records().count(), ids.len());
+    let mut book: Xlsx<_> = open_workbook(path("findings.xlsx")).unwrap_or_else(|e| panic!("{e}"));
+    let rows = book
+        .worksheet_range("Findings")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .rows()
+        .count();
+    assert_eq!(rows, ids.len() + 1);
+
+    insta::assert_snapshot!("estate_table", text("report.txt"));
+    insta::assert_snapshot!("estate_csv", csv);
+    insta::assert_snapshot!("estate_markdown", text("summary.md"));
+    insta::assert_snapshot!("estate_jsonl", jsonl);
+    insta::assert_json_snapshot!("estate_sarif", sarif);
+    insta::assert_json_snapshot!("estate_ocsf", events);
+}

@@ -38,8 +38,10 @@ deliberate problems a security review should surface are, among others:
 * Entra client secrets that never expire, expire within 30 days, or expired but are
   still listed as active (data-lake-ingest); a third-party multi-tenant service
   principal with mail access and no owner;
-* an AI support agent (support-agent-llm, owner active) and a pilot chatbot whose
-  owner has left (pilot-chatbot, kevin.brooks@acme.example);
+* an AI support agent (support-agent-llm, owner active) that may assume its escalation
+  role, which may assume incident-response (admin): the agent reaches admin in two hops;
+  a pilot chatbot whose owner has left (pilot-chatbot, kevin.brooks@acme.example) and
+  whose Bedrock role serves dev and prod alike;
 * owners missing, departed (roster status) or unknown to the roster
   (alex.turner@acme.example, build-team@acme.example);
 * retired, never-used and disabled identities; vault secrets without rotation or
@@ -531,7 +533,7 @@ def build_aws_prod():
              tags=owner_tags(ALEX_CONTRACTOR, "platform"),
              interactive_login=True, wildcard=["ec2:*"],
              privileged=["iam:PassRole"], policies=["jenkins-build", "AmazonEC2FullAccess"],
-             attributes={"password_last_used": when(1, "jenkins-svc|pw"), "mfa_enabled": False})
+             attributes={"password_last_used": when(1, "jenkins-svc|pw"), "mfa_active": False})
     aws_user(P, "terraform-bootstrap", created=640,
              description="Creates the Terraform state bucket and CI roles",
              keys=[key(420, 95, status="inactive"), key(28, 9)],
@@ -552,7 +554,7 @@ def build_aws_prod():
              keys=[key(890, 400, status="inactive")],
              tags=owner_tags(AISHA, "security"), interactive_login=True,
              admin=True, policies=["AdministratorAccess"],
-             attributes={"mfa_enabled": True})
+             attributes={"mfa_active": True})
 
     aws_role(P, "github-actions-terraform", created=380, last_activity=0,
              description="Terraform apply from GitHub Actions",
@@ -581,7 +583,17 @@ def build_aws_prod():
                          "secretsmanager:GetSecretValue"],
              policies=["support-agent-bedrock", "support-agent-tickets-rw"],
              attributes={"ai_models": ["anthropic.claude-3-5-sonnet-20241022-v2:0"],
-                         "bedrock_agent_id": "SUPPAGT7Q2"})
+                         "bedrock_agent_id": "SUPPAGT7Q2",
+                         # Its escalation tool: the agent hands its authority on.
+                         "assume_role_targets": [
+                             f"arn:aws:iam::{AWS_PROD_ID}:role/support-escalation"]})
+    aws_role(P, "support-escalation", created=200, last_activity=3,
+             description="Refunds and account changes the support agent escalates to",
+             trusts=[trust(f"arn:aws:iam::{AWS_PROD_ID}:role/support-agent-llm", "identity")],
+             tags=owner_tags(SOFIA, "customer-support"),
+             privileged=["iam:PassRole"], policies=["support-escalation"],
+             # "incident-*" was meant for incident tooling; it reaches incident-response.
+             attributes={"assume_role_targets": [f"arn:aws:iam::{AWS_PROD_ID}:role/incident-*"]})
     aws_role(P, "incident-response", created=600, last_activity=130,
              description="Assumed by the security team during incidents",
              trusts=[trust(f"arn:aws:iam::{AWS_PROD_ID}:user/ops-breakglass", "identity",
@@ -724,7 +736,9 @@ def build_aws_dev():
     aws_role(D, "pilot-chatbot-bedrock", created=430, last_activity=40,
              description="Bedrock access for the 2025 chatbot pilot",
              trusts=[svc("lambda.amazonaws.com")],
-             tags=owner_tags(KEVIN, "innovation-lab", workload_type="ai-agent"),
+             # One pilot identity for the dev sandbox and the production Teams tenant.
+             tags=owner_tags(KEVIN, "innovation-lab", workload_type="ai-agent",
+                             environment="dev,prod"),
              privileged=["bedrock:InvokeModel"], wildcard=["bedrock:*"],
              policies=["AmazonBedrockFullAccess"])
 

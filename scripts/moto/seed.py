@@ -268,8 +268,10 @@ def seed(endpoint: str) -> dict:
 
 def seed_ai_agents(endpoint: str, summary: dict) -> None:
     """AI agents as the AI-agent rules see them: a Bedrock agent's role (trusted by
-    bedrock.amazonaws.com, allowed to invoke models, owned) and a ticket-triage bot user
-    with a static access key, no owner and the right to mint access keys."""
+    bedrock.amazonaws.com, allowed to invoke models, owned) that may assume its
+    escalation role, which may assume same-account-admin (the agent's blast radius ends
+    at an administrator); and a ticket-triage bot user with a static access key, no
+    owner and the right to mint access keys."""
     iam = _client("iam", endpoint)
     with freeze_time("2025-03-01 00:00:00"):
         iam.create_role(
@@ -281,8 +283,24 @@ def seed_ai_agents(endpoint: str, summary: dict) -> None:
         iam.put_role_policy(
             RoleName="support-agent-llm",
             PolicyName="agent-tools",
-            PolicyDocument=_doc([{"Effect": "Allow", "Action": [
-                "bedrock:InvokeModel", "bedrock:InvokeAgent"], "Resource": "*"}]),
+            PolicyDocument=_doc([
+                {"Effect": "Allow", "Action": ["bedrock:InvokeModel", "bedrock:InvokeAgent"],
+                 "Resource": "*"},
+                {"Effect": "Allow", "Action": "sts:AssumeRole",
+                 "Resource": f"arn:aws:iam::{ACCOUNT_ID}:role/ticket-escalation"}]),
+        )
+        iam.create_role(
+            RoleName="ticket-escalation",
+            AssumeRolePolicyDocument=_trust(
+                {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:role/support-agent-llm"}),
+            Description="Refunds and account changes the support agent escalates to",
+            Tags=_tags(owner="carol@example.com"),
+        )
+        iam.put_role_policy(
+            RoleName="ticket-escalation",
+            PolicyName="escalate",
+            PolicyDocument=_doc([{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                  "Resource": f"arn:aws:iam::{ACCOUNT_ID}:role/same-account-admin"}]),
         )
         iam.create_user(UserName="ticket-triage-bot", Tags=_tags(**{"workload-type": "ai-agent"}))
         iam.create_access_key(UserName="ticket-triage-bot")
@@ -292,7 +310,7 @@ def seed_ai_agents(endpoint: str, summary: dict) -> None:
             PolicyDocument=_doc([{"Effect": "Allow", "Action": [
                 "bedrock:InvokeModel", "iam:CreateAccessKey"], "Resource": "*"}]),
         )
-    summary["roles"] += 1
+    summary["roles"] += 2
     summary["users"] += 1
 
 

@@ -56,12 +56,14 @@ pub fn render_with(
     out
 }
 
-/// A value as text: strings bare, lists joined by `, `, `-` for null.
+/// A value as text: strings bare, lists joined by `, ` (`none` when empty), `-` for
+/// null.
 pub fn display(value: &serde_json::Value) -> String {
     use serde_json::Value as J;
     match value {
         J::String(s) => s.clone(),
         J::Null => "-".to_string(),
+        J::Array(items) if items.is_empty() => "none".to_string(),
         J::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
     }
