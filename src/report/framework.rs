@@ -4,12 +4,12 @@
 //! them) or pass (have none). A control no rule references is "not tested".
 
 use super::csv::safe_writer;
-use super::sanitize::{spreadsheet, terminal};
-use super::table::{header, new_table};
+use super::sanitize::spreadsheet;
+use super::table::{header, new_table, write_coverage_gaps};
 use super::{EvalErrorRecord, InventoryCounts, ScanInfo, Style, Tool};
 use crate::enrich::Enriched;
 use crate::frameworks::{Catalog, Control, Framework};
-use crate::inventory::{Coverage, CoverageStatus, Provider};
+use crate::inventory::{Coverage, Provider};
 use crate::rules::eval::{self, Evaluation};
 use crate::rules::{Rule, Target};
 use comfy_table::{Cell, ColumnConstraint, Width};
@@ -423,18 +423,7 @@ pub fn write_table(report: &FrameworkReport, style: Style, out: &mut dyn Write) 
          fail: with a finding of one of them."
     )?;
     writeln!(out, "Source: {}", report.framework.source)?;
-    for c in &report.coverage {
-        if c.status != CoverageStatus::Scanned {
-            writeln!(
-                out,
-                "coverage: {} {} {:?}: {}",
-                c.provider,
-                terminal(&c.target),
-                c.status,
-                terminal(c.detail.as_deref().unwrap_or("no detail"))
-            )?;
-        }
-    }
+    write_coverage_gaps(&report.coverage, out)?;
     if !report.rule_errors.is_empty() {
         writeln!(
             out,

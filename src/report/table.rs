@@ -2,7 +2,7 @@
 
 use super::sanitize::terminal;
 use super::{Report, Style};
-use crate::inventory::CoverageStatus;
+use crate::inventory::{Coverage, CoverageStatus};
 use crate::rules::Severity;
 use comfy_table::{
     presets, Attribute, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width,
@@ -126,18 +126,7 @@ fn write_summary(report: &Report, style: Style, out: &mut dyn Write) -> io::Resu
             writeln!(out, "warning: {}", terminal(&line))?;
         }
     }
-    for c in &report.coverage {
-        if c.status != CoverageStatus::Scanned {
-            writeln!(
-                out,
-                "coverage: {} {} {:?}: {}",
-                c.provider,
-                terminal(&c.target),
-                c.status,
-                terminal(c.detail.as_deref().unwrap_or("no detail"))
-            )?;
-        }
-    }
+    write_coverage_gaps(&report.coverage, out)?;
     if !report.rule_errors.is_empty() {
         writeln!(
             out,
@@ -158,6 +147,23 @@ fn write_summary(report: &Report, style: Style, out: &mut dyn Write) -> io::Resu
 }
 
 /// A table in the house style for `style`.
+/// One `coverage:` line per source that was not fully scanned, with why.
+pub fn write_coverage_gaps(coverage: &[Coverage], out: &mut dyn Write) -> io::Result<()> {
+    for c in coverage {
+        if c.status != CoverageStatus::Scanned {
+            writeln!(
+                out,
+                "coverage: {} {} {:?}: {}",
+                c.provider,
+                terminal(&c.target),
+                c.status,
+                terminal(c.detail.as_deref().unwrap_or("no detail"))
+            )?;
+        }
+    }
+    Ok(())
+}
+
 pub fn new_table(style: Style) -> Table {
     let mut table = Table::new();
     table
