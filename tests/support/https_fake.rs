@@ -1,24 +1,22 @@
-//! A local fake of Azure for integration tests, reached over real HTTPS.
+//! A local fake of an HTTPS API for integration tests, reached over real HTTPS.
 //!
-//! The production code only knows the real hostnames (`login.microsoftonline.com`,
-//! `graph.microsoft.com`, `management.azure.com`, `<vault>.vault.azure.net`). This module runs
-//! an HTTP CONNECT proxy on 127.0.0.1; every tunnel is answered by a TLS server with a leaf
-//! certificate for those names, signed by a CA generated at start-up. A child process pointed at
-//! it with `HTTPS_PROXY` and `SSL_CERT_FILE` (see [`AzureServer::env`]) therefore talks to this
-//! fake exactly as it would talk to Azure.
+//! The production code only knows the real hostnames. This module runs an HTTP CONNECT
+//! proxy on 127.0.0.1; every tunnel is answered by a TLS server with a leaf certificate for
+//! the [`Profile`]'s names, signed by a CA generated at start-up. A child process pointed at
+//! it with `HTTPS_PROXY` and `SSL_CERT_FILE` (see [`FakeServer::proxy_env`]) therefore talks
+//! to this fake exactly as it would talk to the real service behind a corporate proxy.
 //!
 //! Requests are answered, in this order, by:
 //! 1. routes with `before_auth: true` (test routes first, then the fixtures);
-//! 2. the bearer check: `graph.microsoft.com` and `management.azure.com` want
-//!    `Bearer fake-token-for-https://<host>`, a vault `Bearer fake-token-for-https://vault.azure.net`
-//!    (a request without `Authorization` gets Key Vault's `WWW-Authenticate` challenge);
-//! 3. the routes given to [`AzureServer::start`];
-//! 4. the built-in token endpoint `POST login.microsoftonline.com/{tenant}/oauth2/v2.0/token`;
-//! 5. the routes of `tests/fixtures/azure/routes.yaml`, in file order;
+//! 2. the profile's auth check (`None` lets the request through);
+//! 3. the routes given to [`FakeServer::start`];
+//! 4. the profile's built-in handler (e.g. a token endpoint);
+//! 5. the profile's fixture routes (`routes.yaml` of its fixtures folder), in file order;
 //! 6. a 404 naming the request (recorded with `unmatched: true`).
 //!
 //! A route with `times: Some(n)` answers its first `n` matches only, then lets requests fall
-//! through to the routes after it.
+//! through to the routes after it. `tests/support/azure_server.rs` and
+//! `tests/support/github_server.rs` are the two profiles.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -32,7 +30,7 @@ use std::thread::JoinHandle;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST, WWW_AUTHENTICATE};
+use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -43,31 +41,21 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
 
-/// The tenant whose credentials the token endpoint accepts (also the Graph organisation id).
-pub const TENANT_ID: &str = "7e1c5b9a-3d2f-4c8e-9a1b-2f4d6e8a0c11";
-/// The client id the token endpoint accepts.
-pub const CLIENT_ID: &str = "0b7d1c2e-1111-4a4a-9c9c-0123456789ab";
-/// The client secret the token endpoint accepts.
-pub const CLIENT_SECRET: &str = "test-client-secret-value";
-
-pub const LOGIN_HOST: &str = "login.microsoftonline.com";
-pub const GRAPH_HOST: &str = "graph.microsoft.com";
-pub const ARM_HOST: &str = "management.azure.com";
-/// Key Vault data-plane hosts are `<vault>` + this suffix.
-pub const VAULT_SUFFIX: &str = ".vault.azure.net";
-
-/// The names on the server certificate.
-const CERT_NAMES: [&str; 4] = [LOGIN_HOST, GRAPH_HOST, ARM_HOST, "*.vault.azure.net"];
-
-/// The access token the fake token endpoint issues for a resource (a scope minus `/.default`),
-/// e.g. `https://graph.microsoft.com`.
-pub fn token_for(resource: &str) -> String {
-    format!("fake-token-for-{}", resource.trim_end_matches('/'))
-}
-
-/// `tests/fixtures/azure`.
-pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/azure")
+/// What makes a fake one service: its certificate names, its fixtures, its auth check and
+/// its built-in handler.
+#[derive(Clone)]
+pub struct Profile {
+    /// For messages and thread names, e.g. `Azure`.
+    pub label: &'static str,
+    /// The names on the server certificate (`*.suffix` wildcards allowed).
+    pub cert_names: Vec<String>,
+    /// The folder of `routes.yaml` and the files routes answer with.
+    pub fixtures: PathBuf,
+    /// Answers a request that lacks the right credentials; `None` lets it through.
+    pub check_auth: fn(&RequestInfo, Option<&str>) -> Option<Response<Full<Bytes>>>,
+    /// A built-in endpoint (request, body, the `scope` to record); `None` when it does not
+    /// answer.
+    pub builtin: fn(&RequestInfo, &[u8], &mut Option<String>) -> Option<Response<Full<Bytes>>>,
 }
 
 /// One request the server answered.
@@ -105,7 +93,7 @@ impl Recorded {
 /// What a route answers with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RouteBody {
-    /// A file under `tests/fixtures/azure/`, e.g. `graph/applications-page1.json`.
+    /// A file under the profile's fixtures folder, e.g. `graph/applications-page1.json`.
     File(String),
     /// An inline body (JSON unless the route sets another `Content-Type`).
     Json(String),
@@ -160,7 +148,7 @@ impl Route {
         )
     }
 
-    /// A route answering with a fixture file (relative to `tests/fixtures/azure/`).
+    /// A route answering with a fixture file (relative to the profile's fixtures folder).
     pub fn file(method: &str, host: &str, path: &str, status: u16, file: &str) -> Route {
         Route::new(
             method,
@@ -200,9 +188,9 @@ impl Route {
         self
     }
 
-    /// The routes of `tests/fixtures/azure/routes.yaml`, in file order.
-    pub fn fixture_routes() -> Vec<Route> {
-        let path = fixtures_dir().join("routes.yaml");
+    /// The routes of `DIR/routes.yaml`, in file order.
+    pub fn load_file(dir: &Path) -> Vec<Route> {
+        let path = dir.join("routes.yaml");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         let file: RoutesFile = serde_norway::from_str(&text)
@@ -254,7 +242,7 @@ struct YamlRoute {
     status: u16,
     #[serde(default)]
     headers: BTreeMap<String, String>,
-    /// A file under tests/fixtures/azure/.
+    /// A file under the profile's fixtures folder.
     #[serde(default)]
     body_file: Option<String>,
     /// An inline body: a YAML/JSON value, sent as JSON.
@@ -303,10 +291,10 @@ struct LoadedRoute {
 }
 
 impl LoadedRoute {
-    fn load(route: Route) -> LoadedRoute {
+    fn load(route: Route, fixtures: &Path) -> LoadedRoute {
         let body = match &route.body {
             RouteBody::File(file) => {
-                let path = fixtures_dir().join(file);
+                let path = fixtures.join(file);
                 let bytes = std::fs::read(&path)
                     .unwrap_or_else(|e| panic!("reading fixture {}: {e}", path.display()));
                 if file.ends_with(".json") {
@@ -365,6 +353,7 @@ impl LoadedRoute {
 }
 
 struct State {
+    profile: Profile,
     /// Test routes, then fixture routes.
     routes: Vec<LoadedRoute>,
     /// How many of `routes` came from the test.
@@ -373,21 +362,21 @@ struct State {
 }
 
 /// The parts of a request the router looks at.
-struct RequestInfo {
-    method: String,
-    host: String,
+pub struct RequestInfo {
+    pub method: String,
+    pub host: String,
     /// Percent-decoded.
-    path: String,
-    raw_query: String,
+    pub path: String,
+    pub raw_query: String,
     /// Percent-decoded.
-    query: String,
+    pub query: String,
     /// `+` as space, then percent-decoded.
-    form_query: String,
+    pub form_query: String,
 }
 
-/// The fake Azure: a CONNECT proxy + TLS + router, on its own thread and tokio runtime.
+/// A fake service: a CONNECT proxy + TLS + router, on its own thread and tokio runtime.
 /// Stops when dropped.
-pub struct AzureServer {
+pub struct FakeServer {
     state: Arc<State>,
     proxy_addr: SocketAddr,
     ca_pem: String,
@@ -397,25 +386,29 @@ pub struct AzureServer {
     thread: Option<JoinHandle<()>>,
 }
 
-impl AzureServer {
-    /// Starts with the routes of `tests/fixtures/azure/routes.yaml`; `extra` routes are tried
-    /// before them (and before the built-in token endpoint).
-    pub fn start(extra: Vec<Route>) -> AzureServer {
+impl FakeServer {
+    /// Starts with the routes of the profile's `routes.yaml`; `extra` routes are tried
+    /// before them (and before the built-in handler).
+    pub fn start(profile: Profile, extra: Vec<Route>) -> FakeServer {
         let extra_count = extra.len();
         let routes = extra
             .into_iter()
-            .chain(Route::fixture_routes())
-            .map(LoadedRoute::load)
+            .chain(Route::load_file(&profile.fixtures))
+            .map(|route| LoadedRoute::load(route, &profile.fixtures))
             .collect();
+        let (ca_pem, acceptor) = make_tls(profile.label, &profile.cert_names);
+        let label = profile.label;
         let state = Arc::new(State {
+            profile,
             routes,
             extra: extra_count,
             requests: Mutex::new(Vec::new()),
         });
 
-        let (ca_pem, acceptor) = make_tls();
         let ca_dir = tempfile::tempdir().expect("temp dir for the test CA");
-        let ca_pem_path = ca_dir.path().join("fake-azure-ca.pem");
+        let ca_pem_path = ca_dir
+            .path()
+            .join(format!("fake-{}-ca.pem", label.to_ascii_lowercase()));
         std::fs::write(&ca_pem_path, &ca_pem).expect("writing the test CA");
 
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding the proxy");
@@ -427,12 +420,12 @@ impl AzureServer {
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         let thread_state = Arc::clone(&state);
         let thread = std::thread::Builder::new()
-            .name("fake-azure".into())
+            .name(format!("fake-{}", label.to_ascii_lowercase()))
             .spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
-                    .expect("tokio runtime for the fake Azure");
+                    .expect("tokio runtime for the fake server");
                 rt.block_on(async move {
                     let listener = TcpListener::from_std(listener).expect("tokio listener");
                     tokio::select! {
@@ -442,9 +435,9 @@ impl AzureServer {
                 });
                 rt.shutdown_background();
             })
-            .expect("spawning the fake Azure thread");
+            .expect("spawning the fake server thread");
 
-        AzureServer {
+        FakeServer {
             state,
             proxy_addr,
             ca_pem,
@@ -456,23 +449,17 @@ impl AzureServer {
     }
 
     /// Environment for the child process: the proxy (`HTTPS_PROXY`, `https_proxy`, empty
-    /// `NO_PROXY`/`no_proxy`), the CA (`SSL_CERT_FILE`), the public-cloud
-    /// `AZURE_AUTHORITY_HOST`, and the accepted `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`,
-    /// `AZURE_CLIENT_SECRET`.
-    pub fn env(&self) -> Vec<(String, String)> {
+    /// `NO_PROXY`/`no_proxy`) and the CA (`SSL_CERT_FILE`).
+    pub fn proxy_env(&self) -> Vec<(String, String)> {
         let proxy = self.proxy_url();
         let ca = self.ca_pem_path.display().to_string();
         [
             ("HTTPS_PROXY", proxy.as_str()),
             ("https_proxy", proxy.as_str()),
-            // An inherited exclusion list or authority host would bypass the fake.
+            // An inherited exclusion list would bypass the fake.
             ("NO_PROXY", ""),
             ("no_proxy", ""),
-            ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com"),
             ("SSL_CERT_FILE", ca.as_str()),
-            ("AZURE_TENANT_ID", TENANT_ID),
-            ("AZURE_CLIENT_ID", CLIENT_ID),
-            ("AZURE_CLIENT_SECRET", CLIENT_SECRET),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -517,7 +504,7 @@ impl AzureServer {
     }
 }
 
-impl Drop for AzureServer {
+impl Drop for FakeServer {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -528,8 +515,8 @@ impl Drop for AzureServer {
     }
 }
 
-/// A fresh CA (PEM) and a TLS acceptor with a leaf for [`CERT_NAMES`] signed by it.
-fn make_tls() -> (String, TlsAcceptor) {
+/// A fresh CA (PEM) and a TLS acceptor with a leaf for `names` signed by it.
+fn make_tls(label: &str, names: &[String]) -> (String, TlsAcceptor) {
     use rcgen::{
         BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
         KeyPair, KeyUsagePurpose,
@@ -540,7 +527,7 @@ fn make_tls() -> (String, TlsAcceptor) {
     ca_params.distinguished_name = rcgen::DistinguishedName::new();
     ca_params
         .distinguished_name
-        .push(DnType::CommonName, "nhiscan fake Azure test CA");
+        .push(DnType::CommonName, format!("nhiscan fake {label} test CA"));
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
@@ -551,12 +538,11 @@ fn make_tls() -> (String, TlsAcceptor) {
     let issuer = Issuer::new(ca_params, ca_key);
 
     let leaf_key = KeyPair::generate().expect("leaf key");
-    let names: Vec<String> = CERT_NAMES.iter().map(|s| s.to_string()).collect();
-    let mut leaf_params = CertificateParams::new(names).expect("leaf params");
+    let mut leaf_params = CertificateParams::new(names.to_vec()).expect("leaf params");
     leaf_params.distinguished_name = rcgen::DistinguishedName::new();
     leaf_params
         .distinguished_name
-        .push(DnType::CommonName, "fake Azure endpoints");
+        .push(DnType::CommonName, format!("fake {label} endpoints"));
     leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     leaf_params.use_authority_key_identifier_extension = true;
@@ -714,15 +700,15 @@ async fn handle(
         .find(|r| r.route.before_auth && r.take(&info))
     {
         r.response()
-    } else if let Some(denied) = check_auth(&info, authorization.as_deref()) {
+    } else if let Some(denied) = (state.profile.check_auth)(&info, authorization.as_deref()) {
         denied
     } else if let Some(r) = state.routes[..state.extra]
         .iter()
         .find(|r| !r.route.before_auth && r.take(&info))
     {
         r.response()
-    } else if let Some(token_response) = token_endpoint(&info, &body, &mut scope) {
-        token_response
+    } else if let Some(builtin) = (state.profile.builtin)(&info, &body, &mut scope) {
+        builtin
     } else if let Some(r) = state.routes[state.extra..]
         .iter()
         .find(|r| !r.route.before_auth && r.take(&info))
@@ -730,7 +716,7 @@ async fn handle(
         r.response()
     } else {
         unmatched = true;
-        not_found(&info)
+        not_found(state.profile.label, &info)
     };
 
     record(
@@ -748,7 +734,7 @@ async fn handle(
     response
 }
 
-fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Full<Bytes>> {
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -758,20 +744,22 @@ fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Full<
     response
 }
 
-fn not_found(info: &RequestInfo) -> Response<Full<Bytes>> {
+fn not_found(label: &str, info: &RequestInfo) -> Response<Full<Bytes>> {
+    let message = format!(
+        "fake {label} has no route for {} https://{}{}{}{}",
+        info.method,
+        info.host,
+        info.path,
+        if info.query.is_empty() { "" } else { "?" },
+        info.query
+    );
     json_response(
         StatusCode::NOT_FOUND,
         &serde_json::json!({
+            "message": message,
             "error": {
-                "code": "FakeAzureNoRoute",
-                "message": format!(
-                    "fake Azure has no route for {} https://{}{}{}{}",
-                    info.method,
-                    info.host,
-                    info.path,
-                    if info.query.is_empty() { "" } else { "?" },
-                    info.query
-                ),
+                "code": format!("Fake{label}NoRoute"),
+                "message": message,
             },
             "method": info.method,
             "host": info.host,
@@ -781,157 +769,6 @@ fn not_found(info: &RequestInfo) -> Response<Full<Bytes>> {
     )
 }
 
-fn now_iso() -> String {
+pub fn now_iso() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string()
-}
-
-/// The bearer check for Graph, ARM and Key Vault; `None` lets the request through.
-fn check_auth(info: &RequestInfo, authorization: Option<&str>) -> Option<Response<Full<Bytes>>> {
-    let host = info.host.as_str();
-    if host == GRAPH_HOST || host == ARM_HOST {
-        let expected = format!("Bearer {}", token_for(&format!("https://{host}")));
-        if authorization == Some(expected.as_str()) {
-            return None;
-        }
-        let body = if host == GRAPH_HOST {
-            // https://learn.microsoft.com/en-us/graph/errors#json-representation
-            serde_json::json!({
-                "error": {
-                    "code": "InvalidAuthenticationToken",
-                    "message": if authorization.is_some() {
-                        "Access token validation failure. Invalid audience."
-                    } else {
-                        "Access token is empty."
-                    },
-                    "innerError": {
-                        "date": now_iso(),
-                        "request-id": "3f4a2b10-9c1d-4e5f-8a7b-6c5d4e3f2a10",
-                        "client-request-id": "3f4a2b10-9c1d-4e5f-8a7b-6c5d4e3f2a10"
-                    }
-                }
-            })
-        } else {
-            // https://learn.microsoft.com/en-us/azure/azure-resource-manager/troubleshooting/common-deployment-errors
-            serde_json::json!({
-                "error": {
-                    "code": "InvalidAuthenticationToken",
-                    "message": if authorization.is_some() {
-                        "The access token is invalid."
-                    } else {
-                        "The access token is missing or invalid: the 'Authorization' header is missing."
-                    }
-                }
-            })
-        };
-        return Some(json_response(StatusCode::UNAUTHORIZED, &body));
-    }
-    if host.ends_with(VAULT_SUFFIX) && host.len() > VAULT_SUFFIX.len() {
-        let expected = format!("Bearer {}", token_for("https://vault.azure.net"));
-        if authorization == Some(expected.as_str()) {
-            return None;
-        }
-        // https://learn.microsoft.com/en-us/azure/key-vault/general/authentication-requests-and-responses
-        let message = match authorization {
-            None => "AKV10000: Request is missing a Bearer or PoP token.".to_string(),
-            Some(_) => "AKV10022: Invalid audience. Expected https://vault.azure.net.".to_string(),
-        };
-        let mut response = json_response(
-            StatusCode::UNAUTHORIZED,
-            &serde_json::json!({"error": {"code": "Unauthorized", "message": message}}),
-        );
-        let challenge = format!(
-            "Bearer authorization=\"https://{LOGIN_HOST}/{TENANT_ID}\", resource=\"https://vault.azure.net\""
-        );
-        response.headers_mut().insert(
-            WWW_AUTHENTICATE,
-            HeaderValue::from_str(&challenge).expect("challenge header"),
-        );
-        return Some(response);
-    }
-    None
-}
-
-/// `POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token` (client credentials).
-fn token_endpoint(
-    info: &RequestInfo,
-    body: &[u8],
-    scope_out: &mut Option<String>,
-) -> Option<Response<Full<Bytes>>> {
-    if info.host != LOGIN_HOST || !info.method.eq_ignore_ascii_case("POST") {
-        return None;
-    }
-    let tenant = info
-        .path
-        .strip_prefix('/')?
-        .strip_suffix("/oauth2/v2.0/token")?;
-    if tenant.is_empty() || tenant.contains('/') {
-        return None;
-    }
-    let form: BTreeMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
-    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
-    let scope = field("scope").to_string();
-    *scope_out = Some(scope.clone());
-
-    // https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow#error-response
-    let error = |status: StatusCode, error: &str, code: u32, description: String| {
-        let trace_id = "0b5e9a7c-1d2f-4e3a-9b8c-7d6e5f4a3b2c";
-        let correlation_id = "5c4d3e2f-1a0b-4c9d-8e7f-6a5b4c3d2e1f";
-        let timestamp = chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string();
-        json_response(
-            status,
-            &serde_json::json!({
-                "error": error,
-                "error_description": format!(
-                    "AADSTS{code}: {description} Trace ID: {trace_id} Correlation ID: {correlation_id} Timestamp: {timestamp}"
-                ),
-                "error_codes": [code],
-                "timestamp": timestamp,
-                "trace_id": trace_id,
-                "correlation_id": correlation_id,
-                "error_uri": format!("https://{LOGIN_HOST}/error?code={code}"),
-            }),
-        )
-    };
-
-    if field("grant_type") != "client_credentials" {
-        return Some(error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            70003,
-            "The app requested an unsupported grant type.".to_string(),
-        ));
-    }
-    if tenant != TENANT_ID
-        || field("client_id") != CLIENT_ID
-        || field("client_secret") != CLIENT_SECRET
-    {
-        return Some(error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            7000215,
-            format!(
-                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
-                field("client_id")
-            ),
-        ));
-    }
-    let first_scope = scope.split_whitespace().next().unwrap_or_default();
-    if first_scope.is_empty() {
-        return Some(error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            900144,
-            "The request body must contain the following parameter: 'scope'.".to_string(),
-        ));
-    }
-    let resource = first_scope.strip_suffix("/.default").unwrap_or(first_scope);
-    Some(json_response(
-        StatusCode::OK,
-        &serde_json::json!({
-            "token_type": "Bearer",
-            "expires_in": 3599,
-            "ext_expires_in": 3599,
-            "access_token": token_for(resource),
-        }),
-    ))
 }
