@@ -16,8 +16,8 @@ use http_body_util::Full;
 use hyper::header::{HeaderValue, WWW_AUTHENTICATE};
 use hyper::{Response, StatusCode};
 
-use super::https_fake::{json_response, now_iso, FakeServer, Profile, RequestInfo};
 pub use super::https_fake::Route;
+use super::https_fake::{json_response, now_iso, FakeServer, Profile, RequestInfo};
 
 /// The tenant whose credentials the token endpoint accepts (also the Graph organisation id).
 pub const TENANT_ID: &str = "7e1c5b9a-3d2f-4c8e-9a1b-2f4d6e8a0c11";

@@ -11,8 +11,8 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Response, StatusCode};
 
-use super::https_fake::{json_response, FakeServer, Profile, RequestInfo};
 pub use super::https_fake::Route;
+use super::https_fake::{json_response, FakeServer, Profile, RequestInfo};
 
 pub const API_HOST: &str = "api.github.com";
 /// The token the fake accepts (shaped like a fine-grained token; never a real one).

@@ -41,6 +41,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
 
+/// A canned HTTP response.
+pub type Reply = Response<Full<Bytes>>;
+
 /// What makes a fake one service: its certificate names, its fixtures, its auth check and
 /// its built-in handler.
 #[derive(Clone)]
@@ -52,10 +55,10 @@ pub struct Profile {
     /// The folder of `routes.yaml` and the files routes answer with.
     pub fixtures: PathBuf,
     /// Answers a request that lacks the right credentials; `None` lets it through.
-    pub check_auth: fn(&RequestInfo, Option<&str>) -> Option<Response<Full<Bytes>>>,
+    pub check_auth: fn(&RequestInfo, Option<&str>) -> Option<Reply>,
     /// A built-in endpoint (request, body, the `scope` to record); `None` when it does not
     /// answer.
-    pub builtin: fn(&RequestInfo, &[u8], &mut Option<String>) -> Option<Response<Full<Bytes>>>,
+    pub builtin: fn(&RequestInfo, &[u8], &mut Option<String>) -> Option<Reply>,
 }
 
 /// One request the server answered.
