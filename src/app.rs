@@ -1,12 +1,13 @@
 //! The commands: each wires the pipeline stages together and returns an exit code.
 
 use crate::cli::{
-    AwsArgs, AzureArgs, CollectCommand, GraphArgs, GraphFormat, InputArgs, InventoryArgs,
-    InventoryFormat, LiveProvider, MergeArgs, OwnersArgs, ReportArgs, RuleArgs, RulesCommand,
-    ScanArgs,
+    AwsArgs, AzureArgs, CollectCommand, GithubArgs, GraphArgs, GraphFormat, InputArgs,
+    InventoryArgs, InventoryFormat, LiveProvider, MergeArgs, OwnersArgs, ReportArgs, RuleArgs,
+    RulesCommand, ScanArgs,
 };
 use crate::collect::aws::{AwsOptions, OrgOptions, Progress};
 use crate::collect::azure::AzureOptions;
+use crate::collect::github::GithubOptions;
 use crate::config::{parse_set, Config};
 use crate::enrich::owner::{OwnerResolver, Roster};
 use crate::enrich::{enrich_with, Enriched};
@@ -100,6 +101,9 @@ fn load_inventory(
 ) -> Result<(Enriched, Option<PathBuf>)> {
     let as_of = as_of(input.now.as_deref())?;
     let started = Instant::now();
+    if input.providers.contains(&LiveProvider::Github) {
+        github_options(&input.github, verbosity)?;
+    }
     let mut inventory = crate::import::read_all(&input.inventory)?;
     for provider in &input.providers {
         inventory.extend(collect_live(*provider, input, verbosity));
@@ -180,6 +184,26 @@ fn azure_options(args: &AzureArgs, verbosity: Verbosity) -> AzureOptions {
     }
 }
 
+/// The GitHub options; an error when no organisation is given.
+fn github_options(args: &GithubArgs, verbosity: Verbosity) -> Result<GithubOptions> {
+    let org = args
+        .github_org
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .ok_or_else(|| {
+            anyhow!(
+                "GitHub needs an organisation: add --github-org ORG (or set NHISCAN_GITHUB_ORG)"
+            )
+        })?;
+    Ok(GithubOptions {
+        org: org.to_string(),
+        api: args.github_api.clone(),
+        progress: progress(verbosity),
+        ..GithubOptions::default()
+    })
+}
+
 fn aws_options(args: &AwsArgs, verbosity: Verbosity) -> AwsOptions {
     AwsOptions {
         profile: args.profile.clone(),
@@ -209,6 +233,8 @@ fn collect_live(provider: LiveProvider, input: &InputArgs, verbosity: Verbosity)
         LiveProvider::Azure => {
             crate::collect::azure::collect_blocking(&azure_options(&input.azure, verbosity))
         }
+        LiveProvider::Github => github_options(&input.github, verbosity)
+            .and_then(|options| crate::collect::github::collect_blocking(&options)),
     };
     match result {
         Ok(inventory) => {
@@ -226,6 +252,7 @@ fn collect_live(provider: LiveProvider, input: &InputArgs, verbosity: Verbosity)
                 provider: match provider {
                     LiveProvider::Aws => Provider::Aws,
                     LiveProvider::Azure => Provider::Azure,
+                    LiveProvider::Github => Provider::Github,
                 },
                 status: CoverageStatus::Failed,
                 detail: Some(format!("{error:#}")),
@@ -272,6 +299,11 @@ pub fn collect(command: &CollectCommand, verbosity: Verbosity) -> Result<u8> {
         ),
         CollectCommand::Azure(args) => (
             crate::collect::azure::collect_blocking(&azure_options(&args.azure, verbosity))?,
+            args.format,
+            args.output.as_deref(),
+        ),
+        CollectCommand::Github(args) => (
+            crate::collect::github::collect_blocking(&github_options(&args.github, verbosity)?)?,
             args.format,
             args.output.as_deref(),
         ),

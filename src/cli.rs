@@ -69,6 +69,7 @@ pub enum Command {
 pub enum LiveProvider {
     Aws,
     Azure,
+    Github,
 }
 
 /// How to reach AWS. The login is the standard AWS one: environment, profiles (SSO
@@ -141,6 +142,24 @@ pub struct AzureArgs {
     pub no_key_vault: bool,
 }
 
+/// What to read on GitHub. The token is `GH_TOKEN`, else `GITHUB_TOKEN`, else the GitHub
+/// CLI's login (`gh auth token`); it is never printed.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "GitHub")]
+pub struct GithubArgs {
+    /// The organisation to scan (its login, as in github.com/ORG).
+    #[arg(long, value_name = "ORG", env = "NHISCAN_GITHUB_ORG")]
+    pub github_org: Option<String>,
+    /// The REST API: https://api.github.com, or https://HOST/api/v3 for GitHub
+    /// Enterprise Server.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = crate::collect::github::rest::DEFAULT_API
+    )]
+    pub github_api: String,
+}
+
 fn parse_shard(text: &str) -> Result<Shard, String> {
     text.parse()
 }
@@ -185,6 +204,8 @@ pub struct InputArgs {
     pub aws: AwsArgs,
     #[command(flatten)]
     pub azure: AzureArgs,
+    #[command(flatten)]
+    pub github: GithubArgs,
 }
 
 /// Rule selection and parameters.
@@ -378,6 +399,10 @@ pub enum CollectCommand {
     /// (credentials' metadata, owners, Graph permissions, sign-ins), role assignments and
     /// Key Vault item properties from the tenant and subscriptions your login can see.
     Azure(CollectAzureArgs),
+    /// Collect a GitHub organisation's deploy keys, GitHub App installations and their
+    /// permissions, Actions secrets (names and dates only) and variables (counted), and
+    /// the fine-grained personal access tokens granted to it.
+    Github(CollectGithubArgs),
 }
 
 /// The file formats an inventory can be written in.
@@ -403,6 +428,18 @@ pub struct CollectAwsArgs {
 pub struct CollectAzureArgs {
     #[command(flatten)]
     pub azure: AzureArgs,
+    /// Inventory format.
+    #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
+    pub format: InventoryFormat,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CollectGithubArgs {
+    #[command(flatten)]
+    pub github: GithubArgs,
     /// Inventory format.
     #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
     pub format: InventoryFormat,

@@ -16,7 +16,8 @@ standard library only::
     python3 examples/estate/generate.py
 
 Acme runs AWS (acme-prod 111122223333, acme-dev 444455556666), an Entra tenant with one
-Azure subscription, the GCP project acme-data-prod and the EKS cluster prod-eks. Most of
+Azure subscription, the GCP project acme-data-prod, the EKS cluster prod-eks and the
+GitHub organisation acme-corp. Most of
 the estate is healthy (owned, in use, recently rotated, expiring credentials); the
 deliberate problems a security review should surface are, among others:
 
@@ -42,6 +43,9 @@ deliberate problems a security review should surface are, among others:
   role, which may assume incident-response (admin): the agent reaches admin in two hops;
   a pilot chatbot whose owner has left (pilot-chatbot, kevin.brooks@acme.example) and
   whose Bedrock role serves dev and prod alike;
+* on GitHub: deploy keys that may push (one nobody claims), an app with contents and
+  workflows write on every repository, Actions secrets not updated for two years, and a
+  fine-grained token without expiry whose owner has left (kevin.brooks@acme.example);
 * owners missing, departed (roster status) or unknown to the roster
   (alex.turner@acme.example, build-team@acme.example);
 * retired, never-used and disabled identities; vault secrets without rotation or
@@ -143,6 +147,7 @@ GCP_PROJECT_NUMBER = "715034528641"
 GCP = {"kind": "project", "id": GCP_PROJECT, "name": "Acme Data (prod)"}
 
 K8S = {"kind": "cluster", "id": "prod-eks", "name": "prod-eks"}
+GH = {"kind": "organization", "id": "acme-corp", "name": "Acme Corp"}
 EKS_OIDC = (
     "arn:aws:iam::111122223333:oidc-provider/"
     "oidc.eks.eu-west-1.amazonaws.com/id/5C7E1B2A9D3F4E6A8B0C1D2E3F4A5B6C"
@@ -942,6 +947,93 @@ def build_gcp():
            tags=owner_tags(JONAS, "search"), policies=["roles/pubsub.publisher"])
 
 
+def gh_deploy_key(repo, key_id, title, *, created, read_only, owner=None, last_used=None):
+    """A deploy key as the GitHub collector writes it: an identity and its ssh_key.
+
+    The estate names owners by e-mail (as the roster does); the collector records the
+    GitHub login of whoever added the key."""
+    id = f"repos/acme-corp/{repo}/keys/{key_id}"
+    attributes = {"type": "deploy_key", "repository": f"acme-corp/{repo}",
+                  "repository_archived": False, "read_only": read_only, "key_id": key_id,
+                  "verified": True}
+    grant = f"contents:{'read' if read_only else 'write'} on acme-corp/{repo}"
+    add_identity("github", GH, id, f"acme-corp/{repo}:{title}", "other",
+                 description=f"deploy key of acme-corp/{repo} "
+                             f"({'read-only' if read_only else 'read-write'})",
+                 created=created, last_activity=last_used, owners=[owner] if owner else None,
+                 privileged=() if read_only else (grant,), policies=(grant,),
+                 attributes=attributes)
+    add_credential("github", GH, id, "ssh_key", name=title, identity_id=id, created=created,
+                   last_used=last_used, attributes=attributes)
+
+
+def gh_app(installation_id, slug, *, created, permissions, selection="all"):
+    writes = sorted(k for k, v in permissions.items() if v in ("write", "admin"))
+    add_identity("github", GH, f"orgs/acme-corp/installations/{installation_id}", slug, "app",
+                 description=f"GitHub App {slug} installed on acme-corp", created=created,
+                 activity_tracked=False,
+                 privileged=tuple(f"{k}:{permissions[k]}" for k in writes),
+                 policies=tuple(f"{k}:{v}" for k, v in sorted(permissions.items())),
+                 attributes={"type": "github_app_installation",
+                             "installation_id": installation_id, "app_slug": slug,
+                             "permissions": dict(sorted(permissions.items())),
+                             "write_permissions": writes, "repository_selection": selection,
+                             "html_url": "https://github.com/organizations/acme-corp/settings/"
+                                         f"installations/{installation_id}"})
+
+
+def gh_secret(name, *, repo=None, created, updated):
+    vault = f"acme-corp/{repo}" if repo else "acme-corp"
+    id = (f"repos/{vault}/actions/secrets/{name}" if repo
+          else f"orgs/acme-corp/actions/secrets/{name}")
+    attributes = {"type": "actions_secret", "level": "repo" if repo else "org"}
+    if repo:
+        attributes["repository"] = vault
+    else:
+        attributes["visibility"] = "all"
+    add_credential("github", GH, id, "vault_secret", name=name, created=created,
+                   usage_tracked=False, last_rotated=updated, vault=vault,
+                   attributes=attributes)
+
+
+def gh_token(grant_id, name, owner, *, created, last_used, expires=None, writes=()):
+    id = f"orgs/acme-corp/personal-access-tokens/{grant_id}"
+    attributes = {"type": "fine_grained_pat", "owner": owner, "token_expired": False,
+                  "write_permissions": list(writes), "repository_selection": "all"}
+    add_identity("github", GH, id, f"{owner.split('@')[0]}/{name}", "other",
+                 description=f"fine-grained personal access token of {owner} granted access "
+                             "to acme-corp",
+                 created=created, last_activity=last_used, owners=[owner],
+                 privileged=tuple(f"{w}:write" for w in writes),
+                 policies=tuple(f"{w}:write" for w in writes), attributes=attributes)
+    add_credential("github", GH, id, "token", name=name, identity_id=id, created=created,
+                   expires=expires, last_used=last_used, attributes=attributes)
+
+
+def build_github():
+    # A CI key that may push (write), a read-only mirror key, a write key nobody claims.
+    gh_deploy_key("payments-api", 7101, "ci-release", created=600, read_only=False,
+                  owner=_email("marcus"), last_used=1)
+    gh_deploy_key("docs", 7102, "docs-mirror", created=300, read_only=True,
+                  owner=_email("hannah"), last_used=3)
+    gh_deploy_key("infra-live", 7103, "terraform-push", created=1100, read_only=False,
+                  last_used=200)
+    # Apps: one with contents and workflows write on every repository, one narrow.
+    gh_app(3101, "release-drafter-plus", created=700,
+           permissions={"contents": "write", "workflows": "write", "metadata": "read",
+                        "pull_requests": "write"})
+    gh_app(3102, "slack-notifier", created=400, selection="selected",
+           permissions={"metadata": "read", "issues": "write", "checks": "read"})
+    # Actions secrets: one not updated for two years, one updated last month.
+    gh_secret("NPM_PUBLISH_TOKEN", created=900, updated=720)
+    gh_secret("SLACK_WEBHOOK_URL", created=500, updated=20)
+    gh_secret("AWS_SECRET_ACCESS_KEY", repo="payments-api", created=400, updated=400)
+    # Fine-grained tokens: one without expiry whose owner has left, one expiring.
+    gh_token(25401, "release-script", KEVIN, created=500, last_used=2,
+             writes=("contents",))
+    gh_token(25402, "triage", _email("sofia"), created=30, last_used=1, expires=60)
+
+
 def build_kubernetes():
     k8s_sa("payments", "payments-api", created=380, tags=owner_tags(ELENA, "payments"),
            attributes={"eks.amazonaws.com/role-arn":
@@ -1111,6 +1203,7 @@ def main():
     build_azure()
     build_gcp()
     build_kubernetes()
+    build_github()
     inventory = {
         "schema_version": 1,
         "generated_at": _fmt(NOW),

@@ -1,0 +1,472 @@
+//! Read-only calls to the GitHub REST API (github.com or GitHub Enterprise Server) with
+//! the token from [`super::auth`]: GET only (the client refuses any other method before
+//! sending), paging through the `Link: <…>; rel="next"` header, waiting out rate limits
+//! (`Retry-After`, or `x-ratelimit-remaining: 0` until `x-ratelimit-reset`) up to a
+//! bound, retrying transient errors, every attempt counted as `github:<api>:<operation>`.
+//!
+//! A next-page link is followed only when it points at the API's own origin: the token
+//! is never sent to a host a response names.
+
+use super::auth::Token;
+use super::errors::{ApiError, ErrorKind};
+use crate::collect::counter::CallCounter;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, LINK, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// The public API.
+pub const DEFAULT_API: &str = "https://api.github.com";
+
+/// How hard to retry, and how long to wait for a rate limit.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// Longest wait before a retry; a rate limit asking for more fails the call.
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 5,
+            max_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The REST client: one per collection.
+#[derive(Debug, Clone)]
+pub struct Rest {
+    http: reqwest::Client,
+    token: Token,
+    base: String,
+    counter: CallCounter,
+    retry: RetryPolicy,
+}
+
+impl Rest {
+    pub fn new(
+        token: Token,
+        api: &str,
+        counter: CallCounter,
+        retry: RetryPolicy,
+    ) -> Result<Rest, ApiError> {
+        let base = api.trim_end_matches('/').to_string();
+        if reqwest::Url::parse(&base).is_err() {
+            return Err(ApiError::new(
+                "github",
+                ErrorKind::Invalid,
+                format!("--github-api {base:?} is not a URL"),
+            ));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(20))
+            .timeout(Duration::from_secs(120))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("nhiscan/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ApiError::new("http client", ErrorKind::Network, e.to_string()))?;
+        Ok(Rest {
+            http,
+            token,
+            base,
+            counter,
+            retry,
+        })
+    }
+
+    /// The API's base URL, without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// GETs one JSON document.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        path_and_query: &str,
+    ) -> Result<T, ApiError> {
+        let url = format!("{}{path_and_query}", self.base);
+        let (body, _) = self.send(Method::GET, operation, &url).await?;
+        parse(operation, &body)
+    }
+
+    /// GETs every page of a collection whose pages are JSON arrays.
+    pub async fn list<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        path_and_query: &str,
+    ) -> Result<Vec<T>, ApiError> {
+        self.pages(operation, path_and_query, None).await
+    }
+
+    /// GETs every page of a collection whose pages are `{"total_count": N, field: [...]}`.
+    pub async fn list_in<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        path_and_query: &str,
+        field: &'static str,
+    ) -> Result<Vec<T>, ApiError> {
+        self.pages(operation, path_and_query, Some(field)).await
+    }
+
+    async fn pages<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        path_and_query: &str,
+        field: Option<&'static str>,
+    ) -> Result<Vec<T>, ApiError> {
+        let mut items = Vec::new();
+        let mut url = format!("{}{path_and_query}", self.base);
+        loop {
+            let (body, next) = self.send(Method::GET, operation, &url).await?;
+            let page: Vec<T> = match field {
+                None => parse(operation, &body)?,
+                Some(field) => {
+                    let mut value: serde_json::Value = parse(operation, &body)?;
+                    let list = value.get_mut(field).map(serde_json::Value::take);
+                    match list {
+                        Some(list) => parse_value(operation, field, list)?,
+                        None => {
+                            return Err(ApiError::new(
+                                operation_key(operation),
+                                ErrorKind::Invalid,
+                                format!("unexpected response from GitHub: no `{field}` field"),
+                            ))
+                        }
+                    }
+                }
+            };
+            items.extend(page);
+            match next {
+                Some(next) => {
+                    if !same_origin(&next, &self.base) {
+                        return Err(ApiError::new(
+                            operation_key(operation),
+                            ErrorKind::Invalid,
+                            format!(
+                                "the next page is on another host ({next}); not following it \
+                                 with the token"
+                            ),
+                        ));
+                    }
+                    url = next;
+                }
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// Sends one request (GET only), retrying throttling and transient errors; returns
+    /// the body and the next page's URL.
+    async fn send(
+        &self,
+        method: Method,
+        operation: &'static str,
+        url: &str,
+    ) -> Result<(Vec<u8>, Option<String>), ApiError> {
+        let key = operation_key(operation);
+        if method != Method::GET {
+            return Err(ApiError::new(
+                key,
+                ErrorKind::Invalid,
+                format!("refusing to send {method}: nhiscan only reads"),
+            ));
+        }
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", self.token.secret()))
+            .map_err(|_| {
+            ApiError::new(
+                key.clone(),
+                ErrorKind::Token,
+                "the GitHub token holds characters a header cannot carry",
+            )
+        })?;
+        authorization.set_sensitive(true);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.counter.add(key.clone());
+            let sent = self
+                .http
+                .request(method.clone(), url)
+                .header(AUTHORIZATION, authorization.clone())
+                .header(ACCEPT, "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", "2022-11-28")
+                .send()
+                .await;
+            let response = match sent {
+                Ok(response) => response,
+                Err(e) => {
+                    if attempt < self.retry.max_attempts {
+                        tokio::time::sleep(self.backoff(attempt)).await;
+                        continue;
+                    }
+                    return Err(ApiError::new(
+                        key,
+                        ErrorKind::Network,
+                        format!("GitHub unreachable: {}", error_chain(&e)),
+                    ));
+                }
+            };
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await.map_err(|e| {
+                ApiError::new(
+                    key.clone(),
+                    ErrorKind::Network,
+                    format!("reading the response: {}", error_chain(&e)),
+                )
+            })?;
+            if status.is_success() {
+                return Ok((body.to_vec(), next_link(&headers)));
+            }
+            if let Some(wait) = rate_limit_wait(status, &headers, &body, chrono::Utc::now()) {
+                let wait = wait.unwrap_or_else(|| self.backoff(attempt));
+                if wait > self.retry.max_wait {
+                    return Err(ApiError {
+                        operation: key,
+                        kind: ErrorKind::Unavailable,
+                        status: Some(status.as_u16()),
+                        message: format!(
+                            "rate limited: GitHub asks to wait {} s, more than the {} s \
+                             nhiscan waits",
+                            wait.as_secs(),
+                            self.retry.max_wait.as_secs()
+                        ),
+                    });
+                }
+                if attempt < self.retry.max_attempts {
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                return Err(ApiError {
+                    operation: key,
+                    kind: ErrorKind::Unavailable,
+                    status: Some(status.as_u16()),
+                    message: format!("still rate limited after {attempt} attempts"),
+                });
+            }
+            if status.is_server_error() && attempt < self.retry.max_attempts {
+                tokio::time::sleep(self.backoff(attempt)).await;
+                continue;
+            }
+            return Err(ApiError::from_response(key, status.as_u16(), &body));
+        }
+    }
+
+    /// Exponential: 1, 2, 4 ... seconds, never more than the policy's maximum.
+    fn backoff(&self, attempt: u32) -> Duration {
+        Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6)).min(self.retry.max_wait)
+    }
+}
+
+/// `github:orgs:repos` etc.
+pub fn operation_key(operation: &str) -> String {
+    format!("github:{operation}")
+}
+
+fn parse<T: DeserializeOwned>(operation: &str, body: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        ApiError::new(
+            operation_key(operation),
+            ErrorKind::Invalid,
+            format!(
+                "unexpected response from GitHub at `{}`: {}",
+                e.path(),
+                e.inner()
+            ),
+        )
+    })
+}
+
+fn parse_value<T: DeserializeOwned>(
+    operation: &str,
+    field: &str,
+    value: serde_json::Value,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        ApiError::new(
+            operation_key(operation),
+            ErrorKind::Invalid,
+            format!(
+                "unexpected response from GitHub at `{field}.{}`: {}",
+                e.path(),
+                e.inner()
+            ),
+        )
+    })
+}
+
+/// Whether a failed response is a rate limit, and if so how long it asks to wait
+/// (`Some(None)`: a limit that names no time; back off).
+///
+/// GitHub answers 403 or 429 with `Retry-After` (secondary limits), or with
+/// `x-ratelimit-remaining: 0` and `x-ratelimit-reset` (epoch seconds; primary limit).
+fn rate_limit_wait(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Option<Duration>> {
+    if !matches!(status.as_u16(), 403 | 429) {
+        return None;
+    }
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(seconds) = header(RETRY_AFTER.as_str()).and_then(|v| v.parse::<u64>().ok()) {
+        return Some(Some(Duration::from_secs(seconds)));
+    }
+    if header("x-ratelimit-remaining") == Some("0") {
+        let reset = header("x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok());
+        return Some(reset.map(|reset| {
+            let seconds = (reset - now.timestamp()).max(0) as u64;
+            Duration::from_secs(seconds + 1)
+        }));
+    }
+    let text = String::from_utf8_lossy(body).to_ascii_lowercase();
+    if status.as_u16() == 429 || text.contains("rate limit") {
+        return Some(None);
+    }
+    None
+}
+
+/// The `rel="next"` URL of a `Link` header.
+fn next_link(headers: &HeaderMap) -> Option<String> {
+    let link = headers.get(LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
+        let url = url.trim().strip_prefix('<')?.strip_suffix('>')?;
+        is_next.then(|| url.to_string())
+    })
+}
+
+fn same_origin(url: &str, base: &str) -> bool {
+    match (reqwest::Url::parse(url), reqwest::Url::parse(base)) {
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
+        _ => false,
+    }
+}
+
+/// An error with its causes, for messages.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn link_headers_give_the_next_page() {
+        let h = headers(&[(
+            "link",
+            "<https://api.github.com/organizations/1/repos?per_page=100&page=2>; rel=\"next\", <https://api.github.com/organizations/1/repos?per_page=100&page=3>; rel=\"last\"",
+        )]);
+        assert_eq!(
+            next_link(&h).as_deref(),
+            Some("https://api.github.com/organizations/1/repos?per_page=100&page=2")
+        );
+        let last = headers(&[(
+            "link",
+            "<https://api.github.com/x?page=1>; rel=\"prev\", <https://api.github.com/x?page=1>; rel=\"first\"",
+        )]);
+        assert_eq!(next_link(&last), None);
+        assert_eq!(next_link(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn rate_limits_are_told_from_denials() {
+        let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+        let forbidden = StatusCode::FORBIDDEN;
+        assert_eq!(
+            rate_limit_wait(forbidden, &headers(&[("retry-after", "3")]), b"", now),
+            Some(Some(Duration::from_secs(3)))
+        );
+        let primary = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1700000010"),
+        ]);
+        assert_eq!(
+            rate_limit_wait(forbidden, &primary, b"", now),
+            Some(Some(Duration::from_secs(11)))
+        );
+        assert_eq!(
+            rate_limit_wait(
+                forbidden,
+                &headers(&[("x-ratelimit-remaining", "4999")]),
+                br#"{"message":"Resource not accessible by integration"}"#,
+                now
+            ),
+            None
+        );
+        assert_eq!(
+            rate_limit_wait(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), b"", now),
+            Some(None)
+        );
+        assert_eq!(
+            rate_limit_wait(StatusCode::NOT_FOUND, &primary, b"", now),
+            None
+        );
+    }
+
+    #[test]
+    fn next_links_are_followed_only_on_the_api_origin() {
+        let base = "https://api.github.com";
+        assert!(same_origin(
+            "https://api.github.com/orgs/acme/repos?page=2",
+            base
+        ));
+        assert!(!same_origin("https://evil.example/orgs/acme/repos", base));
+        assert!(!same_origin("http://api.github.com/orgs/acme/repos", base));
+        assert!(same_origin(
+            "https://ghe.example.com/api/v3/orgs/acme/repos?page=2",
+            "https://ghe.example.com/api/v3"
+        ));
+    }
+
+    #[tokio::test]
+    async fn only_get_is_ever_sent() {
+        let rest = Rest::new(
+            super::super::auth::Token::for_tests("t"),
+            "https://127.0.0.1:9",
+            CallCounter::default(),
+            RetryPolicy::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let refused = rest
+            .send(Method::DELETE, "repos:keys", "https://127.0.0.1:9/x")
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("a DELETE was sent"));
+        assert_eq!(refused.kind, ErrorKind::Invalid);
+        assert!(
+            rest.counter.snapshot().is_empty(),
+            "a refused call is not counted"
+        );
+    }
+}
