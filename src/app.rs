@@ -2,11 +2,12 @@
 
 use crate::cli::{
     AwsArgs, AzureArgs, CollectCommand, GraphArgs, GraphFormat, InputArgs, InventoryArgs,
-    InventoryFormat, LiveProvider, MergeArgs, OwnersArgs, ReportArgs, RuleArgs, RulesCommand,
-    ScanArgs,
+    InventoryFormat, KubernetesArgs, LiveProvider, MergeArgs, OwnersArgs, ReportArgs, RuleArgs,
+    RulesCommand, ScanArgs,
 };
 use crate::collect::aws::{AwsOptions, OrgOptions, Progress};
 use crate::collect::azure::AzureOptions;
+use crate::collect::kubernetes::KubernetesOptions;
 use crate::config::{parse_set, Config};
 use crate::enrich::owner::{OwnerResolver, Roster};
 use crate::enrich::{enrich_with, Enriched};
@@ -180,6 +181,17 @@ fn azure_options(args: &AzureArgs, verbosity: Verbosity) -> AzureOptions {
     }
 }
 
+fn kubernetes_options(args: &KubernetesArgs, verbosity: Verbosity) -> KubernetesOptions {
+    KubernetesOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        namespaces: args.namespaces.clone(),
+        token_secrets: !args.no_token_secrets,
+        progress: progress(verbosity),
+        ..KubernetesOptions::default()
+    }
+}
+
 fn aws_options(args: &AwsArgs, verbosity: Verbosity) -> AwsOptions {
     AwsOptions {
         profile: args.profile.clone(),
@@ -209,6 +221,9 @@ fn collect_live(provider: LiveProvider, input: &InputArgs, verbosity: Verbosity)
         LiveProvider::Azure => {
             crate::collect::azure::collect_blocking(&azure_options(&input.azure, verbosity))
         }
+        LiveProvider::Kubernetes => crate::collect::kubernetes::collect_blocking(
+            &kubernetes_options(&input.kubernetes, verbosity),
+        ),
     };
     match result {
         Ok(inventory) => {
@@ -226,6 +241,7 @@ fn collect_live(provider: LiveProvider, input: &InputArgs, verbosity: Verbosity)
                 provider: match provider {
                     LiveProvider::Aws => Provider::Aws,
                     LiveProvider::Azure => Provider::Azure,
+                    LiveProvider::Kubernetes => Provider::Kubernetes,
                 },
                 status: CoverageStatus::Failed,
                 detail: Some(format!("{error:#}")),
@@ -272,6 +288,14 @@ pub fn collect(command: &CollectCommand, verbosity: Verbosity) -> Result<u8> {
         ),
         CollectCommand::Azure(args) => (
             crate::collect::azure::collect_blocking(&azure_options(&args.azure, verbosity))?,
+            args.format,
+            args.output.as_deref(),
+        ),
+        CollectCommand::Kubernetes(args) => (
+            crate::collect::kubernetes::collect_blocking(&kubernetes_options(
+                &args.kubernetes,
+                verbosity,
+            ))?,
             args.format,
             args.output.as_deref(),
         ),

@@ -69,6 +69,7 @@ pub enum Command {
 pub enum LiveProvider {
     Aws,
     Azure,
+    Kubernetes,
 }
 
 /// How to reach AWS. The login is the standard AWS one: environment, profiles (SSO
@@ -141,6 +142,27 @@ pub struct AzureArgs {
     pub no_key_vault: bool,
 }
 
+/// How to reach Kubernetes: a kubeconfig and one of its contexts, with whatever
+/// authentication it names (tokens, client certificates, exec plugins).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Kubernetes")]
+pub struct KubernetesArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, several files merged, or ~/.kube/config).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use (default: its current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Only these namespaces (comma-separated or repeated); default all. ClusterRoles and
+    /// ClusterRoleBindings are always read.
+    #[arg(long = "namespace", value_name = "NS,...", value_delimiter = ',')]
+    pub namespaces: Vec<String>,
+    /// Do not list legacy service-account token Secrets (then `list` on secrets is not
+    /// needed, and long-lived tokens are not reported).
+    #[arg(long)]
+    pub no_token_secrets: bool,
+}
+
 fn parse_shard(text: &str) -> Result<Shard, String> {
     text.parse()
 }
@@ -185,6 +207,8 @@ pub struct InputArgs {
     pub aws: AwsArgs,
     #[command(flatten)]
     pub azure: AzureArgs,
+    #[command(flatten)]
+    pub kubernetes: KubernetesArgs,
 }
 
 /// Rule selection and parameters.
@@ -378,6 +402,9 @@ pub enum CollectCommand {
     /// (credentials' metadata, owners, Graph permissions, sign-ins), role assignments and
     /// Key Vault item properties from the tenant and subscriptions your login can see.
     Azure(CollectAzureArgs),
+    /// Collect ServiceAccounts, their RBAC grants, the workloads that use them and legacy
+    /// token Secrets (metadata only) from the cluster of a kubeconfig context.
+    Kubernetes(CollectKubernetesArgs),
 }
 
 /// The file formats an inventory can be written in.
@@ -403,6 +430,18 @@ pub struct CollectAwsArgs {
 pub struct CollectAzureArgs {
     #[command(flatten)]
     pub azure: AzureArgs,
+    /// Inventory format.
+    #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
+    pub format: InventoryFormat,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CollectKubernetesArgs {
+    #[command(flatten)]
+    pub kubernetes: KubernetesArgs,
     /// Inventory format.
     #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
     pub format: InventoryFormat,

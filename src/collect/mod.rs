@@ -5,3 +5,4 @@
 pub mod aws;
 pub mod azure;
 pub mod counter;
+pub mod kubernetes;
