@@ -2,12 +2,14 @@
 
 use crate::cli::{
     AwsArgs, AzureArgs, CollectCommand, GithubArgs, GraphArgs, GraphFormat, InputArgs,
-    InventoryArgs, InventoryFormat, LiveProvider, MergeArgs, OwnersArgs, ReportArgs, RuleArgs,
+    InventoryArgs, InventoryFormat, KubernetesArgs, LiveProvider, MergeArgs, OwnersArgs,
+    ReportArgs, RuleArgs,
     RulesCommand, ScanArgs,
 };
 use crate::collect::aws::{AwsOptions, OrgOptions, Progress};
 use crate::collect::azure::AzureOptions;
 use crate::collect::github::GithubOptions;
+use crate::collect::kubernetes::KubernetesOptions;
 use crate::config::{parse_set, Config};
 use crate::enrich::owner::{OwnerResolver, Roster};
 use crate::enrich::{enrich_with, Enriched};
@@ -204,6 +206,17 @@ fn github_options(args: &GithubArgs, verbosity: Verbosity) -> Result<GithubOptio
     })
 }
 
+fn kubernetes_options(args: &KubernetesArgs, verbosity: Verbosity) -> KubernetesOptions {
+    KubernetesOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        namespaces: args.namespaces.clone(),
+        token_secrets: !args.no_token_secrets,
+        progress: progress(verbosity),
+        ..KubernetesOptions::default()
+    }
+}
+
 fn aws_options(args: &AwsArgs, verbosity: Verbosity) -> AwsOptions {
     AwsOptions {
         profile: args.profile.clone(),
@@ -235,6 +248,9 @@ fn collect_live(provider: LiveProvider, input: &InputArgs, verbosity: Verbosity)
         }
         LiveProvider::Github => github_options(&input.github, verbosity)
             .and_then(|options| crate::collect::github::collect_blocking(&options)),
+        LiveProvider::Kubernetes => crate::collect::kubernetes::collect_blocking(
+            &kubernetes_options(&input.kubernetes, verbosity),
+        ),
     };
     match result {
         Ok(inventory) => {
@@ -253,6 +269,7 @@ fn collect_live(provider: LiveProvider, input: &InputArgs, verbosity: Verbosity)
                     LiveProvider::Aws => Provider::Aws,
                     LiveProvider::Azure => Provider::Azure,
                     LiveProvider::Github => Provider::Github,
+                    LiveProvider::Kubernetes => Provider::Kubernetes,
                 },
                 status: CoverageStatus::Failed,
                 detail: Some(format!("{error:#}")),
@@ -304,6 +321,14 @@ pub fn collect(command: &CollectCommand, verbosity: Verbosity) -> Result<u8> {
         ),
         CollectCommand::Github(args) => (
             crate::collect::github::collect_blocking(&github_options(&args.github, verbosity)?)?,
+            args.format,
+            args.output.as_deref(),
+        ),
+        CollectCommand::Kubernetes(args) => (
+            crate::collect::kubernetes::collect_blocking(&kubernetes_options(
+                &args.kubernetes,
+                verbosity,
+            ))?,
             args.format,
             args.output.as_deref(),
         ),

@@ -70,6 +70,7 @@ pub enum LiveProvider {
     Aws,
     Azure,
     Github,
+    Kubernetes,
 }
 
 /// How to reach AWS. The login is the standard AWS one: environment, profiles (SSO
@@ -160,6 +161,27 @@ pub struct GithubArgs {
     pub github_api: String,
 }
 
+/// How to reach Kubernetes: a kubeconfig and one of its contexts, with whatever
+/// authentication it names (tokens, client certificates, exec plugins).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Kubernetes")]
+pub struct KubernetesArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, several files merged, or ~/.kube/config).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use (default: its current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Only these namespaces (comma-separated or repeated); default all. ClusterRoles and
+    /// ClusterRoleBindings are always read.
+    #[arg(long = "namespace", value_name = "NS,...", value_delimiter = ',')]
+    pub namespaces: Vec<String>,
+    /// Do not list legacy service-account token Secrets (then `list` on secrets is not
+    /// needed, and long-lived tokens are not reported).
+    #[arg(long)]
+    pub no_token_secrets: bool,
+}
+
 fn parse_shard(text: &str) -> Result<Shard, String> {
     text.parse()
 }
@@ -206,6 +228,7 @@ pub struct InputArgs {
     pub azure: AzureArgs,
     #[command(flatten)]
     pub github: GithubArgs,
+    pub kubernetes: KubernetesArgs,
 }
 
 /// Rule selection and parameters.
@@ -403,6 +426,9 @@ pub enum CollectCommand {
     /// permissions, Actions secrets (names and dates only) and variables (counted), and
     /// the fine-grained personal access tokens granted to it.
     Github(CollectGithubArgs),
+    /// Collect ServiceAccounts, their RBAC grants, the workloads that use them and legacy
+    /// token Secrets (metadata only) from the cluster of a kubeconfig context.
+    Kubernetes(CollectKubernetesArgs),
 }
 
 /// The file formats an inventory can be written in.
@@ -440,6 +466,18 @@ pub struct CollectAzureArgs {
 pub struct CollectGithubArgs {
     #[command(flatten)]
     pub github: GithubArgs,
+    /// Inventory format.
+    #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
+    pub format: InventoryFormat,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CollectKubernetesArgs {
+    #[command(flatten)]
+    pub kubernetes: KubernetesArgs,
     /// Inventory format.
     #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
     pub format: InventoryFormat,

@@ -498,17 +498,36 @@ def gcp_sa(account_id, *, created, keys=(), email=None, display=None, last_activ
 # ---- Kubernetes ----------------------------------------------------------------------
 
 
-def k8s_sa(namespace, name, *, created, tokens=(), **kw):
+def k8s_sa(namespace, name, *, created, tokens=(), workloads=None, bindings=(),
+           reads_all_secrets=False, automount_token=True, **kw):
+    """A ServiceAccount as src/collect/kubernetes/build.rs writes it: `bindings` are
+    (binding, role, subject) triples; `workloads` None means the workloads were not listed."""
     sa_id = f"system:serviceaccount:{namespace}:{name}"
+    attributes = {"namespace": namespace, "service_account": name,
+                  "automount_token": automount_token}
+    attributes.update(kw.pop("attributes", {}))
+    if workloads is not None:
+        attributes["workloads"] = list(workloads)
+    attributes["bindings"] = [{"binding": b, "role": r, "subject": s} for b, r, s in bindings]
+    attributes["reads_all_secrets"] = reads_all_secrets
     add_identity("kubernetes", K8S, sa_id, f"{namespace}/{name}", "service_account",
-                 created=created, activity_tracked=False, **kw)
+                 created=created, activity_tracked=False, attributes=attributes, **kw)
     for token_name, token_created in tokens:
         add_credential(
             "kubernetes", K8S, f"{namespace}/{token_name}", "token", name=token_name,
             identity_id=sa_id, created=token_created, usage_tracked=False,
-            attributes={"secretType": "kubernetes.io/service-account-token"},
+            attributes={"namespace": namespace,
+                        "secretType": "kubernetes.io/service-account-token"},
         )
     return sa_id
+
+
+def crb(name, role, subject="ServiceAccount"):
+    return (f"ClusterRoleBinding/{name}", f"ClusterRole/{role}", subject)
+
+
+def rb(namespace, name, role, kind="Role", subject="ServiceAccount"):
+    return (f"RoleBinding/{namespace}/{name}", f"{kind}/{role}", subject)
 
 
 # --------------------------------------------------------------------------------------
@@ -1036,38 +1055,69 @@ def build_github():
 
 def build_kubernetes():
     k8s_sa("payments", "payments-api", created=380, tags=owner_tags(ELENA, "payments"),
+           workloads=["Deployment/payments/payments-api"], automount_token=False,
            attributes={"eks.amazonaws.com/role-arn":
                        f"arn:aws:iam::{AWS_PROD_ID}:role/irsa-payments-api"})
     k8s_sa("kube-system", "external-dns", created=690, tags=owner_tags(TOM, "sre"),
+           workloads=["Deployment/kube-system/external-dns"],
            attributes={"eks.amazonaws.com/role-arn":
                        f"arn:aws:iam::{AWS_PROD_ID}:role/irsa-external-dns"})
     k8s_sa("argocd", "argocd-application-controller", created=600,
            tags=owner_tags(LUKAS, "platform"), admin=True, wildcard=["*"],
+           workloads=["StatefulSet/argocd/argocd-application-controller"],
+           bindings=[crb("argocd-application-controller", "cluster-admin")],
+           reads_all_secrets=True,
            policies=["ClusterRoleBinding/argocd-application-controller: cluster-admin"])
     k8s_sa("ci", "jenkins-deployer", created=1010,
            tokens=[("jenkins-deployer-token-x8k2d", 1000)],
            tags=owner_tags(ALEX_CONTRACTOR, "platform"),
-           wildcard=["deployments.apps/*"], privileged=["secrets/get", "pods/exec/create"],
+           wildcard=["deployments.apps/* in ci"],
+           privileged=["pods/exec/create in ci", "secrets/get in ci"],
+           workloads=[],  # used from the old Jenkins VM with its token
+           bindings=[rb("ci", "jenkins-deployer", "deployer")],
            policies=["RoleBinding/ci/jenkins-deployer: deployer"])
     k8s_sa("kube-system", "legacy-dashboard", created=1100,
            tokens=[("legacy-dashboard-token-4hq9z", 1099)],
-           admin=True, wildcard=["*"],
+           admin=True, wildcard=["*"], workloads=["ReplicaSet/kube-system/dashboard-7d9f8c"],
+           bindings=[crb("legacy-dashboard", "cluster-admin")], reads_all_secrets=True,
            policies=["ClusterRoleBinding/legacy-dashboard: cluster-admin"])
     k8s_sa("monitoring", "prometheus", created=700, tags=owner_tags(SAMUEL, "observability"),
+           workloads=["StatefulSet/monitoring/prometheus-k8s"],
+           bindings=[crb("prometheus", "prometheus-read")],
            policies=["ClusterRoleBinding/prometheus: prometheus-read"])
     k8s_sa("cert-manager", "cert-manager", created=700, tags=owner_tags(TOM, "sre"),
+           privileged=["secrets/get", "secrets/list", "secrets/watch"], reads_all_secrets=True,
+           workloads=["Deployment/cert-manager/cert-manager"],
+           bindings=[crb("cert-manager", "cert-manager-controller")],
            policies=["ClusterRoleBinding/cert-manager: cert-manager-controller"])
     k8s_sa("support", "support-agent-llm-worker", created=200,
            tags=owner_tags(SOFIA, "customer-support", workload_type="ai-agent"),
+           workloads=["Deployment/support/support-agent-llm-worker"],
            attributes={"eks.amazonaws.com/role-arn":
                        f"arn:aws:iam::{AWS_PROD_ID}:role/support-agent-llm"})
     k8s_sa("ci", "gitlab-runner", created=90, tokens=[("gitlab-runner-token-p7d3k", 25)],
-           tags=owner_tags(BEN, "web"), policies=["RoleBinding/ci/gitlab-runner: runner"])
+           tags=owner_tags(BEN, "web"), workloads=["Deployment/ci/gitlab-runner"],
+           bindings=[rb("ci", "gitlab-runner", "runner")],
+           policies=["RoleBinding/ci/gitlab-runner: runner"])
     k8s_sa("data", "spark-operator", created=430, tags=owner_tags(DANIEL, "data"),
+           workloads=["Deployment/data/spark-operator"],
+           bindings=[crb("spark-operator", "spark-operator")],
            policies=["ClusterRoleBinding/spark-operator: spark-operator"])
     k8s_sa("observability", "fluent-bit", created=520,
            tokens=[("fluent-bit-token-m2w7c", 70)], tags=owner_tags(SAMUEL, "observability"),
+           workloads=["DaemonSet/observability/fluent-bit"],
+           bindings=[crb("fluent-bit", "fluent-bit-read")],
            policies=["ClusterRoleBinding/fluent-bit: fluent-bit-read"])
+    # The namespace's default ServiceAccount was given the app's rights "temporarily".
+    k8s_sa("payments", "default", created=800, workloads=["Pod/payments/debug-shell"],
+           bindings=[rb("payments", "default-edit", "edit", kind="ClusterRole")],
+           wildcard=[], privileged=["pods/exec/create in payments", "secrets/get in payments"],
+           policies=["RoleBinding/payments/default-edit: edit"])
+    k8s_sa("data", "default", created=430, workloads=[])
+    # Left behind when the old reporting stack was uninstalled.
+    k8s_sa("data", "airflow-scheduler", created=950, tags=owner_tags(RACHEL, "data"),
+           workloads=[], bindings=[rb("data", "airflow-scheduler", "airflow")],
+           policies=["RoleBinding/data/airflow-scheduler: airflow"])
 
 
 # --------------------------------------------------------------------------------------

@@ -6,3 +6,4 @@ pub mod aws;
 pub mod azure;
 pub mod counter;
 pub mod github;
+pub mod kubernetes;

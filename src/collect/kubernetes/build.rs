@@ -1,0 +1,508 @@
+//! From the listed objects to inventory: one identity per ServiceAccount with what RBAC
+//! grants it, its owner tags and the workloads that run as it; one `token` credential per
+//! legacy service-account token Secret (metadata only).
+
+use crate::inventory::{
+    Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location, Provider, Scope,
+};
+use chrono::{DateTime, Utc};
+use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The Secret type of a legacy, long-lived service-account token.
+pub const TOKEN_SECRET_TYPE: &str = "kubernetes.io/service-account-token";
+/// The annotation naming a token Secret's ServiceAccount.
+pub const TOKEN_SA_ANNOTATION: &str = "kubernetes.io/service-account.name";
+
+/// A workload that runs as a ServiceAccount: `Deployment/payments/payments-api`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Workload {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub service_account: String,
+}
+
+/// Everything listed from one cluster. `workloads` is `None` when some workload kind
+/// could not be listed (then "no workload uses it" cannot be said).
+#[derive(Debug, Default)]
+pub struct ClusterData {
+    pub service_accounts: Vec<ServiceAccount>,
+    /// Metadata only: the collector never keeps a token Secret's `data`.
+    pub token_secrets: Vec<Secret>,
+    pub workloads: Option<Vec<Workload>>,
+    pub roles: Vec<Role>,
+    pub cluster_roles: Vec<ClusterRole>,
+    pub role_bindings: Vec<RoleBinding>,
+    pub cluster_role_bindings: Vec<ClusterRoleBinding>,
+}
+
+/// Privileged (group, resource, verb) pairs reported in `privileged_actions`.
+const PRIVILEGED: &[(&str, &str, &str)] = &[
+    ("", "secrets", "get"),
+    ("", "secrets", "list"),
+    ("", "secrets", "watch"),
+    ("", "pods/exec", "create"),
+    ("", "pods/attach", "create"),
+    ("", "pods", "create"),
+    ("", "serviceaccounts/token", "create"),
+    ("", "serviceaccounts", "impersonate"),
+    ("", "users", "impersonate"),
+    ("", "groups", "impersonate"),
+    ("", "nodes/proxy", "get"),
+    ("rbac.authorization.k8s.io", "roles", "bind"),
+    ("rbac.authorization.k8s.io", "roles", "escalate"),
+    ("rbac.authorization.k8s.io", "clusterroles", "bind"),
+    ("rbac.authorization.k8s.io", "clusterroles", "escalate"),
+    ("rbac.authorization.k8s.io", "rolebindings", "create"),
+    ("rbac.authorization.k8s.io", "clusterrolebindings", "create"),
+];
+
+/// Parses a Kubernetes timestamp.
+pub fn time(t: &Time) -> Option<DateTime<Utc>> {
+    crate::inventory::time::parse(&t.0.to_string())
+}
+
+fn created(meta: &ObjectMeta) -> Option<DateTime<Utc>> {
+    meta.creation_timestamp.as_ref().and_then(time)
+}
+
+/// One binding of a role to a subject set, with the rules it grants.
+struct Grant<'a> {
+    /// `None`: cluster-wide (a ClusterRoleBinding).
+    namespace: Option<&'a str>,
+    binding: String,
+    role: String,
+    role_ref_kind: &'a str,
+    role_name: &'a str,
+    rules: &'a [PolicyRule],
+    subjects: Vec<(&'a str, &'a str, Option<&'a str>)>,
+}
+
+fn has(values: &[String], wanted: &str) -> bool {
+    values.iter().any(|v| v == "*" || v == wanted)
+}
+
+fn grants(rule: &PolicyRule, group: &str, resource: &str, verb: &str) -> bool {
+    has(&rule.verbs, verb)
+        && rule.api_groups.as_deref().is_some_and(|g| has(g, group))
+        && rule.resources.as_deref().is_some_and(|r| has(r, resource))
+}
+
+fn resource_label(group: &str, resource: &str) -> String {
+    match group {
+        "" => resource.to_string(),
+        "*" if resource == "*" => "*".into(),
+        _ => format!("{resource}.{group}"),
+    }
+}
+
+/// The inventory of one cluster.
+pub fn build(scope: &Scope, data: &ClusterData) -> (Vec<Identity>, Vec<Credential>) {
+    let cluster_roles: HashMap<&str, &[PolicyRule]> = data
+        .cluster_roles
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r.metadata.name.as_deref()?,
+                r.rules.as_deref().unwrap_or(&[]),
+            ))
+        })
+        .collect();
+    let roles: HashMap<(&str, &str), &[PolicyRule]> = data
+        .roles
+        .iter()
+        .filter_map(|r| {
+            Some((
+                (
+                    r.metadata.namespace.as_deref()?,
+                    r.metadata.name.as_deref()?,
+                ),
+                r.rules.as_deref().unwrap_or(&[]),
+            ))
+        })
+        .collect();
+    let mut all_grants = Vec::new();
+    for b in &data.cluster_role_bindings {
+        let name = b.metadata.name.as_deref().unwrap_or_default();
+        all_grants.push(Grant {
+            namespace: None,
+            binding: format!("ClusterRoleBinding/{name}"),
+            role: b.role_ref.name.clone(),
+            role_ref_kind: &b.role_ref.kind,
+            role_name: &b.role_ref.name,
+            rules: cluster_roles
+                .get(b.role_ref.name.as_str())
+                .copied()
+                .unwrap_or(&[]),
+            subjects: subjects(b.subjects.as_deref()),
+        });
+    }
+    for b in &data.role_bindings {
+        let name = b.metadata.name.as_deref().unwrap_or_default();
+        let Some(namespace) = b.metadata.namespace.as_deref() else {
+            continue;
+        };
+        let rules = if b.role_ref.kind == "ClusterRole" {
+            cluster_roles.get(b.role_ref.name.as_str()).copied()
+        } else {
+            roles.get(&(namespace, b.role_ref.name.as_str())).copied()
+        };
+        all_grants.push(Grant {
+            namespace: Some(namespace),
+            binding: format!("RoleBinding/{namespace}/{name}"),
+            role: b.role_ref.name.clone(),
+            role_ref_kind: &b.role_ref.kind,
+            role_name: &b.role_ref.name,
+            rules: rules.unwrap_or(&[]),
+            subjects: subjects(b.subjects.as_deref()),
+        });
+    }
+
+    let mut workloads: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    if let Some(list) = &data.workloads {
+        for w in list {
+            workloads
+                .entry((w.namespace.clone(), w.service_account.clone()))
+                .or_default()
+                .insert(format!("{}/{}/{}", w.kind, w.namespace, w.name));
+        }
+    }
+
+    let mut identities = Vec::new();
+    for sa in &data.service_accounts {
+        let (Some(namespace), Some(name)) = (
+            sa.metadata.namespace.as_deref(),
+            sa.metadata.name.as_deref(),
+        ) else {
+            continue;
+        };
+        let id = format!("system:serviceaccount:{namespace}:{name}");
+        let mut identity = Identity::new(
+            Provider::Kubernetes,
+            scope.clone(),
+            &id,
+            format!("{namespace}/{name}"),
+            IdentityKind::ServiceAccount,
+        );
+        identity.created = created(&sa.metadata);
+        identity.tags = tags(&sa.metadata);
+        if let Some(description) = annotation(&sa.metadata, "description") {
+            identity.description = Some(description.to_string());
+        }
+        let attributes = &mut identity.attributes;
+        attributes.insert("namespace".into(), json!(namespace));
+        attributes.insert("service_account".into(), json!(name));
+        attributes.insert(
+            "automount_token".into(),
+            json!(sa.automount_service_account_token.unwrap_or(true)),
+        );
+        for key in [
+            "eks.amazonaws.com/role-arn",
+            "iam.gke.io/gcp-service-account",
+            "azure.workload.identity/client-id",
+        ] {
+            if let Some(value) = annotation(&sa.metadata, key) {
+                attributes.insert(key.into(), json!(value));
+            }
+        }
+        if data.workloads.is_some() {
+            let used: Vec<String> = workloads
+                .get(&(namespace.to_string(), name.to_string()))
+                .map(|set| set.iter().cloned().collect())
+                .unwrap_or_default();
+            attributes.insert("workloads".into(), json!(used));
+        }
+
+        let mut bindings = Vec::new();
+        let mut reads_all_secrets = false;
+        let mut wildcard = BTreeSet::new();
+        let mut privileged = BTreeSet::new();
+        let permissions = &mut identity.permissions;
+        for grant in &all_grants {
+            let Some(via) = grant
+                .subjects
+                .iter()
+                .find_map(|s| subject_matches(*s, grant.namespace, namespace, name))
+            else {
+                continue;
+            };
+            permissions
+                .policies
+                .push(format!("{}: {}", grant.binding, grant.role));
+            bindings.push(json!({
+                "binding": grant.binding,
+                "role": format!("{}/{}", grant.role_ref_kind, grant.role_name),
+                "subject": via,
+            }));
+            let suffix = grant
+                .namespace
+                .map(|ns| format!(" in {ns}"))
+                .unwrap_or_default();
+            let cluster_wide = grant.namespace.is_none();
+            if cluster_wide
+                && grant.role_ref_kind == "ClusterRole"
+                && grant.role_name == "cluster-admin"
+            {
+                permissions.admin = true;
+            }
+            for rule in grant.rules {
+                let all = |v: Option<&[String]>| v.is_some_and(|v| v.iter().any(|x| x == "*"));
+                if cluster_wide
+                    && all(rule.api_groups.as_deref())
+                    && all(rule.resources.as_deref())
+                    && all(Some(&rule.verbs))
+                {
+                    permissions.admin = true;
+                }
+                for group in rule.api_groups.iter().flatten() {
+                    for resource in rule.resources.iter().flatten() {
+                        let label = resource_label(group, resource);
+                        if rule.verbs.iter().any(|v| v == "*") {
+                            wildcard.insert(if label == "*" {
+                                format!("*{suffix}")
+                            } else {
+                                format!("{label}/*{suffix}")
+                            });
+                        } else if resource == "*" || group == "*" {
+                            for verb in &rule.verbs {
+                                wildcard.insert(format!("{label}/{verb}{suffix}"));
+                            }
+                        }
+                    }
+                }
+                for (group, resource, verb) in PRIVILEGED {
+                    if grants(rule, group, resource, verb) {
+                        privileged.insert(format!(
+                            "{}/{verb}{suffix}",
+                            resource_label(group, resource)
+                        ));
+                        if cluster_wide
+                            && *resource == "secrets"
+                            && rule.resource_names.as_deref().is_none_or(<[_]>::is_empty)
+                        {
+                            reads_all_secrets = true;
+                        }
+                    }
+                }
+            }
+        }
+        if permissions.admin {
+            reads_all_secrets = true;
+        }
+        permissions.wildcard_actions = wildcard.into_iter().collect();
+        permissions.privileged_actions = privileged.into_iter().collect();
+        let attributes = &mut identity.attributes;
+        attributes.insert("bindings".into(), Value::Array(bindings));
+        attributes.insert("reads_all_secrets".into(), json!(reads_all_secrets));
+        identities.push(identity);
+    }
+
+    let credentials = data
+        .token_secrets
+        .iter()
+        .filter_map(|secret| token_credential(scope, &secret.metadata))
+        .collect();
+    (identities, credentials)
+}
+
+/// `(kind, name, namespace)` of each subject.
+fn subjects(
+    list: Option<&[k8s_openapi::api::rbac::v1::Subject]>,
+) -> Vec<(&str, &str, Option<&str>)> {
+    list.unwrap_or_default()
+        .iter()
+        .map(|s| (s.kind.as_str(), s.name.as_str(), s.namespace.as_deref()))
+        .collect()
+}
+
+/// How a subject names the ServiceAccount `namespace/name`, if it does: directly, or
+/// through the `system:serviceaccounts[:<namespace>]` groups or its user name.
+fn subject_matches(
+    (kind, subject, subject_namespace): (&str, &str, Option<&str>),
+    binding_namespace: Option<&str>,
+    namespace: &str,
+    name: &str,
+) -> Option<String> {
+    match kind {
+        "ServiceAccount" => (subject == name
+            && subject_namespace.or(binding_namespace) == Some(namespace))
+        .then(|| "ServiceAccount".to_string()),
+        "Group" => (subject == "system:serviceaccounts"
+            || subject == format!("system:serviceaccounts:{namespace}"))
+        .then(|| format!("Group {subject}")),
+        "User" => (subject == format!("system:serviceaccount:{namespace}:{name}"))
+            .then(|| "User".to_string()),
+        _ => None,
+    }
+}
+
+fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
+    meta.annotations.as_ref()?.get(key).map(String::as_str)
+}
+
+/// Labels as they are, plus owner-like labels and annotations (`owner`, `team`,
+/// `contact`, `example.com/owner`...) also under their last path segment, so that the
+/// owner resolver finds them.
+fn tags(meta: &ObjectMeta) -> BTreeMap<String, String> {
+    let mut tags: BTreeMap<String, String> = meta.labels.clone().unwrap_or_default();
+    let owner_like = |key: &str| {
+        matches!(
+            key,
+            "owner"
+                | "Owner"
+                | "owner-email"
+                | "owner_email"
+                | "team"
+                | "Team"
+                | "contact"
+                | "created-by"
+        )
+    };
+    let mut short = Vec::new();
+    for (key, value) in meta
+        .labels
+        .iter()
+        .flatten()
+        .chain(meta.annotations.iter().flatten())
+    {
+        let last = key.rsplit('/').next().unwrap_or(key);
+        if owner_like(last) {
+            if last != key {
+                short.push((last.to_string(), value.clone()));
+            }
+            tags.insert(key.clone(), value.clone());
+        }
+    }
+    for (key, value) in short {
+        tags.entry(key).or_insert(value);
+    }
+    tags
+}
+
+/// A legacy token Secret as a credential: its metadata only.
+fn token_credential(scope: &Scope, meta: &ObjectMeta) -> Option<Credential> {
+    let namespace = meta.namespace.as_deref()?;
+    let name = meta.name.as_deref()?;
+    let identity_id = annotation(meta, TOKEN_SA_ANNOTATION)
+        .map(|sa| format!("system:serviceaccount:{namespace}:{sa}"));
+    let mut attributes = BTreeMap::new();
+    attributes.insert("secretType".into(), json!(TOKEN_SECRET_TYPE));
+    attributes.insert("namespace".into(), json!(namespace));
+    Some(Credential {
+        provider: Provider::Kubernetes,
+        scope: scope.clone(),
+        id: format!("{namespace}/{name}"),
+        name: Some(name.to_string()),
+        kind: CredentialKind::Token,
+        identity_id,
+        created: created(meta),
+        expires: None,
+        last_used: None,
+        usage_tracked: false,
+        last_rotated: None,
+        rotation_enabled: None,
+        rotation_interval_days: None,
+        status: CredentialStatus::Active,
+        location: Location::default(),
+        tags: meta.labels.clone().unwrap_or_default(),
+        attributes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::ScopeKind;
+
+    fn from<T: serde::de::DeserializeOwned>(value: Value) -> T {
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn rbac_grants_become_admin_wildcards_privileges_and_secret_reads() {
+        let scope = Scope {
+            kind: ScopeKind::Cluster,
+            id: "c".into(),
+            name: None,
+        };
+        let data = ClusterData {
+            service_accounts: vec![
+                from(json!({"metadata": {"name": "admin", "namespace": "a",
+                    "labels": {"example.com/owner": "ann@example.com"}}})),
+                from(json!({"metadata": {"name": "deployer", "namespace": "ci"},
+                    "automountServiceAccountToken": false})),
+                from(json!({"metadata": {"name": "default", "namespace": "ci"}})),
+            ],
+            workloads: Some(vec![Workload {
+                kind: "Deployment".into(),
+                namespace: "ci".into(),
+                name: "runner".into(),
+                service_account: "deployer".into(),
+            }]),
+            cluster_roles: vec![
+                from(json!({"metadata": {"name": "cluster-admin"},
+                    "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]})),
+                from(json!({"metadata": {"name": "secret-reader"},
+                    "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]})),
+            ],
+            roles: vec![from(
+                json!({"metadata": {"name": "deployer", "namespace": "ci"},
+                "rules": [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["*"]},
+                          {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}]}),
+            )],
+            cluster_role_bindings: vec![from(json!({"metadata": {"name": "admin"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+                "subjects": [{"kind": "ServiceAccount", "name": "admin", "namespace": "a"}]}))],
+            role_bindings: vec![
+                from(json!({"metadata": {"name": "deployer", "namespace": "ci"},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "deployer"},
+                    "subjects": [{"kind": "ServiceAccount", "name": "deployer"}]})),
+                from(json!({"metadata": {"name": "readers", "namespace": "ci"},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "secret-reader"},
+                    "subjects": [{"kind": "Group", "name": "system:serviceaccounts:ci"}]})),
+            ],
+            ..ClusterData::default()
+        };
+        let (identities, _) = build(&scope, &data);
+        let admin = &identities[0];
+        assert_eq!(admin.id, "system:serviceaccount:a:admin");
+        assert!(admin.permissions.admin);
+        assert_eq!(admin.permissions.wildcard_actions, ["*"]);
+        assert_eq!(admin.attributes["reads_all_secrets"], true);
+        assert_eq!(admin.attributes["workloads"], json!([]));
+        assert_eq!(admin.tags["owner"], "ann@example.com");
+        let deployer = &identities[1];
+        assert!(!deployer.permissions.admin);
+        assert_eq!(
+            deployer.permissions.wildcard_actions,
+            ["deployments.apps/* in ci"]
+        );
+        assert!(deployer
+            .permissions
+            .privileged_actions
+            .contains(&"pods/exec/create in ci".to_string()));
+        assert!(deployer
+            .permissions
+            .privileged_actions
+            .contains(&"secrets/list in ci".to_string()));
+        assert_eq!(deployer.attributes["reads_all_secrets"], false);
+        assert_eq!(deployer.attributes["automount_token"], false);
+        assert_eq!(
+            deployer.attributes["workloads"],
+            json!(["Deployment/ci/runner"])
+        );
+        let default = &identities[2];
+        assert_eq!(
+            default.permissions.policies,
+            ["RoleBinding/ci/readers: secret-reader"]
+        );
+        assert_eq!(
+            default.attributes["bindings"][0]["subject"],
+            "Group system:serviceaccounts:ci"
+        );
+    }
+}
