@@ -3,8 +3,7 @@
 use crate::cli::{
     AwsArgs, AzureArgs, CollectCommand, GithubArgs, GraphArgs, GraphFormat, InputArgs,
     InventoryArgs, InventoryFormat, KubernetesArgs, LiveProvider, MergeArgs, OwnersArgs,
-    ReportArgs, RuleArgs,
-    RulesCommand, ScanArgs,
+    ReportArgs, RuleArgs, RulesCommand, ScanArgs,
 };
 use crate::collect::aws::{AwsOptions, OrgOptions, Progress};
 use crate::collect::azure::AzureOptions;

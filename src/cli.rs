@@ -228,6 +228,7 @@ pub struct InputArgs {
     pub azure: AzureArgs,
     #[command(flatten)]
     pub github: GithubArgs,
+    #[command(flatten)]
     pub kubernetes: KubernetesArgs,
 }
 
