@@ -6,4 +6,5 @@ pub mod aws;
 pub mod azure;
 pub mod counter;
 pub mod github;
+pub mod http;
 pub mod kubernetes;

@@ -177,7 +177,7 @@ pub async fn login(method: AuthMethod, tenant: Option<&str>, probe_scope: &str) 
             };
             match tokio::time::timeout(waited, probe).await {
                 Ok(Ok(_token)) => Ok(credential),
-                Ok(Err(e)) => Err(anyhow!(first_line(&super::rest::error_chain(&e)))),
+                Ok(Err(e)) => Err(anyhow!(first_line(&crate::collect::http::error_chain(&e)))),
                 Err(_) => Err(anyhow!("no answer within {} s", waited.as_secs())),
             }
         };

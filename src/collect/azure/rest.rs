@@ -8,6 +8,7 @@
 
 use super::errors::{ApiError, ErrorKind};
 use crate::collect::counter::CallCounter;
+use crate::collect::http::{error_chain, exponential_backoff, same_origin};
 use azure_core::credentials::TokenCredential;
 use reqwest::header::{HeaderMap, AUTHORIZATION, RETRY_AFTER};
 use reqwest::StatusCode;
@@ -244,7 +245,7 @@ impl Rest {
     /// The wait before attempt `attempt + 1`: `Retry-After` when given, else
     /// exponential (1, 2, 4 ... seconds), never more than the policy's maximum.
     fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let exponential = Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6));
+        let exponential = exponential_backoff(attempt);
         retry_after.unwrap_or(exponential).min(self.retry.max_wait)
     }
 }
@@ -297,25 +298,6 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
     Some(wait.to_std().unwrap_or(Duration::ZERO))
-}
-
-fn same_origin(url: &str, base: &str) -> bool {
-    match (reqwest::Url::parse(url), reqwest::Url::parse(base)) {
-        (Ok(a), Ok(b)) => a.origin() == b.origin(),
-        _ => false,
-    }
-}
-
-/// An error with its causes, for messages (reqwest's own Display stops at the top).
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 use super::auth::Token;
 use super::errors::{ApiError, ErrorKind};
 use crate::collect::counter::CallCounter;
+use crate::collect::http::{error_chain, exponential_backoff, same_origin};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, LINK, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -258,7 +259,7 @@ impl Rest {
 
     /// Exponential: 1, 2, 4 ... seconds, never more than the policy's maximum.
     fn backoff(&self, attempt: u32) -> Duration {
-        Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6)).min(self.retry.max_wait)
+        exponential_backoff(attempt).min(self.retry.max_wait)
     }
 }
 
@@ -348,25 +349,6 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
         let url = url.trim().strip_prefix('<')?.strip_suffix('>')?;
         is_next.then(|| url.to_string())
     })
-}
-
-fn same_origin(url: &str, base: &str) -> bool {
-    match (reqwest::Url::parse(url), reqwest::Url::parse(base)) {
-        (Ok(a), Ok(b)) => a.origin() == b.origin(),
-        _ => false,
-    }
-}
-
-/// An error with its causes, for messages.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
