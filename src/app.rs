@@ -1,12 +1,13 @@
 //! The commands: each wires the pipeline stages together and returns an exit code.
 
 use crate::cli::{
-    AwsArgs, AzureArgs, CollectCommand, GithubArgs, GraphArgs, GraphFormat, InputArgs,
+    AwsArgs, AzureArgs, CollectCommand, GcpArgs, GithubArgs, GraphArgs, GraphFormat, InputArgs,
     InventoryArgs, InventoryFormat, KubernetesArgs, LiveProvider, MergeArgs, OwnersArgs,
     ReportArgs, RuleArgs, RulesCommand, ScanArgs,
 };
 use crate::collect::aws::{AwsOptions, OrgOptions, Progress};
 use crate::collect::azure::AzureOptions;
+use crate::collect::gcp::GcpOptions;
 use crate::collect::github::GithubOptions;
 use crate::collect::kubernetes::KubernetesOptions;
 use crate::config::{parse_set, Config};
@@ -185,6 +186,20 @@ fn azure_options(args: &AzureArgs, verbosity: Verbosity) -> AzureOptions {
     }
 }
 
+fn gcp_options(args: &GcpArgs, verbosity: Verbosity) -> GcpOptions {
+    GcpOptions {
+        auth: args.gcp_auth,
+        projects: args
+            .gcp_projects
+            .iter()
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect(),
+        progress: progress(verbosity),
+        ..GcpOptions::default()
+    }
+}
+
 /// The GitHub options; an error when no organisation is given.
 fn github_options(args: &GithubArgs, verbosity: Verbosity) -> Result<GithubOptions> {
     let org = args
@@ -245,6 +260,9 @@ fn collect_live(provider: LiveProvider, input: &InputArgs, verbosity: Verbosity)
         LiveProvider::Azure => {
             crate::collect::azure::collect_blocking(&azure_options(&input.azure, verbosity))
         }
+        LiveProvider::Gcp => {
+            crate::collect::gcp::collect_blocking(&gcp_options(&input.gcp, verbosity))
+        }
         LiveProvider::Github => github_options(&input.github, verbosity)
             .and_then(|options| crate::collect::github::collect_blocking(&options)),
         LiveProvider::Kubernetes => crate::collect::kubernetes::collect_blocking(
@@ -267,6 +285,7 @@ fn collect_live(provider: LiveProvider, input: &InputArgs, verbosity: Verbosity)
                 provider: match provider {
                     LiveProvider::Aws => Provider::Aws,
                     LiveProvider::Azure => Provider::Azure,
+                    LiveProvider::Gcp => Provider::Gcp,
                     LiveProvider::Github => Provider::Github,
                     LiveProvider::Kubernetes => Provider::Kubernetes,
                 },
@@ -315,6 +334,11 @@ pub fn collect(command: &CollectCommand, verbosity: Verbosity) -> Result<u8> {
         ),
         CollectCommand::Azure(args) => (
             crate::collect::azure::collect_blocking(&azure_options(&args.azure, verbosity))?,
+            args.format,
+            args.output.as_deref(),
+        ),
+        CollectCommand::Gcp(args) => (
+            crate::collect::gcp::collect_blocking(&gcp_options(&args.gcp, verbosity))?,
             args.format,
             args.output.as_deref(),
         ),

@@ -69,6 +69,7 @@ pub enum Command {
 pub enum LiveProvider {
     Aws,
     Azure,
+    Gcp,
     Github,
     Kubernetes,
 }
@@ -141,6 +142,27 @@ pub struct AzureArgs {
     /// Do not list Key Vault secrets, keys and certificates.
     #[arg(long)]
     pub no_key_vault: bool,
+}
+
+/// How to reach Google Cloud. The login is Application Default Credentials (`gcloud auth
+/// application-default login`, GOOGLE_APPLICATION_CREDENTIALS, workload identity
+/// federation, the metadata server) or the gcloud CLI's own login.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "GCP")]
+pub struct GcpArgs {
+    /// How to sign in to Google Cloud (default: a credentials file, then the gcloud CLI,
+    /// then the metadata server).
+    #[arg(long, value_enum, value_name = "METHOD", default_value_t = crate::collect::gcp::auth::AuthMethod::Auto)]
+    pub gcp_auth: crate::collect::gcp::auth::AuthMethod,
+    /// Only these projects (ids or numbers; comma-separated or repeated); default every
+    /// active project the login can list.
+    #[arg(
+        long = "gcp-project",
+        value_name = "ID,...",
+        value_delimiter = ',',
+        env = "NHISCAN_GCP_PROJECTS"
+    )]
+    pub gcp_projects: Vec<String>,
 }
 
 /// What to read on GitHub. The token is `GH_TOKEN`, else `GITHUB_TOKEN`, else the GitHub
@@ -226,6 +248,8 @@ pub struct InputArgs {
     pub aws: AwsArgs,
     #[command(flatten)]
     pub azure: AzureArgs,
+    #[command(flatten)]
+    pub gcp: GcpArgs,
     #[command(flatten)]
     pub github: GithubArgs,
     #[command(flatten)]
@@ -423,6 +447,10 @@ pub enum CollectCommand {
     /// (credentials' metadata, owners, Graph permissions, sign-ins), role assignments and
     /// Key Vault item properties from the tenant and subscriptions your login can see.
     Azure(CollectAzureArgs),
+    /// Collect service accounts, their user-managed keys' metadata, the IAM bindings they
+    /// hold, who may impersonate them, the VMs that run as them and their last
+    /// authentication from the Google Cloud projects your login can see.
+    Gcp(CollectGcpArgs),
     /// Collect a GitHub organisation's deploy keys, GitHub App installations and their
     /// permissions, Actions secrets (names and dates only) and variables (counted), and
     /// the fine-grained personal access tokens granted to it.
@@ -455,6 +483,18 @@ pub struct CollectAwsArgs {
 pub struct CollectAzureArgs {
     #[command(flatten)]
     pub azure: AzureArgs,
+    /// Inventory format.
+    #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
+    pub format: InventoryFormat,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CollectGcpArgs {
+    #[command(flatten)]
+    pub gcp: GcpArgs,
     /// Inventory format.
     #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
     pub format: InventoryFormat,

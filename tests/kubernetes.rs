@@ -5,14 +5,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "support/kube_server.rs"]
-mod kube_server;
+mod support;
 
-use kube_server::{KubeServer, CONTINUE};
 use nhiscan::collect::kubernetes::permissions;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
+use support::kube_server::{KubeServer, CONTINUE};
 
 const TOKEN_VALUE: &str = "fake-token-value-must-not-leak";
 const TOKEN_BASE64: &str = "ZmFrZS10b2tlbi12YWx1ZS1tdXN0LW5vdC1sZWFr";

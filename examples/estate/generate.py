@@ -28,6 +28,10 @@ deliberate problems a security review should surface are, among others:
 * identities with two active static keys (reporting-export, sandbox-admin,
   bq-exporter, customer-portal-b2c);
 * admin identities (AdministratorAccess, Azure/GCP Owner, cluster-admin);
+* in GCP: user-managed service-account keys, basic roles on service accounts (the
+  Compute Engine default account is Editor, terraform-gcp Owner), the default account
+  running three VMs (two with full access to all Cloud APIs), and terraform-gcp
+  impersonable by four members;
 * wildcard actions (s3:*, iam:*, *) and privileged actions (iam:PassRole,
   iam:CreateAccessKey, ...);
 * a service user with console login (jenkins-svc);
@@ -472,25 +476,67 @@ def key_vault(vault, name, *, created, kind="vault_secret", expires=None, last_r
 # ---- GCP -----------------------------------------------------------------------------
 
 
+GCP_PRIMITIVE_ROLES = ("roles/owner", "roles/editor")
+GCP_COMPUTE_DEFAULT = f"{GCP_PROJECT_NUMBER}-compute@developer.gserviceaccount.com"
+
+
+def gcp_member_trust(member, role):
+    """A policy member as src/collect/gcp/build.rs writes it into `trust`."""
+    if member.startswith("serviceAccount:"):
+        principal, kind = member.split(":", 1)[1].lower(), "identity"
+    elif member in ("allUsers", "allAuthenticatedUsers"):
+        principal, kind = member, "any"
+    elif member.startswith(("principal://", "principalSet://")):
+        principal, kind = member, "federated"
+    else:
+        principal, kind = member, "other"
+    return trust(principal, kind, f"role = {role}")
+
+
+def impersonator(member, role):
+    """A grant of an impersonation role on the service account itself."""
+    return {"granted_on": "service_account", "member": member, "role": role}
+
+
 def gcp_sa(account_id, *, created, keys=(), email=None, display=None, last_activity="auto",
-           **kw):
+           impersonators=(), workloads=None, full_api_scope=(), **kw):
+    """A service account as the GCP collector writes it when it could read the project's
+    and the account's IAM policies and list the project's VMs: `workloads` are the
+    `zone/name` of the instances running as it, `full_api_scope` those of them with the
+    cloud-platform scope."""
     email = email or f"{account_id}@{GCP_PROJECT}.iam.gserviceaccount.com"
     if last_activity == "auto":
         used = [k["last_used"] for k in keys if k["last_used"] is not None]
         last_activity = min(used) if used else None
-    attributes = {"uniqueId": str(100000000000000000000 + _h("gcp:" + email, 10**20))}
+    attributes = {"uniqueId": str(100000000000000000000 + _h("gcp:" + email, 10**20)),
+                  "projectNumber": GCP_PROJECT_NUMBER}
     if display:
         attributes["displayName"] = display
+    roles = sorted(kw.get("policies", ()))
+    attributes["project_roles"] = roles
+    attributes["primitive_roles"] = [r for r in roles if r in GCP_PRIMITIVE_ROLES]
+    attributes["impersonators"] = list(impersonators)
+    attributes["impersonator_count"] = len({i["member"] for i in impersonators})
+    attributes["workloads"] = sorted(f"instance {w}" for w in workloads or ())
+    attributes["full_api_scope_instances"] = sorted(full_api_scope)
+    if email == GCP_COMPUTE_DEFAULT:
+        attributes["default_service_account"] = "compute"
     attributes.update(kw.pop("attributes", {}))
+    trusts = [gcp_member_trust(i["member"], i["role"]) for i in impersonators]
+    trusts += list(kw.pop("trusts", ()))
     add_identity("gcp", GCP, email, account_id, "service_account", created=created,
-                 last_activity=last_activity, attributes=attributes, **kw)
+                 last_activity=last_activity, attributes=attributes, trusts=trusts, **kw)
     for i, k in enumerate(keys, 1):
         key_id = hashlib.sha1(f"{email}#{i}".encode()).hexdigest()
+        key_attributes = {"keyType": "USER_MANAGED", "keyOrigin": "GOOGLE_PROVIDED",
+                          "keyAlgorithm": "KEY_ALG_RSA_2048"}
+        expires = k["attributes"].pop("expires", None)
+        key_attributes.update(k["attributes"])
         add_credential(
             "gcp", GCP, f"projects/{GCP_PROJECT}/serviceAccounts/{email}/keys/{key_id}",
             "service_account_key", identity_id=email, created=k["created"],
-            expires=k["attributes"].pop("expires", None), last_used=k["last_used"],
-            status=k["status"], attributes=k["attributes"] or None,
+            expires=expires, last_used=k["last_used"],
+            status=k["status"], attributes=key_attributes,
         )
     return email
 
@@ -926,30 +972,53 @@ def build_gcp():
            keys=[key(1000, 2), key(20, 0)],
            tags=owner_tags(DANIEL, "data"), policies=["roles/bigquery.dataViewer",
                                                       "roles/storage.objectAdmin"])
-    gcp_sa(f"{GCP_PROJECT_NUMBER}-compute",
-           email=f"{GCP_PROJECT_NUMBER}-compute@developer.gserviceaccount.com",
+    # The default service account: Editor since the project was created, and what every
+    # VM created without naming a service account runs as.
+    gcp_sa(f"{GCP_PROJECT_NUMBER}-compute", email=GCP_COMPUTE_DEFAULT,
            created=1500, last_activity=0, display="Compute Engine default service account",
            keys=[key(700)],
-           wildcard=["*"], privileged=["iam.serviceAccounts.actAs"], policies=["roles/editor"])
+           workloads=["europe-west1-b/jump-host", "europe-west1-b/legacy-reporting-1",
+                      "europe-west1-c/sftp-gateway"],
+           full_api_scope=["europe-west1-b/jump-host", "europe-west1-b/legacy-reporting-1"],
+           wildcard=["*"], privileged=["iam.serviceAccountKeys.create",
+                                       "iam.serviceAccounts.actAs"],
+           policies=["roles/editor"])
+    # Owner of the project, and four members may act as it.
     gcp_sa("terraform-gcp", created=410, keys=[key(400, 4)],
-           tags=owner_tags(LUKAS, "platform"), admin=True,
-           privileged=["iam.serviceAccountKeys.create", "resourcemanager.projects.setIamPolicy"],
-           policies=["roles/owner"])
+           tags=owner_tags(LUKAS, "platform"), admin=True, wildcard=["*"],
+           privileged=["iam.serviceAccountKeys.create", "iam.serviceAccounts.getAccessToken",
+                       "resourcemanager.projects.setIamPolicy"],
+           policies=["roles/owner"],
+           impersonators=[
+               impersonator("group:platform-admins@acme.example",
+                            "roles/iam.serviceAccountTokenCreator"),
+               impersonator(f"user:{LUKAS}", "roles/iam.serviceAccountTokenCreator"),
+               impersonator(f"user:{PRIYA}", "roles/iam.serviceAccountUser"),
+               impersonator(f"principalSet://iam.googleapis.com/projects/{GCP_PROJECT_NUMBER}"
+                            "/locations/global/workloadIdentityPools/github"
+                            "/attribute.repository/acme-corp/infra-gcp",
+                            "roles/iam.workloadIdentityUser"),
+           ])
     gcp_sa("vertex-rag-indexer", created=125, keys=[key(120, 70)],
            tags=owner_tags(YUKI, "ml-platform", workload_type="ml-pipeline"),
            privileged=["aiplatform.endpoints.predict"], policies=["roles/aiplatform.user"])
     gcp_sa("old-etl", created=1320, last_activity=800, enabled=False,
            keys=[key(1300, 800, status="inactive")],
-           tags=owner_tags(RACHEL, "data"), policies=["roles/bigquery.admin"])
+           tags=owner_tags(RACHEL, "data"), wildcard=["bigquery.*"],
+           policies=["roles/bigquery.admin"])
+    # Its own service account on the Dataflow workers (not the default one).
     gcp_sa("dataflow-runner", created=600, last_activity=0, tags=owner_tags(MARCUS, "data"),
+           workloads=["europe-west1-d/nightly-load-10310200-harness-7kq2"],
+           full_api_scope=["europe-west1-d/nightly-load-10310200-harness-7kq2"],
            policies=["roles/dataflow.worker"])
     gcp_sa("looker-connector", created=500,
            keys=[key(60, 0, expires=30)],
            tags=owner_tags(MAYA, "bi"), policies=["roles/bigquery.dataViewer"])
+    # GKE workload identity: the Kubernetes service account airflow/scheduler acts as it.
     gcp_sa("airflow-scheduler", created=480, last_activity=0,
            tags=owner_tags(DANIEL, "data"),
-           trusts=[trust(f"serviceAccount:{GCP_PROJECT}.svc.id.goog[airflow/scheduler]",
-                         "identity")],
+           impersonators=[impersonator(f"serviceAccount:{GCP_PROJECT}.svc.id.goog[airflow/scheduler]",
+                                       "roles/iam.workloadIdentityUser")],
            policies=["roles/composer.worker"])
     gcp_sa("gcs-backup-writer", created=640,
            keys=[key(100, 11, status="inactive", expires=-10), key(10, 0, expires=80)],
@@ -957,9 +1026,13 @@ def build_gcp():
     gcp_sa("bq-scheduled-queries", created=350, last_activity=0,
            tags=owner_tags(NINA, "finops"), policies=["roles/bigquery.jobUser"])
     gcp_sa("dbt-runner", created=300, keys=[key(30, 0, expires=60)],
-           tags=owner_tags(NINA, "finops"), policies=["roles/bigquery.dataEditor"])
+           tags=owner_tags(NINA, "finops"),
+           impersonators=[impersonator(f"user:{NINA}", "roles/iam.serviceAccountTokenCreator")],
+           policies=["roles/bigquery.dataEditor"])
+    # The vendor uploaded the public half of its own key pair.
     gcp_sa("fivetran-connector", created=400, display="Fivetran ELT (vendor-managed)",
-           keys=[key(80, 0, expires=10)], tags=owner_tags(MARCUS, "data", vendor="fivetran"),
+           keys=[key(80, 0, expires=10, keyOrigin="USER_PROVIDED")],
+           tags=owner_tags(MARCUS, "data", vendor="fivetran"),
            policies=["roles/bigquery.dataEditor"])
     gcp_sa("pubsub-bridge", created=260,
            keys=[key(45, 0, expires=45)],

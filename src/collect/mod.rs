@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod azure;
 pub mod counter;
+pub mod gcp;
 pub mod github;
 pub mod http;
 pub mod kubernetes;

@@ -68,14 +68,7 @@ impl AzureServer {
     /// Starts with the routes of `tests/fixtures/azure/routes.yaml`; `extra` routes are tried
     /// before them (and before the built-in token endpoint).
     pub fn start(extra: Vec<Route>) -> AzureServer {
-        let profile = Profile {
-            label: "Azure",
-            cert_names: CERT_NAMES.iter().map(|s| s.to_string()).collect(),
-            fixtures: fixtures_dir(),
-            check_auth,
-            builtin: token_endpoint,
-        };
-        AzureServer(FakeServer::start(profile, extra))
+        AzureServer(FakeServer::start(profile(), extra))
     }
 
     /// Environment for the child process: the proxy (`HTTPS_PROXY`, `https_proxy`, empty
@@ -84,18 +77,34 @@ impl AzureServer {
     /// `AZURE_CLIENT_SECRET`.
     pub fn env(&self) -> Vec<(String, String)> {
         let mut env = self.proxy_env();
-        env.extend(
-            [
-                ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com"),
-                ("AZURE_TENANT_ID", TENANT_ID),
-                ("AZURE_CLIENT_ID", CLIENT_ID),
-                ("AZURE_CLIENT_SECRET", CLIENT_SECRET),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string())),
-        );
+        env.extend(login_env());
         env
     }
+}
+
+/// The fake's profile, for a server of its own or one shared with other fakes.
+pub fn profile() -> Profile {
+    Profile {
+        label: "Azure",
+        cert_names: CERT_NAMES.iter().map(|s| s.to_string()).collect(),
+        fixtures: fixtures_dir(),
+        check_auth,
+        builtin: token_endpoint,
+    }
+}
+
+/// The login the fake accepts: the public-cloud `AZURE_AUTHORITY_HOST` and a service
+/// principal in `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`.
+pub fn login_env() -> Vec<(String, String)> {
+    [
+        ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com"),
+        ("AZURE_TENANT_ID", TENANT_ID),
+        ("AZURE_CLIENT_ID", CLIENT_ID),
+        ("AZURE_CLIENT_SECRET", CLIENT_SECRET),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
 }
 
 /// The bearer check for Graph, ARM and Key Vault; `None` lets the request through.

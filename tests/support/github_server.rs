@@ -38,14 +38,7 @@ impl GithubServer {
     /// Starts with the routes of `tests/fixtures/github/routes.yaml`; `extra` routes are
     /// tried before them.
     pub fn start(extra: Vec<Route>) -> GithubServer {
-        let profile = Profile {
-            label: "GitHub",
-            cert_names: vec![API_HOST.to_string()],
-            fixtures: fixtures_dir(),
-            check_auth,
-            builtin: |_, _, _| None,
-        };
-        GithubServer(FakeServer::start(profile, extra))
+        GithubServer(FakeServer::start(profile(), extra))
     }
 
     /// Environment for the child process: the proxy, the CA and `GH_TOKEN`.
@@ -53,6 +46,17 @@ impl GithubServer {
         let mut env = self.proxy_env();
         env.push(("GH_TOKEN".into(), TOKEN.into()));
         env
+    }
+}
+
+/// The fake's profile, for a server of its own or one shared with other fakes.
+pub fn profile() -> Profile {
+    Profile {
+        label: "GitHub",
+        cert_names: vec![API_HOST.to_string()],
+        fixtures: fixtures_dir(),
+        check_auth,
+        builtin: |_, _, _| None,
     }
 }
 

@@ -355,12 +355,31 @@ impl LoadedRoute {
     }
 }
 
-struct State {
+/// One service behind the proxy: its profile and routes.
+struct Service {
     profile: Profile,
     /// Test routes, then fixture routes.
     routes: Vec<LoadedRoute>,
     /// How many of `routes` came from the test.
     extra: usize,
+}
+
+impl Service {
+    /// Whether `host` is one of the names on this service's certificate.
+    fn serves(&self, host: &str) -> bool {
+        self.profile
+            .cert_names
+            .iter()
+            .any(|name| match name.strip_prefix('*') {
+                Some(suffix) => host.ends_with(suffix) && host.len() > suffix.len(),
+                None => name.eq_ignore_ascii_case(host),
+            })
+    }
+}
+
+struct State {
+    /// The first serves hosts no other service names.
+    services: Vec<Service>,
     requests: Mutex<Vec<Recorded>>,
 }
 
@@ -393,18 +412,38 @@ impl FakeServer {
     /// Starts with the routes of the profile's `routes.yaml`; `extra` routes are tried
     /// before them (and before the built-in handler).
     pub fn start(profile: Profile, extra: Vec<Route>) -> FakeServer {
-        let extra_count = extra.len();
-        let routes = extra
-            .into_iter()
-            .chain(Route::load_file(&profile.fixtures))
-            .map(|route| LoadedRoute::load(route, &profile.fixtures))
+        FakeServer::start_shared(vec![(profile, extra)])
+    }
+
+    /// Several services behind one proxy and one certificate (a child process can only
+    /// be given one `HTTPS_PROXY`): each request goes to the first service whose
+    /// certificate names its host. `served` counts the first service's test routes.
+    pub fn start_shared(services: Vec<(Profile, Vec<Route>)>) -> FakeServer {
+        assert!(!services.is_empty(), "no service to fake");
+        let label = services[0].0.label;
+        let names: Vec<String> = services
+            .iter()
+            .flat_map(|(profile, _)| profile.cert_names.iter().cloned())
             .collect();
-        let (ca_pem, acceptor) = make_tls(profile.label, &profile.cert_names);
-        let label = profile.label;
+        let services: Vec<Service> = services
+            .into_iter()
+            .map(|(profile, extra)| {
+                let extra_count = extra.len();
+                let routes = extra
+                    .into_iter()
+                    .chain(Route::load_file(&profile.fixtures))
+                    .map(|route| LoadedRoute::load(route, &profile.fixtures))
+                    .collect();
+                Service {
+                    profile,
+                    routes,
+                    extra: extra_count,
+                }
+            })
+            .collect();
+        let (ca_pem, acceptor) = make_tls(label, &names);
         let state = Arc::new(State {
-            profile,
-            routes,
-            extra: extra_count,
+            services,
             requests: Mutex::new(Vec::new()),
         });
 
@@ -488,8 +527,9 @@ impl FakeServer {
 
     /// How many times the test route at `index` (in the `extra` given to `start`) was served.
     pub fn served(&self, index: usize) -> u32 {
-        assert!(index < self.state.extra, "no test route {index}");
-        self.state.routes[index].served.load(Ordering::SeqCst)
+        let service = &self.state.services[0];
+        assert!(index < service.extra, "no test route {index}");
+        service.routes[index].served.load(Ordering::SeqCst)
     }
 
     /// The test CA, PEM (what `SSL_CERT_FILE` points at).
@@ -695,31 +735,36 @@ async fn handle(
         Err(_) => Bytes::new(),
     };
 
+    let service = state
+        .services
+        .iter()
+        .find(|s| s.serves(&info.host))
+        .unwrap_or(&state.services[0]);
     let mut scope = None;
     let mut unmatched = false;
-    let response = if let Some(r) = state
+    let response = if let Some(r) = service
         .routes
         .iter()
         .find(|r| r.route.before_auth && r.take(&info))
     {
         r.response()
-    } else if let Some(denied) = (state.profile.check_auth)(&info, authorization.as_deref()) {
+    } else if let Some(denied) = (service.profile.check_auth)(&info, authorization.as_deref()) {
         denied
-    } else if let Some(r) = state.routes[..state.extra]
+    } else if let Some(r) = service.routes[..service.extra]
         .iter()
         .find(|r| !r.route.before_auth && r.take(&info))
     {
         r.response()
-    } else if let Some(builtin) = (state.profile.builtin)(&info, &body, &mut scope) {
+    } else if let Some(builtin) = (service.profile.builtin)(&info, &body, &mut scope) {
         builtin
-    } else if let Some(r) = state.routes[state.extra..]
+    } else if let Some(r) = service.routes[service.extra..]
         .iter()
         .find(|r| !r.route.before_auth && r.take(&info))
     {
         r.response()
     } else {
         unmatched = true;
-        not_found(state.profile.label, &info)
+        not_found(service.profile.label, &info)
     };
 
     record(

@@ -25,6 +25,7 @@
 
 pub mod build;
 pub mod permissions;
+pub mod proxy;
 
 use crate::collect::aws::Progress;
 use crate::collect::counter::CallCounter;
@@ -335,7 +336,12 @@ async fn load_config(options: &KubernetesOptions) -> Result<(Config, String, Str
         .as_ref()
         .map(|c| c.cluster.clone())
         .unwrap_or_else(|| context.clone());
-    let config = Config::from_custom_kubeconfig(
+    let explicit_proxy = kubeconfig
+        .clusters
+        .iter()
+        .find(|c| c.name == cluster)
+        .and_then(|c| c.cluster.as_ref()?.proxy_url.clone());
+    let mut config = Config::from_custom_kubeconfig(
         kubeconfig,
         &KubeConfigOptions {
             context: Some(context.clone()),
@@ -344,6 +350,15 @@ async fn load_config(options: &KubernetesOptions) -> Result<(Config, String, Str
     )
     .await
     .with_context(|| format!("cannot use the context `{context}` of the kubeconfig"))?;
+    let host = config.cluster_url.host().unwrap_or_default().to_string();
+    config.proxy_url = match proxy::proxy_for(explicit_proxy.as_deref(), &host) {
+        Some(proxy) => Some(
+            proxy
+                .parse()
+                .with_context(|| format!("the proxy `{proxy}` is not a URL"))?,
+        ),
+        None => None,
+    };
     Ok((config, cluster, context))
 }
 

@@ -1,0 +1,360 @@
+//! The Google Cloud calls the collector makes and the parts of their responses it reads.
+//! Google leaves empty lists out of responses: every list here defaults to empty.
+
+use super::errors::ApiError;
+use super::rest::{Rest, COMPUTE, IAM, POLICY_ANALYZER, RESOURCE_MANAGER};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Characters escaped in a path segment (`@` and `.` of an email stay as they are).
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'?')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+fn segment(text: &str) -> String {
+    utf8_percent_encode(text, SEGMENT).to_string()
+}
+
+/// A project (Resource Manager v3).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    /// `projects/123456789012`.
+    pub name: String,
+    pub project_id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Project {
+    /// The project number (`name` without `projects/`).
+    pub fn number(&self) -> &str {
+        self.name.strip_prefix("projects/").unwrap_or(&self.name)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ProjectsPage {
+    #[serde(default)]
+    projects: Vec<Project>,
+}
+
+/// Every active project the login can see.
+pub async fn projects(rest: &Rest) -> Result<Vec<Project>, ApiError> {
+    let pages: Vec<ProjectsPage> = rest
+        .pages(
+            "cloudresourcemanager:projects.search",
+            &format!("{RESOURCE_MANAGER}/v3/projects:search?query=state%3AACTIVE&pageSize=500"),
+        )
+        .await?;
+    Ok(pages.into_iter().flat_map(|p| p.projects).collect())
+}
+
+/// One project by id or number.
+pub async fn project(rest: &Rest, id: &str) -> Result<Project, ApiError> {
+    rest.get(
+        "cloudresourcemanager:projects.get",
+        &format!("{RESOURCE_MANAGER}/v3/projects/{}", segment(id)),
+    )
+    .await
+}
+
+/// An IAM policy (version 3).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Policy {
+    #[serde(default)]
+    pub bindings: Vec<Binding>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Binding {
+    pub role: String,
+    #[serde(default)]
+    pub members: Vec<String>,
+    #[serde(default)]
+    pub condition: Option<Condition>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Condition {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub expression: Option<String>,
+}
+
+impl Condition {
+    /// `title: expression`, or whichever is given.
+    pub fn describe(&self) -> String {
+        match (self.title.as_deref(), self.expression.as_deref()) {
+            (Some(t), Some(e)) => format!("{t}: {e}"),
+            (Some(t), None) => t.to_string(),
+            (None, Some(e)) => e.to_string(),
+            (None, None) => "a condition".into(),
+        }
+    }
+}
+
+pub async fn project_policy(rest: &Rest, project_id: &str) -> Result<Policy, ApiError> {
+    rest.get_iam_policy(
+        "cloudresourcemanager:projects.getIamPolicy",
+        &format!(
+            "{RESOURCE_MANAGER}/v3/projects/{}:getIamPolicy",
+            segment(project_id)
+        ),
+    )
+    .await
+}
+
+/// A service account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceAccount {
+    pub email: String,
+    #[serde(default)]
+    pub unique_id: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub disabled: bool,
+    #[serde(default)]
+    pub oauth2_client_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AccountsPage {
+    #[serde(default)]
+    accounts: Vec<ServiceAccount>,
+}
+
+pub async fn service_accounts(
+    rest: &Rest,
+    project_id: &str,
+) -> Result<Vec<ServiceAccount>, ApiError> {
+    let pages: Vec<AccountsPage> = rest
+        .pages(
+            "iam:serviceAccounts.list",
+            &format!(
+                "{IAM}/v1/projects/{}/serviceAccounts?pageSize=100",
+                segment(project_id)
+            ),
+        )
+        .await?;
+    Ok(pages.into_iter().flat_map(|p| p.accounts).collect())
+}
+
+/// A service account key's metadata (the list never returns private key material).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Key {
+    /// `projects/P/serviceAccounts/EMAIL/keys/KEY_ID`.
+    pub name: String,
+    #[serde(default)]
+    pub valid_after_time: Option<String>,
+    #[serde(default)]
+    pub valid_before_time: Option<String>,
+    #[serde(default)]
+    pub key_algorithm: Option<String>,
+    /// `GOOGLE_PROVIDED` or `USER_PROVIDED` (uploaded).
+    #[serde(default)]
+    pub key_origin: Option<String>,
+    /// `USER_MANAGED` or `SYSTEM_MANAGED`.
+    #[serde(default)]
+    pub key_type: Option<String>,
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct KeysPage {
+    #[serde(default)]
+    keys: Vec<Key>,
+}
+
+/// The user-managed keys of a service account (Google-managed keys rotate themselves).
+pub async fn keys(rest: &Rest, project_id: &str, email: &str) -> Result<Vec<Key>, ApiError> {
+    let page: KeysPage = rest
+        .get(
+            "iam:serviceAccounts.keys.list",
+            &format!(
+                "{IAM}/v1/projects/{}/serviceAccounts/{}/keys?keyTypes=USER_MANAGED",
+                segment(project_id),
+                segment(email)
+            ),
+        )
+        .await?;
+    Ok(page.keys)
+}
+
+/// Who may act as the service account.
+pub async fn service_account_policy(
+    rest: &Rest,
+    project_id: &str,
+    email: &str,
+) -> Result<Policy, ApiError> {
+    rest.get_iam_policy(
+        "iam:serviceAccounts.getIamPolicy",
+        &format!(
+            "{IAM}/v1/projects/{}/serviceAccounts/{}:getIamPolicy",
+            segment(project_id),
+            segment(email)
+        ),
+    )
+    .await
+}
+
+/// A VM and the service account it runs as.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Instance {
+    pub name: String,
+    /// The zone's URL.
+    #[serde(default)]
+    pub zone: Option<String>,
+    #[serde(default)]
+    pub service_accounts: Vec<InstanceServiceAccount>,
+}
+
+impl Instance {
+    /// `us-central1-a/web-1`.
+    pub fn label(&self) -> String {
+        let zone = self
+            .zone
+            .as_deref()
+            .and_then(|z| z.rsplit('/').next())
+            .unwrap_or("?");
+        format!("{zone}/{}", self.name)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct InstanceServiceAccount {
+    pub email: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct InstancesPage {
+    #[serde(default)]
+    items: BTreeMap<String, ScopedInstances>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ScopedInstances {
+    #[serde(default)]
+    instances: Vec<Instance>,
+}
+
+/// Every VM of the project, all zones.
+pub async fn instances(rest: &Rest, project_id: &str) -> Result<Vec<Instance>, ApiError> {
+    let pages: Vec<InstancesPage> = rest
+        .pages(
+            "compute:instances.aggregatedList",
+            &format!(
+                "{COMPUTE}/compute/v1/projects/{}/aggregated/instances?maxResults=500&returnPartialSuccess=true",
+                segment(project_id)
+            ),
+        )
+        .await?;
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.items.into_values().flat_map(|s| s.instances))
+        .collect())
+}
+
+/// One Activity Analyzer record: when a service account or key last authenticated.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Activity {
+    /// `//iam.googleapis.com/projects/P/serviceAccounts/EMAIL[/keys/KEY_ID]`.
+    pub full_resource_name: String,
+    #[serde(default)]
+    pub activity: serde_json::Value,
+}
+
+impl Activity {
+    pub fn last_authenticated(&self) -> Option<&str> {
+        self.activity["lastAuthenticatedTime"].as_str()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ActivitiesPage {
+    #[serde(default)]
+    activities: Vec<Activity>,
+}
+
+/// The two activity types read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityType {
+    ServiceAccount,
+    Key,
+}
+
+/// Last authentication of every service account or key of the project.
+pub async fn activities(
+    rest: &Rest,
+    project_id: &str,
+    kind: ActivityType,
+) -> Result<Vec<Activity>, ApiError> {
+    let (operation, activity_type) = match kind {
+        ActivityType::ServiceAccount => (
+            "policyanalyzer:serviceAccountLastAuthentication.query",
+            "serviceAccountLastAuthentication",
+        ),
+        ActivityType::Key => (
+            "policyanalyzer:serviceAccountKeyLastAuthentication.query",
+            "serviceAccountKeyLastAuthentication",
+        ),
+    };
+    let pages: Vec<ActivitiesPage> = rest
+        .pages(
+            operation,
+            &format!(
+                "{POLICY_ANALYZER}/v1/projects/{}/locations/global/activityTypes/{activity_type}/activities:query?pageSize=1000",
+                segment(project_id)
+            ),
+        )
+        .await?;
+    Ok(pages.into_iter().flat_map(|p| p.activities).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_stay_readable_in_paths_and_slashes_cannot_escape() {
+        assert_eq!(
+            segment("ci@acme-prod.iam.gserviceaccount.com"),
+            "ci@acme-prod.iam.gserviceaccount.com"
+        );
+        assert_eq!(segment("a/../b?x"), "a%2F..%2Fb%3Fx");
+    }
+
+    #[test]
+    fn responses_without_lists_are_empty_lists() {
+        let page: AccountsPage = serde_json::from_str("{}").unwrap_or_else(|e| panic!("{e}"));
+        assert!(page.accounts.is_empty());
+        let policy: Policy = serde_json::from_str(r#"{"version":3,"etag":"BwX="}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(policy.bindings.is_empty());
+    }
+}

@@ -1,0 +1,344 @@
+//! Read-only calls to Google Cloud REST APIs with the token of [`super::auth`]: GET, and
+//! POST only to `…:getIamPolicy` (a read that Google exposes as a POST) — the client
+//! refuses anything else before sending. Paging follows `nextPageToken`; 429 and
+//! 500/502/503/504 are retried (honouring `Retry-After`, exponential otherwise) up to a
+//! bound; every attempt is counted as `gcp:<service>:<method>`.
+
+use super::auth::Login;
+use super::errors::{ApiError, ErrorKind};
+use crate::collect::counter::CallCounter;
+use crate::collect::http::{error_chain, exponential_backoff};
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// The APIs the collector calls.
+pub const RESOURCE_MANAGER: &str = "https://cloudresourcemanager.googleapis.com";
+pub const IAM: &str = "https://iam.googleapis.com";
+pub const COMPUTE: &str = "https://compute.googleapis.com";
+pub const POLICY_ANALYZER: &str = "https://policyanalyzer.googleapis.com";
+
+/// How hard to retry.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// Longest wait before a retry; a `Retry-After` asking for more fails the call.
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 5,
+            max_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The body of every `getIamPolicy`: policy version 3, so conditional bindings come back
+/// with their conditions.
+const GET_IAM_POLICY_BODY: &str = r#"{"options":{"requestedPolicyVersion":3}}"#;
+
+/// The REST client: one per collection.
+#[derive(Debug, Clone)]
+pub struct Rest {
+    http: reqwest::Client,
+    login: Login,
+    counter: CallCounter,
+    retry: RetryPolicy,
+}
+
+impl Rest {
+    pub fn new(login: Login, counter: CallCounter, retry: RetryPolicy) -> Result<Rest, ApiError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(20))
+            .timeout(Duration::from_secs(120))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("nhiscan/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ApiError::new("http client", ErrorKind::Network, e.to_string()))?;
+        Ok(Rest {
+            http,
+            login,
+            counter,
+            retry,
+        })
+    }
+
+    /// GETs one JSON document.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        url: &str,
+    ) -> Result<T, ApiError> {
+        let body = self.send(Method::GET, operation, url).await?;
+        parse(operation, &body)
+    }
+
+    /// GETs every page of a listing (`pageToken` ← `nextPageToken`), each page parsed as
+    /// `P`.
+    pub async fn pages<P: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        url: &str,
+    ) -> Result<Vec<P>, ApiError> {
+        let mut pages = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page_url = match &token {
+                None => url.to_string(),
+                Some(token) => with_page_token(url, token),
+            };
+            let body = self.send(Method::GET, operation, &page_url).await?;
+            let value: serde_json::Value = parse(operation, &body)?;
+            let next = value
+                .get("nextPageToken")
+                .and_then(|t| t.as_str())
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
+            pages.push(parse_value(operation, value)?);
+            match next {
+                Some(next) if token.as_deref() == Some(next.as_str()) => {
+                    return Err(ApiError::new(
+                        operation_key(operation),
+                        ErrorKind::Invalid,
+                        "the API returned the same page token twice; stopping",
+                    ))
+                }
+                Some(next) => token = Some(next),
+                None => return Ok(pages),
+            }
+        }
+    }
+
+    /// POSTs `…:getIamPolicy` (policy version 3).
+    pub async fn get_iam_policy<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        url: &str,
+    ) -> Result<T, ApiError> {
+        let body = self.send(Method::POST, operation, url).await?;
+        parse(operation, &body)
+    }
+
+    /// Sends one request, retrying throttling and transient errors.
+    async fn send(
+        &self,
+        method: Method,
+        operation: &'static str,
+        url: &str,
+    ) -> Result<Vec<u8>, ApiError> {
+        let key = operation_key(operation);
+        check_read_only(&method, url)
+            .map_err(|message| ApiError::new(key.clone(), ErrorKind::Invalid, message))?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let token = self.login.token().await?;
+            let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.secret()))
+                .map_err(|_| {
+                    ApiError::new(
+                        key.clone(),
+                        ErrorKind::Token,
+                        "the access token holds characters a header cannot carry",
+                    )
+                })?;
+            authorization.set_sensitive(true);
+            self.counter.add(key.clone());
+            let mut request = self
+                .http
+                .request(method.clone(), url)
+                .header(AUTHORIZATION, authorization);
+            if method == Method::POST {
+                request = request
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(GET_IAM_POLICY_BODY);
+            }
+            let response = match request.send().await {
+                Ok(response) => response,
+                Err(e) => {
+                    if attempt < self.retry.max_attempts {
+                        tokio::time::sleep(self.backoff(attempt)).await;
+                        continue;
+                    }
+                    return Err(ApiError::new(
+                        key,
+                        ErrorKind::Network,
+                        format!("Google Cloud unreachable: {}", error_chain(&e)),
+                    ));
+                }
+            };
+            let status = response.status();
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let body = response.bytes().await.map_err(|e| {
+                ApiError::new(
+                    key.clone(),
+                    ErrorKind::Network,
+                    format!("reading the response: {}", error_chain(&e)),
+                )
+            })?;
+            if status.is_success() {
+                return Ok(body.to_vec());
+            }
+            let transient = matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504);
+            if transient && attempt < self.retry.max_attempts {
+                let wait = retry_after.unwrap_or_else(|| self.backoff(attempt));
+                if wait > self.retry.max_wait {
+                    let mut error = ApiError::from_response(key, status.as_u16(), &body);
+                    error.message = format!(
+                        "{} (Google asks to wait {} s, more than the {} s nhiscan waits)",
+                        error.message,
+                        wait.as_secs(),
+                        self.retry.max_wait.as_secs()
+                    );
+                    return Err(error);
+                }
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            return Err(ApiError::from_response(key, status.as_u16(), &body));
+        }
+    }
+
+    /// Exponential: 1, 2, 4 ... seconds, never more than the policy's maximum.
+    fn backoff(&self, attempt: u32) -> Duration {
+        exponential_backoff(attempt).min(self.retry.max_wait)
+    }
+}
+
+/// GET anything; POST only a `:getIamPolicy` method; nothing else.
+fn check_read_only(method: &Method, url: &str) -> Result<(), String> {
+    if *method == Method::GET {
+        return Ok(());
+    }
+    let path = reqwest::Url::parse(url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_default();
+    if *method == Method::POST && path.ends_with(":getIamPolicy") {
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to send {method} {path}: nhiscan only reads (GET, and POST to :getIamPolicy)"
+    ))
+}
+
+/// `url` with `pageToken` set (replacing any earlier one).
+fn with_page_token(url: &str, token: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) => {
+            let kept: Vec<(String, String)> = parsed
+                .query_pairs()
+                .filter(|(k, _)| k != "pageToken")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            parsed
+                .query_pairs_mut()
+                .clear()
+                .extend_pairs(kept)
+                .append_pair("pageToken", token);
+            parsed.to_string()
+        }
+        Err(_) => url.to_string(),
+    }
+}
+
+/// `gcp:iam:serviceAccounts.list` etc.
+pub fn operation_key(operation: &str) -> String {
+    format!("gcp:{operation}")
+}
+
+fn parse<T: DeserializeOwned>(operation: &str, body: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        ApiError::new(
+            operation_key(operation),
+            ErrorKind::Invalid,
+            format!(
+                "unexpected response from Google Cloud at `{}`: {}",
+                e.path(),
+                e.inner()
+            ),
+        )
+    })
+}
+
+fn parse_value<T: DeserializeOwned>(
+    operation: &str,
+    value: serde_json::Value,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        ApiError::new(
+            operation_key(operation),
+            ErrorKind::Invalid,
+            format!(
+                "unexpected response from Google Cloud at `{}`: {}",
+                e.path(),
+                e.inner()
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_reads_are_sent() {
+        let url =
+            "https://iam.googleapis.com/v1/projects/p/serviceAccounts/a@p.iam.gserviceaccount.com";
+        assert!(check_read_only(&Method::GET, url).is_ok());
+        assert!(check_read_only(&Method::POST, &format!("{url}:getIamPolicy")).is_ok());
+        assert!(check_read_only(&Method::POST, &format!("{url}:setIamPolicy")).is_err());
+        assert!(check_read_only(&Method::POST, &format!("{url}/keys")).is_err());
+        assert!(check_read_only(&Method::DELETE, url).is_err());
+        // The method name must end the path, not hide in the query.
+        assert!(check_read_only(
+            &Method::POST,
+            &format!("{url}:setIamPolicy?x=:getIamPolicy")
+        )
+        .is_err());
+    }
+
+    #[tokio::test]
+    async fn a_refused_request_is_never_sent_nor_counted() {
+        let rest = Rest::new(
+            Login::for_tests("t"),
+            CallCounter::default(),
+            RetryPolicy::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let refused = rest
+            .send(
+                Method::POST,
+                "iam:serviceAccounts.keys.create",
+                "https://127.0.0.1:9/v1/projects/p/serviceAccounts/a/keys",
+            )
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("a POST was sent"));
+        assert_eq!(refused.kind, ErrorKind::Invalid);
+        assert!(rest.counter.snapshot().is_empty());
+    }
+
+    #[test]
+    fn page_tokens_replace_earlier_ones() {
+        let url = "https://iam.googleapis.com/v1/projects/p/serviceAccounts?pageSize=100";
+        let second = with_page_token(url, "tok/1+=");
+        assert_eq!(
+            second,
+            "https://iam.googleapis.com/v1/projects/p/serviceAccounts?pageSize=100&pageToken=tok%2F1%2B%3D"
+        );
+        assert_eq!(
+            with_page_token(&second, "t2"),
+            "https://iam.googleapis.com/v1/projects/p/serviceAccounts?pageSize=100&pageToken=t2"
+        );
+    }
+}

@@ -1,0 +1,564 @@
+//! The live GCP collector, run as the real binary, against a local fake of the Google
+//! Cloud APIs over real HTTPS (tests/support/gcp_server.rs): the binary reaches
+//! `*.googleapis.com` through `HTTPS_PROXY` and trusts the test CA through
+//! `SSL_CERT_FILE`; the login is a real Application Default Credentials file handled by
+//! google-cloud-auth (its refresh-token grant answered by the fake's token endpoint).
+//! Nothing in the production client is changed for the tests. Responses are the fixtures
+//! in tests/fixtures/gcp/, shaped as Google's REST documentation shows.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use nhiscan::collect::gcp::permissions;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use support::gcp_server::{
+    write_adc_file, GcpServer, Route, CLIENT_SECRET, REFRESH_TOKEN, TOKEN, TOKEN_HOST,
+};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A home, an empty PATH folder and an ADC file for one run.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("bin")).unwrap();
+        std::fs::create_dir(dir.path().join("home")).unwrap();
+        Sandbox { dir }
+    }
+
+    fn bin(&self) -> PathBuf {
+        self.dir.path().join("bin")
+    }
+
+    fn adc(&self) -> PathBuf {
+        write_adc_file(self.dir.path())
+    }
+
+    /// A `gcloud` on PATH that prints `token` (or fails with gcloud's message when `None`).
+    fn gcloud(&self, token: Option<&str>) {
+        let script = match token {
+            Some(token) => format!("#!/bin/sh\n[ \"$1 $2\" = \"auth print-access-token\" ] || exit 2\necho {token}\n"),
+            None => "#!/bin/sh\necho 'ERROR: (gcloud.auth.print-access-token) You do not currently have an active account selected.' >&2\nexit 1\n".to_string(),
+        };
+        let path = self.bin().join("gcloud");
+        std::fs::write(&path, script).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+/// The real binary with a clean environment pointed at `server`: no ADC file unless the
+/// test adds one, and a PATH holding only the sandbox's `bin` (so that a real gcloud
+/// installed on the machine is never run).
+fn nhiscan(server: &GcpServer, sandbox: &Sandbox) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nhiscan"));
+    cmd.env_clear()
+        .env("PATH", sandbox.bin())
+        .env("HOME", sandbox.dir.path().join("home"))
+        .envs(server.proxy_env())
+        .current_dir(root());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run nhiscan: {e}"))
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}); stderr: {}", stderr(out)))
+}
+
+fn find<'a>(inventory: &'a Value, list: &str, field: &str, value: &str) -> &'a Value {
+    inventory[list]
+        .as_array()
+        .and_then(|all| all.iter().find(|i| i[field] == value))
+        .unwrap_or_else(|| panic!("no {list} with {field} {value}: {}", inventory[list]))
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// No token, refresh token or client secret in anything the binary printed.
+fn assert_no_secret(out: &Output) {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for secret in [TOKEN, REFRESH_TOKEN, CLIENT_SECRET] {
+        assert!(!text.contains(secret), "a secret was printed");
+    }
+}
+
+/// Only reads: GETs, POSTs to `:getIamPolicy`, and the token grant; every counted call is
+/// in the permissions table and every API request is counted.
+fn assert_read_only_and_known(server: &GcpServer, inventory: &Value) {
+    let requests = server.requests();
+    assert!(!requests.is_empty());
+    let mut api_requests = 0;
+    for request in &requests {
+        if request.host == TOKEN_HOST {
+            assert_eq!(
+                (request.method.as_str(), request.path().as_str()),
+                ("POST", "/token")
+            );
+            continue;
+        }
+        api_requests += 1;
+        assert!(
+            request.method == "GET"
+                || (request.method == "POST" && request.path().ends_with(":getIamPolicy")),
+            "{request:?}"
+        );
+        assert_eq!(
+            request.authorization.as_deref(),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+    }
+    let calls = inventory["api_calls"].as_object().unwrap();
+    for call in calls.keys() {
+        assert!(
+            permissions::needed_for(call).is_some(),
+            "{call} is not in src/collect/gcp/permissions.rs"
+        );
+    }
+    let counted: u64 = calls.values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(counted, api_requests, "every API request is counted");
+}
+
+#[test]
+fn collect_gcp_reads_every_project_with_application_default_credentials() {
+    let server = GcpServer::start(Vec::new());
+    let sandbox = Sandbox::new();
+    let out = run(nhiscan(&server, &sandbox)
+        .env("GOOGLE_APPLICATION_CREDENTIALS", sandbox.adc())
+        .args(["collect", "gcp"]));
+    // Exit 3: acme-data is partial and acme-sandbox failed.
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(server.unmatched().is_empty(), "{:?}", server.unmatched());
+    assert_no_secret(&out);
+    let inventory = json(&out);
+    assert_read_only_and_known(&server, &inventory);
+    let sources = strings(&inventory["sources"]);
+    assert!(
+        sources.iter().any(|s| s.starts_with("gcp: 3 projects")
+            && s.contains("authorized_user, from GOOGLE_APPLICATION_CREDENTIALS")),
+        "{sources:?}"
+    );
+
+    // Both pages of projects and of acme-prod's accounts; the throttled listing retried.
+    let ids: Vec<String> = inventory["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "terraform@acme-prod.iam.gserviceaccount.com",
+            "etl@acme-prod.iam.gserviceaccount.com",
+            "111111111111-compute@developer.gserviceaccount.com",
+            "support-llm@acme-prod.iam.gserviceaccount.com",
+            "old-sa@acme-prod.iam.gserviceaccount.com",
+            "dbt-runner@acme-data.iam.gserviceaccount.com",
+        ]
+    );
+    let listings: Vec<u16> = server
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/v1/projects/acme-prod/serviceAccounts")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(listings, [429, 200, 200], "throttled once, then both pages");
+
+    let terraform = find(
+        &inventory,
+        "identities",
+        "id",
+        "terraform@acme-prod.iam.gserviceaccount.com",
+    );
+    assert_eq!(terraform["provider"], "gcp");
+    assert_eq!(terraform["kind"], "service_account");
+    assert_eq!(terraform["name"], "terraform");
+    assert_eq!(terraform["scope"]["kind"], "project");
+    assert_eq!(terraform["scope"]["id"], "acme-prod");
+    assert_eq!(terraform["scope"]["name"], "Acme production");
+    assert_eq!(terraform["permissions"]["admin"], true);
+    assert_eq!(
+        strings(&terraform["permissions"]["policies"]),
+        ["roles/owner"]
+    );
+    assert_eq!(terraform["tags"]["owner"], "lukas@acme.example");
+    assert_eq!(terraform["tags"]["env"], "prod", "the project's labels");
+    assert_eq!(terraform["last_activity"], "2026-11-25T07:00:00Z");
+    assert_ne!(
+        terraform["activity_tracked"], false,
+        "tracked (the default, not written)"
+    );
+    assert_eq!(terraform["attributes"]["impersonator_count"], 2);
+    let trust: Vec<(String, String)> = terraform["trust"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["principal"].as_str().unwrap().to_string(),
+                t["principal_type"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("support-llm@acme-prod.iam.gserviceaccount.com", "identity"),
+        ("group:sre@acme.example", "other"),
+        (
+            "111111111111-compute@developer.gserviceaccount.com",
+            "identity",
+        ),
+    ] {
+        assert!(
+            trust.contains(&(expected.0.to_string(), expected.1.to_string())),
+            "{trust:?}"
+        );
+    }
+
+    let etl = find(
+        &inventory,
+        "identities",
+        "id",
+        "etl@acme-prod.iam.gserviceaccount.com",
+    );
+    assert_eq!(
+        strings(&etl["attributes"]["project_roles"]),
+        ["roles/bigquery.admin (if until 2027: request.time < timestamp(\"2027-01-01T00:00:00Z\"))"]
+    );
+    assert_eq!(
+        strings(&etl["permissions"]["wildcard_actions"]),
+        ["bigquery.*"]
+    );
+    assert_eq!(etl["attributes"]["impersonator_count"], 3);
+    assert_eq!(
+        strings(&etl["attributes"]["workloads"]),
+        ["instance us-central1-a/batch-1"]
+    );
+    assert_eq!(etl["tags"]["team"], "data");
+
+    let compute = find(
+        &inventory,
+        "identities",
+        "id",
+        "111111111111-compute@developer.gserviceaccount.com",
+    );
+    assert_eq!(compute["attributes"]["default_service_account"], "compute");
+    assert_eq!(
+        strings(&compute["attributes"]["primitive_roles"]),
+        ["roles/editor"]
+    );
+    assert_eq!(
+        strings(&compute["attributes"]["full_api_scope_instances"]),
+        ["us-central1-a/web-1"]
+    );
+    let llm = find(
+        &inventory,
+        "identities",
+        "id",
+        "support-llm@acme-prod.iam.gserviceaccount.com",
+    );
+    assert_ne!(llm["activity_tracked"], false);
+    assert!(llm["last_activity"].is_null(), "never authenticated");
+    let old = find(
+        &inventory,
+        "identities",
+        "id",
+        "old-sa@acme-prod.iam.gserviceaccount.com",
+    );
+    assert_eq!(old["enabled"], false);
+    // acme-data: keys denied, no policy, no Compute Engine API (no VMs), no activity.
+    let dbt = find(
+        &inventory,
+        "identities",
+        "id",
+        "dbt-runner@acme-data.iam.gserviceaccount.com",
+    );
+    assert_eq!(dbt["attributes"]["keys_listed"], false);
+    assert_eq!(dbt["activity_tracked"], false);
+    assert_eq!(dbt["attributes"]["workloads"], serde_json::json!([]));
+    assert!(dbt["attributes"].get("primitive_roles").is_none());
+    assert_eq!(dbt["tags"]["team"], "data");
+
+    // Keys: metadata only, with expiry, use and status.
+    assert_eq!(inventory["credentials"].as_array().unwrap().len(), 4);
+    let key = find(
+        &inventory,
+        "credentials",
+        "id",
+        "projects/acme-prod/serviceAccounts/terraform@acme-prod.iam.gserviceaccount.com/keys/1f2e3d4c5b6a79881f2e3d4c5b6a798812345678",
+    );
+    assert_eq!(key["kind"], "service_account_key");
+    assert_eq!(
+        key["identity_id"],
+        "terraform@acme-prod.iam.gserviceaccount.com"
+    );
+    assert_eq!(key["created"], "2024-02-01T09:00:00Z");
+    assert!(key["expires"].is_null(), "valid until 9999: no expiry");
+    assert_eq!(key["last_used"], "2026-11-25T07:00:00Z");
+    assert_eq!(key["attributes"]["keyType"], "USER_MANAGED");
+    let retired = find(
+        &inventory,
+        "credentials",
+        "id",
+        "projects/acme-prod/serviceAccounts/etl@acme-prod.iam.gserviceaccount.com/keys/0918273645abcdef0918273645abcdef09182736",
+    );
+    assert_eq!(retired["status"], "inactive");
+    assert_eq!(retired["attributes"]["keyOrigin"], "USER_PROVIDED");
+    let llm_key = find(
+        &inventory,
+        "credentials",
+        "id",
+        "projects/acme-prod/serviceAccounts/support-llm@acme-prod.iam.gserviceaccount.com/keys/5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a",
+    );
+    assert_ne!(llm_key["usage_tracked"], false);
+    assert!(llm_key["last_used"].is_null());
+
+    // What could not be read, and what to do about it.
+    let prod = find(&inventory, "coverage", "target", "gcp:project:acme-prod");
+    assert_eq!(prod["status"], "scanned", "{prod}");
+    let data = find(&inventory, "coverage", "target", "gcp:project:acme-data");
+    assert_eq!(data["status"], "partial");
+    let detail = data["detail"].as_str().unwrap();
+    for needle in [
+        "resourcemanager.projects.getIamPolicy",
+        "dbt-runner@acme-data.iam.gserviceaccount.com: keys:",
+        "iam.serviceAccountKeys.list",
+        "gcloud services enable policyanalyzer.googleapis.com",
+    ] {
+        assert!(detail.contains(needle), "{needle} not in {detail}");
+    }
+    let sandbox_cov = find(&inventory, "coverage", "target", "gcp:project:acme-sandbox");
+    assert_eq!(sandbox_cov["status"], "failed");
+    assert!(sandbox_cov["detail"]
+        .as_str()
+        .unwrap()
+        .contains("needs iam.serviceAccounts.list"));
+    assert!(
+        stderr(&out).contains("gcp:project:acme-sandbox"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn scan_gcp_reports_keys_basic_roles_impersonation_and_the_ai_agent() {
+    let server = GcpServer::start(Vec::new());
+    let sandbox = Sandbox::new();
+    let out = run(nhiscan(&server, &sandbox)
+        .env("GOOGLE_APPLICATION_CREDENTIALS", sandbox.adc())
+        .args([
+            "scan",
+            "--provider",
+            "gcp",
+            "--now",
+            "2026-11-29",
+            "-f",
+            "json",
+        ]));
+    // An incomplete scan (no --fail-on).
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_no_secret(&out);
+    let report = json(&out);
+    let findings = report["findings"].as_array().unwrap();
+    let fired = |rule: &str, entity: &str| {
+        findings.iter().any(|f| {
+            f["rule_id"] == rule
+                && f["entity"]["id"]
+                    .as_str()
+                    .is_some_and(|id| id.contains(entity))
+        })
+    };
+    for (rule, entity) in [
+        ("gcp-user-managed-key", "terraform@acme-prod"),
+        ("static-key-not-rotated", "terraform@acme-prod"),
+        ("credential-unused", "etl@acme-prod"),
+        ("gcp-sa-primitive-role", "terraform@acme-prod"),
+        ("gcp-sa-primitive-role", "111111111111-compute"),
+        ("gcp-default-sa-in-use", "111111111111-compute"),
+        ("gcp-sa-impersonable-by-many", "etl@acme-prod"),
+        ("ai-agent-static-credential", "support-llm@acme-prod"),
+        ("ai-agent-can-delegate", "support-llm@acme-prod"),
+    ] {
+        assert!(
+            fired(rule, entity),
+            "{rule} did not fire on {entity}: {:?}",
+            findings
+                .iter()
+                .map(|f| (
+                    f["rule_id"].as_str().unwrap_or_default(),
+                    f["entity"]["id"].as_str().unwrap_or_default()
+                ))
+                .collect::<Vec<_>>()
+        );
+    }
+    assert!(
+        !fired("gcp-user-managed-key", "keys/0918273645"),
+        "an inactive key"
+    );
+    let agents: Vec<&Value> = report["inventory"]["identities"]
+        .as_array()
+        .map(|all| all.iter().filter(|i| i["ai_agent"] == true).collect())
+        .unwrap_or_default();
+    assert!(
+        agents.is_empty()
+            || agents
+                .iter()
+                .all(|a| a["id"] == "support-llm@acme-prod.iam.gserviceaccount.com"),
+        "{agents:?}"
+    );
+    let coverage = report["coverage"].as_array().unwrap();
+    assert!(coverage
+        .iter()
+        .any(|c| c["target"] == "gcp:project:acme-sandbox" && c["status"] == "failed"));
+}
+
+#[test]
+fn the_gcloud_login_is_used_when_there_is_no_adc_file() {
+    let server = GcpServer::start(Vec::new());
+    let sandbox = Sandbox::new();
+    sandbox.gcloud(Some(TOKEN));
+    let out =
+        run(nhiscan(&server, &sandbox).args(["collect", "gcp", "--gcp-project", "acme-prod"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_no_secret(&out);
+    let inventory = json(&out);
+    assert!(strings(&inventory["sources"])
+        .iter()
+        .any(|s| s == "gcp: 1 project (signed in with the gcloud CLI's login)"));
+    // A named project is read, not searched for.
+    let requests = server.requests();
+    assert!(requests.iter().all(|r| r.host != TOKEN_HOST));
+    assert!(requests
+        .iter()
+        .all(|r| !r.path().contains("projects:search")));
+    assert!(requests
+        .iter()
+        .any(|r| r.path() == "/v3/projects/acme-prod"));
+    assert_eq!(inventory["identities"].as_array().unwrap().len(), 5);
+    assert_read_only_and_known(&server, &inventory);
+}
+
+#[test]
+fn without_a_login_gcp_fails_with_what_to_do_and_other_inputs_survive() {
+    let server = GcpServer::start(Vec::new());
+    let sandbox = Sandbox::new();
+    sandbox.gcloud(None);
+    let out = run(nhiscan(&server, &sandbox).args(["collect", "gcp"]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("cannot sign in to Google Cloud"), "{err}");
+    assert!(
+        err.contains("You do not currently have an active account"),
+        "{err}"
+    );
+    assert!(
+        err.contains("gcloud auth application-default login"),
+        "{err}"
+    );
+    assert!(server.requests().is_empty());
+
+    // Next to an inventory file, the report is kept and says GCP was not scanned.
+    let out = run(nhiscan(&server, &sandbox).args([
+        "scan",
+        "-i",
+        "tests/fixtures/small/inventory.json",
+        "--provider",
+        "gcp",
+        "-f",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let report = json(&out);
+    assert!(report["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["target"] == "gcp" && c["status"] == "failed"));
+    assert!(!report["findings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_revoked_adc_login_fails_without_printing_its_secrets() {
+    let server = GcpServer::start(Vec::new());
+    let sandbox = Sandbox::new();
+    let adc = sandbox.adc();
+    let text = std::fs::read_to_string(&adc)
+        .unwrap()
+        .replace(REFRESH_TOKEN, "1//0gRevokedRefreshTokenDoNotPrint");
+    std::fs::write(&adc, text).unwrap();
+    let out = run(nhiscan(&server, &sandbox)
+        .env("GOOGLE_APPLICATION_CREDENTIALS", &adc)
+        .args(["collect", "gcp", "--gcp-auth", "adc"]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_no_secret(&out);
+    let err = stderr(&out);
+    assert!(!err.contains("1//0gRevokedRefreshTokenDoNotPrint"), "{err}");
+    assert!(err.contains("cannot sign in to Google Cloud"), "{err}");
+    assert!(err.contains("application-default login"), "{err}");
+    let requests = server.requests();
+    assert!(
+        requests.iter().all(|r| r.host == TOKEN_HOST),
+        "no API call without a token"
+    );
+}
+
+#[test]
+fn a_token_refused_by_the_apis_is_reported_per_project() {
+    // The token grant works, but every API answers 401 (a token revoked mid-scan).
+    const REFUSED: &str = r#"{"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}}"#;
+    let server = GcpServer::start(vec![
+        Route::json("GET", "*.googleapis.com", "*", 401, REFUSED).before_auth(),
+        Route::json("POST", "iam.googleapis.com", "*", 401, REFUSED).before_auth(),
+        Route::json(
+            "POST",
+            "cloudresourcemanager.googleapis.com",
+            "*",
+            401,
+            REFUSED,
+        )
+        .before_auth(),
+    ]);
+    let sandbox = Sandbox::new();
+    let out = run(nhiscan(&server, &sandbox)
+        .env("GOOGLE_APPLICATION_CREDENTIALS", sandbox.adc())
+        .args(["collect", "gcp", "--gcp-project", "acme-prod"]));
+    assert_no_secret(&out);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let inventory = json(&out);
+    let prod = find(&inventory, "coverage", "target", "gcp:project:acme-prod");
+    assert_eq!(prod["status"], "failed");
+    assert!(
+        prod["detail"].as_str().unwrap().contains("sign in again"),
+        "{prod}"
+    );
+}
