@@ -145,6 +145,17 @@ fn collects_service_accounts_rbac_workloads_and_token_secrets() {
         ci_default["attributes"]["bindings"][0]["subject"],
         "ServiceAccount"
     );
+    // Whoever may create Deployments in ci may run them as ci's default ServiceAccount:
+    // an edge of the delegation graph.
+    assert_eq!(
+        ci_default["trust"],
+        serde_json::json!([{
+            "principal": "system:serviceaccount:ci:jenkins-deployer",
+            "principal_type": "identity",
+            "conditions": ["deployments.apps/create via RoleBinding/ci/jenkins-deployer"]
+        }])
+    );
+    assert!(deployer["trust"].is_null(), "not the other way round");
     let payments = identity(&inventory, "system:serviceaccount:payments:payments-api");
     assert_eq!(payments["attributes"]["automount_token"], false);
     assert_eq!(payments["tags"]["owner"], "elena@example.com");

@@ -1170,6 +1170,9 @@ def build_kubernetes():
                        f"arn:aws:iam::{AWS_PROD_ID}:role/support-agent-llm"})
     k8s_sa("ci", "gitlab-runner", created=90, tokens=[("gitlab-runner-token-p7d3k", 25)],
            tags=owner_tags(BEN, "web"), workloads=["Deployment/ci/gitlab-runner"],
+           # jenkins-deployer may create Deployments in ci, so it can run one as this.
+           trusts=[trust("system:serviceaccount:ci:jenkins-deployer", "identity",
+                         "deployments.apps/create via RoleBinding/ci/jenkins-deployer")],
            bindings=[rb("ci", "gitlab-runner", "runner")],
            policies=["RoleBinding/ci/gitlab-runner: runner"])
     k8s_sa("data", "spark-operator", created=430, tags=owner_tags(DANIEL, "data"),

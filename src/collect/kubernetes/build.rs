@@ -3,7 +3,8 @@
 //! legacy service-account token Secret (metadata only).
 
 use crate::inventory::{
-    Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location, Provider, Scope,
+    Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location, PrincipalType,
+    Provider, Scope, Trust,
 };
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
@@ -60,6 +61,30 @@ const PRIVILEGED: &[(&str, &str, &str)] = &[
     ("rbac.authorization.k8s.io", "rolebindings", "create"),
     ("rbac.authorization.k8s.io", "clusterrolebindings", "create"),
 ];
+
+/// Grants that let their holder act as another ServiceAccount: impersonate it, mint its
+/// tokens, or run a Pod as it — directly or through a workload controller — (any
+/// ServiceAccount of the namespace). The reason names the verb in the delegation graph.
+const ACTS_AS: &[(&str, &str, &str, bool)] = &[
+    // (API group, resource, verb, whether `resourceNames` restricts which ServiceAccounts)
+    ("", "serviceaccounts", "impersonate", true),
+    ("", "serviceaccounts/token", "create", true),
+    ("", "pods", "create", false),
+    ("apps", "deployments", "create", false),
+    ("apps", "statefulsets", "create", false),
+    ("apps", "daemonsets", "create", false),
+    ("apps", "replicasets", "create", false),
+    ("batch", "jobs", "create", false),
+    ("batch", "cronjobs", "create", false),
+];
+
+/// Whom one ServiceAccount may act as: ServiceAccounts of `namespace` (`None`: every
+/// namespace), only those named when `names` is set.
+struct ActsAs {
+    namespace: Option<String>,
+    names: Option<Vec<String>>,
+    reason: String,
+}
 
 /// Parses a Kubernetes timestamp.
 pub fn time(t: &Time) -> Option<DateTime<Utc>> {
@@ -173,6 +198,7 @@ pub fn build(scope: &Scope, data: &ClusterData) -> (Vec<Identity>, Vec<Credentia
     }
 
     let mut identities = Vec::new();
+    let mut all_acts_as: Vec<Vec<ActsAs>> = Vec::new();
     for sa in &data.service_accounts {
         let (Some(namespace), Some(name)) = (
             sa.metadata.namespace.as_deref(),
@@ -218,6 +244,7 @@ pub fn build(scope: &Scope, data: &ClusterData) -> (Vec<Identity>, Vec<Credentia
         }
 
         let mut bindings = Vec::new();
+        let mut acts_as = Vec::new();
         let mut reads_all_secrets = false;
         let mut wildcard = BTreeSet::new();
         let mut privileged = BTreeSet::new();
@@ -274,6 +301,23 @@ pub fn build(scope: &Scope, data: &ClusterData) -> (Vec<Identity>, Vec<Credentia
                         }
                     }
                 }
+                for (group, resource, verb, named) in ACTS_AS {
+                    if grants(rule, group, resource, verb) {
+                        let names = rule
+                            .resource_names
+                            .clone()
+                            .filter(|n| *named && !n.is_empty());
+                        acts_as.push(ActsAs {
+                            namespace: grant.namespace.map(str::to_string),
+                            names,
+                            reason: format!(
+                                "{}/{verb} via {}",
+                                resource_label(group, resource),
+                                grant.binding
+                            ),
+                        });
+                    }
+                }
                 for (group, resource, verb) in PRIVILEGED {
                     if grants(rule, group, resource, verb) {
                         privileged.insert(format!(
@@ -298,8 +342,14 @@ pub fn build(scope: &Scope, data: &ClusterData) -> (Vec<Identity>, Vec<Credentia
         let attributes = &mut identity.attributes;
         attributes.insert("bindings".into(), Value::Array(bindings));
         attributes.insert("reads_all_secrets".into(), json!(reads_all_secrets));
+        // An administrator already holds everything: its edges would say nothing.
+        if identity.permissions.admin {
+            acts_as.clear();
+        }
+        all_acts_as.push(acts_as);
         identities.push(identity);
     }
+    add_acts_as_trust(&mut identities, &all_acts_as);
 
     let credentials = data
         .token_secrets
@@ -307,6 +357,54 @@ pub fn build(scope: &Scope, data: &ClusterData) -> (Vec<Identity>, Vec<Credentia
         .filter_map(|secret| token_credential(scope, &secret.metadata))
         .collect();
     (identities, credentials)
+}
+
+/// Records on each ServiceAccount who may act as it (a trust entry naming the other
+/// ServiceAccount, which the delegation graph turns into an edge).
+fn add_acts_as_trust(identities: &mut [Identity], all_acts_as: &[Vec<ActsAs>]) {
+    let targets: Vec<(String, String)> = identities
+        .iter()
+        .map(|i| {
+            let attribute = |key: &str| {
+                i.attributes
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            (attribute("namespace"), attribute("service_account"))
+        })
+        .collect();
+    let mut trust: Vec<Vec<Trust>> = vec![Vec::new(); identities.len()];
+    for (from, acts_as) in all_acts_as.iter().enumerate() {
+        for grant in acts_as {
+            for (to, (namespace, name)) in targets.iter().enumerate() {
+                let in_scope = grant.namespace.as_deref().is_none_or(|ns| ns == namespace)
+                    && grant
+                        .names
+                        .as_ref()
+                        .is_none_or(|names| names.iter().any(|n| n == name));
+                if to == from || !in_scope {
+                    continue;
+                }
+                let principal = identities[from].id.clone();
+                if trust[to]
+                    .iter()
+                    .any(|t| t.principal == principal && t.conditions[0] == grant.reason)
+                {
+                    continue;
+                }
+                trust[to].push(Trust {
+                    principal,
+                    principal_type: PrincipalType::Identity,
+                    conditions: vec![grant.reason.clone()],
+                });
+            }
+        }
+    }
+    for (identity, entries) in identities.iter_mut().zip(trust) {
+        identity.trust.extend(entries);
+    }
 }
 
 /// `(kind, name, namespace)` of each subject.
@@ -500,9 +598,106 @@ mod tests {
             default.permissions.policies,
             ["RoleBinding/ci/readers: secret-reader"]
         );
+        // `deployments/*` in ci: the deployer can run Pods as any ServiceAccount of ci. The
+        // administrator could act as anyone, but its edges would say nothing.
+        assert_eq!(default.trust.len(), 1);
+        assert_eq!(default.trust[0].principal, "system:serviceaccount:ci:deployer");
+        assert_eq!(
+            default.trust[0].conditions,
+            ["deployments.apps/create via RoleBinding/ci/deployer"]
+        );
+        assert!(admin.trust.is_empty() && deployer.trust.is_empty());
         assert_eq!(
             default.attributes["bindings"][0]["subject"],
             "Group system:serviceaccounts:ci"
         );
+    }
+
+    #[test]
+    fn impersonation_token_minting_and_pod_creation_are_trust_edges() {
+        let scope = Scope {
+            kind: ScopeKind::Cluster,
+            id: "c".into(),
+            name: None,
+        };
+        let sa = |ns: &str, name: &str| from(json!({"metadata": {"name": name, "namespace": ns}}));
+        let data = ClusterData {
+            service_accounts: vec![
+                sa("ops", "impersonator"),
+                sa("ci", "minter"),
+                sa("ci", "deployer"),
+                sa("payments", "api"),
+                sa("payments", "batch"),
+            ],
+            cluster_roles: vec![from(json!({"metadata": {"name": "impersonate-api"},
+                "rules": [{"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"],
+                           "resourceNames": ["api"]}]}))],
+            roles: vec![
+                from(
+                    json!({"metadata": {"name": "mint", "namespace": "payments"},
+                    "rules": [{"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]}]}),
+                ),
+                from(json!({"metadata": {"name": "run-pods", "namespace": "ci"},
+                    "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "get"]}]})),
+            ],
+            cluster_role_bindings: vec![from(json!({"metadata": {"name": "impersonate-api"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "impersonate-api"},
+                "subjects": [{"kind": "ServiceAccount", "name": "impersonator", "namespace": "ops"}]}))],
+            role_bindings: vec![
+                from(
+                    json!({"metadata": {"name": "mint", "namespace": "payments"},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "mint"},
+                    "subjects": [{"kind": "ServiceAccount", "name": "minter", "namespace": "ci"}]}),
+                ),
+                from(json!({"metadata": {"name": "run-pods", "namespace": "ci"},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "run-pods"},
+                    "subjects": [{"kind": "ServiceAccount", "name": "deployer"}]})),
+            ],
+            ..ClusterData::default()
+        };
+        let (identities, _) = build(&scope, &data);
+        let trusted_by = |id: &str| -> Vec<(String, String)> {
+            identities
+                .iter()
+                .find(|i| i.id == id)
+                .map(|i| {
+                    i.trust
+                        .iter()
+                        .map(|t| (t.principal.clone(), t.conditions.join("; ")))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            trusted_by("system:serviceaccount:payments:api"),
+            [
+                (
+                    "system:serviceaccount:ops:impersonator".to_string(),
+                    "serviceaccounts/impersonate via ClusterRoleBinding/impersonate-api"
+                        .to_string()
+                ),
+                (
+                    "system:serviceaccount:ci:minter".to_string(),
+                    "serviceaccounts/token/create via RoleBinding/payments/mint".to_string()
+                ),
+            ]
+        );
+        assert_eq!(
+            trusted_by("system:serviceaccount:payments:batch"),
+            [(
+                "system:serviceaccount:ci:minter".to_string(),
+                "serviceaccounts/token/create via RoleBinding/payments/mint".to_string()
+            )]
+        );
+        // Creating Pods in ci runs them as any ServiceAccount of ci, but not as itself.
+        assert_eq!(
+            trusted_by("system:serviceaccount:ci:minter"),
+            [(
+                "system:serviceaccount:ci:deployer".to_string(),
+                "pods/create via RoleBinding/ci/run-pods".to_string()
+            )]
+        );
+        assert!(trusted_by("system:serviceaccount:ci:deployer").is_empty());
+        assert!(trusted_by("system:serviceaccount:ops:impersonator").is_empty());
     }
 }
