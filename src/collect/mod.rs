@@ -2,6 +2,7 @@
 //! into an [`Inventory`](crate::inventory::Inventory). Collectors produce inventory,
 //! never findings; what they could not see goes into its coverage.
 
+pub mod api_error;
 pub mod aws;
 pub mod azure;
 pub mod counter;
@@ -9,3 +10,4 @@ pub mod gcp;
 pub mod github;
 pub mod http;
 pub mod kubernetes;
+pub mod token;

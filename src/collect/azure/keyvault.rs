@@ -146,8 +146,8 @@ fn sdk_error(what: &'static str, error: azure_core::Error) -> ApiError {
     } = error.kind()
     {
         let mut e = match raw_response {
-            Some(raw) => ApiError::from_response(operation, u16::from(*status), raw.body()),
-            None => ApiError::from_response(operation, u16::from(*status), b""),
+            Some(raw) => super::errors::from_response(operation, u16::from(*status), raw.body()),
+            None => super::errors::from_response(operation, u16::from(*status), b""),
         };
         if e.code.is_none() {
             e.code = error_code.clone();

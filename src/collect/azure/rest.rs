@@ -238,7 +238,7 @@ impl Rest {
                 tokio::time::sleep(self.backoff(attempt, wait)).await;
                 continue;
             }
-            return Err(ApiError::from_response(key, status.as_u16(), &body));
+            return Err(super::errors::from_response(key, status.as_u16(), &body));
         }
     }
 

@@ -12,9 +12,9 @@
 //! for the report's source line.
 
 use super::errors::{ApiError, ErrorKind};
+pub use crate::collect::token::Token;
 use anyhow::{anyhow, Result};
 use google_cloud_auth::credentials::AccessTokenCredentials;
-use std::fmt;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -32,28 +32,6 @@ pub enum AuthMethod {
     Adc,
     /// The gcloud CLI's login (`gcloud auth print-access-token`).
     Gcloud,
-}
-
-/// An access token; `Debug` never shows it.
-#[derive(Clone)]
-pub struct Token(String);
-
-impl Token {
-    /// The value, for the `Authorization` header only.
-    pub(crate) fn secret(&self) -> &str {
-        &self.0
-    }
-
-    #[cfg(test)]
-    pub(crate) fn for_tests(value: &str) -> Token {
-        Token(value.to_string())
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<hidden>)")
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -79,7 +57,7 @@ impl Login {
             Source::Adc(credentials) => credentials
                 .access_token()
                 .await
-                .map(|t| Token(t.token))
+                .map(|t| Token::new(t.token))
                 .map_err(|e| {
                     ApiError::new(
                         "gcp:oauth2:token",
@@ -93,7 +71,7 @@ impl Login {
     #[cfg(test)]
     pub(crate) fn for_tests(token: &str) -> Login {
         Login {
-            source: Source::Fixed(Token::for_tests(token)),
+            source: Source::Fixed(Token::new(token)),
             description: "test".into(),
         }
     }
@@ -174,7 +152,7 @@ fn gcloud() -> Result<Login> {
         ));
     }
     Ok(Login {
-        source: Source::Fixed(Token(token)),
+        source: Source::Fixed(Token::new(token)),
         description: "the gcloud CLI's login".into(),
     })
 }

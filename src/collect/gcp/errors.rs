@@ -4,140 +4,56 @@
 //! the `google.rpc.ErrorInfo` detail names the reason (`IAM_PERMISSION_DENIED`,
 //! `SERVICE_DISABLED`, ...) and often the missing permission.
 
-use std::fmt;
+use crate::collect::api_error::{one_line, plain_message};
+pub use crate::collect::api_error::{ApiError, ErrorKind};
 
-/// What went wrong, as far as what to do next is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// 403 `PERMISSION_DENIED`: the login lacks a permission.
-    Denied,
-    /// 403 `SERVICE_DISABLED`: the API is not enabled in the project.
-    ServiceDisabled,
-    /// 401: the token was refused (expired, revoked).
-    Unauthenticated,
-    /// No credentials could be found, or no token obtained.
-    Token,
-    /// 404.
-    NotFound,
-    /// 429 or 5xx after every retry.
-    Unavailable,
-    /// Unreachable host, TLS or proxy failure.
-    Network,
-    /// A response nhiscan could not read, or a request it refused to send.
-    Invalid,
-    Other,
+/// From an HTTP error response.
+pub fn from_response(operation: impl Into<String>, status: u16, body: &[u8]) -> ApiError {
+    let parsed = GoogleError::parse(body);
+    let reason = parsed.reason.as_deref().unwrap_or_default();
+    let code = match (parsed.status, parsed.reason.clone()) {
+        (Some(status), Some(reason)) if status != reason => Some(format!("{status}/{reason}")),
+        (Some(status), _) => Some(status),
+        (None, reason) => reason,
+    };
+    let mut error = ApiError::from_status(operation, status, code, parsed.message);
+    if status == 403 && matches!(reason, "SERVICE_DISABLED" | "API_DISABLED") {
+        error.kind = ErrorKind::ServiceDisabled;
+    }
+    error.permission = parsed.permission;
+    error
 }
 
-/// A failed call, named by its operation (`gcp:iam:serviceAccounts.list`).
-#[derive(Debug, Clone)]
-pub struct ApiError {
-    pub operation: String,
-    pub kind: ErrorKind,
-    pub status: Option<u16>,
-    /// Google's `status` (`PERMISSION_DENIED`) and reason (`IAM_PERMISSION_DENIED`).
-    pub code: Option<String>,
-    pub message: String,
-    /// The permission Google names as missing, when it does.
-    pub permission: Option<String>,
-}
-
-impl std::error::Error for ApiError {}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.operation)?;
-        match (self.status, &self.code) {
-            (Some(status), Some(code)) => write!(f, " ({status} {code})")?,
-            (Some(status), None) => write!(f, " ({status})")?,
-            _ => {}
-        }
-        write!(f, ": {}", self.message)?;
-        if let Some(hint) = self.hint() {
-            write!(f, " — {hint}")?;
-        }
-        Ok(())
-    }
-}
-
-impl ApiError {
-    pub fn new(operation: impl Into<String>, kind: ErrorKind, message: impl Into<String>) -> Self {
-        ApiError {
-            operation: operation.into(),
-            kind,
-            status: None,
-            code: None,
-            message: message.into(),
-            permission: None,
-        }
-    }
-
-    /// From an HTTP error response.
-    pub fn from_response(operation: impl Into<String>, status: u16, body: &[u8]) -> Self {
-        let parsed = GoogleError::parse(body);
-        let reason = parsed.reason.as_deref().unwrap_or_default();
-        let kind = match status {
-            401 => ErrorKind::Unauthenticated,
-            403 if reason == "SERVICE_DISABLED" || reason == "API_DISABLED" => {
-                ErrorKind::ServiceDisabled
-            }
-            403 => ErrorKind::Denied,
-            404 => ErrorKind::NotFound,
-            429 | 500..=599 => ErrorKind::Unavailable,
-            _ => ErrorKind::Other,
-        };
-        let code = match (parsed.status, parsed.reason) {
-            (Some(status), Some(reason)) if status != reason => Some(format!("{status}/{reason}")),
-            (Some(status), _) => Some(status),
-            (None, reason) => reason,
-        };
-        ApiError {
-            operation: operation.into(),
-            kind,
-            status: Some(status),
-            code,
-            message: parsed.message.unwrap_or_else(|| format!("HTTP {status}")),
-            permission: parsed.permission,
-        }
-    }
-
-    /// Whether the login may not read this (as opposed to a failure worth retrying).
-    pub fn is_denied(&self) -> bool {
-        matches!(self.kind, ErrorKind::Denied | ErrorKind::NotFound)
-    }
-
-    /// What to do about it, when there is something to say.
-    pub fn hint(&self) -> Option<String> {
-        match self.kind {
-            ErrorKind::Unauthenticated => Some(
-                "the token was refused (expired or revoked): sign in again with `gcloud auth \
-                 application-default login` (or `gcloud auth login`), or check \
-                 GOOGLE_APPLICATION_CREDENTIALS"
+/// What to do about a failed Google Cloud call, when there is something to say.
+pub fn hint(error: &ApiError) -> Option<String> {
+    match error.kind {
+        ErrorKind::Unauthenticated => Some(
+            "the token was refused (expired or revoked): sign in again with `gcloud auth \
+             application-default login` (or `gcloud auth login`), or check \
+             GOOGLE_APPLICATION_CREDENTIALS"
+                .into(),
+        ),
+        ErrorKind::Denied | ErrorKind::NotFound => {
+            let needed = super::permissions::needed_for(&error.operation)
+                .map(|n| n.permission.to_string())
+                .or_else(|| error.permission.clone());
+            Some(match needed {
+                Some(permission) => format!(
+                    "the login needs {permission} (in examples/gcp/nhiscan-reader.role.yaml)"
+                ),
+                None => "the login lacks a read permission here (see \
+                         examples/gcp/nhiscan-reader.role.yaml)"
                     .into(),
-            ),
-            ErrorKind::Denied | ErrorKind::NotFound => {
-                let needed = super::permissions::needed_for(&self.operation)
-                    .map(|n| n.permission.to_string())
-                    .or_else(|| self.permission.clone());
-                Some(match needed {
-                    Some(permission) => format!(
-                        "the login needs {permission} (in examples/gcp/nhiscan-reader.role.yaml)"
-                    ),
-                    None => "the login lacks a read permission here (see \
-                             examples/gcp/nhiscan-reader.role.yaml)"
-                        .into(),
-                })
-            }
-            ErrorKind::ServiceDisabled => {
-                super::permissions::needed_for(&self.operation).map(|n| {
-                    format!(
-                        "enable the API in the project: `gcloud services enable {}`",
-                        n.service
-                    )
-                })
-            }
-            ErrorKind::Unavailable => Some("still failing after retries; run again later".into()),
-            _ => None,
+            })
         }
+        ErrorKind::ServiceDisabled => super::permissions::needed_for(&error.operation).map(|n| {
+            format!(
+                "enable the API in the project: `gcloud services enable {}`",
+                n.service
+            )
+        }),
+        ErrorKind::Unavailable => Some("still failing after retries; run again later".into()),
+        _ => None,
     }
 }
 
@@ -152,11 +68,9 @@ struct GoogleError {
 
 impl GoogleError {
     fn parse(body: &[u8]) -> GoogleError {
-        let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
         let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
-            let text = one_line(&String::from_utf8_lossy(body));
             return GoogleError {
-                message: (!text.is_empty()).then(|| text.chars().take(300).collect()),
+                message: plain_message(body),
                 ..GoogleError::default()
             };
         };
@@ -200,7 +114,7 @@ mod tests {
     #[test]
     fn denials_name_the_permission_and_the_role_file() {
         let body = br#"{"error":{"code":403,"message":"Permission 'iam.serviceAccounts.list' denied on resource (or it may not exist).","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"IAM_PERMISSION_DENIED","domain":"iam.googleapis.com","metadata":{"permission":"iam.serviceAccounts.list"}}]}}"#;
-        let error = ApiError::from_response("gcp:iam:serviceAccounts.list", 403, body);
+        let error = from_response("gcp:iam:serviceAccounts.list", 403, body);
         assert_eq!(error.kind, ErrorKind::Denied);
         assert_eq!(
             error.permission.as_deref(),
@@ -217,7 +131,7 @@ mod tests {
     #[test]
     fn a_disabled_api_says_how_to_enable_it() {
         let body = br#"{"error":{"code":403,"message":"Policy Analyzer API has not been used in project 123 before or it is disabled.","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"SERVICE_DISABLED","domain":"googleapis.com","metadata":{"service":"policyanalyzer.googleapis.com"}}]}}"#;
-        let error = ApiError::from_response(
+        let error = from_response(
             "gcp:policyanalyzer:serviceAccountLastAuthentication.query",
             403,
             body,
@@ -230,14 +144,14 @@ mod tests {
 
     #[test]
     fn oauth_errors_and_plain_bodies_are_read() {
-        let error = ApiError::from_response(
+        let error = from_response(
             "gcp:oauth2:token",
             400,
             br#"{"error":"invalid_grant","error_description":"Token has been expired or revoked."}"#,
         );
         assert_eq!(error.message, "Token has been expired or revoked.");
         assert_eq!(error.code.as_deref(), Some("invalid_grant"));
-        let plain = ApiError::from_response("gcp:iam:serviceAccounts.list", 502, b"Bad Gateway\n");
+        let plain = from_response("gcp:iam:serviceAccounts.list", 502, b"Bad Gateway\n");
         assert_eq!(plain.kind, ErrorKind::Unavailable);
         assert_eq!(plain.message, "Bad Gateway");
     }

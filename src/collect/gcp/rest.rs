@@ -191,7 +191,7 @@ impl Rest {
             if transient && attempt < self.retry.max_attempts {
                 let wait = retry_after.unwrap_or_else(|| self.backoff(attempt));
                 if wait > self.retry.max_wait {
-                    let mut error = ApiError::from_response(key, status.as_u16(), &body);
+                    let mut error = super::errors::from_response(key, status.as_u16(), &body);
                     error.message = format!(
                         "{} (Google asks to wait {} s, more than the {} s nhiscan waits)",
                         error.message,
@@ -203,7 +203,7 @@ impl Rest {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            return Err(ApiError::from_response(key, status.as_u16(), &body));
+            return Err(super::errors::from_response(key, status.as_u16(), &body));
         }
     }
 

@@ -3,31 +3,9 @@
 //! in memory only: it is never printed, logged or written, and [`Token`]'s `Debug`
 //! hides it.
 
+pub use crate::collect::token::Token;
 use anyhow::{anyhow, Result};
-use std::fmt;
 use std::process::Command;
-
-/// A GitHub token; `Debug` and `Display` never show it.
-#[derive(Clone)]
-pub struct Token(String);
-
-impl Token {
-    /// The value, for the `Authorization` header only.
-    pub(crate) fn secret(&self) -> &str {
-        &self.0
-    }
-
-    #[cfg(test)]
-    pub(crate) fn for_tests(value: &str) -> Token {
-        Token(value.to_string())
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<hidden>)")
-    }
-}
 
 /// A token and where it came from (`GH_TOKEN`, `GITHUB_TOKEN`, `gh auth token`).
 #[derive(Debug, Clone)]
@@ -59,7 +37,7 @@ pub fn login(api: &str) -> Result<Login> {
             .filter(|v| !v.is_empty())
         {
             return Ok(Login {
-                token: Token(token),
+                token: Token::new(token),
                 source: name.into(),
             });
         }
@@ -93,7 +71,7 @@ pub fn login(api: &str) -> Result<Login> {
         ));
     }
     Ok(Login {
-        token: Token(token),
+        token: Token::new(token),
         source: "gh auth token".into(),
     })
 }
@@ -105,7 +83,7 @@ mod tests {
     #[test]
     fn the_token_never_shows_in_debug() {
         let login = Login {
-            token: Token("ghp_secretvalue".into()),
+            token: Token::new("ghp_secretvalue"),
             source: "GH_TOKEN".into(),
         };
         assert!(!format!("{login:?}").contains("ghp_secretvalue"));

@@ -226,34 +226,36 @@ impl Rest {
             if let Some(wait) = rate_limit_wait(status, &headers, &body, chrono::Utc::now()) {
                 let wait = wait.unwrap_or_else(|| self.backoff(attempt));
                 if wait > self.retry.max_wait {
-                    return Err(ApiError {
-                        operation: key,
-                        kind: ErrorKind::Unavailable,
-                        status: Some(status.as_u16()),
-                        message: format!(
+                    let mut error = ApiError::new(
+                        key,
+                        ErrorKind::Unavailable,
+                        format!(
                             "rate limited: GitHub asks to wait {} s, more than the {} s \
                              nhiscan waits",
                             wait.as_secs(),
                             self.retry.max_wait.as_secs()
                         ),
-                    });
+                    );
+                    error.status = Some(status.as_u16());
+                    return Err(error);
                 }
                 if attempt < self.retry.max_attempts {
                     tokio::time::sleep(wait).await;
                     continue;
                 }
-                return Err(ApiError {
-                    operation: key,
-                    kind: ErrorKind::Unavailable,
-                    status: Some(status.as_u16()),
-                    message: format!("still rate limited after {attempt} attempts"),
-                });
+                let mut error = ApiError::new(
+                    key,
+                    ErrorKind::Unavailable,
+                    format!("still rate limited after {attempt} attempts"),
+                );
+                error.status = Some(status.as_u16());
+                return Err(error);
             }
             if status.is_server_error() && attempt < self.retry.max_attempts {
                 tokio::time::sleep(self.backoff(attempt)).await;
                 continue;
             }
-            return Err(ApiError::from_response(key, status.as_u16(), &body));
+            return Err(super::errors::from_response(key, status.as_u16(), &body));
         }
     }
 
@@ -434,7 +436,7 @@ mod tests {
     #[tokio::test]
     async fn only_get_is_ever_sent() {
         let rest = Rest::new(
-            super::super::auth::Token::for_tests("t"),
+            Token::new("t"),
             "https://127.0.0.1:9",
             CallCounter::default(),
             RetryPolicy::default(),

@@ -601,7 +601,10 @@ mod tests {
         // `deployments/*` in ci: the deployer can run Pods as any ServiceAccount of ci. The
         // administrator could act as anyone, but its edges would say nothing.
         assert_eq!(default.trust.len(), 1);
-        assert_eq!(default.trust[0].principal, "system:serviceaccount:ci:deployer");
+        assert_eq!(
+            default.trust[0].principal,
+            "system:serviceaccount:ci:deployer"
+        );
         assert_eq!(
             default.trust[0].conditions,
             ["deployments.apps/create via RoleBinding/ci/deployer"]
