@@ -8,13 +8,12 @@
 
 mod support;
 
-use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Command;
 use support::https_fake::FakeServer;
 use support::kube_server::KubeServer;
 use support::moto::Moto;
+use support::output::{json, root, run, stderr};
 use support::{azure_server, gcp_server, github_server};
 
 #[test]
@@ -34,7 +33,7 @@ fn one_scan_of_aws_azure_gcp_kubernetes_and_github_gives_one_report() {
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
 
-    let out = Command::new(env!("CARGO_BIN_EXE_nhiscan"))
+    let out = run(Command::new(env!("CARGO_BIN_EXE_nhiscan"))
         .env_clear()
         .env("PATH", &bin)
         .env("HOME", dir.path())
@@ -51,7 +50,7 @@ fn one_scan_of_aws_azure_gcp_kubernetes_and_github_gives_one_report() {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/nonexistent/config")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .current_dir(root())
         .args(["scan", "--now", "2026-11-29", "-f", "json"])
         .args([
             "--provider",
@@ -64,14 +63,12 @@ fn one_scan_of_aws_azure_gcp_kubernetes_and_github_gives_one_report() {
         .args(["--provider", "azure", "--auth", "env"])
         .args(["--provider", "gcp"])
         .args(["--provider", "kubernetes", "--context", "fake-prod"])
-        .args(["--provider", "github", "--github-org", "acme"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        .args(["--provider", "github", "--github-org", "acme"]));
+    let err = stderr(&out);
     // The fakes deny some parts on purpose (an Azure subscription, a GitHub repository's
     // secrets, two GCP projects): an incomplete scan, with everything else reported.
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
-    let printed = format!("{}{stderr}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let printed = format!("{}{err}", String::from_utf8_lossy(&out.stdout));
     for secret in [
         github_server::TOKEN,
         gcp_server::TOKEN,
@@ -81,8 +78,7 @@ fn one_scan_of_aws_azure_gcp_kubernetes_and_github_gives_one_report() {
     ] {
         assert!(!printed.contains(secret), "a secret was printed");
     }
-    let report: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}); stderr: {stderr}"));
+    let report = json(&out);
 
     let all: BTreeSet<String> = ["aws", "azure", "gcp", "github", "kubernetes"]
         .map(String::from)
@@ -95,7 +91,7 @@ fn one_scan_of_aws_azure_gcp_kubernetes_and_github_gives_one_report() {
         .collect();
     assert_eq!(
         inventoried, all,
-        "identities of every provider; stderr: {stderr}"
+        "identities of every provider; stderr: {err}"
     );
     let found: BTreeSet<String> = report["findings"]
         .as_array()

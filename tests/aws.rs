@@ -20,14 +20,11 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 use support::moto::{moto_python, Moto, DISABLED_REGION};
+use support::output::{json, root};
 
 const ACCOUNT: &str = "123456789012";
 const POLICY: &str = "examples/aws/nhiscan-readonly-policy.json";
 const ORG_POLICY: &str = "examples/aws/nhiscan-org-policy.json";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn run(options: &AwsOptions) -> anyhow::Result<Inventory> {
     tokio::runtime::Builder::new_multi_thread()
@@ -856,15 +853,6 @@ fn nhiscan_cli() -> Command {
     cmd
 }
 
-fn json_stdout(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}); stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
 #[test]
 fn one_command_scans_a_live_account_and_collect_writes_the_same_inventory() {
     let Some(moto) = standard() else {
@@ -894,7 +882,7 @@ fn one_command_scans_a_live_account_and_collect_writes_the_same_inventory() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let live = json_stdout(&out);
+    let live = json(&out);
     assert!(live["inventory"]["identities"].as_u64().unwrap_or(0) >= 246);
     assert!(live["scan"]["api_calls"]["aws:iam:GetAccountAuthorizationDetails"] == 1);
     assert!(live["scan"]["api_calls"]
@@ -936,9 +924,18 @@ fn one_command_scans_a_live_account_and_collect_writes_the_same_inventory() {
         .arg(&file)
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
-    let offline = json_stdout(&out);
+    let offline = json(&out);
     assert_eq!(live["findings"], offline["findings"]);
-    assert_eq!(live["scan"]["api_calls"], offline["scan"]["api_calls"]);
+    // The same calls, but for GenerateCredentialReport: moto answers it STARTED (so it is
+    // asked again) only to the first caller of an account, whichever test that is.
+    let calls = |report: &Value| {
+        let mut calls = report["scan"]["api_calls"].clone();
+        if let Some(map) = calls.as_object_mut() {
+            map.remove("aws:iam:GenerateCredentialReport");
+        }
+        calls
+    };
+    assert_eq!(calls(&live), calls(&offline));
 }
 
 #[test]
@@ -967,7 +964,7 @@ fn a_provider_that_cannot_be_scanned_keeps_the_other_sources() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report = json_stdout(&out);
+    let report = json(&out);
     assert!(report["scan"]["incomplete"] == true);
     assert!(report["inventory"]["identities"].as_u64().unwrap_or(0) >= 246);
 
@@ -992,7 +989,7 @@ fn a_provider_that_cannot_be_scanned_keeps_the_other_sources() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report = json_stdout(&out);
+    let report = json(&out);
     assert_eq!(report["inventory"]["identities"], 5);
     let coverage = report["coverage"].as_array().cloned().unwrap_or_default();
     assert!(coverage
@@ -1587,7 +1584,7 @@ fn shards_split_the_organisation_and_merged_they_equal_the_whole() {
             .output()
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(out.status.code(), Some(3), "incomplete: gamma");
-        let report = json_stdout(&out);
+        let report = json(&out);
         let mut ids: Vec<String> = report["findings"]
             .as_array()
             .cloned()

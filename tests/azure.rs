@@ -14,15 +14,14 @@ use nhiscan::collect::azure::permissions;
 use serde_json::Value;
 use std::process::{Command, Output};
 use support::azure_server::{AzureServer, Route};
+use support::output::{
+    coverage, find, flagged_entities, json, root, rule_ids, run, stderr, strings, write_script,
+};
 
 const TENANT: &str = "7e1c5b9a-3d2f-4c8e-9a1b-2f4d6e8a0c11";
 const PROD: &str = "11111111-1111-4111-8111-111111111111";
 const DEV: &str = "22222222-2222-4222-8222-222222222222";
 const CLIENT_SECRET: &str = "test-client-secret-value";
-
-fn root() -> &'static std::path::Path {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The real binary with a clean environment pointed at `server`.
 fn nhiscan(server: &AzureServer) -> Command {
@@ -34,56 +33,20 @@ fn nhiscan(server: &AzureServer) -> Command {
     cmd
 }
 
-fn run(cmd: &mut Command) -> Output {
-    cmd.output()
-        .unwrap_or_else(|e| panic!("cannot run nhiscan: {e}"))
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}); stderr: {}", stderr(out)))
-}
-
 fn collect(server: &AzureServer, extra: &[&str]) -> (Output, Value) {
     let out = run(nhiscan(server).args(["collect", "azure"]).args(extra));
     let inventory = json(&out);
     (out, inventory)
 }
 
+/// The identity named `name`.
 fn identity<'a>(inventory: &'a Value, name: &str) -> &'a Value {
-    inventory["identities"]
-        .as_array()
-        .and_then(|all| all.iter().find(|i| i["name"] == name))
-        .unwrap_or_else(|| panic!("no identity {name}"))
+    find(inventory, "identities", "name", name)
 }
 
+/// The credential named `name`.
 fn credential<'a>(inventory: &'a Value, name: &str) -> &'a Value {
-    inventory["credentials"]
-        .as_array()
-        .and_then(|all| all.iter().find(|c| c["name"] == name))
-        .unwrap_or_else(|| panic!("no credential {name}"))
-}
-
-fn coverage<'a>(inventory: &'a Value, target: &str) -> &'a Value {
-    inventory["coverage"]
-        .as_array()
-        .and_then(|all| all.iter().find(|c| c["target"] == target))
-        .unwrap_or_else(|| panic!("no coverage for {target}: {}", inventory["coverage"]))
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+    find(inventory, "credentials", "name", name)
 }
 
 #[test]
@@ -275,25 +238,9 @@ fn collect_azure_reads_the_tenant_its_subscriptions_and_vaults() {
     assert!(!text.contains("\"hint\""));
 }
 
-fn rule_ids(report: &Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .map(|all| {
-            all.iter()
-                .filter_map(|f| f["rule_id"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
+/// The names of the entities `rule` fired on.
 fn findings_for(report: &Value, rule: &str) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule_id"] == rule)
-        .map(|f| f["entity"]["name"].as_str().unwrap_or_default().to_string())
-        .collect()
+    flagged_entities(report, rule, "name")
 }
 
 #[test]
@@ -516,10 +463,7 @@ printf '{{"accessToken":"fake-token-for-%s","expiresOn":"2099-01-01 00:00:00.000
 "#,
         log = log.display()
     );
-    let path = dir.join("az");
-    std::fs::write(&path, script).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_script(&dir.join("az"), &script);
     log
 }
 

@@ -12,15 +12,12 @@ mod support;
 
 use nhiscan::collect::gcp::permissions;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use support::gcp_server::{
     write_adc_file, GcpServer, Route, CLIENT_SECRET, REFRESH_TOKEN, TOKEN, TOKEN_HOST,
 };
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use support::output::{coverage, find, json, root, run, stderr, strings, write_script};
 
 /// A home, an empty PATH folder and an ADC file for one run.
 struct Sandbox {
@@ -49,10 +46,7 @@ impl Sandbox {
             Some(token) => format!("#!/bin/sh\n[ \"$1 $2\" = \"auth print-access-token\" ] || exit 2\necho {token}\n"),
             None => "#!/bin/sh\necho 'ERROR: (gcloud.auth.print-access-token) You do not currently have an active account selected.' >&2\nexit 1\n".to_string(),
         };
-        let path = self.bin().join("gcloud");
-        std::fs::write(&path, script).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        write_script(&self.bin().join("gcloud"), &script);
     }
 }
 
@@ -67,38 +61,6 @@ fn nhiscan(server: &GcpServer, sandbox: &Sandbox) -> Command {
         .envs(server.proxy_env())
         .current_dir(root());
     cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output()
-        .unwrap_or_else(|e| panic!("cannot run nhiscan: {e}"))
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}); stderr: {}", stderr(out)))
-}
-
-fn find<'a>(inventory: &'a Value, list: &str, field: &str, value: &str) -> &'a Value {
-    inventory[list]
-        .as_array()
-        .and_then(|all| all.iter().find(|i| i[field] == value))
-        .unwrap_or_else(|| panic!("no {list} with {field} {value}: {}", inventory[list]))
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// No token, refresh token or client secret in anything the binary printed.
@@ -344,9 +306,9 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
     assert!(llm_key["last_used"].is_null());
 
     // What could not be read, and what to do about it.
-    let prod = find(&inventory, "coverage", "target", "gcp:project:acme-prod");
+    let prod = coverage(&inventory, "gcp:project:acme-prod");
     assert_eq!(prod["status"], "scanned", "{prod}");
-    let data = find(&inventory, "coverage", "target", "gcp:project:acme-data");
+    let data = coverage(&inventory, "gcp:project:acme-data");
     assert_eq!(data["status"], "partial");
     let detail = data["detail"].as_str().unwrap();
     for needle in [
@@ -357,7 +319,7 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
     ] {
         assert!(detail.contains(needle), "{needle} not in {detail}");
     }
-    let sandbox_cov = find(&inventory, "coverage", "target", "gcp:project:acme-sandbox");
+    let sandbox_cov = coverage(&inventory, "gcp:project:acme-sandbox");
     assert_eq!(sandbox_cov["status"], "failed");
     assert!(sandbox_cov["detail"]
         .as_str()
@@ -555,7 +517,7 @@ fn a_token_refused_by_the_apis_is_reported_per_project() {
     assert_no_secret(&out);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let inventory = json(&out);
-    let prod = find(&inventory, "coverage", "target", "gcp:project:acme-prod");
+    let prod = coverage(&inventory, "gcp:project:acme-prod");
     assert_eq!(prod["status"], "failed");
     assert!(
         prod["detail"].as_str().unwrap().contains("sign in again"),

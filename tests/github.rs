@@ -12,12 +12,11 @@ use nhiscan::collect::github::permissions;
 use serde_json::Value;
 use std::process::{Command, Output};
 use support::github_server::{GithubServer, Route, TOKEN};
+use support::output::{
+    coverage, find, flagged_entities, json, root, rule_ids, run, stderr, strings, write_script,
+};
 
 const HOST: &str = "api.github.com";
-
-fn root() -> &'static std::path::Path {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The real binary with a clean environment pointed at `server`.
 fn nhiscan(server: &GithubServer) -> Command {
@@ -29,46 +28,10 @@ fn nhiscan(server: &GithubServer) -> Command {
     cmd
 }
 
-fn run(cmd: &mut Command) -> Output {
-    cmd.output()
-        .unwrap_or_else(|e| panic!("cannot run nhiscan: {e}"))
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}); stderr: {}", stderr(out)))
-}
-
 fn collect(server: &GithubServer) -> (Output, Value) {
     let out = run(nhiscan(server).args(["collect", "github", "--github-org", "acme"]));
     let inventory = json(&out);
     (out, inventory)
-}
-
-fn find<'a>(inventory: &'a Value, list: &str, field: &str, value: &str) -> &'a Value {
-    inventory[list]
-        .as_array()
-        .and_then(|all| all.iter().find(|i| i[field] == value))
-        .unwrap_or_else(|| panic!("no {list} with {field} {value}"))
-}
-
-fn coverage<'a>(inventory: &'a Value, target: &str) -> &'a Value {
-    find(inventory, "coverage", "target", target)
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Nothing but GETs, and every counted call is one the permissions table knows.
@@ -219,23 +182,9 @@ fn collect_github_reads_the_organisation() {
     );
 }
 
-fn rule_ids(report: &Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule_id"].as_str().unwrap().to_string())
-        .collect()
-}
-
+/// The ids of the entities `rule` fired on.
 fn findings_for(report: &Value, rule: &str) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule_id"] == rule)
-        .map(|f| f["entity"]["id"].as_str().unwrap().to_string())
-        .collect()
+    flagged_entities(report, rule, "id")
 }
 
 #[test]
@@ -451,10 +400,7 @@ fn fake_gh(dir: &std::path::Path) -> std::path::PathBuf {
         "#!/bin/sh\necho \"$@\" >> {log}\nif [ \"$1 $2\" = \"auth token\" ]; then echo {TOKEN}; exit 0; fi\necho 'unknown command' >&2\nexit 1\n",
         log = log.display()
     );
-    let path = dir.join("gh");
-    std::fs::write(&path, script).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_script(&dir.join("gh"), &script);
     log
 }
 

@@ -12,13 +12,10 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 use support::kube_server::{KubeServer, CONTINUE};
+use support::output::{find, json, root, run, stderr};
 
 const TOKEN_VALUE: &str = "fake-token-value-must-not-leak";
 const TOKEN_BASE64: &str = "ZmFrZS10b2tlbi12YWx1ZS1tdXN0LW5vdC1sZWFr";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn nhiscan(kubeconfig: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nhiscan"));
@@ -30,32 +27,8 @@ fn nhiscan(kubeconfig: &Path) -> Command {
     cmd
 }
 
-fn run(cmd: &mut Command) -> Output {
-    cmd.output()
-        .unwrap_or_else(|e| panic!("cannot run nhiscan: {e}"))
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            stderr(out)
-        )
-    })
-}
-
 fn identity<'a>(inventory: &'a Value, id: &str) -> &'a Value {
-    inventory["identities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == id)
-        .unwrap_or_else(|| panic!("no identity {id}"))
+    find(inventory, "identities", "id", id)
 }
 
 fn collect(server: &KubeServer) -> (Output, Value) {

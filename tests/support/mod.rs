@@ -6,3 +6,4 @@ pub mod github_server;
 pub mod https_fake;
 pub mod kube_server;
 pub mod moto;
+pub mod output;

@@ -1,0 +1,85 @@
+//! Running the real binary (and stand-ins for the CLIs it runs) and reading what it
+//! printed: stderr as text, stdout as JSON, and the entries of an inventory or a report.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The crate's folder, where the binary is run (fixture paths are relative to it).
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `cmd` to its end; panics only when it cannot be started.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run nhiscan: {e}"))
+}
+
+/// Writes an executable script to `path`: a stand-in for a CLI the binary runs.
+pub fn write_script(path: &Path, script: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, script).unwrap_or_else(|e| panic!("cannot write {path:?}: {e}"));
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|e| panic!("cannot make {path:?} executable: {e}"));
+}
+
+/// What the run printed on stderr.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// What the run printed on stdout, as JSON; panics with its stderr when it is not JSON.
+pub fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}); stderr: {}", stderr(out)))
+}
+
+/// The first entry of the array `document[list]` whose `field` is `value`.
+pub fn find<'a>(document: &'a Value, list: &str, field: &str, value: &str) -> &'a Value {
+    document[list]
+        .as_array()
+        .and_then(|all| all.iter().find(|i| i[field] == value))
+        .unwrap_or_else(|| panic!("no {list} with {field} {value}: {}", document[list]))
+}
+
+/// The coverage entry of an inventory or a report for `target`.
+pub fn coverage<'a>(document: &'a Value, target: &str) -> &'a Value {
+    find(document, "coverage", "target", target)
+}
+
+/// The strings of a JSON array (none when `value` is not an array).
+pub fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The rule of each finding of a report, in the report's order.
+pub fn rule_ids(report: &Value) -> Vec<String> {
+    findings(report)
+        .map(|f| f["rule_id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The entity `field` (its "id", its "name") of each finding of `rule` in a report.
+pub fn flagged_entities(report: &Value, rule: &str, field: &str) -> Vec<String> {
+    findings(report)
+        .filter(|f| f["rule_id"] == rule)
+        .map(|f| f["entity"][field].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The findings of a report; panics when it has no findings list (it is not a report).
+fn findings(report: &Value) -> impl Iterator<Item = &Value> {
+    report["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings in the report: {report}"))
+        .iter()
+}
