@@ -156,6 +156,13 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
         .map(|r| r.status)
         .collect();
     assert_eq!(listings, [429, 200, 200], "throttled once, then both pages");
+    // The organisation above acme-prod's folder and acme-sandbox: its policy read once.
+    let organization_reads = server
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/v3/organizations/123456789:getIamPolicy")
+        .count();
+    assert_eq!(organization_reads, 1);
 
     let terraform = find(
         &inventory,
@@ -181,7 +188,9 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
         terraform["activity_tracked"], false,
         "tracked (the default, not written)"
     );
-    assert_eq!(terraform["attributes"]["impersonator_count"], 2);
+    // support-llm on the account, the SRE group on the project, the on-call group on the
+    // folder above it.
+    assert_eq!(terraform["attributes"]["impersonator_count"], 3);
     let trust: Vec<(String, String)> = terraform["trust"]
         .as_array()
         .unwrap()
@@ -196,6 +205,9 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
     for expected in [
         ("support-llm@acme-prod.iam.gserviceaccount.com", "identity"),
         ("group:sre@acme.example", "other"),
+        ("group:platform-oncall@acme.example", "other"),
+        // Editor on the organisation: it may act as every account beneath.
+        ("etl@acme-prod.iam.gserviceaccount.com", "identity"),
         (
             "111111111111-compute@developer.gserviceaccount.com",
             "identity",
@@ -213,15 +225,23 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
         "id",
         "etl@acme-prod.iam.gserviceaccount.com",
     );
+    // Its own conditional role, and Editor inherited from the organisation.
     assert_eq!(
         strings(&etl["attributes"]["project_roles"]),
-        ["roles/bigquery.admin (if until 2027: request.time < timestamp(\"2027-01-01T00:00:00Z\"))"]
+        [
+            "roles/bigquery.admin (if until 2027: request.time < timestamp(\"2027-01-01T00:00:00Z\"))",
+            "roles/editor (on organizations/123456789)"
+        ]
+    );
+    assert_eq!(
+        strings(&etl["attributes"]["primitive_roles"]),
+        ["roles/editor"]
     );
     assert_eq!(
         strings(&etl["permissions"]["wildcard_actions"]),
-        ["bigquery.*"]
+        ["*", "bigquery.*"]
     );
-    assert_eq!(etl["attributes"]["impersonator_count"], 3);
+    assert_eq!(etl["attributes"]["impersonator_count"], 4);
     assert_eq!(
         strings(&etl["attributes"]["workloads"]),
         ["instance us-central1-a/batch-1"]
@@ -313,6 +333,8 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
     let detail = data["detail"].as_str().unwrap();
     for needle in [
         "resourcemanager.projects.getIamPolicy",
+        "roles inherited from folders/777000000002 not read",
+        "resourcemanager.folders.getIamPolicy",
         "dbt-runner@acme-data.iam.gserviceaccount.com: keys:",
         "iam.serviceAccountKeys.list",
         "gcloud services enable policyanalyzer.googleapis.com",
@@ -366,6 +388,7 @@ fn scan_gcp_reports_keys_basic_roles_impersonation_and_the_ai_agent() {
         ("credential-unused", "etl@acme-prod"),
         ("gcp-sa-primitive-role", "terraform@acme-prod"),
         ("gcp-sa-primitive-role", "111111111111-compute"),
+        ("gcp-sa-primitive-role", "etl@acme-prod"),
         ("gcp-default-sa-in-use", "111111111111-compute"),
         ("gcp-sa-impersonable-by-many", "etl@acme-prod"),
         ("ai-agent-static-credential", "support-llm@acme-prod"),

@@ -38,6 +38,9 @@ pub struct Project {
     pub state: Option<String>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// `folders/N` or `organizations/N`.
+    #[serde(default)]
+    pub parent: Option<String>,
 }
 
 impl Project {
@@ -116,6 +119,43 @@ pub async fn project_policy(rest: &Rest, project_id: &str) -> Result<Policy, Api
             "{RESOURCE_MANAGER}/v3/projects/{}:getIamPolicy",
             segment(project_id)
         ),
+    )
+    .await
+}
+
+/// A folder of the resource hierarchy.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Folder {
+    /// `folders/N`.
+    pub name: String,
+    /// `folders/N` or `organizations/N`.
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+/// `folders/N` or `organizations/N` as a path, each part escaped.
+fn resource_path(name: &str) -> String {
+    name.split('/').map(segment).collect::<Vec<_>>().join("/")
+}
+
+pub async fn folder(rest: &Rest, name: &str) -> Result<Folder, ApiError> {
+    rest.get(
+        "cloudresourcemanager:folders.get",
+        &format!("{RESOURCE_MANAGER}/v3/{}", resource_path(name)),
+    )
+    .await
+}
+
+/// The IAM policy of a folder or an organisation, which its projects inherit.
+pub async fn ancestor_policy(rest: &Rest, name: &str) -> Result<Policy, ApiError> {
+    let operation = if name.starts_with("folders/") {
+        "cloudresourcemanager:folders.getIamPolicy"
+    } else {
+        "cloudresourcemanager:organizations.getIamPolicy"
+    };
+    rest.get_iam_policy(
+        operation,
+        &format!("{RESOURCE_MANAGER}/v3/{}:getIamPolicy", resource_path(name)),
     )
     .await
 }

@@ -103,6 +103,10 @@ pub struct AccountData {
 pub struct ProjectData {
     pub project: Project,
     pub policy: Option<Policy>,
+    /// The policies of the project's folders and organisation (`folders/1`,
+    /// `organizations/2`), nearest first: what they grant is inherited. Empty when they
+    /// could not be read.
+    pub inherited: Vec<(String, Policy)>,
     pub accounts: Vec<AccountData>,
     pub instances: Option<Vec<Instance>>,
     pub account_activity: Option<Vec<Activity>>,
@@ -144,10 +148,10 @@ fn member_trust(member: &str, conditions: Vec<String>) -> Trust {
 }
 
 /// `role = R`, where it was granted, and its IAM condition.
-fn grant_conditions(binding: &Binding, on_project: Option<&str>) -> Vec<String> {
+fn grant_conditions(binding: &Binding, granted_on: Option<&str>) -> Vec<String> {
     let mut conditions = vec![format!("role = {}", binding.role)];
-    if let Some(project) = on_project {
-        conditions.push(format!("granted on = project {project}"));
+    if let Some(resource) = granted_on {
+        conditions.push(format!("granted on = {resource}"));
     }
     if let Some(condition) = &binding.condition {
         conditions.push(format!("condition = {}", condition.describe()));
@@ -199,22 +203,36 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
             .clone()
             .filter(|n| n != &project.project_id),
     };
-    let project_bindings: &[Binding] = data
+    // Every binding that applies to the project's accounts, with where it is granted:
+    // `None` on the project, else the folder or organisation it is inherited from.
+    let project_bindings = data
         .policy
-        .as_ref()
-        .map(|p| p.bindings.as_slice())
-        .unwrap_or_default();
-    // Project-level impersonation grants: their holders may act as every account.
-    let project_impersonation: Vec<&Binding> = project_bindings
         .iter()
-        .filter(|b| IMPERSONATION_ROLES.contains(&b.role.as_str()))
+        .flat_map(|p| &p.bindings)
+        .map(|b| (b, None));
+    let inherited = data
+        .inherited
+        .iter()
+        .flat_map(|(on, p)| p.bindings.iter().map(move |b| (b, Some(on.as_str()))));
+    let placed: Vec<(&Binding, Option<&str>)> = project_bindings.chain(inherited).collect();
+    // Impersonation grants on the project or above: their holders may act as every account.
+    let wide_impersonation: Vec<(&Binding, Option<&str>)> = placed
+        .iter()
+        .copied()
+        .filter(|(b, _)| IMPERSONATION_ROLES.contains(&b.role.as_str()))
         .collect();
     // Service accounts holding a basic role on the project may act as every account too
     // (iam.serviceAccounts.actAs): an edge in the delegation graph, not an "impersonator".
-    let project_act_as: Vec<&Binding> = project_bindings
+    let wide_act_as: Vec<(&Binding, Option<&str>)> = placed
         .iter()
-        .filter(|b| PRIMITIVE_ROLES.contains(&b.role.as_str()))
+        .copied()
+        .filter(|(b, _)| PRIMITIVE_ROLES.contains(&b.role.as_str()))
         .collect();
+    // Where a grant on the project or above is made, for trust conditions.
+    let granted_on = |on: Option<&str>| match on {
+        None => format!("project {}", project.project_id),
+        Some(ancestor) => ancestor.to_string(),
+    };
 
     let mut account_seen: HashMap<String, Option<DateTime<Utc>>> = HashMap::new();
     for activity in data.account_activity.iter().flatten() {
@@ -279,13 +297,17 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
         let member = format!("serviceaccount:{email}");
         let mut roles = BTreeSet::new();
         let mut role_texts = BTreeSet::new();
-        for binding in project_bindings {
+        for (binding, on) in &placed {
             if binding.members.iter().any(|m| m.to_lowercase() == member) {
                 roles.insert(binding.role.clone());
-                role_texts.insert(match &binding.condition {
-                    Some(c) => format!("{} (if {})", binding.role, c.describe()),
-                    None => binding.role.clone(),
-                });
+                let mut text = binding.role.clone();
+                if let Some(ancestor) = on {
+                    text.push_str(&format!(" (on {ancestor})"));
+                }
+                if let Some(c) = &binding.condition {
+                    text.push_str(&format!(" (if {})", c.describe()));
+                }
+                role_texts.insert(text);
             }
         }
         let permissions = &mut identity.permissions;
@@ -333,7 +355,7 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
                 }
             }
         }
-        for binding in &project_impersonation {
+        for (binding, on) in &wide_impersonation {
             for m in binding
                 .members
                 .iter()
@@ -341,18 +363,23 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
             {
                 identity.trust.push(member_trust(
                     m,
-                    grant_conditions(binding, Some(&project.project_id)),
+                    grant_conditions(binding, Some(&granted_on(*on))),
                 ));
-                impersonators.push(impersonator(m, binding, "project"));
+                let level = match on {
+                    None => "project",
+                    Some(a) if a.starts_with("folders/") => "folder",
+                    Some(_) => "organization",
+                };
+                impersonators.push(impersonator(m, binding, level));
             }
         }
-        for binding in &project_act_as {
+        for (binding, on) in &wide_act_as {
             for m in binding.members.iter().filter(|m| {
                 m.to_lowercase().starts_with("serviceaccount:") && m.to_lowercase() != member
             }) {
                 identity.trust.push(member_trust(
                     m,
-                    grant_conditions(binding, Some(&project.project_id)),
+                    grant_conditions(binding, Some(&granted_on(*on))),
                 ));
             }
         }
@@ -473,6 +500,13 @@ mod tests {
                 {"role": "roles/bigquery.admin", "members": ["serviceAccount:etl@acme-prod.iam.gserviceaccount.com"],
                  "condition": {"title": "until 2027", "expression": "request.time < timestamp('2027-01-01T00:00:00Z')"}}
             ]}))),
+            inherited: vec![(
+                "organizations/42".to_string(),
+                from(json!({"bindings": [
+                    {"role": "roles/iam.securityReviewer", "members": ["serviceAccount:etl@acme-prod.iam.gserviceaccount.com"]},
+                    {"role": "roles/iam.serviceAccountUser", "members": ["group:org-admins@acme.example"]}
+                ]})),
+            )],
             accounts: vec![
                 AccountData {
                     account: from(
@@ -533,15 +567,38 @@ mod tests {
         assert_eq!(etl.tags["env"], "prod");
         assert!(etl.activity_tracked);
         assert_eq!(etl.last_activity, time(Some("2026-11-20T07:00:00Z")));
-        assert_eq!(etl.permissions.policies, ["roles/bigquery.admin"]);
+        assert_eq!(
+            etl.permissions.policies,
+            ["roles/bigquery.admin", "roles/iam.securityReviewer"]
+        );
         assert_eq!(etl.permissions.wildcard_actions, ["bigquery.*"]);
         assert!(!etl.permissions.admin);
         assert_eq!(
             etl.attributes["project_roles"],
-            json!(["roles/bigquery.admin (if until 2027: request.time < timestamp('2027-01-01T00:00:00Z'))"])
+            json!([
+                "roles/bigquery.admin (if until 2027: request.time < timestamp('2027-01-01T00:00:00Z'))",
+                "roles/iam.securityReviewer (on organizations/42)"
+            ])
         );
-        // ci and bob on the account, allAuthenticatedUsers on it, the SRE group on the project.
-        assert_eq!(etl.attributes["impersonator_count"], json!(4));
+        // ci and bob on the account, allAuthenticatedUsers on it, the SRE group on the
+        // project, the organisation's admins from above.
+        assert_eq!(etl.attributes["impersonator_count"], json!(5));
+        let levels: BTreeSet<&str> = etl.attributes["impersonators"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i["granted_on"].as_str())
+            .collect();
+        assert_eq!(
+            levels,
+            BTreeSet::from(["organization", "project", "service_account"])
+        );
+        assert!(etl
+            .trust
+            .iter()
+            .any(|t| t.principal == "group:org-admins@acme.example"
+                && t.conditions
+                    .contains(&"granted on = organizations/42".to_string())));
         let principals: Vec<(&str, PrincipalType)> = etl
             .trust
             .iter()
@@ -615,6 +672,7 @@ mod tests {
         data.key_activity = None;
         data.instances = None;
         data.policy = None;
+        data.inherited.clear();
         let (identities, credentials) = build(&data);
         assert!(!identities[0].activity_tracked);
         assert!(!credentials[0].usage_tracked);

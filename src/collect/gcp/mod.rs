@@ -3,7 +3,8 @@
 //! project's IAM bindings they hold (basic and admin roles), who may act as each (token
 //! creator, service account user, workload identity user — on the account or the whole
 //! project), the VMs that run as each (and with the full `cloud-platform` scope), and
-//! when each account and key last authenticated (Activity Analyzer) — read-only.
+//! when each account and key last authenticated (Activity Analyzer) — read-only. Roles
+//! granted on the projects' folders and organisation count as the projects' own.
 //!
 //! ```no_run
 //! use nhiscan::collect::gcp::{collect_blocking, GcpOptions};
@@ -31,11 +32,12 @@ use crate::collect::aws::Progress;
 use crate::collect::counter::CallCounter;
 use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider};
 use anyhow::{anyhow, Context, Result};
-use api::ActivityType;
+use api::{ActivityType, Policy};
 use auth::AuthMethod;
 use build::{AccountData, ProjectData};
 use errors::{ApiError, ErrorKind};
 use rest::{Rest, RetryPolicy};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -116,18 +118,23 @@ pub async fn collect(options: &GcpOptions) -> Result<Inventory> {
         }
     };
 
+    let ancestry = {
+        let _phase = options
+            .progress
+            .spinner("gcp: folders and organisation policies");
+        Ancestry::read(&rest, &projects).await
+    };
     let phase = options.progress.bar("gcp: projects", projects.len() as u64);
     let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     for (index, project) in projects.into_iter().enumerate() {
         let (rest, limit) = (rest.clone(), limit.clone());
         let account_concurrency = options.account_concurrency;
+        let inherited = ancestry.of(project.parent.as_deref());
         tasks.spawn(async move {
             let _permit = limit.acquire().await;
-            (
-                index,
-                collect_project(&rest, project, account_concurrency).await,
-            )
+            let collected = collect_project(&rest, project, inherited, account_concurrency).await;
+            (index, collected)
         });
     }
     let mut done = Vec::new();
@@ -154,10 +161,95 @@ pub async fn collect(options: &GcpOptions) -> Result<Inventory> {
     Ok(inventory)
 }
 
+/// The folders and organisations above the projects, and their IAM policies: read once
+/// for all the projects under them.
+struct Ancestry {
+    /// Each resource's parent (`folders/N` → `folders/M` or `organizations/N`).
+    parents: HashMap<String, Option<String>>,
+    policies: HashMap<String, Policy>,
+    /// Why a resource's parent or policy is unknown.
+    failures: HashMap<String, String>,
+}
+
+/// Folders nest at most 10 deep under an organisation.
+const MAX_DEPTH: usize = 12;
+
+impl Ancestry {
+    async fn read(rest: &Rest, projects: &[api::Project]) -> Ancestry {
+        let mut ancestry = Ancestry {
+            parents: HashMap::new(),
+            policies: HashMap::new(),
+            failures: HashMap::new(),
+        };
+        let starts: BTreeSet<&str> = projects
+            .iter()
+            .filter_map(|p| p.parent.as_deref())
+            .collect();
+        for start in starts {
+            let mut current = Some(start.to_string());
+            for _ in 0..MAX_DEPTH {
+                let Some(name) = current.take() else { break };
+                if ancestry.parents.contains_key(&name) {
+                    current = ancestry.parents.get(&name).cloned().flatten();
+                    continue;
+                }
+                match api::ancestor_policy(rest, &name).await {
+                    Ok(policy) => {
+                        ancestry.policies.insert(name.clone(), policy);
+                    }
+                    Err(e) => {
+                        ancestry.failures.insert(name.clone(), e.to_string());
+                    }
+                }
+                if name.starts_with("folders/") {
+                    match api::folder(rest, &name).await {
+                        Ok(folder) => current = folder.parent.clone(),
+                        Err(e) => {
+                            ancestry
+                                .failures
+                                .entry(name.clone())
+                                .or_insert_with(|| e.to_string());
+                        }
+                    }
+                }
+                ancestry.parents.insert(name, current.clone());
+            }
+        }
+        ancestry
+    }
+
+    /// The policies above a project (nearest first) and the notes on what is missing.
+    fn of(&self, parent: Option<&str>) -> Inherited {
+        let mut inherited = Inherited::default();
+        let mut current = parent.map(str::to_string);
+        for _ in 0..MAX_DEPTH {
+            let Some(name) = current.take() else { break };
+            if let Some(policy) = self.policies.get(&name) {
+                inherited.policies.push((name.clone(), policy.clone()));
+            }
+            if let Some(failure) = self.failures.get(&name) {
+                inherited.notes.push(format!(
+                    "roles inherited from {name} not read (not included): {failure}"
+                ));
+            }
+            current = self.parents.get(&name).cloned().flatten();
+        }
+        inherited
+    }
+}
+
+/// What a project inherits, as far as it could be read.
+#[derive(Debug, Default)]
+struct Inherited {
+    policies: Vec<(String, Policy)>,
+    notes: Vec<String>,
+}
+
 /// Reads one project; what failed is in the coverage.
 async fn collect_project(
     rest: &Rest,
     project: api::Project,
+    inherited: Inherited,
     account_concurrency: usize,
 ) -> (ProjectData, Coverage) {
     let id = project.project_id.clone();
@@ -169,7 +261,7 @@ async fn collect_project(
         api::activities(rest, &id, ActivityType::Key),
     );
     let mut problems = Vec::new();
-    let mut notes = Vec::new();
+    let mut notes = inherited.notes;
     let policy = policy
         .map_err(|e| {
             problems.push(format!(
@@ -214,6 +306,7 @@ async fn collect_project(
                 ProjectData {
                     project,
                     policy,
+                    inherited: inherited.policies,
                     accounts: Vec::new(),
                     instances,
                     account_activity,
@@ -294,6 +387,7 @@ async fn collect_project(
         ProjectData {
             project,
             policy,
+            inherited: inherited.policies,
             accounts: data,
             instances,
             account_activity,

@@ -54,6 +54,25 @@ pub const NEEDED: &[Needed] = &[
         CRM,
         false,
     ),
+    // Roles granted on the project's folders and organisation are inherited.
+    needed(
+        "gcp:cloudresourcemanager:folders.get",
+        "resourcemanager.folders.get",
+        CRM,
+        true,
+    ),
+    needed(
+        "gcp:cloudresourcemanager:folders.getIamPolicy",
+        "resourcemanager.folders.getIamPolicy",
+        CRM,
+        true,
+    ),
+    needed(
+        "gcp:cloudresourcemanager:organizations.getIamPolicy",
+        "resourcemanager.organizations.getIamPolicy",
+        CRM,
+        true,
+    ),
     needed(
         "gcp:iam:serviceAccounts.list",
         "iam.serviceAccounts.list",
