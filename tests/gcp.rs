@@ -163,6 +163,9 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
         .filter(|r| r.path() == "/v3/organizations/123456789:getIamPolicy")
         .count();
     assert_eq!(organization_reads, 1);
+    // The whole run: 1 token, 2 project pages, 5 calls for the folders and organisation,
+    // 17 + 7 + 5 for the projects (docs/performance.md counts them).
+    assert_eq!(server.requests().len(), 37);
 
     let terraform = find(
         &inventory,

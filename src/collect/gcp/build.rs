@@ -215,6 +215,17 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
         .iter()
         .flat_map(|(on, p)| p.bindings.iter().map(move |b| (b, Some(on.as_str()))));
     let placed: Vec<(&Binding, Option<&str>)> = project_bindings.chain(inherited).collect();
+    // Each member's bindings, so that an account's roles are one lookup (a project can hold
+    // thousands of accounts and bindings).
+    let mut grants_by_member: HashMap<String, Vec<(&Binding, Option<&str>)>> = HashMap::new();
+    for (binding, on) in &placed {
+        for member in &binding.members {
+            grants_by_member
+                .entry(member.to_lowercase())
+                .or_default()
+                .push((binding, *on));
+        }
+    }
     // Impersonation grants on the project or above: their holders may act as every account.
     let wide_impersonation: Vec<(&Binding, Option<&str>)> = placed
         .iter()
@@ -297,18 +308,16 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
         let member = format!("serviceaccount:{email}");
         let mut roles = BTreeSet::new();
         let mut role_texts = BTreeSet::new();
-        for (binding, on) in &placed {
-            if binding.members.iter().any(|m| m.to_lowercase() == member) {
-                roles.insert(binding.role.clone());
-                let mut text = binding.role.clone();
-                if let Some(ancestor) = on {
-                    text.push_str(&format!(" (on {ancestor})"));
-                }
-                if let Some(c) = &binding.condition {
-                    text.push_str(&format!(" (if {})", c.describe()));
-                }
-                role_texts.insert(text);
+        for (binding, on) in grants_by_member.get(&member).into_iter().flatten() {
+            roles.insert(binding.role.clone());
+            let mut text = binding.role.clone();
+            if let Some(ancestor) = on {
+                text.push_str(&format!(" (on {ancestor})"));
             }
+            if let Some(c) = &binding.condition {
+                text.push_str(&format!(" (if {})", c.describe()));
+            }
+            role_texts.insert(text);
         }
         let permissions = &mut identity.permissions;
         permissions.admin = roles.contains("roles/owner");
