@@ -435,8 +435,13 @@ fn the_gcloud_login_is_used_when_there_is_no_adc_file() {
     let server = GcpServer::start(Vec::new());
     let sandbox = Sandbox::new();
     sandbox.gcloud(Some(TOKEN));
-    let out =
-        run(nhiscan(&server, &sandbox).args(["collect", "gcp", "--gcp-project", "acme-prod"]));
+    // Named twice: read once.
+    let out = run(nhiscan(&server, &sandbox).args([
+        "collect",
+        "gcp",
+        "--gcp-project",
+        "acme-prod,acme-prod",
+    ]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_no_secret(&out);
     let inventory = json(&out);

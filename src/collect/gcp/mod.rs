@@ -102,9 +102,11 @@ pub async fn collect(options: &GcpOptions) -> Result<Inventory> {
             }
             projects
         } else {
-            let mut found = Vec::new();
+            let mut found: Vec<api::Project> = Vec::new();
             for id in &options.projects {
                 match api::project(&rest, id.trim()).await {
+                    // A project named twice (by id and by number) is read once.
+                    Ok(project) if found.iter().any(|p| p.name == project.name) => {}
                     Ok(project) => found.push(project),
                     Err(e) => inventory.coverage.push(Coverage {
                         target: format!("gcp:project:{}", id.trim()),
