@@ -32,7 +32,12 @@ impl Boundary {
     /// Whether going from `self` to `other` crosses a boundary: another scope, or another
     /// subscription of the same tenant (a tenant-wide identity and a subscription's own
     /// are not separated).
+    /// A Kubernetes cluster's ServiceAccount federated into its cloud (IRSA, GKE Workload
+    /// Identity) is the intended way in, not a crossing.
     pub fn crossed_by(&self, other: &Boundary) -> bool {
+        if self.kind == ScopeKind::Cluster && other.kind != ScopeKind::Cluster {
+            return false;
+        }
         (self.kind, &self.id) != (other.kind, &other.id)
             || matches!((&self.subscription, &other.subscription), (Some(a), Some(b)) if a != b)
     }
@@ -404,6 +409,17 @@ mod tests {
             subscription: None,
         };
         assert!(account.crossed_by(&tenant));
+        let cluster = |id: &str| Boundary {
+            kind: ScopeKind::Cluster,
+            id: id.into(),
+            subscription: None,
+        };
+        assert!(
+            !cluster("prod").crossed_by(&account),
+            "a cluster federated into its cloud"
+        );
+        assert!(account.crossed_by(&cluster("prod")));
+        assert!(cluster("a").crossed_by(&cluster("b")));
         assert_eq!(sub("a").label(), "subscription:a");
         assert_eq!(account.label(), "account:1");
     }

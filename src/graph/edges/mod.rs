@@ -1,5 +1,6 @@
 //! Where the edges come from: trust entries that name an identity or an account
-//! ([`aws`] adds the `sts:AssumeRole` side), and Azure takeovers ([`azure`]).
+//! ([`aws`] adds the `sts:AssumeRole` side), Azure takeovers ([`azure`]), and Kubernetes
+//! ServiceAccounts federated into AWS roles and GCP service accounts ([`workload`]).
 //!
 //! Generic rule: an identity whose `trust` has an entry of `principal_type: identity`
 //! naming another identity's id can be acted as by that identity (how a GCP
@@ -9,6 +10,7 @@
 
 pub mod aws;
 pub mod azure;
+pub mod workload;
 
 use super::Graph;
 use crate::inventory::{Identity, PrincipalType, Provider};
@@ -107,6 +109,7 @@ pub fn build(identities: &[Identity]) -> Graph {
         }
     }
     azure::takeovers(identities, &mut edges);
+    workload::federation(identities, ids(), &mut edges);
     edges.edges.retain(|(from, to, _)| {
         identities[*from as usize].enabled && identities[*to as usize].enabled
     });
