@@ -77,7 +77,7 @@ fn assert_no_secret(out: &Output) {
 
 /// Only reads: GETs, POSTs to `:getIamPolicy`, and the token grant; every counted call is
 /// in the permissions table and every API request is counted.
-fn assert_read_only_and_known(server: &GcpServer, inventory: &Value) {
+fn assert_read_only_and_known(server: &GcpServer, inventory: &Value, adc_quota_project: bool) {
     let requests = server.requests();
     assert!(!requests.is_empty());
     let mut api_requests = 0;
@@ -99,6 +99,17 @@ fn assert_read_only_and_known(server: &GcpServer, inventory: &Value) {
             request.authorization.as_deref(),
             Some(format!("Bearer {TOKEN}").as_str())
         );
+        // The ADC file's quota project bills the calls (a user login needs one).
+        if adc_quota_project {
+            assert_eq!(
+                request
+                    .headers
+                    .get("x-goog-user-project")
+                    .map(String::as_str),
+                Some("acme-prod"),
+                "{request:?}"
+            );
+        }
     }
     let calls = inventory["api_calls"].as_object().unwrap();
     for call in calls.keys() {
@@ -123,7 +134,7 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
     assert!(server.unmatched().is_empty(), "{:?}", server.unmatched());
     assert_no_secret(&out);
     let inventory = json(&out);
-    assert_read_only_and_known(&server, &inventory);
+    assert_read_only_and_known(&server, &inventory, true);
     let sources = strings(&inventory["sources"]);
     assert!(
         sources.iter().any(|s| s.starts_with("gcp: 3 projects")
@@ -436,12 +447,9 @@ fn the_gcloud_login_is_used_when_there_is_no_adc_file() {
     let sandbox = Sandbox::new();
     sandbox.gcloud(Some(TOKEN));
     // Named twice: read once.
-    let out = run(nhiscan(&server, &sandbox).args([
-        "collect",
-        "gcp",
-        "--gcp-project",
-        "acme-prod,acme-prod",
-    ]));
+    let out = run(nhiscan(&server, &sandbox)
+        .env("GOOGLE_CLOUD_QUOTA_PROJECT", "acme-prod")
+        .args(["collect", "gcp", "--gcp-project", "acme-prod,acme-prod"]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_no_secret(&out);
     let inventory = json(&out);
@@ -458,7 +466,7 @@ fn the_gcloud_login_is_used_when_there_is_no_adc_file() {
         .iter()
         .any(|r| r.path() == "/v3/projects/acme-prod"));
     assert_eq!(inventory["identities"].as_array().unwrap().len(), 5);
-    assert_read_only_and_known(&server, &inventory);
+    assert_read_only_and_known(&server, &inventory, true);
 }
 
 #[test]

@@ -75,6 +75,8 @@ pub struct Recorded {
     pub scope: Option<String>,
     /// True when no route, token endpoint or auth check answered (the fallback 404).
     pub unmatched: bool,
+    /// The other request headers (lower-case names; `authorization` is above).
+    pub headers: BTreeMap<String, String>,
 }
 
 impl Recorded {
@@ -655,6 +657,7 @@ async fn serve_tunnel(
                 status: 405,
                 scope: None,
                 unmatched: true,
+                headers: BTreeMap::new(),
             },
         );
         stream
@@ -718,6 +721,12 @@ async fn handle(
         .get(AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .map(str::to_string);
+    let headers: BTreeMap<String, String> = req
+        .headers()
+        .iter()
+        .filter(|(name, _)| *name != AUTHORIZATION)
+        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_string())))
+        .collect();
     let (raw_path, raw_query) = match path_and_query.split_once('?') {
         Some((p, q)) => (p.to_string(), q.to_string()),
         None => (path_and_query.clone(), String::new()),
@@ -777,6 +786,7 @@ async fn handle(
             status: response.status().as_u16(),
             scope,
             unmatched,
+            headers,
         },
     );
     response

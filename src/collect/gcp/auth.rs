@@ -14,7 +14,11 @@
 use super::errors::{ApiError, ErrorKind};
 pub use crate::collect::token::Token;
 use anyhow::{anyhow, Result};
-use google_cloud_auth::credentials::AccessTokenCredentials;
+use google_cloud_auth::credentials::{
+    AccessTokenCredentials, CacheableResource, CredentialsProvider,
+};
+use http::Extensions;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -50,22 +54,41 @@ pub struct Login {
 }
 
 impl Login {
-    /// A current token.
-    pub async fn token(&self) -> Result<Token, ApiError> {
-        match &self.source {
-            Source::Fixed(token) => Ok(token.clone()),
-            Source::Adc(credentials) => credentials
-                .access_token()
-                .await
-                .map(|t| Token::new(t.token))
-                .map_err(|e| {
-                    ApiError::new(
-                        "gcp:oauth2:token",
-                        ErrorKind::Token,
-                        format!("no access token from Application Default Credentials: {e}"),
-                    )
-                }),
+    /// The headers that authenticate a request: `Authorization` (marked sensitive) and,
+    /// when the login names a quota project, `x-goog-user-project` — user logins need it
+    /// for APIs that bill the caller (ADC's `quota_project_id`,
+    /// `GOOGLE_CLOUD_QUOTA_PROJECT`).
+    pub async fn headers(&self) -> Result<HeaderMap, ApiError> {
+        let mut headers = match &self.source {
+            Source::Fixed(token) => {
+                let mut headers = HeaderMap::new();
+                headers.insert(AUTHORIZATION, bearer(token.secret())?);
+                if let Some(project) = std::env::var("GOOGLE_CLOUD_QUOTA_PROJECT")
+                    .ok()
+                    .filter(|p| !p.trim().is_empty())
+                {
+                    if let Ok(value) = HeaderValue::from_str(project.trim()) {
+                        headers.insert(QUOTA_PROJECT, value);
+                    }
+                }
+                headers
+            }
+            Source::Adc(credentials) => match credentials.headers(Extensions::new()).await {
+                Ok(CacheableResource::New { data, .. }) => data,
+                Ok(CacheableResource::NotModified) => {
+                    return Err(token_error("the credentials gave no headers".into()))
+                }
+                Err(e) => {
+                    return Err(token_error(format!(
+                        "no access token from Application Default Credentials: {e}"
+                    )))
+                }
+            },
+        };
+        if let Some(value) = headers.get_mut(AUTHORIZATION) {
+            value.set_sensitive(true);
         }
+        Ok(headers)
     }
 
     #[cfg(test)]
@@ -107,6 +130,17 @@ fn adc_kind(path: &PathBuf) -> String {
     }
 }
 
+const QUOTA_PROJECT: &str = "x-goog-user-project";
+
+fn token_error(message: String) -> ApiError {
+    ApiError::new("gcp:oauth2:token", ErrorKind::Token, message)
+}
+
+fn bearer(token: &str) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| token_error("the access token holds characters a header cannot carry".into()))
+}
+
 /// How long a token request may take before the method counts as not working.
 const TOKEN_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -119,7 +153,7 @@ async fn adc(description: String) -> Result<Login> {
         source: Source::Adc(credentials),
         description,
     };
-    match tokio::time::timeout(TOKEN_TIMEOUT, login.token()).await {
+    match tokio::time::timeout(TOKEN_TIMEOUT, login.headers()).await {
         Ok(Ok(_)) => Ok(login),
         Ok(Err(e)) => Err(anyhow!("{} ({})", e.message, login.description)),
         Err(_) => Err(anyhow!(

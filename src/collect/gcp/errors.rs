@@ -26,6 +26,14 @@ pub fn from_response(operation: impl Into<String>, status: u16, body: &[u8]) -> 
 
 /// What to do about a failed Google Cloud call, when there is something to say.
 pub fn hint(error: &ApiError) -> Option<String> {
+    // A user login calling an API that bills the caller needs a quota project.
+    if error.message.to_ascii_lowercase().contains("quota project") {
+        return Some(
+            "set a quota project for the login: `gcloud auth application-default \
+             set-quota-project PROJECT_ID` (or GOOGLE_CLOUD_QUOTA_PROJECT=PROJECT_ID)"
+                .into(),
+        );
+    }
     match error.kind {
         ErrorKind::Unauthenticated => Some(
             "the token was refused (expired or revoked): sign in again with `gcloud auth \
@@ -140,6 +148,17 @@ mod tests {
         assert!(error
             .to_string()
             .contains("gcloud services enable policyanalyzer.googleapis.com"));
+    }
+
+    #[test]
+    fn a_missing_quota_project_says_how_to_set_one() {
+        let body = br#"{"error":{"code":403,"message":"Your application is authenticating by using local Application Default Credentials. The policyanalyzer.googleapis.com API requires a quota project, which is not set by default.","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"SERVICE_DISABLED"}]}}"#;
+        let error = from_response(
+            "gcp:policyanalyzer:serviceAccountLastAuthentication.query",
+            403,
+            body,
+        );
+        assert!(error.to_string().contains("set-quota-project"), "{error}");
     }
 
     #[test]

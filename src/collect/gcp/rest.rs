@@ -8,7 +8,7 @@ use super::auth::Login;
 use super::errors::{ApiError, ErrorKind};
 use crate::collect::counter::CallCounter;
 use crate::collect::http::{error_chain, exponential_backoff};
-use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
@@ -136,21 +136,9 @@ impl Rest {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let token = self.login.token().await?;
-            let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.secret()))
-                .map_err(|_| {
-                    ApiError::new(
-                        key.clone(),
-                        ErrorKind::Token,
-                        "the access token holds characters a header cannot carry",
-                    )
-                })?;
-            authorization.set_sensitive(true);
+            let headers = self.login.headers().await?;
             self.counter.add(key.clone());
-            let mut request = self
-                .http
-                .request(method.clone(), url)
-                .header(AUTHORIZATION, authorization);
+            let mut request = self.http.request(method.clone(), url).headers(headers);
             if method == Method::POST {
                 request = request
                     .header(CONTENT_TYPE, "application/json")
