@@ -448,8 +448,9 @@ pub enum CollectCommand {
     /// Key Vault item properties from the tenant and subscriptions your login can see.
     Azure(CollectAzureArgs),
     /// Collect service accounts, their user-managed keys' metadata, the IAM bindings they
-    /// hold, who may impersonate them, the VMs that run as them and their last
-    /// authentication from the Google Cloud projects your login can see.
+    /// hold (inherited ones included), who may impersonate them, the workloads that run as
+    /// them (VMs, GKE node pools, Cloud Run, Cloud Functions) and their last authentication
+    /// from the Google Cloud projects your login can see.
     Gcp(CollectGcpArgs),
     /// Collect a GitHub organisation's deploy keys, GitHub App installations and their
     /// permissions, Actions secrets (names and dates only) and variables (counted), and

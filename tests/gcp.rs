@@ -175,8 +175,8 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
         .count();
     assert_eq!(organization_reads, 1);
     // The whole run: 1 token, 2 project pages, 5 calls for the folders and organisation,
-    // 17 + 7 + 5 for the projects (docs/performance.md counts them).
-    assert_eq!(server.requests().len(), 37);
+    // 20 + 10 + 8 for the projects (docs/performance.md counts them).
+    assert_eq!(server.requests().len(), 46);
 
     let terraform = find(
         &inventory,
@@ -256,10 +256,16 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
         ["*", "bigquery.*"]
     );
     assert_eq!(etl["attributes"]["impersonator_count"], 4);
+    // A VM, a Cloud Run service and a GKE node pool run as it.
     assert_eq!(
         strings(&etl["attributes"]["workloads"]),
-        ["instance us-central1-a/batch-1"]
+        [
+            "cloud-run-service europe-west1/reports",
+            "gke-node-pool us-central1/prod/batch",
+            "instance us-central1-a/batch-1"
+        ]
     );
+    assert!(strings(&etl["attributes"]["full_api_scope_instances"]).is_empty());
     assert_eq!(etl["tags"]["team"], "data");
 
     let compute = find(
@@ -273,9 +279,22 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
         strings(&compute["attributes"]["primitive_roles"]),
         ["roles/editor"]
     );
+    // Whatever names no account runs as this one: a Cloud Run service, the default GKE
+    // node pool (`default`), a VM; the VM and the nodes with the cloud-platform scope.
+    assert_eq!(
+        strings(&compute["attributes"]["workloads"]),
+        [
+            "cloud-run-service us-central1/api",
+            "gke-node-pool us-central1/prod/default-pool",
+            "instance us-central1-a/web-1"
+        ]
+    );
     assert_eq!(
         strings(&compute["attributes"]["full_api_scope_instances"]),
-        ["us-central1-a/web-1"]
+        [
+            "gke-node-pool us-central1/prod/default-pool",
+            "instance us-central1-a/web-1"
+        ]
     );
     let llm = find(
         &inventory,
@@ -285,6 +304,10 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
     );
     assert_ne!(llm["activity_tracked"], false);
     assert!(llm["last_activity"].is_null(), "never authenticated");
+    assert_eq!(
+        strings(&llm["attributes"]["workloads"]),
+        ["cloud-function us-central1/resize-images"]
+    );
     let old = find(
         &inventory,
         "identities",
@@ -292,7 +315,8 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
         "old-sa@acme-prod.iam.gserviceaccount.com",
     );
     assert_eq!(old["enabled"], false);
-    // acme-data: keys denied, no policy, no Compute Engine API (no VMs), no activity.
+    // acme-data: keys denied, no policy, no Compute, Cloud Run, Functions or GKE API (so no
+    // workloads), no activity.
     let dbt = find(
         &inventory,
         "identities",

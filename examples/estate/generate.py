@@ -501,8 +501,9 @@ def impersonator(member, role):
 def gcp_sa(account_id, *, created, keys=(), email=None, display=None, last_activity="auto",
            impersonators=(), workloads=None, full_api_scope=(), **kw):
     """A service account as the GCP collector writes it when it could read the project's
-    and the account's IAM policies and list the project's VMs: `workloads` are the
-    `zone/name` of the instances running as it, `full_api_scope` those of them with the
+    and the account's IAM policies and list the project's workloads: `workloads` are the
+    `zone/name` of the instances running as it (or a label with its kind, such as
+    `cloud-run-service REGION/NAME`), `full_api_scope` those of them with the
     cloud-platform scope."""
     email = email or f"{account_id}@{GCP_PROJECT}.iam.gserviceaccount.com"
     if last_activity == "auto":
@@ -517,8 +518,10 @@ def gcp_sa(account_id, *, created, keys=(), email=None, display=None, last_activ
     attributes["primitive_roles"] = [r for r in roles if r in GCP_PRIMITIVE_ROLES]
     attributes["impersonators"] = list(impersonators)
     attributes["impersonator_count"] = len({i["member"] for i in impersonators})
-    attributes["workloads"] = sorted(f"instance {w}" for w in workloads or ())
-    attributes["full_api_scope_instances"] = sorted(full_api_scope)
+    def label(workload):
+        return workload if " " in workload else f"instance {workload}"
+    attributes["workloads"] = sorted(label(w) for w in workloads or ())
+    attributes["full_api_scope_instances"] = sorted(label(w) for w in full_api_scope)
     if email == GCP_COMPUTE_DEFAULT:
         attributes["default_service_account"] = "compute"
     attributes.update(kw.pop("attributes", {}))
@@ -978,8 +981,11 @@ def build_gcp():
            created=1500, last_activity=0, display="Compute Engine default service account",
            keys=[key(700)],
            workloads=["europe-west1-b/jump-host", "europe-west1-b/legacy-reporting-1",
-                      "europe-west1-c/sftp-gateway"],
-           full_api_scope=["europe-west1-b/jump-host", "europe-west1-b/legacy-reporting-1"],
+                      "europe-west1-c/sftp-gateway",
+                      "gke-node-pool europe-west1/analytics/default-pool",
+                      "cloud-run-service europe-west1/report-api"],
+           full_api_scope=["europe-west1-b/jump-host", "europe-west1-b/legacy-reporting-1",
+                           "gke-node-pool europe-west1/analytics/default-pool"],
            wildcard=["*"], privileged=["iam.serviceAccountKeys.create",
                                        "iam.serviceAccounts.actAs"],
            policies=["roles/editor"])

@@ -2,7 +2,9 @@
 //! Google leaves empty lists out of responses: every list here defaults to empty.
 
 use super::errors::ApiError;
-use super::rest::{Rest, COMPUTE, IAM, POLICY_ANALYZER, RESOURCE_MANAGER};
+use super::rest::{
+    Rest, CLOUD_FUNCTIONS, CLOUD_RUN, COMPUTE, CONTAINER, IAM, POLICY_ANALYZER, RESOURCE_MANAGER,
+};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -317,6 +319,141 @@ pub async fn instances(rest: &Rest, project_id: &str) -> Result<Vec<Instance>, A
         .into_iter()
         .flat_map(|p| p.items.into_values().flat_map(|s| s.instances))
         .collect())
+}
+
+/// `REGION/NAME` of `projects/P/locations/REGION/KIND/NAME`.
+pub fn located_name(name: &str) -> String {
+    let parts: Vec<&str> = name.split('/').collect();
+    match parts.as_slice() {
+        [.., "locations", location, _, name] => format!("{location}/{name}"),
+        _ => name.to_string(),
+    }
+}
+
+/// A Cloud Run service (v2).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RunService {
+    /// `projects/P/locations/REGION/services/NAME`.
+    pub name: String,
+    #[serde(default)]
+    pub template: RunTemplate,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunTemplate {
+    /// Unset: the Compute Engine default service account.
+    #[serde(default)]
+    pub service_account: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RunServicesPage {
+    #[serde(default)]
+    services: Vec<RunService>,
+}
+
+/// Every Cloud Run service of the project, all regions.
+pub async fn run_services(rest: &Rest, project_id: &str) -> Result<Vec<RunService>, ApiError> {
+    let pages: Vec<RunServicesPage> = rest
+        .pages(
+            "run:services.list",
+            &format!(
+                "{CLOUD_RUN}/v2/projects/{}/locations/-/services?pageSize=500",
+                segment(project_id)
+            ),
+        )
+        .await?;
+    Ok(pages.into_iter().flat_map(|p| p.services).collect())
+}
+
+/// A Cloud Function (v2 API: both generations).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Function {
+    /// `projects/P/locations/REGION/functions/NAME`.
+    pub name: String,
+    /// `GEN_1` or `GEN_2`.
+    #[serde(default)]
+    pub environment: Option<String>,
+    #[serde(default)]
+    pub service_config: FunctionServiceConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FunctionServiceConfig {
+    /// Unset: the App Engine (1st gen) or Compute Engine (2nd gen) default account.
+    #[serde(default)]
+    pub service_account_email: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FunctionsPage {
+    #[serde(default)]
+    functions: Vec<Function>,
+}
+
+/// Every Cloud Function of the project, all regions.
+pub async fn functions(rest: &Rest, project_id: &str) -> Result<Vec<Function>, ApiError> {
+    let pages: Vec<FunctionsPage> = rest
+        .pages(
+            "cloudfunctions:functions.list",
+            &format!(
+                "{CLOUD_FUNCTIONS}/v2/projects/{}/locations/-/functions?pageSize=500",
+                segment(project_id)
+            ),
+        )
+        .await?;
+    Ok(pages.into_iter().flat_map(|p| p.functions).collect())
+}
+
+/// A GKE cluster and the service accounts its nodes run as.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cluster {
+    pub name: String,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub node_pools: Vec<NodePool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NodePool {
+    pub name: String,
+    #[serde(default)]
+    pub config: NodeConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeConfig {
+    /// An email, or `default` (the Compute Engine default service account).
+    #[serde(default)]
+    pub service_account: Option<String>,
+    #[serde(default)]
+    pub oauth_scopes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ClustersPage {
+    #[serde(default)]
+    clusters: Vec<Cluster>,
+}
+
+/// Every GKE cluster of the project, all locations (one response, no pages).
+pub async fn clusters(rest: &Rest, project_id: &str) -> Result<Vec<Cluster>, ApiError> {
+    let page: ClustersPage = rest
+        .get(
+            "container:clusters.list",
+            &format!(
+                "{CONTAINER}/v1/projects/{}/locations/-/clusters",
+                segment(project_id)
+            ),
+        )
+        .await?;
+    Ok(page.clusters)
 }
 
 /// One Activity Analyzer record: when a service account or key last authenticated.

@@ -6,7 +6,7 @@
 //! overlaid by `key=value` words of its description (`owner=ana@acme.example team=data`),
 //! the convention the README documents for naming an owner.
 
-use super::api::{Activity, Binding, Instance, Key, Policy, Project, ServiceAccount};
+use super::api::{Activity, Binding, Key, Policy, Project, ServiceAccount};
 use crate::inventory::{
     Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location, PrincipalType,
     Provider, Scope, ScopeKind, Trust,
@@ -90,6 +90,18 @@ const PRIVILEGED: &[(&str, &[&str])] = &[
 /// The scope that lets a VM's token call every API its service account may.
 pub const FULL_API_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 
+/// Something that runs as a service account: a VM, a GKE node pool, a Cloud Run service,
+/// a Cloud Function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workload {
+    /// `instance us-central1-a/web-1`, `cloud-run-service us-central1/api`...
+    pub label: String,
+    /// Its service account's email (defaults resolved).
+    pub service_account: String,
+    /// Whether its token may call every API (the `cloud-platform` scope of a VM).
+    pub full_api_scope: bool,
+}
+
 /// One service account and what was read about it (`None`: could not be read).
 #[derive(Debug)]
 pub struct AccountData {
@@ -108,7 +120,8 @@ pub struct ProjectData {
     /// could not be read.
     pub inherited: Vec<(String, Policy)>,
     pub accounts: Vec<AccountData>,
-    pub instances: Option<Vec<Instance>>,
+    /// `None` when some kind of workload could not be listed.
+    pub workloads: Option<Vec<Workload>>,
     pub account_activity: Option<Vec<Activity>>,
     pub key_activity: Option<Vec<Activity>>,
 }
@@ -259,16 +272,17 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
     }
     let mut workloads: HashMap<String, Vec<String>> = HashMap::new();
     let mut full_scope: HashMap<String, Vec<String>> = HashMap::new();
-    for instance in data.instances.iter().flatten() {
-        for sa in &instance.service_accounts {
-            let email = sa.email.to_lowercase();
-            workloads
-                .entry(email.clone())
+    for workload in data.workloads.iter().flatten() {
+        let email = workload.service_account.to_lowercase();
+        workloads
+            .entry(email.clone())
+            .or_default()
+            .push(workload.label.clone());
+        if workload.full_api_scope {
+            full_scope
+                .entry(email)
                 .or_default()
-                .push(format!("instance {}", instance.label()));
-            if sa.scopes.iter().any(|s| s == FULL_API_SCOPE) {
-                full_scope.entry(email).or_default().push(instance.label());
-            }
+                .push(workload.label.clone());
         }
     }
 
@@ -418,7 +432,7 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
             attributes.insert("impersonators".into(), Value::Array(impersonators));
             attributes.insert("impersonator_count".into(), json!(impersonator_count));
         }
-        if data.instances.is_some() {
+        if data.workloads.is_some() {
             let mut used_by = workloads.get(&email).cloned().unwrap_or_default();
             used_by.sort();
             attributes.insert("workloads".into(), json!(used_by));
@@ -547,10 +561,11 @@ mod tests {
                     policy: None,
                 },
             ],
-            instances: Some(vec![from(json!({"name": "web-1",
-                "zone": "https://www.googleapis.com/compute/v1/projects/acme-prod/zones/us-central1-a",
-                "serviceAccounts": [{"email": "123-compute@developer.gserviceaccount.com",
-                                      "scopes": [FULL_API_SCOPE]}]}))]),
+            workloads: Some(vec![Workload {
+                label: "instance us-central1-a/web-1".into(),
+                service_account: "123-compute@developer.gserviceaccount.com".into(),
+                full_api_scope: true,
+            }]),
             account_activity: Some(vec![from(json!({
                 "fullResourceName": "//iam.googleapis.com/projects/acme-prod/serviceAccounts/etl@acme-prod.iam.gserviceaccount.com",
                 "activity": {"lastAuthenticatedTime": "2026-11-20T07:00:00Z"}}))]),
@@ -642,7 +657,7 @@ mod tests {
         );
         assert_eq!(
             compute.attributes["full_api_scope_instances"],
-            json!(["us-central1-a/web-1"])
+            json!(["instance us-central1-a/web-1"])
         );
         assert_eq!(
             compute.attributes["primitive_roles"],
@@ -675,11 +690,11 @@ mod tests {
     }
 
     #[test]
-    fn without_activity_or_instances_nothing_is_claimed() {
+    fn without_activity_or_workloads_nothing_is_claimed() {
         let mut data = data();
         data.account_activity = None;
         data.key_activity = None;
-        data.instances = None;
+        data.workloads = None;
         data.policy = None;
         data.inherited.clear();
         let (identities, credentials) = build(&data);

@@ -2,7 +2,8 @@
 //! service accounts, their user-managed keys' metadata (validity, origin, disabled), the
 //! project's IAM bindings they hold (basic and admin roles), who may act as each (token
 //! creator, service account user, workload identity user — on the account or the whole
-//! project), the VMs that run as each (and with the full `cloud-platform` scope), and
+//! project), the workloads that run as each (VMs — and whether with the full
+//! `cloud-platform` scope —, GKE node pools, Cloud Run services, Cloud Functions), and
 //! when each account and key last authenticated (Activity Analyzer) — read-only. Roles
 //! granted on the projects' folders and organisation count as the projects' own.
 //!
@@ -17,8 +18,9 @@
 //! Failures: no login, or a project listing that fails, fails the collection with what to
 //! do. Otherwise each project is reported in `Inventory::coverage` as
 //! `gcp:project:<id>` — `scanned`, `partial` or `failed` with the reason and the
-//! permission that is missing — and whatever was read elsewhere is kept. VMs and activity
-//! are optional: a denial there is a note (and `activity_tracked: false`), not a gap.
+//! permission that is missing — and whatever was read elsewhere is kept. Inherited roles,
+//! workloads and activity are optional: a denial there is a note (and no `workloads`,
+//! `activity_tracked: false`), not a gap.
 //! Calls are counted in `Inventory::api_calls` as `gcp:<service>:<method>`.
 
 pub mod api;
@@ -34,7 +36,7 @@ use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider};
 use anyhow::{anyhow, Context, Result};
 use api::{ActivityType, Policy};
 use auth::AuthMethod;
-use build::{AccountData, ProjectData};
+use build::{AccountData, ProjectData, Workload};
 use errors::{ApiError, ErrorKind};
 use rest::{Rest, RetryPolicy};
 use std::collections::{BTreeSet, HashMap};
@@ -255,10 +257,10 @@ async fn collect_project(
     account_concurrency: usize,
 ) -> (ProjectData, Coverage) {
     let id = project.project_id.clone();
-    let (policy, accounts, instances, account_activity, key_activity) = tokio::join!(
+    let (policy, accounts, workloads, account_activity, key_activity) = tokio::join!(
         api::project_policy(rest, &id),
         api::service_accounts(rest, &id),
-        api::instances(rest, &id),
+        list_workloads(rest, &project),
         api::activities(rest, &id, ActivityType::ServiceAccount),
         api::activities(rest, &id, ActivityType::Key),
     );
@@ -272,17 +274,8 @@ async fn collect_project(
             ))
         })
         .ok();
-    let instances = match instances {
-        Ok(instances) => Some(instances),
-        // No Compute Engine API: no VMs.
-        Err(e) if e.kind == ErrorKind::ServiceDisabled => Some(Vec::new()),
-        Err(e) => {
-            notes.push(format!(
-                "VMs not listed (which VMs run as each account is unknown): {e}"
-            ));
-            None
-        }
-    };
+    let (workloads, workload_notes) = workloads;
+    notes.extend(workload_notes);
     let mut activity = |result: Result<Vec<api::Activity>, ApiError>, what: &str| match result {
         Ok(list) => Some(list),
         Err(e) => {
@@ -310,7 +303,7 @@ async fn collect_project(
                     policy,
                     inherited: inherited.policies,
                     accounts: Vec::new(),
-                    instances,
+                    workloads,
                     account_activity,
                     key_activity,
                 },
@@ -391,7 +384,7 @@ async fn collect_project(
             policy,
             inherited: inherited.policies,
             accounts: data,
-            instances,
+            workloads,
             account_activity,
             key_activity,
         },
@@ -402,6 +395,119 @@ async fn collect_project(
             detail: (!detail.is_empty()).then(|| detail.join("; ")),
         },
     )
+}
+
+/// What runs as the project's service accounts — VMs, GKE node pools, Cloud Run services,
+/// Cloud Functions — with defaults resolved to the default accounts; `None` (and a note)
+/// when some kind could not be listed. A kind whose API is not enabled has none.
+async fn list_workloads(
+    rest: &Rest,
+    project: &api::Project,
+) -> (Option<Vec<Workload>>, Vec<String>) {
+    let id = &project.project_id;
+    let compute_default = format!("{}-compute@developer.gserviceaccount.com", project.number());
+    let app_engine_default = format!("{id}@appspot.gserviceaccount.com");
+    let (instances, services, functions, clusters) = tokio::join!(
+        api::instances(rest, id),
+        api::run_services(rest, id),
+        api::functions(rest, id),
+        api::clusters(rest, id),
+    );
+    let mut notes = Vec::new();
+    let mut complete = true;
+    let mut known = |result: Result<Vec<Workload>, ApiError>, what: &str| match result {
+        Ok(list) => list,
+        Err(e) if e.kind == ErrorKind::ServiceDisabled => Vec::new(),
+        Err(e) => {
+            complete = false;
+            notes.push(format!(
+                "{what} not listed (which workloads run as each account is unknown): {e}"
+            ));
+            Vec::new()
+        }
+    };
+    let mut all = known(
+        instances.map(|list| {
+            list.iter()
+                .flat_map(|vm| {
+                    vm.service_accounts.iter().map(|sa| Workload {
+                        label: format!("instance {}", vm.label()),
+                        service_account: sa.email.clone(),
+                        full_api_scope: sa.scopes.iter().any(|s| s == build::FULL_API_SCOPE),
+                    })
+                })
+                .collect()
+        }),
+        "VMs",
+    );
+    all.extend(known(
+        clusters.map(|list| {
+            list.iter()
+                .flat_map(|cluster| {
+                    let location = cluster.location.clone().unwrap_or_default();
+                    cluster
+                        .node_pools
+                        .iter()
+                        .map(move |pool| (location.clone(), cluster, pool))
+                })
+                .map(|(location, cluster, pool)| Workload {
+                    label: format!("gke-node-pool {location}/{}/{}", cluster.name, pool.name),
+                    service_account: match pool.config.service_account.as_deref() {
+                        None | Some("") | Some("default") => compute_default.clone(),
+                        Some(email) => email.to_string(),
+                    },
+                    full_api_scope: pool
+                        .config
+                        .oauth_scopes
+                        .iter()
+                        .any(|s| s == build::FULL_API_SCOPE),
+                })
+                .collect()
+        }),
+        "GKE clusters",
+    ));
+    all.extend(known(
+        services.map(|list| {
+            list.iter()
+                .map(|service| Workload {
+                    label: format!("cloud-run-service {}", api::located_name(&service.name)),
+                    service_account: service
+                        .template
+                        .service_account
+                        .clone()
+                        .filter(|e| !e.is_empty())
+                        .unwrap_or_else(|| compute_default.clone()),
+                    full_api_scope: false,
+                })
+                .collect()
+        }),
+        "Cloud Run services",
+    ));
+    all.extend(known(
+        functions.map(|list| {
+            list.iter()
+                .map(|function| {
+                    let default = if function.environment.as_deref() == Some("GEN_1") {
+                        &app_engine_default
+                    } else {
+                        &compute_default
+                    };
+                    Workload {
+                        label: format!("cloud-function {}", api::located_name(&function.name)),
+                        service_account: function
+                            .service_config
+                            .service_account_email
+                            .clone()
+                            .filter(|e| !e.is_empty())
+                            .unwrap_or_else(|| default.clone()),
+                        full_api_scope: false,
+                    }
+                })
+                .collect()
+        }),
+        "Cloud Functions",
+    ));
+    (complete.then_some(all), notes)
 }
 
 /// [`collect`] for callers without an async runtime: builds one and waits. Must not be

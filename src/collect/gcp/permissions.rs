@@ -98,6 +98,24 @@ pub const NEEDED: &[Needed] = &[
         true,
     ),
     needed(
+        "gcp:run:services.list",
+        "run.services.list",
+        "run.googleapis.com",
+        true,
+    ),
+    needed(
+        "gcp:cloudfunctions:functions.list",
+        "cloudfunctions.functions.list",
+        "cloudfunctions.googleapis.com",
+        true,
+    ),
+    needed(
+        "gcp:container:clusters.list",
+        "container.clusters.list",
+        "container.googleapis.com",
+        true,
+    ),
+    needed(
         "gcp:policyanalyzer:serviceAccountLastAuthentication.query",
         "policyanalyzer.serviceAccountLastAuthenticationActivities.query",
         "policyanalyzer.googleapis.com",
