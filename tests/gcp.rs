@@ -95,6 +95,17 @@ fn assert_read_only_and_known(server: &GcpServer, inventory: &Value, adc_quota_p
                 || (request.method == "POST" && request.path().ends_with(":getIamPolicy")),
             "{request:?}"
         );
+        // Policy version 3: Resource Manager takes it in the body, IAM in the query (its
+        // getIamPolicy requires an empty body).
+        if request.method == "POST" && request.host == "iam.googleapis.com" {
+            assert_eq!(request.body_len, 0, "{request:?}");
+            assert!(
+                request.query().contains("options.requestedPolicyVersion=3"),
+                "{request:?}"
+            );
+        } else if request.method == "POST" {
+            assert!(request.body_len > 0, "{request:?}");
+        }
         assert_eq!(
             request.authorization.as_deref(),
             Some(format!("Bearer {TOKEN}").as_str())
@@ -175,8 +186,8 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
         .count();
     assert_eq!(organization_reads, 1);
     // The whole run: 1 token, 2 project pages, 5 calls for the folders and organisation,
-    // 20 + 10 + 8 for the projects (docs/performance.md counts them).
-    assert_eq!(server.requests().len(), 46);
+    // 21 + 10 + 8 for the projects (docs/performance.md counts them).
+    assert_eq!(server.requests().len(), 47);
 
     let terraform = find(
         &inventory,

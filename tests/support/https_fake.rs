@@ -77,6 +77,8 @@ pub struct Recorded {
     pub unmatched: bool,
     /// The other request headers (lower-case names; `authorization` is above).
     pub headers: BTreeMap<String, String>,
+    /// The length of the request body (its content is not kept: it may hold a secret).
+    pub body_len: usize,
 }
 
 impl Recorded {
@@ -658,6 +660,7 @@ async fn serve_tunnel(
                 scope: None,
                 unmatched: true,
                 headers: BTreeMap::new(),
+                body_len: 0,
             },
         );
         stream
@@ -787,6 +790,7 @@ async fn handle(
             scope,
             unmatched,
             headers,
+            body_len: body.len(),
         },
     );
     response

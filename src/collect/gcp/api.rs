@@ -3,7 +3,8 @@
 
 use super::errors::ApiError;
 use super::rest::{
-    Rest, CLOUD_FUNCTIONS, CLOUD_RUN, COMPUTE, CONTAINER, IAM, POLICY_ANALYZER, RESOURCE_MANAGER,
+    PolicyOptions, Rest, CLOUD_FUNCTIONS, CLOUD_RUN, COMPUTE, CONTAINER, IAM, POLICY_ANALYZER,
+    RESOURCE_MANAGER,
 };
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::Deserialize;
@@ -121,6 +122,7 @@ pub async fn project_policy(rest: &Rest, project_id: &str) -> Result<Policy, Api
             "{RESOURCE_MANAGER}/v3/projects/{}:getIamPolicy",
             segment(project_id)
         ),
+        PolicyOptions::InBody,
     )
     .await
 }
@@ -158,6 +160,7 @@ pub async fn ancestor_policy(rest: &Rest, name: &str) -> Result<Policy, ApiError
     rest.get_iam_policy(
         operation,
         &format!("{RESOURCE_MANAGER}/v3/{}:getIamPolicy", resource_path(name)),
+        PolicyOptions::InBody,
     )
     .await
 }
@@ -257,6 +260,7 @@ pub async fn service_account_policy(
             segment(project_id),
             segment(email)
         ),
+        PolicyOptions::InQuery,
     )
     .await
 }
@@ -330,41 +334,101 @@ pub fn located_name(name: &str) -> String {
     }
 }
 
-/// A Cloud Run service (v2).
+/// A Cloud Run service, as the v1 (Knative) API lists it: the only Cloud Run listing that
+/// covers every region in one call (v2 takes one region at a time).
 #[derive(Debug, Clone, Deserialize)]
 pub struct RunService {
-    /// `projects/P/locations/REGION/services/NAME`.
+    pub metadata: RunMetadata,
+    #[serde(default)]
+    pub spec: RunServiceSpec,
+}
+
+impl RunService {
+    /// `REGION/NAME`.
+    pub fn label(&self) -> String {
+        let region = self
+            .metadata
+            .labels
+            .get("cloud.googleapis.com/location")
+            .map_or("?", String::as_str);
+        format!("{region}/{}", self.metadata.name)
+    }
+
+    /// Its service account; unset means the Compute Engine default.
+    pub fn service_account(&self) -> Option<&str> {
+        self.spec
+            .template
+            .spec
+            .service_account_name
+            .as_deref()
+            .filter(|e| !e.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RunMetadata {
     pub name: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RunServiceSpec {
     #[serde(default)]
     pub template: RunTemplate,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct RunTemplate {
-    /// Unset: the Compute Engine default service account.
     #[serde(default)]
-    pub service_account: Option<String>,
+    pub spec: RunRevisionSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunRevisionSpec {
+    #[serde(default)]
+    pub service_account_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 struct RunServicesPage {
     #[serde(default)]
-    services: Vec<RunService>,
+    items: Vec<RunService>,
+    #[serde(default)]
+    metadata: RunListMetadata,
 }
 
-/// Every Cloud Run service of the project, all regions.
+#[derive(Debug, Default, Deserialize)]
+struct RunListMetadata {
+    #[serde(default)]
+    r#continue: Option<String>,
+}
+
+/// Every Cloud Run service of the project, all regions (pages follow `metadata.continue`).
 pub async fn run_services(rest: &Rest, project_id: &str) -> Result<Vec<RunService>, ApiError> {
-    let pages: Vec<RunServicesPage> = rest
-        .pages(
-            "run:services.list",
-            &format!(
-                "{CLOUD_RUN}/v2/projects/{}/locations/-/services?pageSize=500",
-                segment(project_id)
+    let base = format!(
+        "{CLOUD_RUN}/apis/serving.knative.dev/v1/namespaces/{}/services?limit=500",
+        segment(project_id)
+    );
+    let mut services = Vec::new();
+    let mut next: Option<String> = None;
+    for _ in 0..10_000 {
+        let url = match &next {
+            None => base.clone(),
+            Some(token) => format!(
+                "{base}&continue={}",
+                utf8_percent_encode(token, percent_encoding::NON_ALPHANUMERIC)
             ),
-        )
-        .await?;
-    Ok(pages.into_iter().flat_map(|p| p.services).collect())
+        };
+        let page: RunServicesPage = rest.get("run:services.list", &url).await?;
+        services.extend(page.items);
+        match page.metadata.r#continue.filter(|t| !t.is_empty()) {
+            Some(token) if next.as_deref() != Some(token.as_str()) => next = Some(token),
+            _ => break,
+        }
+    }
+    Ok(services)
 }
 
 /// A Cloud Function (v2 API: both generations).

@@ -470,13 +470,11 @@ async fn list_workloads(
         services.map(|list| {
             list.iter()
                 .map(|service| Workload {
-                    label: format!("cloud-run-service {}", api::located_name(&service.name)),
+                    label: format!("cloud-run-service {}", service.label()),
                     service_account: service
-                        .template
-                        .service_account
-                        .clone()
-                        .filter(|e| !e.is_empty())
-                        .unwrap_or_else(|| compute_default.clone()),
+                        .service_account()
+                        .unwrap_or(&compute_default)
+                        .to_string(),
                     full_api_scope: false,
                 })
                 .collect()

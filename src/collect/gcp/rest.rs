@@ -40,9 +40,18 @@ impl Default for RetryPolicy {
     }
 }
 
-/// The body of every `getIamPolicy`: policy version 3, so conditional bindings come back
-/// with their conditions.
+/// The body of a Resource Manager `getIamPolicy`: policy version 3, so conditional
+/// bindings come back with their conditions.
 const GET_IAM_POLICY_BODY: &str = r#"{"options":{"requestedPolicyVersion":3}}"#;
+
+/// Where a `getIamPolicy` method takes its options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyOptions {
+    /// Resource Manager (projects, folders, organisations).
+    InBody,
+    /// IAM (service accounts): the body must be empty.
+    InQuery,
+}
 
 /// The REST client: one per collection.
 #[derive(Debug, Clone)]
@@ -116,22 +125,40 @@ impl Rest {
         }
     }
 
-    /// POSTs `…:getIamPolicy` (policy version 3).
+    /// POSTs `…:getIamPolicy` asking for policy version 3: Resource Manager takes the
+    /// options in the body; IAM's service-account method takes them in the query and
+    /// requires an empty body.
     pub async fn get_iam_policy<T: DeserializeOwned>(
         &self,
         operation: &'static str,
         url: &str,
+        options: PolicyOptions,
     ) -> Result<T, ApiError> {
-        let body = self.send(Method::POST, operation, url).await?;
+        let (url, body) = match options {
+            PolicyOptions::InBody => (url.to_string(), GET_IAM_POLICY_BODY),
+            PolicyOptions::InQuery => (format!("{url}?options.requestedPolicyVersion=3"), ""),
+        };
+        let body = self.send_with(Method::POST, operation, &url, body).await?;
         parse(operation, &body)
     }
 
-    /// Sends one request, retrying throttling and transient errors.
+    /// Sends one request without a body.
     async fn send(
         &self,
         method: Method,
         operation: &'static str,
         url: &str,
+    ) -> Result<Vec<u8>, ApiError> {
+        self.send_with(method, operation, url, "").await
+    }
+
+    /// Sends one request, retrying throttling and transient errors.
+    async fn send_with(
+        &self,
+        method: Method,
+        operation: &'static str,
+        url: &str,
+        body: &'static str,
     ) -> Result<Vec<u8>, ApiError> {
         let key = operation_key(operation);
         check_read_only(&method, url)
@@ -143,9 +170,7 @@ impl Rest {
             self.counter.add(key.clone());
             let mut request = self.http.request(method.clone(), url).headers(headers);
             if method == Method::POST {
-                request = request
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(GET_IAM_POLICY_BODY);
+                request = request.header(CONTENT_TYPE, "application/json").body(body);
             }
             let response = match request.send().await {
                 Ok(response) => response,
