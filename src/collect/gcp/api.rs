@@ -265,6 +265,14 @@ pub async fn service_account_policy(
     .await
 }
 
+/// A listing and the locations it could not reach: what was listed is kept, but it is not
+/// the whole project.
+#[derive(Debug)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub unreachable: Vec<String>,
+}
+
 /// A VM and the service account it runs as.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -300,16 +308,27 @@ pub struct InstanceServiceAccount {
 struct InstancesPage {
     #[serde(default)]
     items: BTreeMap<String, ScopedInstances>,
+    /// Scopes that did not answer (with `returnPartialSuccess`).
+    #[serde(default)]
+    unreachables: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 struct ScopedInstances {
     #[serde(default)]
     instances: Vec<Instance>,
+    #[serde(default)]
+    warning: Option<ScopeWarning>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ScopeWarning {
+    #[serde(default)]
+    code: Option<String>,
 }
 
 /// Every VM of the project, all zones.
-pub async fn instances(rest: &Rest, project_id: &str) -> Result<Vec<Instance>, ApiError> {
+pub async fn instances(rest: &Rest, project_id: &str) -> Result<Listing<Instance>, ApiError> {
     let pages: Vec<InstancesPage> = rest
         .pages(
             "compute:instances.aggregatedList",
@@ -319,10 +338,20 @@ pub async fn instances(rest: &Rest, project_id: &str) -> Result<Vec<Instance>, A
             ),
         )
         .await?;
-    Ok(pages
-        .into_iter()
-        .flat_map(|p| p.items.into_values().flat_map(|s| s.instances))
-        .collect())
+    let mut listing = Listing {
+        items: Vec::new(),
+        unreachable: Vec::new(),
+    };
+    for page in pages {
+        listing.unreachable.extend(page.unreachables);
+        for (scope, scoped) in page.items {
+            if scoped.warning.and_then(|w| w.code).as_deref() == Some("UNREACHABLE") {
+                listing.unreachable.push(scope);
+            }
+            listing.items.extend(scoped.instances);
+        }
+    }
+    Ok(listing)
 }
 
 /// `REGION/NAME` of `projects/P/locations/REGION/KIND/NAME`.
@@ -397,6 +426,8 @@ struct RunServicesPage {
     items: Vec<RunService>,
     #[serde(default)]
     metadata: RunListMetadata,
+    #[serde(default)]
+    unreachable: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -406,12 +437,15 @@ struct RunListMetadata {
 }
 
 /// Every Cloud Run service of the project, all regions (pages follow `metadata.continue`).
-pub async fn run_services(rest: &Rest, project_id: &str) -> Result<Vec<RunService>, ApiError> {
+pub async fn run_services(rest: &Rest, project_id: &str) -> Result<Listing<RunService>, ApiError> {
     let base = format!(
         "{CLOUD_RUN}/apis/serving.knative.dev/v1/namespaces/{}/services?limit=500",
         segment(project_id)
     );
-    let mut services = Vec::new();
+    let mut listing = Listing {
+        items: Vec::new(),
+        unreachable: Vec::new(),
+    };
     let mut next: Option<String> = None;
     for _ in 0..10_000 {
         let url = match &next {
@@ -422,13 +456,14 @@ pub async fn run_services(rest: &Rest, project_id: &str) -> Result<Vec<RunServic
             ),
         };
         let page: RunServicesPage = rest.get("run:services.list", &url).await?;
-        services.extend(page.items);
+        listing.items.extend(page.items);
+        listing.unreachable.extend(page.unreachable);
         match page.metadata.r#continue.filter(|t| !t.is_empty()) {
             Some(token) if next.as_deref() != Some(token.as_str()) => next = Some(token),
             _ => break,
         }
     }
-    Ok(services)
+    Ok(listing)
 }
 
 /// A Cloud Function (v2 API: both generations).
@@ -456,10 +491,12 @@ pub struct FunctionServiceConfig {
 struct FunctionsPage {
     #[serde(default)]
     functions: Vec<Function>,
+    #[serde(default)]
+    unreachable: Vec<String>,
 }
 
 /// Every Cloud Function of the project, all regions.
-pub async fn functions(rest: &Rest, project_id: &str) -> Result<Vec<Function>, ApiError> {
+pub async fn functions(rest: &Rest, project_id: &str) -> Result<Listing<Function>, ApiError> {
     let pages: Vec<FunctionsPage> = rest
         .pages(
             "cloudfunctions:functions.list",
@@ -469,7 +506,15 @@ pub async fn functions(rest: &Rest, project_id: &str) -> Result<Vec<Function>, A
             ),
         )
         .await?;
-    Ok(pages.into_iter().flat_map(|p| p.functions).collect())
+    let mut listing = Listing {
+        items: Vec::new(),
+        unreachable: Vec::new(),
+    };
+    for page in pages {
+        listing.items.extend(page.functions);
+        listing.unreachable.extend(page.unreachable);
+    }
+    Ok(listing)
 }
 
 /// A GKE cluster and the service accounts its nodes run as.
@@ -501,13 +546,16 @@ pub struct NodeConfig {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ClustersPage {
     #[serde(default)]
     clusters: Vec<Cluster>,
+    #[serde(default)]
+    missing_zones: Vec<String>,
 }
 
 /// Every GKE cluster of the project, all locations (one response, no pages).
-pub async fn clusters(rest: &Rest, project_id: &str) -> Result<Vec<Cluster>, ApiError> {
+pub async fn clusters(rest: &Rest, project_id: &str) -> Result<Listing<Cluster>, ApiError> {
     let page: ClustersPage = rest
         .get(
             "container:clusters.list",
@@ -517,7 +565,10 @@ pub async fn clusters(rest: &Rest, project_id: &str) -> Result<Vec<Cluster>, Api
             ),
         )
         .await?;
-    Ok(page.clusters)
+    Ok(Listing {
+        items: page.clusters,
+        unreachable: page.missing_zones,
+    })
 }
 
 /// One Activity Analyzer record: when a service account or key last authenticated.

@@ -415,20 +415,33 @@ async fn list_workloads(
     );
     let mut notes = Vec::new();
     let mut complete = true;
-    let mut known = |result: Result<Vec<Workload>, ApiError>, what: &str| match result {
-        Ok(list) => list,
-        Err(e) if e.kind == ErrorKind::ServiceDisabled => Vec::new(),
-        Err(e) => {
-            complete = false;
-            notes.push(format!(
-                "{what} not listed (which workloads run as each account is unknown): {e}"
-            ));
-            Vec::new()
-        }
-    };
+    let mut known =
+        |result: Result<(Vec<Workload>, Vec<String>), ApiError>, what: &str| match result {
+            Ok((list, unreachable)) => {
+                if !unreachable.is_empty() {
+                    complete = false;
+                    notes.push(format!(
+                        "{what} in {} could not be reached (which workloads run as each account \
+                     is unknown)",
+                        unreachable.join(", ")
+                    ));
+                }
+                list
+            }
+            Err(e) if e.kind == ErrorKind::ServiceDisabled => Vec::new(),
+            Err(e) => {
+                complete = false;
+                notes.push(format!(
+                    "{what} not listed (which workloads run as each account is unknown): {e}"
+                ));
+                Vec::new()
+            }
+        };
     let mut all = known(
-        instances.map(|list| {
-            list.iter()
+        instances.map(|listing| {
+            let workloads: Vec<Workload> = listing
+                .items
+                .iter()
                 .flat_map(|vm| {
                     vm.service_accounts.iter().map(|sa| Workload {
                         label: format!("instance {}", vm.label()),
@@ -436,13 +449,16 @@ async fn list_workloads(
                         full_api_scope: sa.scopes.iter().any(|s| s == build::FULL_API_SCOPE),
                     })
                 })
-                .collect()
+                .collect();
+            (workloads, listing.unreachable)
         }),
         "VMs",
     );
     all.extend(known(
-        clusters.map(|list| {
-            list.iter()
+        clusters.map(|listing| {
+            let workloads: Vec<Workload> = listing
+                .items
+                .iter()
                 .flat_map(|cluster| {
                     let location = cluster.location.clone().unwrap_or_default();
                     cluster
@@ -462,13 +478,16 @@ async fn list_workloads(
                         .iter()
                         .any(|s| s == build::FULL_API_SCOPE),
                 })
-                .collect()
+                .collect();
+            (workloads, listing.unreachable)
         }),
         "GKE clusters",
     ));
     all.extend(known(
-        services.map(|list| {
-            list.iter()
+        services.map(|listing| {
+            let workloads: Vec<Workload> = listing
+                .items
+                .iter()
                 .map(|service| Workload {
                     label: format!("cloud-run-service {}", service.label()),
                     service_account: service
@@ -477,13 +496,16 @@ async fn list_workloads(
                         .to_string(),
                     full_api_scope: false,
                 })
-                .collect()
+                .collect();
+            (workloads, listing.unreachable)
         }),
         "Cloud Run services",
     ));
     all.extend(known(
-        functions.map(|list| {
-            list.iter()
+        functions.map(|listing| {
+            let workloads: Vec<Workload> = listing
+                .items
+                .iter()
                 .map(|function| {
                     let default = if function.environment.as_deref() == Some("GEN_1") {
                         &app_engine_default
@@ -501,7 +523,8 @@ async fn list_workloads(
                         full_api_scope: false,
                     }
                 })
-                .collect()
+                .collect();
+            (workloads, listing.unreachable)
         }),
         "Cloud Functions",
     ));
