@@ -23,23 +23,25 @@
 //! `activity_tracked: false`), not a gap.
 //! Calls are counted in `Inventory::api_calls` as `gcp:<service>:<method>`.
 
+pub mod ancestry;
 pub mod api;
 pub mod auth;
 pub mod build;
 pub mod errors;
 pub mod permissions;
 pub mod rest;
+pub mod workloads;
 
 use crate::collect::aws::Progress;
 use crate::collect::counter::CallCounter;
 use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider};
+use ancestry::{Ancestry, Inherited};
 use anyhow::{anyhow, Context, Result};
-use api::{ActivityType, Policy};
+use api::ActivityType;
 use auth::AuthMethod;
-use build::{AccountData, ProjectData, Workload};
-use errors::{ApiError, ErrorKind};
+use build::{AccountData, ProjectData};
+use errors::ApiError;
 use rest::{Rest, RetryPolicy};
-use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -165,90 +167,6 @@ pub async fn collect(options: &GcpOptions) -> Result<Inventory> {
     Ok(inventory)
 }
 
-/// The folders and organisations above the projects, and their IAM policies: read once
-/// for all the projects under them.
-struct Ancestry {
-    /// Each resource's parent (`folders/N` → `folders/M` or `organizations/N`).
-    parents: HashMap<String, Option<String>>,
-    policies: HashMap<String, Policy>,
-    /// Why a resource's parent or policy is unknown.
-    failures: HashMap<String, String>,
-}
-
-/// Folders nest at most 10 deep under an organisation.
-const MAX_DEPTH: usize = 12;
-
-impl Ancestry {
-    async fn read(rest: &Rest, projects: &[api::Project]) -> Ancestry {
-        let mut ancestry = Ancestry {
-            parents: HashMap::new(),
-            policies: HashMap::new(),
-            failures: HashMap::new(),
-        };
-        let starts: BTreeSet<&str> = projects
-            .iter()
-            .filter_map(|p| p.parent.as_deref())
-            .collect();
-        for start in starts {
-            let mut current = Some(start.to_string());
-            for _ in 0..MAX_DEPTH {
-                let Some(name) = current.take() else { break };
-                if ancestry.parents.contains_key(&name) {
-                    current = ancestry.parents.get(&name).cloned().flatten();
-                    continue;
-                }
-                match api::ancestor_policy(rest, &name).await {
-                    Ok(policy) => {
-                        ancestry.policies.insert(name.clone(), policy);
-                    }
-                    Err(e) => {
-                        ancestry.failures.insert(name.clone(), e.to_string());
-                    }
-                }
-                if name.starts_with("folders/") {
-                    match api::folder(rest, &name).await {
-                        Ok(folder) => current = folder.parent.clone(),
-                        Err(e) => {
-                            ancestry
-                                .failures
-                                .entry(name.clone())
-                                .or_insert_with(|| e.to_string());
-                        }
-                    }
-                }
-                ancestry.parents.insert(name, current.clone());
-            }
-        }
-        ancestry
-    }
-
-    /// The policies above a project (nearest first) and the notes on what is missing.
-    fn of(&self, parent: Option<&str>) -> Inherited {
-        let mut inherited = Inherited::default();
-        let mut current = parent.map(str::to_string);
-        for _ in 0..MAX_DEPTH {
-            let Some(name) = current.take() else { break };
-            if let Some(policy) = self.policies.get(&name) {
-                inherited.policies.push((name.clone(), policy.clone()));
-            }
-            if let Some(failure) = self.failures.get(&name) {
-                inherited.notes.push(format!(
-                    "roles inherited from {name} not read (not included): {failure}"
-                ));
-            }
-            current = self.parents.get(&name).cloned().flatten();
-        }
-        inherited
-    }
-}
-
-/// What a project inherits, as far as it could be read.
-#[derive(Debug, Default)]
-struct Inherited {
-    policies: Vec<(String, Policy)>,
-    notes: Vec<String>,
-}
-
 /// Reads one project; what failed is in the coverage.
 async fn collect_project(
     rest: &Rest,
@@ -260,7 +178,7 @@ async fn collect_project(
     let (policy, accounts, workloads, account_activity, key_activity) = tokio::join!(
         api::project_policy(rest, &id),
         api::service_accounts(rest, &id),
-        list_workloads(rest, &project),
+        workloads::list_workloads(rest, &project),
         api::activities(rest, &id, ActivityType::ServiceAccount),
         api::activities(rest, &id, ActivityType::Key),
     );
@@ -395,140 +313,6 @@ async fn collect_project(
             detail: (!detail.is_empty()).then(|| detail.join("; ")),
         },
     )
-}
-
-/// What runs as the project's service accounts — VMs, GKE node pools, Cloud Run services,
-/// Cloud Functions — with defaults resolved to the default accounts; `None` (and a note)
-/// when some kind could not be listed. A kind whose API is not enabled has none.
-async fn list_workloads(
-    rest: &Rest,
-    project: &api::Project,
-) -> (Option<Vec<Workload>>, Vec<String>) {
-    let id = &project.project_id;
-    let compute_default = format!("{}-compute@developer.gserviceaccount.com", project.number());
-    let app_engine_default = format!("{id}@appspot.gserviceaccount.com");
-    let (instances, services, functions, clusters) = tokio::join!(
-        api::instances(rest, id),
-        api::run_services(rest, id),
-        api::functions(rest, id),
-        api::clusters(rest, id),
-    );
-    let mut notes = Vec::new();
-    let mut complete = true;
-    let mut known =
-        |result: Result<(Vec<Workload>, Vec<String>), ApiError>, what: &str| match result {
-            Ok((list, unreachable)) => {
-                if !unreachable.is_empty() {
-                    complete = false;
-                    notes.push(format!(
-                        "{what} in {} could not be reached (which workloads run as each account \
-                     is unknown)",
-                        unreachable.join(", ")
-                    ));
-                }
-                list
-            }
-            Err(e) if e.kind == ErrorKind::ServiceDisabled => Vec::new(),
-            Err(e) => {
-                complete = false;
-                notes.push(format!(
-                    "{what} not listed (which workloads run as each account is unknown): {e}"
-                ));
-                Vec::new()
-            }
-        };
-    let mut all = known(
-        instances.map(|listing| {
-            let workloads: Vec<Workload> = listing
-                .items
-                .iter()
-                .flat_map(|vm| {
-                    vm.service_accounts.iter().map(|sa| Workload {
-                        label: format!("instance {}", vm.label()),
-                        service_account: sa.email.clone(),
-                        full_api_scope: sa.scopes.iter().any(|s| s == build::FULL_API_SCOPE),
-                    })
-                })
-                .collect();
-            (workloads, listing.unreachable)
-        }),
-        "VMs",
-    );
-    all.extend(known(
-        clusters.map(|listing| {
-            let workloads: Vec<Workload> = listing
-                .items
-                .iter()
-                .flat_map(|cluster| {
-                    let location = cluster.location.clone().unwrap_or_default();
-                    cluster
-                        .node_pools
-                        .iter()
-                        .map(move |pool| (location.clone(), cluster, pool))
-                })
-                .map(|(location, cluster, pool)| Workload {
-                    label: format!("gke-node-pool {location}/{}/{}", cluster.name, pool.name),
-                    service_account: match pool.config.service_account.as_deref() {
-                        None | Some("") | Some("default") => compute_default.clone(),
-                        Some(email) => email.to_string(),
-                    },
-                    full_api_scope: pool
-                        .config
-                        .oauth_scopes
-                        .iter()
-                        .any(|s| s == build::FULL_API_SCOPE),
-                })
-                .collect();
-            (workloads, listing.unreachable)
-        }),
-        "GKE clusters",
-    ));
-    all.extend(known(
-        services.map(|listing| {
-            let workloads: Vec<Workload> = listing
-                .items
-                .iter()
-                .map(|service| Workload {
-                    label: format!("cloud-run-service {}", service.label()),
-                    service_account: service
-                        .service_account()
-                        .unwrap_or(&compute_default)
-                        .to_string(),
-                    full_api_scope: false,
-                })
-                .collect();
-            (workloads, listing.unreachable)
-        }),
-        "Cloud Run services",
-    ));
-    all.extend(known(
-        functions.map(|listing| {
-            let workloads: Vec<Workload> = listing
-                .items
-                .iter()
-                .map(|function| {
-                    let default = if function.environment.as_deref() == Some("GEN_1") {
-                        &app_engine_default
-                    } else {
-                        &compute_default
-                    };
-                    Workload {
-                        label: format!("cloud-function {}", api::located_name(&function.name)),
-                        service_account: function
-                            .service_config
-                            .service_account_email
-                            .clone()
-                            .filter(|e| !e.is_empty())
-                            .unwrap_or_else(|| default.clone()),
-                        full_api_scope: false,
-                    }
-                })
-                .collect();
-            (workloads, listing.unreachable)
-        }),
-        "Cloud Functions",
-    ));
-    (complete.then_some(all), notes)
 }
 
 /// [`collect`] for callers without an async runtime: builds one and waits. Must not be
