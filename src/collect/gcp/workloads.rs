@@ -1,141 +1,154 @@
 //! What runs as a project's service accounts: VMs, GKE node pools, Cloud Run services and
 //! Cloud Functions, with unset accounts resolved to the default ones.
 
-use super::api;
-use super::build::{self, Workload};
+use super::api::{self, Cluster, Function, Instance, Listing, RunService};
+use super::build::{Workload, FULL_API_SCOPE};
 use super::errors::{ApiError, ErrorKind};
 use super::rest::Rest;
 
-/// What runs as the project's service accounts — VMs, GKE node pools, Cloud Run services,
-/// Cloud Functions — with defaults resolved to the default accounts; `None` (and a note)
-/// when some kind could not be listed. A kind whose API is not enabled has none.
+/// The project's default service accounts, which a workload naming none runs as.
+struct Defaults {
+    compute: String,
+    app_engine: String,
+}
+
+/// What runs as the project's service accounts, and the notes on what could not be
+/// listed: `None` when some kind (or some zone or region of it) could not be, since then
+/// "nothing runs as it" cannot be said. A kind whose API is not enabled has none.
 pub async fn list_workloads(
     rest: &Rest,
     project: &api::Project,
 ) -> (Option<Vec<Workload>>, Vec<String>) {
     let id = &project.project_id;
-    let compute_default = format!("{}-compute@developer.gserviceaccount.com", project.number());
-    let app_engine_default = format!("{id}@appspot.gserviceaccount.com");
-    let (instances, services, functions, clusters) = tokio::join!(
+    let defaults = Defaults {
+        compute: format!("{}-compute@developer.gserviceaccount.com", project.number()),
+        app_engine: format!("{id}@appspot.gserviceaccount.com"),
+    };
+    let (instances, clusters, services, functions) = tokio::join!(
         api::instances(rest, id),
+        api::clusters(rest, id),
         api::run_services(rest, id),
         api::functions(rest, id),
-        api::clusters(rest, id),
     );
-    let mut notes = Vec::new();
-    let mut complete = true;
-    let mut known =
-        |result: Result<(Vec<Workload>, Vec<String>), ApiError>, what: &str| match result {
-            Ok((list, unreachable)) => {
-                if !unreachable.is_empty() {
-                    complete = false;
-                    notes.push(format!(
-                        "{what} in {} could not be reached (which workloads run as each account \
-                     is unknown)",
-                        unreachable.join(", ")
+    let mut found = Found::default();
+    found.add("VMs", instances, |vm: &Instance| vm_workloads(vm));
+    found.add("GKE clusters", clusters, |c: &Cluster| {
+        node_pool_workloads(c, &defaults)
+    });
+    found.add("Cloud Run services", services, |s: &RunService| {
+        vec![run_workload(s, &defaults)]
+    });
+    found.add("Cloud Functions", functions, |f: &Function| {
+        vec![function_workload(f, &defaults)]
+    });
+    (found.complete.then_some(found.workloads), found.notes)
+}
+
+/// The workloads listed so far.
+struct Found {
+    workloads: Vec<Workload>,
+    notes: Vec<String>,
+    complete: bool,
+}
+
+impl Default for Found {
+    fn default() -> Self {
+        Found {
+            workloads: Vec::new(),
+            notes: Vec::new(),
+            complete: true,
+        }
+    }
+}
+
+impl Found {
+    /// Adds one kind's listing, converting each item with `convert`.
+    fn add<T>(
+        &mut self,
+        what: &str,
+        listing: Result<Listing<T>, ApiError>,
+        convert: impl Fn(&T) -> Vec<Workload>,
+    ) {
+        match listing {
+            Ok(listing) => {
+                if !listing.unreachable.is_empty() {
+                    self.complete = false;
+                    self.notes.push(format!(
+                        "{what} in {} could not be reached (which workloads run as each \
+                         account is unknown)",
+                        listing.unreachable.join(", ")
                     ));
                 }
-                list
+                self.workloads
+                    .extend(listing.items.iter().flat_map(&convert));
             }
-            Err(e) if e.kind == ErrorKind::ServiceDisabled => Vec::new(),
+            Err(e) if e.kind == ErrorKind::ServiceDisabled => {}
             Err(e) => {
-                complete = false;
-                notes.push(format!(
+                self.complete = false;
+                self.notes.push(format!(
                     "{what} not listed (which workloads run as each account is unknown): {e}"
                 ));
-                Vec::new()
             }
-        };
-    let mut all = known(
-        instances.map(|listing| {
-            let workloads: Vec<Workload> = listing
-                .items
-                .iter()
-                .flat_map(|vm| {
-                    vm.service_accounts.iter().map(|sa| Workload {
-                        label: format!("instance {}", vm.label()),
-                        service_account: sa.email.clone(),
-                        full_api_scope: sa.scopes.iter().any(|s| s == build::FULL_API_SCOPE),
-                    })
-                })
-                .collect();
-            (workloads, listing.unreachable)
-        }),
-        "VMs",
-    );
-    all.extend(known(
-        clusters.map(|listing| {
-            let workloads: Vec<Workload> = listing
-                .items
-                .iter()
-                .flat_map(|cluster| {
-                    let location = cluster.location.clone().unwrap_or_default();
-                    cluster
-                        .node_pools
-                        .iter()
-                        .map(move |pool| (location.clone(), cluster, pool))
-                })
-                .map(|(location, cluster, pool)| Workload {
-                    label: format!("gke-node-pool {location}/{}/{}", cluster.name, pool.name),
-                    service_account: match pool.config.service_account.as_deref() {
-                        None | Some("") | Some("default") => compute_default.clone(),
-                        Some(email) => email.to_string(),
-                    },
-                    full_api_scope: pool
-                        .config
-                        .oauth_scopes
-                        .iter()
-                        .any(|s| s == build::FULL_API_SCOPE),
-                })
-                .collect();
-            (workloads, listing.unreachable)
-        }),
-        "GKE clusters",
-    ));
-    all.extend(known(
-        services.map(|listing| {
-            let workloads: Vec<Workload> = listing
-                .items
-                .iter()
-                .map(|service| Workload {
-                    label: format!("cloud-run-service {}", service.label()),
-                    service_account: service
-                        .service_account()
-                        .unwrap_or(&compute_default)
-                        .to_string(),
-                    full_api_scope: false,
-                })
-                .collect();
-            (workloads, listing.unreachable)
-        }),
-        "Cloud Run services",
-    ));
-    all.extend(known(
-        functions.map(|listing| {
-            let workloads: Vec<Workload> = listing
-                .items
-                .iter()
-                .map(|function| {
-                    let default = if function.environment.as_deref() == Some("GEN_1") {
-                        &app_engine_default
-                    } else {
-                        &compute_default
-                    };
-                    Workload {
-                        label: format!("cloud-function {}", api::located_name(&function.name)),
-                        service_account: function
-                            .service_config
-                            .service_account_email
-                            .clone()
-                            .filter(|e| !e.is_empty())
-                            .unwrap_or_else(|| default.clone()),
-                        full_api_scope: false,
-                    }
-                })
-                .collect();
-            (workloads, listing.unreachable)
-        }),
-        "Cloud Functions",
-    ));
-    (complete.then_some(all), notes)
+        }
+    }
+}
+
+fn vm_workloads(vm: &Instance) -> Vec<Workload> {
+    vm.service_accounts
+        .iter()
+        .map(|sa| Workload {
+            label: format!("instance {}", vm.label()),
+            service_account: sa.email.clone(),
+            full_api_scope: sa.scopes.iter().any(|s| s == FULL_API_SCOPE),
+        })
+        .collect()
+}
+
+/// Each node pool; `default` (or none) is the Compute Engine default account.
+fn node_pool_workloads(cluster: &Cluster, defaults: &Defaults) -> Vec<Workload> {
+    let location = cluster.location.as_deref().unwrap_or("?");
+    cluster
+        .node_pools
+        .iter()
+        .map(|pool| Workload {
+            label: format!("gke-node-pool {location}/{}/{}", cluster.name, pool.name),
+            service_account: match pool.config.service_account.as_deref() {
+                None | Some("") | Some("default") => defaults.compute.clone(),
+                Some(email) => email.to_string(),
+            },
+            full_api_scope: pool.config.oauth_scopes.iter().any(|s| s == FULL_API_SCOPE),
+        })
+        .collect()
+}
+
+/// A Cloud Run service naming no account runs as the Compute Engine default.
+fn run_workload(service: &RunService, defaults: &Defaults) -> Workload {
+    Workload {
+        label: format!("cloud-run-service {}", service.label()),
+        service_account: service
+            .service_account()
+            .unwrap_or(&defaults.compute)
+            .to_string(),
+        full_api_scope: false,
+    }
+}
+
+/// A Cloud Function naming no account runs as the App Engine default (1st gen) or the
+/// Compute Engine default (2nd gen).
+fn function_workload(function: &Function, defaults: &Defaults) -> Workload {
+    let default = if function.environment.as_deref() == Some("GEN_1") {
+        &defaults.app_engine
+    } else {
+        &defaults.compute
+    };
+    Workload {
+        label: format!("cloud-function {}", api::located_name(&function.name)),
+        service_account: function
+            .service_config
+            .service_account_email
+            .clone()
+            .filter(|e| !e.is_empty())
+            .unwrap_or_else(|| default.clone()),
+        full_api_scope: false,
+    }
 }
