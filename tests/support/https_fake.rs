@@ -562,8 +562,9 @@ impl Drop for FakeServer {
     }
 }
 
-/// A fresh CA (PEM) and a TLS acceptor with a leaf for `names` signed by it.
-fn make_tls(label: &str, names: &[String]) -> (String, TlsAcceptor) {
+/// A fresh CA (PEM) and a TLS acceptor with a leaf for `names` (host names or IP
+/// addresses) signed by it.
+pub fn make_tls(label: &str, names: &[String]) -> (String, TlsAcceptor) {
     use rcgen::{
         BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
         KeyPair, KeyUsagePurpose,

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use super::https_fake::make_tls;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -15,7 +16,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use tokio::net::TcpListener;
-use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
 
 /// The bearer token the fake accepts.
@@ -131,7 +131,8 @@ fn namespaced(cluster_path: &str, namespace: &str, query: &str) -> (u16, String)
 
 impl KubeServer {
     pub fn start() -> KubeServer {
-        let (ca_pem, acceptor) = make_tls();
+        let names = ["127.0.0.1".to_string(), "localhost".to_string()];
+        let (ca_pem, acceptor) = make_tls("Kubernetes", &names);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding");
         listener.set_nonblocking(true).expect("non-blocking");
         let addr = listener.local_addr().expect("address");
@@ -243,49 +244,6 @@ mod base64_like {
         }
         out
     }
-}
-
-fn make_tls() -> (String, TlsAcceptor) {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-        KeyPair, KeyUsagePurpose,
-    };
-    let ca_key = KeyPair::generate().expect("CA key");
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "nhiscan fake Kubernetes test CA");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_cert = ca_params.self_signed(&ca_key).expect("CA");
-    let issuer = Issuer::new(ca_params, ca_key);
-    let leaf_key = KeyPair::generate().expect("leaf key");
-    let mut leaf_params =
-        CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-            .expect("leaf params");
-    leaf_params
-        .distinguished_name
-        .push(DnType::CommonName, "kube-apiserver");
-    leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    leaf_params.use_authority_key_identifier_extension = true;
-    let leaf_cert = leaf_params.signed_by(&leaf_key, &issuer).expect("leaf");
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
-        leaf_key.serialize_der(),
-    ));
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![leaf_cert.der().clone(), ca_cert.der().clone()], key)
-        .expect("TLS config");
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    (ca_cert.pem(), TlsAcceptor::from(Arc::new(config)))
 }
 
 async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, log: Arc<Mutex<Vec<Recorded>>>) {
