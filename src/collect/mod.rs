@@ -6,6 +6,7 @@ pub mod api_error;
 pub mod aws;
 pub mod azure;
 pub mod counter;
+pub mod coverage;
 pub mod gcp;
 pub mod github;
 pub mod http;

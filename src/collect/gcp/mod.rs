@@ -34,6 +34,7 @@ pub mod workloads;
 
 use crate::collect::aws::Progress;
 use crate::collect::counter::CallCounter;
+use crate::collect::coverage::not_fully_read;
 use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider};
 use ancestry::{Ancestry, Inherited};
 use anyhow::{anyhow, Context, Result};
@@ -72,9 +73,6 @@ impl Default for GcpOptions {
         }
     }
 }
-
-/// Items named in a coverage detail before "and N more".
-const MAX_NAMED: usize = 10;
 
 /// Collects the projects.
 pub async fn collect(options: &GcpOptions) -> Result<Inventory> {
@@ -273,22 +271,11 @@ async fn collect_project(
         });
     }
     if !account_problems.is_empty() {
-        let more = account_problems.len().saturating_sub(MAX_NAMED);
-        let mut text = format!(
-            "{} of {} service accounts not fully read: {}",
-            account_problems.len(),
+        problems.push(not_fully_read(
+            &account_problems,
             data.len(),
-            account_problems
-                .iter()
-                .take(MAX_NAMED)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("; ")
-        );
-        if more > 0 {
-            text.push_str(&format!("; and {more} more"));
-        }
-        problems.push(text);
+            "service accounts",
+        ));
     }
     let status = if problems.is_empty() {
         CoverageStatus::Scanned

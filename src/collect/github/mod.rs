@@ -32,6 +32,7 @@ pub mod rest;
 
 use crate::collect::aws::Progress;
 use crate::collect::counter::CallCounter;
+use crate::collect::coverage::not_fully_read;
 use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider, Scope, ScopeKind};
 use anyhow::{anyhow, Context, Result};
 use build::{OrgData, RepoData};
@@ -66,9 +67,6 @@ impl Default for GithubOptions {
         }
     }
 }
-
-/// Repositories named in a coverage detail before "and N more".
-const MAX_NAMED: usize = 10;
 
 /// Collects the organisation.
 pub async fn collect(options: &GithubOptions) -> Result<Inventory> {
@@ -322,24 +320,8 @@ async fn collect_repos(rest: &Rest, org: &str, options: &GithubOptions) -> RepoP
     } else {
         CoverageStatus::Partial
     };
-    let detail = (!problems.is_empty()).then(|| {
-        let more = problems.len().saturating_sub(MAX_NAMED);
-        let mut text = format!(
-            "{} of {} repositories not fully read: {}",
-            problems.len(),
-            repos.len(),
-            problems
-                .iter()
-                .take(MAX_NAMED)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("; ")
-        );
-        if more > 0 {
-            text.push_str(&format!("; and {more} more"));
-        }
-        text
-    });
+    let detail =
+        (!problems.is_empty()).then(|| not_fully_read(&problems, repos.len(), "repositories"));
     RepoPart {
         repos,
         variables,
