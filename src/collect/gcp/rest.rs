@@ -7,7 +7,8 @@
 use super::auth::Login;
 use super::errors::{ApiError, ErrorKind};
 use crate::collect::counter::CallCounter;
-use crate::collect::http::{error_chain, exponential_backoff};
+use crate::collect::http::error_chain;
+pub use crate::collect::http::RetryPolicy;
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -21,24 +22,6 @@ pub const POLICY_ANALYZER: &str = "https://policyanalyzer.googleapis.com";
 pub const CLOUD_RUN: &str = "https://run.googleapis.com";
 pub const CLOUD_FUNCTIONS: &str = "https://cloudfunctions.googleapis.com";
 pub const CONTAINER: &str = "https://container.googleapis.com";
-
-/// How hard to retry.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Attempts per request, the first included.
-    pub max_attempts: u32,
-    /// Longest wait before a retry; a `Retry-After` asking for more fails the call.
-    pub max_wait: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 5,
-            max_wait: Duration::from_secs(60),
-        }
-    }
-}
 
 /// The body of a Resource Manager `getIamPolicy`: policy version 3, so conditional
 /// bindings come back with their conditions.
@@ -176,7 +159,7 @@ impl Rest {
                 Ok(response) => response,
                 Err(e) => {
                     if attempt < self.retry.max_attempts {
-                        tokio::time::sleep(self.backoff(attempt)).await;
+                        tokio::time::sleep(self.retry.backoff(attempt)).await;
                         continue;
                     }
                     return Err(ApiError::new(
@@ -205,7 +188,7 @@ impl Rest {
             }
             let transient = matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504);
             if transient && attempt < self.retry.max_attempts {
-                let wait = retry_after.unwrap_or_else(|| self.backoff(attempt));
+                let wait = retry_after.unwrap_or_else(|| self.retry.backoff(attempt));
                 if wait > self.retry.max_wait {
                     let mut error = super::errors::from_response(key, status.as_u16(), &body);
                     error.message = format!(
@@ -221,11 +204,6 @@ impl Rest {
             }
             return Err(super::errors::from_response(key, status.as_u16(), &body));
         }
-    }
-
-    /// Exponential: 1, 2, 4 ... seconds, never more than the policy's maximum.
-    fn backoff(&self, attempt: u32) -> Duration {
-        exponential_backoff(attempt).min(self.retry.max_wait)
     }
 }
 

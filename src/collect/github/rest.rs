@@ -10,7 +10,8 @@
 use super::auth::Token;
 use super::errors::{ApiError, ErrorKind};
 use crate::collect::counter::CallCounter;
-use crate::collect::http::{error_chain, exponential_backoff, same_origin};
+pub use crate::collect::http::RetryPolicy;
+use crate::collect::http::{error_chain, same_origin};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, LINK, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -18,24 +19,6 @@ use std::time::Duration;
 
 /// The public API.
 pub const DEFAULT_API: &str = "https://api.github.com";
-
-/// How hard to retry, and how long to wait for a rate limit.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Attempts per request, the first included.
-    pub max_attempts: u32,
-    /// Longest wait before a retry; a rate limit asking for more fails the call.
-    pub max_wait: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 5,
-            max_wait: Duration::from_secs(60),
-        }
-    }
-}
 
 /// The REST client: one per collection.
 #[derive(Debug, Clone)]
@@ -201,7 +184,7 @@ impl Rest {
                 Ok(response) => response,
                 Err(e) => {
                     if attempt < self.retry.max_attempts {
-                        tokio::time::sleep(self.backoff(attempt)).await;
+                        tokio::time::sleep(self.retry.backoff(attempt)).await;
                         continue;
                     }
                     return Err(ApiError::new(
@@ -224,7 +207,7 @@ impl Rest {
                 return Ok((body.to_vec(), next_link(&headers)));
             }
             if let Some(wait) = rate_limit_wait(status, &headers, &body, chrono::Utc::now()) {
-                let wait = wait.unwrap_or_else(|| self.backoff(attempt));
+                let wait = wait.unwrap_or_else(|| self.retry.backoff(attempt));
                 if wait > self.retry.max_wait {
                     let mut error = ApiError::new(
                         key,
@@ -252,16 +235,11 @@ impl Rest {
                 return Err(error);
             }
             if status.is_server_error() && attempt < self.retry.max_attempts {
-                tokio::time::sleep(self.backoff(attempt)).await;
+                tokio::time::sleep(self.retry.backoff(attempt)).await;
                 continue;
             }
             return Err(super::errors::from_response(key, status.as_u16(), &body));
         }
-    }
-
-    /// Exponential: 1, 2, 4 ... seconds, never more than the policy's maximum.
-    fn backoff(&self, attempt: u32) -> Duration {
-        exponential_backoff(attempt).min(self.retry.max_wait)
     }
 }
 
