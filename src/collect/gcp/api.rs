@@ -273,6 +273,15 @@ pub struct Listing<T> {
     pub unreachable: Vec<String>,
 }
 
+impl<T> Default for Listing<T> {
+    fn default() -> Self {
+        Listing {
+            items: Vec::new(),
+            unreachable: Vec::new(),
+        }
+    }
+}
+
 /// A VM and the service account it runs as.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -338,10 +347,7 @@ pub async fn instances(rest: &Rest, project_id: &str) -> Result<Listing<Instance
             ),
         )
         .await?;
-    let mut listing = Listing {
-        items: Vec::new(),
-        unreachable: Vec::new(),
-    };
+    let mut listing = Listing::default();
     for page in pages {
         listing.unreachable.extend(page.unreachables);
         for (scope, scoped) in page.items {
@@ -442,10 +448,7 @@ pub async fn run_services(rest: &Rest, project_id: &str) -> Result<Listing<RunSe
         "{CLOUD_RUN}/apis/serving.knative.dev/v1/namespaces/{}/services?limit=500",
         segment(project_id)
     );
-    let mut listing = Listing {
-        items: Vec::new(),
-        unreachable: Vec::new(),
-    };
+    let mut listing = Listing::default();
     let mut next: Option<String> = None;
     for _ in 0..10_000 {
         let url = match &next {
@@ -506,10 +509,7 @@ pub async fn functions(rest: &Rest, project_id: &str) -> Result<Listing<Function
             ),
         )
         .await?;
-    let mut listing = Listing {
-        items: Vec::new(),
-        unreachable: Vec::new(),
-    };
+    let mut listing = Listing::default();
     for page in pages {
         listing.items.extend(page.functions);
         listing.unreachable.extend(page.unreachable);
