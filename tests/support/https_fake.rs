@@ -209,15 +209,7 @@ impl Route {
         if !self.method.eq_ignore_ascii_case(&req.method) {
             return false;
         }
-        let host = self.host.to_ascii_lowercase();
-        let host_ok = if host == "*" {
-            true
-        } else if let Some(suffix) = host.strip_prefix('*') {
-            req.host.ends_with(suffix) && req.host.len() > suffix.len()
-        } else {
-            host == req.host
-        };
-        if !host_ok {
+        if self.host != "*" && !host_matches(&self.host, &req.host) {
             return false;
         }
         if self.path != "*" && self.path != req.path && decode(&self.path) != req.path {
@@ -374,10 +366,17 @@ impl Service {
         self.profile
             .cert_names
             .iter()
-            .any(|name| match name.strip_prefix('*') {
-                Some(suffix) => host.ends_with(suffix) && host.len() > suffix.len(),
-                None => name.eq_ignore_ascii_case(host),
-            })
+            .any(|name| host_matches(name, host))
+    }
+}
+
+/// Whether `host` (lower-case) is `pattern` (any case), or ends in its suffix when the
+/// pattern is `*.suffix`.
+fn host_matches(pattern: &str, host: &str) -> bool {
+    let pattern = pattern.to_ascii_lowercase();
+    match pattern.strip_prefix('*') {
+        Some(suffix) => host.ends_with(suffix) && host.len() > suffix.len(),
+        None => pattern == host,
     }
 }
 
