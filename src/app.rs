@@ -12,7 +12,7 @@ use crate::collect::github::GithubOptions;
 use crate::collect::kubernetes::KubernetesOptions;
 use crate::config::{parse_set, Config};
 use crate::enrich::owner::{OwnerResolver, Roster};
-use crate::enrich::{enrich_with, Enriched};
+use crate::enrich::{enrich_with, Classifiers, Enriched};
 use crate::finding::EntityRef;
 use crate::frameworks;
 use crate::graph::walk::{self, Direction, Walk};
@@ -151,11 +151,17 @@ fn load_inventory(
         resolver.roster = Some(roster);
     }
     let started = Instant::now();
-    let classifier = config
-        .ai
-        .classifier()
-        .map_err(|e| anyhow!("{}: {e}", config_label(config)))?;
-    let enriched = enrich_with(inventory, as_of, &resolver, &classifier);
+    let classifiers = Classifiers {
+        ai: config
+            .ai
+            .classifier()
+            .map_err(|e| anyhow!("{}: {e}", config_label(config)))?,
+        identity_type: config
+            .identities
+            .classifier()
+            .map_err(|e| anyhow!("{}: {e}", config_label(config)))?,
+    };
+    let enriched = enrich_with(inventory, as_of, &resolver, &classifiers);
     note(
         verbosity,
         format!(

@@ -22,6 +22,9 @@ pub struct Config {
     /// `[ai]`: the AI-agent classifier's word, tag, permission and service lists.
     #[serde(default)]
     pub ai: crate::enrich::ai::AiConfig,
+    /// `[identities]`: which user accounts are people (name patterns, service words).
+    #[serde(default)]
+    pub identities: crate::enrich::identity_type::IdentityTypeConfig,
     /// `[rules.<id>]` tables: parameter values, `enabled`, `severity`.
     #[serde(default)]
     pub rules: BTreeMap<String, toml::Table>,

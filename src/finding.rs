@@ -75,7 +75,12 @@ pub struct Finding {
     /// The values that made the rule match, by variable path.
     pub evidence: BTreeMap<String, serde_json::Value>,
     pub remediation: Arc<str>,
+    /// The framework controls it fails: its rule's, and those of the rules folded in.
     pub references: Arc<References>,
+    /// Rules that also match the entity for the same root cause, reported by this
+    /// finding instead of findings of their own (their `supersedes`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_fails: Vec<String>,
     /// With `--baseline`: whether the baseline report already had this finding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineState>,

@@ -4,7 +4,7 @@
 
 use crate::inventory::{CredentialKind, IdentityKind, Provider};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
 
 mod builtin {
@@ -95,13 +95,25 @@ pub struct Control {
     /// The identity or credential kinds it concerns; empty for all.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kinds: Vec<String>,
+    /// Attribute values an entity must have to fall under the control, e.g.
+    /// `vault_rbac: true` for items of Key Vaults that use Azure RBAC.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, serde_json::Value>,
 }
 
 impl Control {
-    /// Whether an entity of `provider` and `kind` falls under the control.
+    /// Whether an entity of `provider` and `kind` falls under the control, before its
+    /// [`Control::attributes`] are looked at.
     pub fn concerns(&self, provider: Provider, kind: &str) -> bool {
         (self.providers.is_empty() || self.providers.contains(&provider))
             && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == kind))
+    }
+
+    /// Whether an entity with `attributes` has every value [`Control::attributes`] asks.
+    pub fn concerns_attributes(&self, attributes: &BTreeMap<String, serde_json::Value>) -> bool {
+        self.attributes
+            .iter()
+            .all(|(key, value)| attributes.get(key) == Some(value))
     }
 }
 

@@ -171,6 +171,31 @@ fn collect_azure_reads_the_tenant_its_subscriptions_and_vaults() {
         .collect();
     assert_eq!(tls.len(), 1);
     assert_eq!(tls[0]["kind"], "certificate");
+    // Each item says whether its vault's data plane is authorised by Azure RBAC (CIS Azure
+    // 8.1 and 8.3) or by access policies (8.2 and 8.4): kv-payments-prod uses RBAC,
+    // kv-legacy-batch (in the dev subscription) access policies.
+    assert_eq!(db["attributes"]["vault_rbac"], true);
+    assert_eq!(
+        credential(&inventory, "signing-key")["attributes"]["vault_rbac"],
+        true
+    );
+    assert_eq!(tls[0]["attributes"]["vault_rbac"], true);
+    let sftp = credential(&inventory, "batch-sftp-password");
+    assert_eq!(sftp["kind"], "vault_secret");
+    assert_eq!(sftp["location"]["vault"], "kv-legacy-batch");
+    assert_eq!(sftp["attributes"]["vault_rbac"], false);
+    assert!(sftp.get("expires").is_none());
+    let legacy_key = credential(&inventory, "batch-encryption-key");
+    assert_eq!(legacy_key["kind"], "vault_key");
+    assert_eq!(legacy_key["attributes"]["vault_rbac"], false);
+    assert_eq!(
+        credential(&inventory, "batch-retired-key")["status"],
+        "inactive"
+    );
+    assert_eq!(
+        coverage(&inventory, "azure:keyvault:kv-legacy-batch")["status"],
+        "scanned"
+    );
 
     // Coverage: what was denied is named with the permission; the rest is kept.
     assert_eq!(
@@ -310,6 +335,71 @@ fn one_scan_gives_azure_findings() {
     assert!(
         findings_for(&report, "identity-without-owner").contains(&"legacy-report-bot".to_string())
     );
+    // Key Vault items without an expiry, whatever the vault's permission model; not the
+    // ones with an expiry, nor a disabled one.
+    let mut never = findings_for(&report, "credential-never-expires");
+    never.sort();
+    for name in [
+        "batch-encryption-key",
+        "batch-sftp-password",
+        "db-password",
+        "signing-key",
+    ] {
+        assert!(never.contains(&name.to_string()), "{name}: {never:?}");
+    }
+    for name in ["batch-api-token", "batch-retired-key", "stripe-api-key"] {
+        assert!(!never.contains(&name.to_string()), "{name}: {never:?}");
+    }
+}
+
+/// One CIS control's counts in a `report --framework cis -f json`.
+fn control<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["controls"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("{id} not in the report"))
+}
+
+#[test]
+fn key_vault_items_are_judged_by_their_vaults_permission_model() {
+    let server = AzureServer::start(Vec::new());
+    let (_, inventory) = collect(&server, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("azure.json");
+    std::fs::write(&path, inventory.to_string()).unwrap();
+    let out = run(nhiscan(&server)
+        .args([
+            "report",
+            "--framework",
+            "cis",
+            "--now",
+            "2026-12-01",
+            "-f",
+            "json",
+        ])
+        .arg("-i")
+        .arg(&path));
+    let report = json(&out);
+    // Enabled items without an expiry fail; items with one (expired or not) and disabled
+    // items pass; each item counts only under its vault's permission model.
+    for (id, evaluated, fail) in [
+        // signing-key (no expiry)
+        ("CIS Azure Foundations 8.1", 1, 1),
+        // batch-encryption-key (no expiry), batch-retired-key (disabled)
+        ("CIS Azure Foundations 8.2", 2, 1),
+        // db-password (no expiry), stripe-api-key, old-token (expired)
+        ("CIS Azure Foundations 8.3", 3, 1),
+        // batch-sftp-password (no expiry), batch-api-token
+        ("CIS Azure Foundations 8.4", 2, 1),
+    ] {
+        let c = control(&report, id);
+        assert_eq!(
+            (c["evaluated"].as_u64(), c["fail"].as_u64()),
+            (Some(evaluated), Some(fail)),
+            "{c}"
+        );
+        assert_eq!(c["status"], "fail", "{c}");
+    }
 }
 
 #[test]

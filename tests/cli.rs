@@ -81,7 +81,13 @@ fn json_report_snapshot() {
 #[test]
 fn findings_cover_every_first_pack_concern() {
     let report = json_of(&mut scan_small("json"));
-    let ids = rule_ids(&report);
+    // A rule folded into another's finding (`supersedes`) still counts as found.
+    let mut ids = rule_ids(&report);
+    for finding in report["findings"].as_array().into_iter().flatten() {
+        for folded in finding["also_fails"].as_array().into_iter().flatten() {
+            ids.extend(folded.as_str().map(String::from));
+        }
+    }
     for expected in [
         "admin-privileges",
         "credential-never-expires",
@@ -592,9 +598,9 @@ fn explain_shows_each_remediation_template_and_what_fills_it() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "Each finding fills {identity.name}, {credential.id}, {identity.id} with its own values (<path> where it has none).",
+            "Each finding fills {credential.last_used}, {credential.id}, {identity.name}, {identity.id} with its own values (<path> where it has none).",
         ))
-        .stdout(predicate::str::contains("  aws:\n    Rotate with an overlap"))
+        .stdout(predicate::str::contains("  aws:\n    If nothing uses it"))
         .stdout(predicate::str::contains(
             "`aws iam update-access-key --status Inactive --access-key-id {credential.id} --user-name {identity.name}`",
         ))
@@ -767,4 +773,102 @@ fn jsonl_lines_refuse_unknown_fields_and_name_the_line() {
         .code(2)
         .stderr(predicate::str::contains("inv.jsonl:3:"))
         .stderr(predicate::str::contains("unknown field `colour`"));
+}
+
+/// `tests/fixtures/precision`: an AI agent role with AdministratorAccess, a human admin
+/// engineer, a human read-only analyst whose policy lists Bedrock reads, a service user
+/// and a Secrets Manager secret whose rotation is off.
+fn precision(args: &[&str]) -> serde_json::Value {
+    let mut cmd = nhiscan();
+    cmd.args(args)
+        .args(["-i", "tests/fixtures/precision/inventory.json"])
+        .args(["--owners", "tests/fixtures/precision/roster.csv"])
+        .args(["--now", NOW, "-f", "json"]);
+    json_of(&mut cmd)
+}
+
+fn findings_on<'a>(report: &'a serde_json::Value, name: &str) -> Vec<&'a serde_json::Value> {
+    report["findings"]
+        .as_array()
+        .map(|all| all.iter().filter(|f| f["entity"]["name"] == name).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_ai_agent_with_administrator_access_fails_cis_aws_1_16_in_one_finding() {
+    let scan = precision(&["scan"]);
+    let agent = findings_on(&scan, "support-agent-llm");
+    assert_eq!(agent.len(), 1, "{agent:#?}");
+    assert_eq!(agent[0]["rule_id"], "ai-agent-excessive-privileges");
+    assert_eq!(
+        agent[0]["also_fails"],
+        serde_json::json!(["admin-privileges"])
+    );
+    // The folded rule's control, and only the controls that concern an AWS role.
+    assert_eq!(
+        agent[0]["references"]["cis"],
+        serde_json::json!(["CIS AWS Foundations 1.16"])
+    );
+
+    let report = precision(&["report", "--framework", "cis"]);
+    let control = report["controls"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == "CIS AWS Foundations 1.16"))
+        .unwrap_or_else(|| panic!("no CIS AWS 1.16 in {report:#}"));
+    assert_eq!(control["status"], "fail", "{control:#}");
+    // The agent fails; the human admin engineer is not judged by an NHI rule.
+    assert_eq!(control["fail"], 1, "{control:#}");
+}
+
+#[test]
+fn human_users_are_told_from_machines_and_judged_only_by_rules_about_every_user() {
+    let scan = precision(&["scan"]);
+    // An admin engineer signing in with MFA: no NHI finding (admin, owner, unused...).
+    assert!(findings_on(&scan, "marcus.chen").is_empty());
+    // The analyst's console password is unused for 306 days: CIS AWS 1.12 is about every
+    // user. Nothing else: not an AI agent although her policy lists bedrock:List*.
+    let analyst: Vec<&str> = findings_on(&scan, "elena.analyst")
+        .iter()
+        .filter_map(|f| f["rule_id"].as_str())
+        .collect();
+    assert_eq!(analyst, ["console-password-unused"]);
+
+    let mut cmd = nhiscan();
+    cmd.args(["inventory", "-i", "tests/fixtures/precision/inventory.json"])
+        .args(["--owners", "tests/fixtures/precision/roster.csv"])
+        .args(["--now", NOW, "-f", "csv"]);
+    let csv = stdout_of(&mut cmd);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().cloned().unwrap_or_default();
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let (name, kind, ai, signals) = (
+        column("name").unwrap_or_default(),
+        column("identity_type").unwrap_or_else(|| panic!("no identity_type column")),
+        column("ai_agent").unwrap_or_default(),
+        column("identity_type_signals").unwrap_or_else(|| panic!("no signals column")),
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().filter_map(Result::ok).collect();
+    let row = |who: &str| {
+        rows.iter()
+            .find(|r| &r[name] == who)
+            .unwrap_or_else(|| panic!("no {who} in {csv}"))
+    };
+    assert_eq!(&row("marcus.chen")[kind], "human");
+    assert!(row("marcus.chen")[signals].contains("roster"));
+    assert_eq!(&row("elena.analyst")[kind], "human");
+    assert_eq!(&row("elena.analyst")[ai], "false");
+    assert_eq!(&row("billing-export")[kind], "non_human");
+    assert_eq!(&row("support-agent-llm")[ai], "true");
+}
+
+#[test]
+fn a_secret_without_rotation_is_one_finding_that_names_every_rule_it_fails() {
+    let scan = precision(&["scan"]);
+    let secret = findings_on(&scan, "prod/db");
+    assert_eq!(secret.len(), 1, "{secret:#?}");
+    assert_eq!(secret[0]["rule_id"], "secret-rotation-disabled");
+    assert_eq!(
+        secret[0]["also_fails"],
+        serde_json::json!(["credential-never-expires", "secret-not-rotated"])
+    );
 }

@@ -262,6 +262,11 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
         strings(&etl["attributes"]["primitive_roles"]),
         ["roles/editor"]
     );
+    // What CIS GCP 1.5 counts: the conditional BigQuery Admin and the inherited Editor.
+    assert_eq!(
+        strings(&etl["attributes"]["admin_roles"]),
+        ["roles/bigquery.admin", "roles/editor"]
+    );
     assert_eq!(
         strings(&etl["permissions"]["wildcard_actions"]),
         ["*", "bigquery.*"]
@@ -292,6 +297,7 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
     );
     // Whatever names no account runs as this one: a Cloud Run service, the default GKE
     // node pool (`default`), a VM; the VM and the nodes with the cloud-platform scope.
+    // The pool's own VM (gke-…, labelled goog-gke-node) is left to its node pool.
     assert_eq!(
         strings(&compute["attributes"]["workloads"]),
         [
@@ -326,6 +332,10 @@ fn collect_gcp_reads_every_project_with_application_default_credentials() {
         "old-sa@acme-prod.iam.gserviceaccount.com",
     );
     assert_eq!(old["enabled"], false);
+    assert_eq!(
+        strings(&old["attributes"]["admin_roles"]),
+        ["roles/storage.admin"]
+    );
     // acme-data: keys denied, no policy, no Compute, Cloud Run or GKE API, a Cloud
     // Functions region unreachable, no activity.
     let dbt = find(
@@ -439,11 +449,18 @@ fn scan_gcp_reports_keys_basic_roles_impersonation_and_the_ai_agent() {
         ("gcp-user-managed-key", "terraform@acme-prod"),
         ("static-key-not-rotated", "terraform@acme-prod"),
         ("credential-unused", "etl@acme-prod"),
-        ("gcp-sa-primitive-role", "terraform@acme-prod"),
+        // CIS GCP 1.5 on the user-created accounts; the default account's Editor is
+        // outside it.
+        ("gcp-sa-admin-role", "terraform@acme-prod"),
+        ("gcp-sa-admin-role", "etl@acme-prod"),
+        // Disabled, but its Storage Admin grant stays in the policy.
+        ("gcp-sa-admin-role", "old-sa@acme-prod"),
         ("gcp-sa-primitive-role", "111111111111-compute"),
-        ("gcp-sa-primitive-role", "etl@acme-prod"),
-        ("gcp-default-sa-in-use", "111111111111-compute"),
-        ("gcp-sa-impersonable-by-many", "etl@acme-prod"),
+        // web-1 runs as the default account with the cloud-platform scope (CIS GCP 4.2).
+        ("gcp-default-sa-full-api-scope", "111111111111-compute"),
+        // Token Creator granted to the SRE group on acme-prod (CIS GCP 1.6).
+        ("gcp-sa-user-role-on-project", "etl@acme-prod"),
+        ("gcp-sa-user-role-on-project", "terraform@acme-prod"),
         ("ai-agent-static-credential", "support-llm@acme-prod"),
         ("ai-agent-can-delegate", "support-llm@acme-prod"),
     ] {
@@ -462,6 +479,46 @@ fn scan_gcp_reports_keys_basic_roles_impersonation_and_the_ai_agent() {
     assert!(
         !fired("gcp-user-managed-key", "keys/0918273645"),
         "an inactive key"
+    );
+    // One finding per root cause: the rules these replace do not report on their own.
+    for (rule, entity) in [
+        ("gcp-sa-admin-role", "111111111111-compute"),
+        ("gcp-sa-primitive-role", "terraform@acme-prod"),
+        ("gcp-sa-primitive-role", "etl@acme-prod"),
+        ("wildcard-privileges", "etl@acme-prod"),
+        ("gcp-default-sa-in-use", "111111111111-compute"),
+        ("gcp-default-sa-on-instances", "111111111111-compute"),
+        ("gcp-sa-impersonable-by-many", "etl@acme-prod"),
+    ] {
+        assert!(!fired(rule, entity), "{rule} fired on {entity}");
+    }
+    let finding = |rule: &str, entity: &str| {
+        findings
+            .iter()
+            .find(|f| {
+                f["rule_id"] == rule
+                    && f["entity"]["id"]
+                        .as_str()
+                        .is_some_and(|id| id.contains(entity))
+            })
+            .unwrap_or_else(|| panic!("no {rule} on {entity}"))
+    };
+    let default_sa = finding("gcp-default-sa-full-api-scope", "111111111111-compute");
+    assert_eq!(
+        strings(&default_sa["also_fails"]),
+        ["gcp-default-sa-in-use", "gcp-default-sa-on-instances"]
+    );
+    assert_eq!(
+        strings(&default_sa["references"]["cis"]),
+        ["CIS GCP Foundations 4.1", "CIS GCP Foundations 4.2"]
+    );
+    assert_eq!(
+        strings(&finding("gcp-sa-admin-role", "etl@acme-prod")["also_fails"]),
+        ["gcp-sa-primitive-role"]
+    );
+    assert_eq!(
+        strings(&finding("gcp-sa-user-role-on-project", "etl@acme-prod")["also_fails"]),
+        ["gcp-sa-impersonable-by-many"]
     );
     let agents: Vec<&Value> = report["inventory"]["identities"]
         .as_array()

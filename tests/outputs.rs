@@ -967,3 +967,69 @@ fn the_example_estate_in_every_format() {
     insta::assert_json_snapshot!("estate_sarif", sarif);
     insta::assert_json_snapshot!("estate_ocsf", events);
 }
+
+/// One finding per root cause: on the example estate, no identity or credential has two
+/// findings whose remediations share a command that changes something (a `delete`,
+/// `update`, `detach`, `disable`, `rotate`... of aws, az, gcloud, gh or kubectl); the
+/// second rule should be folded into the first (`supersedes`). Read-only commands that
+/// several remediations use to look first (`list-access-keys`) may repeat.
+#[test]
+fn no_entity_of_the_example_estate_has_two_findings_with_one_remediation_command() {
+    const CLIS: [&str; 5] = ["aws ", "az ", "gcloud ", "gh ", "kubectl "];
+    const CHANGES: [&str; 16] = [
+        "delete",
+        "remove",
+        "detach",
+        "update",
+        "put-",
+        "set",
+        "disable",
+        "deactivate",
+        "rotate",
+        "revoke",
+        "reset",
+        "edit",
+        "patch",
+        "tag-",
+        "-X DELETE",
+        "create",
+    ];
+    let mut cmd = nhiscan();
+    cmd.arg("scan")
+        .args(["-i", "examples/estate/inventory.json"])
+        .args(["--owners", "examples/roster.csv"])
+        .args(["--config", "examples/nhiscan.toml"])
+        .args(["--now", "2026-11-01T00:00:00Z", "-f", "json"]);
+    let report = json_of(&mut cmd);
+    let mut by_command: std::collections::BTreeMap<(String, String, String), Vec<String>> =
+        std::collections::BTreeMap::new();
+    for finding in findings(&report) {
+        let entity = &finding["entity"];
+        let remediation = finding["remediation"].as_str().unwrap_or_default();
+        let mut commands: Vec<&str> = remediation
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|c| CLIS.iter().any(|cli| c.starts_with(cli)))
+            .filter(|c| CHANGES.iter().any(|verb| c.contains(verb)))
+            .collect();
+        commands.sort_unstable();
+        commands.dedup();
+        for command in commands {
+            by_command
+                .entry((
+                    entity["type"].as_str().unwrap_or_default().to_string(),
+                    entity["id"].as_str().unwrap_or_default().to_string(),
+                    command.to_string(),
+                ))
+                .or_default()
+                .push(finding["rule_id"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    let shared: Vec<String> = by_command
+        .iter()
+        .filter(|(_, rules)| rules.len() > 1)
+        .map(|((kind, id, command), rules)| format!("{kind} {id}: {rules:?} share `{command}`"))
+        .collect();
+    assert!(shared.is_empty(), "{}", shared.join("\n"));
+}

@@ -3,15 +3,18 @@
 //!
 //! Signals come in two strengths. A **strong** signal decides on its own: a name,
 //! description or tag value with a word such as `llm`, `gpt`, `copilot`, `langchain` or
-//! `mcp`; an AI workload tag (`workload-type=ai-agent`); a permission to invoke models or
-//! agents (`bedrock:InvokeModel`, `bedrock-agentcore:*`, `sagemaker:InvokeEndpoint`,
-//! Azure OpenAI / Cognitive Services roles, `aiplatform.*`); a trust that lets an AI
+//! `mcp`; an AI workload tag (`workload-type=ai-agent`); a grant that covers invoking
+//! models or agents (`bedrock:InvokeModel`, `bedrock:*`, `bedrock-agentcore:Invoke*`,
+//! `sagemaker:InvokeEndpoint`, Azure OpenAI / Cognitive Services user roles,
+//! `roles/aiplatform.user`) — read-only grants (`bedrock:List*`, as the AWS managed
+//! ReadOnlyAccess has) and blanket ones (`*`) are not evidence; a trust that lets an AI
 //! service (Bedrock, AgentCore) assume the identity; or the source saying so
 //! (`attributes.ai_agent`). A **weak** signal (`agent`, `bot`, `assistant` in a name)
 //! only counts with a strong one: a CI build agent, a monitoring agent or a chat-ops
 //! bot is automation, not AI, and a `robotics-team` user has no `bot` word at all
 //! (names are split into words, `camelCase` included, never searched as substrings).
-//! Every list is configurable in `nhiscan.toml` (`[ai]`).
+//! Every list is configurable in `nhiscan.toml` (`[ai]`). A human user (see
+//! [`super::identity_type`]) is never an AI agent.
 
 use crate::inventory::{Identity, PrincipalType};
 use serde::Deserialize;
@@ -70,23 +73,33 @@ pub const AI_TAG_VALUES: &[&str] = &[
     "mcp-server",
 ];
 
-/// Permission patterns (`*` matches anything) that let an identity run models or agents.
+/// Permissions and roles that let an identity run models or agents (`*` matches
+/// anything). A grant counts when it covers one of them: `bedrock:Invoke*` and
+/// `bedrock:*` do, `bedrock:List*` and `bedrock-agentcore:Get*` do not, and neither do
+/// `*` or `* except ...` (full or near-full access says nothing about AI).
 pub const AI_PERMISSIONS: &[&str] = &[
     "bedrock:InvokeModel*",
     "bedrock:InvokeAgent",
     "bedrock:InvokeInlineAgent",
+    "bedrock:InvokeFlow",
     "bedrock:Converse*",
-    "bedrock:RetrieveAndGenerate",
-    "bedrock:*",
-    "bedrock-agentcore:*",
+    "bedrock:RetrieveAndGenerate*",
+    "bedrock-agentcore:Invoke*",
     "sagemaker:InvokeEndpoint*",
-    "aiplatform.*",
-    "Cognitive Services OpenAI*",
+    "aiplatform.endpoints.predict",
+    "aiplatform.endpoints.streamRawPredict",
+    "aiplatform.endpoints.generateContent",
+    "aiplatform.endpoints.streamGenerateContent",
+    "aiplatform.reasoningEngines.query",
+    "roles/aiplatform.user",
+    "roles/aiplatform.admin",
+    "Cognitive Services OpenAI User",
+    "Cognitive Services OpenAI Contributor",
+    "Cognitive Services User",
     "Azure AI Developer",
     "Azure AI User",
-    "Azure AI Inference*",
-    "Microsoft.CognitiveServices/*",
-    "roles/aiplatform.*",
+    "Azure AI Inference Deployment Operator",
+    "Microsoft.CognitiveServices/accounts/OpenAI/deployments/*/action",
 ];
 
 /// Services that run agents: a trust letting them assume an identity makes it an agent's.
@@ -177,30 +190,36 @@ pub fn words(text: &str) -> Vec<String> {
     words
 }
 
-/// `*` anywhere in `pattern`, case-insensitive.
-fn glob(pattern: &str, text: &str) -> bool {
-    let (pattern, text) = (pattern.to_ascii_lowercase(), text.to_ascii_lowercase());
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let mut rest = text.as_str();
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(part) {
-                Some(r) => rest = r,
-                None => return false,
+/// Whether two patterns (`*` matches anything, case-insensitive) can match one same
+/// text: a grant `bedrock:Invoke*` covers the pattern `bedrock:InvokeModel*`.
+fn overlaps(pattern: &str, grant: &str) -> bool {
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let g: Vec<char> = grant.to_lowercase().chars().collect();
+    // reachable[i][j]: p[i..] and g[j..] can still match one text.
+    let mut reachable = vec![vec![false; g.len() + 1]; p.len() + 1];
+    reachable[p.len()][g.len()] = true;
+    for i in (0..=p.len()).rev() {
+        for j in (0..=g.len()).rev() {
+            if i == p.len() && j == g.len() {
+                continue;
             }
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else {
-            match rest.find(part) {
-                Some(at) => rest = &rest[at + part.len()..],
-                None => return false,
-            }
+            let pi = p.get(i).copied();
+            let gj = g.get(j).copied();
+            reachable[i][j] = match (pi, gj) {
+                (Some('*'), _) => reachable[i + 1][j] || (j < g.len() && reachable[i][j + 1]),
+                (_, Some('*')) => reachable[i][j + 1] || (i < p.len() && reachable[i + 1][j]),
+                (Some(a), Some(b)) => a == b && reachable[i + 1][j + 1],
+                _ => false,
+            };
         }
     }
-    true
+    reachable[0][0]
+}
+
+/// Grants that allow (nearly) everything: no evidence of what the identity is for.
+fn is_blanket(action: &str) -> bool {
+    let action = action.trim();
+    action == "*" || action == "*:*" || action.starts_with("* except")
 }
 
 impl AiClassifier {
@@ -263,7 +282,10 @@ impl AiClassifier {
         for grant in granted {
             // "bedrock:InvokeModel on *" and "Azure AI Developer on /subscriptions/..."
             let action = grant.split(" on ").next().unwrap_or(grant).trim();
-            if self.permissions.iter().any(|p| glob(p, action)) {
+            if is_blanket(action) {
+                continue;
+            }
+            if self.permissions.iter().any(|p| overlaps(p, action)) {
                 push(&mut strong, format!("permission: {grant}"));
             }
         }
@@ -398,6 +420,11 @@ mod tests {
             .privileged_actions
             .push("bedrock:InvokeModel".into());
         assert!(classify(&invoker).ai_agent);
+        let mut whole_service = identity("ticket-router");
+        whole_service
+            .attributes
+            .insert("ai_actions".into(), serde_json::json!(["bedrock:*"]));
+        assert!(classify(&whole_service).ai_agent);
         let mut trusted = identity("orchestrator");
         trusted.trust.push(Trust {
             principal: "bedrock.amazonaws.com".into(),
@@ -422,6 +449,41 @@ mod tests {
         }
         // A weak word is kept as a signal, for the record.
         assert!(classify(&identity("slack-bot")).signals[0].starts_with("weak "));
+    }
+
+    #[test]
+    fn read_only_and_blanket_grants_are_no_evidence() {
+        // What the AWS managed ReadOnlyAccess lists for the AI services, and full access.
+        let mut reader = identity("analytics-reader");
+        reader.attributes.insert(
+            "ai_actions".into(),
+            serde_json::json!(["bedrock:List*", "bedrock:Get*", "bedrock-agentcore:Get*"]),
+        );
+        reader.permissions.wildcard_actions =
+            vec!["*".into(), "* except iam:*, organizations:*".into()];
+        reader
+            .permissions
+            .policies
+            .push("Cognitive Services OpenAI Reader on /subscriptions/1".into());
+        let verdict = classify(&reader);
+        assert!(!verdict.ai_agent, "{:?}", verdict.signals);
+        assert!(verdict.signals.is_empty(), "{:?}", verdict.signals);
+    }
+
+    #[test]
+    fn patterns_overlap_when_one_text_matches_both() {
+        assert!(overlaps("bedrock:InvokeModel*", "bedrock:Invoke*"));
+        assert!(overlaps("bedrock:InvokeModel*", "bedrock:invokemodel"));
+        assert!(overlaps("bedrock-agentcore:Invoke*", "bedrock-agentcore:*"));
+        assert!(!overlaps("bedrock:InvokeModel*", "bedrock:List*"));
+        assert!(!overlaps(
+            "bedrock-agentcore:Invoke*",
+            "bedrock-agentcore:Get*"
+        ));
+        assert!(!overlaps(
+            "roles/aiplatform.user",
+            "roles/aiplatform.viewer"
+        ));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! reproduced.
 
 pub mod ai;
+pub mod identity_type;
 pub mod owner;
 pub mod trust;
 
@@ -13,6 +14,7 @@ use crate::inventory::{
 };
 use ai::AiClassifier;
 use chrono::{DateTime, Utc};
+use identity_type::{CredentialSummary, IdentityType, IdentityTypeClassifier};
 use owner::{OwnerResolver, OwnerStatus, ResolvedOwner};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -27,6 +29,14 @@ pub struct IdentityFacts {
     pub days_since_activity: Option<i64>,
     /// Activity is tracked and none was ever recorded.
     pub never_used: bool,
+    /// Human, non-human or ambiguous ([`identity_type`]).
+    pub identity_type: IdentityType,
+    /// The signals that decided it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub identity_type_signals: Vec<String>,
+    /// Made and managed by the provider itself, not by the customer: AWS IAM Identity
+    /// Center's `AWSReservedSSO_*` roles and service-linked roles.
+    pub provider_managed: bool,
     #[serde(flatten)]
     pub owner: ResolvedOwner,
     pub credential_count: u32,
@@ -112,6 +122,13 @@ impl Enriched {
         }
     }
 
+    /// Who stands behind a credential: its identity's type, non-human without one.
+    pub fn credential_identity_type(&self, index: usize) -> IdentityType {
+        self.credential_owner[index]
+            .map(|i| self.identity_facts[i].identity_type)
+            .unwrap_or_default()
+    }
+
     pub fn credential(&self, index: usize) -> (&Credential, &CredentialFacts) {
         (
             &self.inventory.credentials[index],
@@ -147,21 +164,29 @@ pub fn is_access_key(kind: CredentialKind) -> bool {
     )
 }
 
-/// Computes every derived fact of `inventory` as of `as_of`, with the default AI-agent
-/// classifier.
-pub fn enrich(inventory: Inventory, as_of: DateTime<Utc>, owners: &OwnerResolver) -> Enriched {
-    enrich_with(inventory, as_of, owners, &AiClassifier::default())
+/// The configurable classifiers of enrichment.
+#[derive(Debug, Clone, Default)]
+pub struct Classifiers {
+    pub ai: AiClassifier,
+    pub identity_type: IdentityTypeClassifier,
 }
 
-/// Tag keys that name an environment.
-pub const ENVIRONMENT_TAG_KEYS: &[&str] =
-    &["env", "environment", "stage", "Env", "Environment", "Stage"];
+/// Computes every derived fact of `inventory` as of `as_of`, with the default
+/// classifiers.
+pub fn enrich(inventory: Inventory, as_of: DateTime<Utc>, owners: &OwnerResolver) -> Enriched {
+    enrich_with(inventory, as_of, owners, &Classifiers::default())
+}
+
+/// Tag keys that name an environment, matched case-insensitively (`Env`, `ENVIRONMENT`).
+pub const ENVIRONMENT_TAG_KEYS: &[&str] = &["env", "environment", "stage"];
 
 fn add_environments(tags: &std::collections::BTreeMap<String, String>, into: &mut Vec<String>) {
-    for key in ENVIRONMENT_TAG_KEYS {
-        let Some(value) = tags.get(*key) else {
-            continue;
-        };
+    let values = tags.iter().filter(|(key, _)| {
+        ENVIRONMENT_TAG_KEYS
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(key.trim()))
+    });
+    for (_, value) in values {
         for env in value.split([',', '/', '|', ';', ' ']) {
             let env = env.trim().to_lowercase();
             if !env.is_empty() && !into.contains(&env) {
@@ -171,17 +196,17 @@ fn add_environments(tags: &std::collections::BTreeMap<String, String>, into: &mu
     }
 }
 
-/// [`enrich`] with a configured AI-agent classifier.
+/// [`enrich`] with configured classifiers.
 pub fn enrich_with(
     inventory: Inventory,
     as_of: DateTime<Utc>,
     owners: &OwnerResolver,
-    ai: &AiClassifier,
+    classifiers: &Classifiers,
 ) -> Enriched {
     // The delegation graph needs none of the other facts: build it alongside.
     let (delegation, (identity_facts, credential_facts, credential_owner)) = rayon::join(
         || Delegation::build(&inventory.identities),
-        || entity_facts(&inventory, as_of, owners, ai),
+        || entity_facts(&inventory, as_of, owners, classifiers),
     );
     Enriched {
         as_of,
@@ -198,7 +223,7 @@ fn entity_facts(
     inventory: &Inventory,
     as_of: DateTime<Utc>,
     owners: &OwnerResolver,
-    ai: &AiClassifier,
+    classifiers: &Classifiers,
 ) -> (Vec<IdentityFacts>, Vec<CredentialFacts>, Vec<Option<usize>>) {
     let index: HashMap<(Provider, &str), usize> = inventory
         .identities
@@ -224,9 +249,10 @@ fn entity_facts(
         .iter()
         .map(|identity| {
             let mut facts = identity_facts(identity, as_of, owners);
-            let verdict = ai.classify(identity);
+            let verdict = classifiers.ai.classify(identity);
             facts.ai_agent = verdict.ai_agent;
             facts.ai_signals = verdict.signals;
+            facts.provider_managed = is_provider_managed(identity);
             facts.trusted_accounts = trust::trusted_accounts(identity, &account_names);
             add_environments(&identity.tags, &mut facts.environments);
             facts
@@ -268,7 +294,45 @@ fn entity_facts(
         }
     }
 
+    // Whether a user is a person depends on its credentials, counted above.
+    let roster = owners.roster.as_ref();
+    for (identity, facts) in inventory.identities.iter().zip(identity_facts.iter_mut()) {
+        let summary = CredentialSummary {
+            active_access_keys: facts.active_access_key_count,
+        };
+        let verdict = classifiers
+            .identity_type
+            .classify(identity, summary, roster);
+        facts.identity_type = verdict.identity_type;
+        facts.identity_type_signals = verdict.signals;
+        if facts.identity_type == IdentityType::Human && facts.ai_agent {
+            // A person is never an AI agent, whatever their name or rights suggest.
+            facts.ai_agent = false;
+            facts
+                .ai_signals
+                .insert(0, "not an AI agent: a human user".to_string());
+        }
+    }
+
     (identity_facts, credential_facts, credential_owner)
+}
+
+/// Whether the provider made the identity and manages it: AWS IAM Identity Center's
+/// permission-set roles and service-linked roles (their trust and policies cannot be
+/// changed by the customer).
+pub fn is_provider_managed(identity: &Identity) -> bool {
+    if identity.provider != Provider::Aws || identity.kind != crate::inventory::IdentityKind::Role {
+        return false;
+    }
+    let path = identity
+        .attributes
+        .get("path")
+        .and_then(|p| p.as_str())
+        .unwrap_or("");
+    identity.name.starts_with("AWSReservedSSO_")
+        || identity.name.starts_with("AWSServiceRoleFor")
+        || path.starts_with("/aws-service-role/")
+        || path.starts_with("/aws-reserved/sso.amazonaws.com/")
 }
 
 fn identity_facts(

@@ -110,12 +110,23 @@ fn optional_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveD
 pub struct Roster {
     people: Vec<RosterEntry>,
     by_key: HashMap<String, usize>,
+    /// Email local part → the one person with it (`None` when several share it).
+    by_local_part: HashMap<String, Option<usize>>,
 }
 
 impl Roster {
     pub fn new(people: Vec<RosterEntry>) -> Self {
         let mut by_key = HashMap::new();
+        let mut by_local_part: HashMap<String, Option<usize>> = HashMap::new();
         for (i, person) in people.iter().enumerate() {
+            if let Some((local, _)) = person.email.trim().to_lowercase().split_once('@') {
+                if !local.is_empty() {
+                    by_local_part
+                        .entry(local.to_string())
+                        .and_modify(|slot| *slot = None)
+                        .or_insert(Some(i));
+                }
+            }
             for key in [&person.email, &person.person] {
                 let key = key.trim().to_lowercase();
                 if !key.is_empty() {
@@ -123,7 +134,11 @@ impl Roster {
                 }
             }
         }
-        Roster { people, by_key }
+        Roster {
+            people,
+            by_key,
+            by_local_part,
+        }
     }
 
     /// Reads a roster CSV with the columns `person,email,status,end_date`.
@@ -138,6 +153,16 @@ impl Roster {
 
     pub fn is_empty(&self) -> bool {
         self.people.is_empty()
+    }
+
+    /// The person whose email's local part is `local` (`priya.shah` for
+    /// priya.shah@acme.example), when exactly one is.
+    pub fn find_by_local_part(&self, local: &str) -> Option<&RosterEntry> {
+        self.by_local_part
+            .get(&local.trim().to_lowercase())
+            .copied()
+            .flatten()
+            .map(|i| &self.people[i])
     }
 
     pub fn find(&self, name_or_email: &str) -> Option<&RosterEntry> {

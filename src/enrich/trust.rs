@@ -12,6 +12,18 @@ pub struct TrustedAccount {
     /// The account's name (alias), when the inventory knows it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Every trust of the account's principals requires an `sts:ExternalId` (the
+    /// confused-deputy guard a third party must present).
+    pub external_id: bool,
+}
+
+/// Whether a trust's conditions require an `sts:ExternalId`.
+fn requires_external_id(trust: &crate::inventory::Trust) -> bool {
+    trust.conditions.iter().any(|c| {
+        c.split_whitespace()
+            .next()
+            .is_some_and(|key| key.eq_ignore_ascii_case("sts:ExternalId"))
+    })
 }
 
 /// The names of the AWS accounts the inventory's identities and credentials belong to.
@@ -44,12 +56,18 @@ pub fn trusted_accounts(identity: &Identity, names: &HashMap<&str, &str>) -> Vec
         let Some(account) = account_of(&trust.principal) else {
             continue;
         };
-        if account == identity.scope.id || out.iter().any(|a| a.id == account) {
+        if account == identity.scope.id {
+            continue;
+        }
+        let external_id = requires_external_id(trust);
+        if let Some(known) = out.iter_mut().find(|a| a.id == account) {
+            known.external_id &= external_id;
             continue;
         }
         out.push(TrustedAccount {
             id: account.to_string(),
             name: names.get(account).map(|n| n.to_string()),
+            external_id,
         });
     }
     out
@@ -95,7 +113,8 @@ mod tests {
                 {"principal": "444455556666", "principal_type": "account"},
                 {"principal": "arn:aws:iam::444455556666:user/ci", "principal_type": "identity"},
                 {"principal": "arn:aws:iam::111122223333:role/x", "principal_type": "identity"},
-                {"principal": "999988887777", "principal_type": "account"},
+                {"principal": "999988887777", "principal_type": "account",
+                 "conditions": ["sts:ExternalId StringEquals vendor-42"]},
                 {"principal": "ec2.amazonaws.com", "principal_type": "service"}
             ]
         }))
@@ -106,11 +125,13 @@ mod tests {
             vec![
                 TrustedAccount {
                     id: "444455556666".into(),
-                    name: Some("acme-dev".into())
+                    name: Some("acme-dev".into()),
+                    external_id: false,
                 },
                 TrustedAccount {
                     id: "999988887777".into(),
-                    name: None
+                    name: None,
+                    external_id: true,
                 },
             ]
         );

@@ -6,7 +6,7 @@ use crate::finding::Finding;
 use std::io::{self, Write};
 
 /// The columns, in order. Documented in the README; append new ones at the end only.
-pub const COLUMNS: [&str; 22] = [
+pub const COLUMNS: [&str; 23] = [
     "finding_id",
     "severity",
     "confidence",
@@ -29,6 +29,7 @@ pub const COLUMNS: [&str; 22] = [
     "baseline",
     "suppressed",
     "suppression_reason",
+    "also_fails",
 ];
 
 /// `--csv-delimiter` and `--csv-bom`.
@@ -107,7 +108,7 @@ pub fn evidence_text(f: &Finding) -> String {
 }
 
 /// A finding's cells in [`COLUMNS`] order, not yet made spreadsheet-safe.
-pub fn row(f: &Finding, as_of: &str) -> [String; 22] {
+pub fn row(f: &Finding, as_of: &str) -> [String; 23] {
     [
         f.id.clone(),
         f.severity.to_string(),
@@ -136,6 +137,7 @@ pub fn row(f: &Finding, as_of: &str) -> [String; 22] {
             .as_ref()
             .map(|s| s.reason.clone())
             .unwrap_or_default(),
+        f.also_fails.join("; "),
     ]
 }
 

@@ -7,6 +7,7 @@ use super::csv::safe_writer;
 use super::sanitize::spreadsheet;
 use super::table::{header, new_table, write_coverage_gaps};
 use super::{EvalErrorRecord, InventoryCounts, ScanInfo, Style, Tool};
+use crate::enrich::identity_type::IdentityType;
 use crate::enrich::Enriched;
 use crate::frameworks::{Catalog, Control, Framework};
 use crate::inventory::{Coverage, Provider};
@@ -14,7 +15,7 @@ use crate::rules::eval::{self, Evaluation};
 use crate::rules::{Rule, Target};
 use comfy_table::{Cell, ColumnConstraint, Width};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Write};
 
 /// Version of the framework report's JSON document. Bump on incompatible changes.
@@ -92,6 +93,9 @@ pub struct ControlResult {
     /// The kinds of entity that count, when the control concerns only some.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kinds: Vec<String>,
+    /// The attribute values an entity must have to count, when the control says.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, serde_json::Value>,
     pub rules: Vec<String>,
     /// Entities at least one of the rules was evaluated on.
     pub evaluated: u64,
@@ -212,57 +216,89 @@ impl FrameworkReport {
     }
 }
 
-/// How many entities the inventory holds of each target, provider and kind: which
-/// rules apply to an entity depends on nothing else.
+/// What decides whether a rule applies to an entity: its target, provider, kind and
+/// the type of the identity behind it.
+type ShapeKey<'a> = (Target, Provider, &'a str, IdentityType);
+
+/// How many entities the inventory holds of each [`ShapeKey`]: which rules apply to an
+/// entity depends on nothing else.
 struct Shape<'a> {
-    counts: HashMap<(Target, Provider, &'a str), u64>,
+    counts: HashMap<ShapeKey<'a>, u64>,
 }
 
 impl<'a> Shape<'a> {
     fn of(enriched: &'a Enriched) -> Shape<'a> {
         let mut counts = HashMap::new();
-        for i in &enriched.inventory.identities {
+        for index in 0..enriched.inventory.identities.len() {
             *counts
-                .entry((Target::Identity, i.provider, i.kind.as_str()))
+                .entry(entity_shape(enriched, (Target::Identity, index as u32)).0)
                 .or_default() += 1;
         }
-        for c in &enriched.inventory.credentials {
+        for index in 0..enriched.inventory.credentials.len() {
             *counts
-                .entry((Target::Credential, c.provider, c.kind.as_str()))
+                .entry(entity_shape(enriched, (Target::Credential, index as u32)).0)
                 .or_default() += 1;
         }
         Shape { counts }
     }
 }
 
-/// One control's counts: distinct entities of the providers and kinds it concerns that any of
-/// `rules` (indexes into the run's rules) was evaluated on, and of those the ones with
-/// a finding of them or on which one failed to evaluate.
+/// An entity's [`ShapeKey`] and attributes.
+fn entity_shape(
+    enriched: &Enriched,
+    (target, index): EntityKey,
+) -> (ShapeKey<'_>, &BTreeMap<String, serde_json::Value>) {
+    let index = index as usize;
+    match target {
+        Target::Identity => {
+            let i = &enriched.inventory.identities[index];
+            let t = enriched.identity_facts[index].identity_type;
+            ((target, i.provider, i.kind.as_str(), t), &i.attributes)
+        }
+        Target::Credential => {
+            let c = &enriched.inventory.credentials[index];
+            let t = enriched.credential_identity_type(index);
+            ((target, c.provider, c.kind.as_str(), t), &c.attributes)
+        }
+    }
+}
+
+/// One control's counts: distinct entities of the providers, kinds and attributes it
+/// concerns that any of `rules` (indexes into the run's rules) was evaluated on, and of
+/// those the ones with a finding of them or on which one failed to evaluate.
 fn tally(control: &Control, rules: &[usize], run: &Run, shape: &Shape) -> ControlResult {
-    let evaluated: u64 = shape
-        .counts
-        .iter()
-        .filter(|((target, provider, kind), _)| {
-            control.concerns(*provider, kind)
-                && rules.iter().any(|&r| {
-                    let rule = run.rules[r];
-                    rule.spec.applies_to == *target && eval::applies(rule, *provider, kind)
-                })
-        })
-        .map(|(_, n)| n)
-        .sum();
-    let concerned = |(target, index): EntityKey| {
-        let (provider, kind) = match target {
-            Target::Identity => {
-                let i = &run.enriched.inventory.identities[index as usize];
-                (i.provider, i.kind.as_str())
-            }
-            Target::Credential => {
-                let c = &run.enriched.inventory.credentials[index as usize];
-                (c.provider, c.kind.as_str())
-            }
-        };
-        control.concerns(provider, kind)
+    let judged = |(target, provider, kind, identity_type): &ShapeKey| {
+        control.concerns(*provider, kind)
+            && rules.iter().any(|&r| {
+                let rule = run.rules[r];
+                rule.spec.applies_to == *target
+                    && eval::applies(rule, *provider, kind, *identity_type)
+            })
+    };
+    let evaluated: u64 = if control.attributes.is_empty() {
+        shape
+            .counts
+            .iter()
+            .filter(|(key, _)| judged(key))
+            .map(|(_, n)| n)
+            .sum()
+    } else {
+        // Attribute conditions are rare: look at each entity.
+        let identities =
+            (0..run.enriched.inventory.identities.len()).map(|i| (Target::Identity, i as u32));
+        let credentials =
+            (0..run.enriched.inventory.credentials.len()).map(|i| (Target::Credential, i as u32));
+        identities
+            .chain(credentials)
+            .filter(|entity| {
+                let (key, attributes) = entity_shape(run.enriched, *entity);
+                judged(&key) && control.concerns_attributes(attributes)
+            })
+            .count() as u64
+    };
+    let concerned = |entity: EntityKey| {
+        let ((_, provider, kind, _), attributes) = entity_shape(run.enriched, entity);
+        control.concerns(provider, kind) && control.concerns_attributes(attributes)
     };
     let failing: HashSet<EntityKey> = run
         .evaluation
@@ -297,6 +333,7 @@ fn tally(control: &Control, rules: &[usize], run: &Run, shape: &Shape) -> Contro
         note: control.note.clone(),
         providers: control.providers.clone(),
         kinds: control.kinds.clone(),
+        attributes: control.attributes.clone(),
         rules: rules
             .iter()
             .map(|&r| run.rules[r].spec.id.clone())

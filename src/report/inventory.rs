@@ -19,7 +19,7 @@ pub enum View {
     AiAgents,
 }
 
-pub const IDENTITY_COLUMNS: [&str; 19] = [
+pub const IDENTITY_COLUMNS: [&str; 21] = [
     "provider",
     "scope",
     "kind",
@@ -39,6 +39,8 @@ pub const IDENTITY_COLUMNS: [&str; 19] = [
     "policies",
     "ai_agent",
     "ai_signals",
+    "identity_type",
+    "identity_type_signals",
 ];
 
 pub const CREDENTIAL_COLUMNS: [&str; 16] = [
@@ -97,6 +99,8 @@ pub(crate) fn identity_rows(
                 id.permissions.policies.join("; "),
                 f.ai_agent.to_string(),
                 f.ai_signals.join("; "),
+                f.identity_type.to_string(),
+                f.identity_type_signals.join("; "),
             ]
         })
 }

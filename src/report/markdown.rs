@@ -140,7 +140,7 @@ fn write_top(report: &Report, top: usize, out: &mut dyn Write) -> io::Result<()>
             out,
             "| {} |{status} {} | {entity} | {} {} | {owner} | {} |",
             f.severity,
-            cell(&f.rule_id),
+            cell(&format!("{}{}", f.rule_id, super::table::also_fails(f))),
             f.entity.provider,
             cell(&f.entity.scope.to_string()),
             cell(&f.message)

@@ -210,6 +210,9 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     if let Some(identity) = &f.entity.identity_id {
         r["properties"]["identity_id"] = json!(identity);
     }
+    if !f.also_fails.is_empty() {
+        r["properties"]["also_fails"] = json!(f.also_fails);
+    }
     if let Some(b) = f.baseline {
         r["baselineState"] = json!(match b {
             BaselineState::New => "new",

@@ -36,7 +36,12 @@ pub fn write(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<(
             table.add_row(vec![
                 severity_cell(f.severity, marker, style),
                 Cell::new(entity),
-                Cell::new(format!("{}\n{}", f.rule_id, terminal(&f.message))),
+                Cell::new(format!(
+                    "{}{}\n{}",
+                    f.rule_id,
+                    also_fails(&f),
+                    terminal(&f.message)
+                )),
             ]);
         }
         if let Some(column) = table.column_mut(1) {
@@ -205,5 +210,14 @@ fn severity_cell(severity: Severity, marker: Option<&str>, style: Style) -> Cell
         Severity::Medium => cell.fg(Color::Yellow),
         Severity::Low => cell.fg(Color::Cyan),
         Severity::Info => cell,
+    }
+}
+
+/// ` (also fails: a, b)` for a finding that stands for other rules too, else nothing.
+pub(crate) fn also_fails(f: &crate::finding::Finding) -> String {
+    if f.also_fails.is_empty() {
+        String::new()
+    } else {
+        format!(" (also fails: {})", f.also_fails.join(", "))
     }
 }

@@ -4,6 +4,7 @@
 
 use super::value::{credential_val, empty_map, identity_val, params_val, FieldMask};
 use super::{Rule, RuleSet, Target};
+use crate::enrich::identity_type::IdentityType;
 use crate::enrich::Enriched;
 use crate::inventory::Provider;
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
@@ -25,7 +26,7 @@ pub struct EvalError {
 
 /// One rule matching one entity: all a finding needs, in 12 bytes. Findings are
 /// built from matches only when they are reported (see [`super::findings`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Match {
     /// Index into the evaluated rules.
     pub rule: u32,
@@ -154,25 +155,26 @@ pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
     all
 }
 
-/// Whether `rule`'s filter selects an entity of `provider` and `kind` (the entity must
-/// also be of the rule's `applies_to` target).
-pub fn applies(rule: &Rule, provider: Provider, kind: &str) -> bool {
+/// Whether `rule`'s filter selects an entity of `provider` and `kind` whose identity
+/// (the entity itself, or a credential's identity) is of `identity_type` (the entity
+/// must also be of the rule's `applies_to` target).
+pub fn applies(rule: &Rule, provider: Provider, kind: &str, identity_type: IdentityType) -> bool {
     let filter = &rule.spec.filter;
     (filter.providers.is_empty() || filter.providers.contains(&provider))
         && (filter.kinds.is_empty() || filter.kinds.iter().any(|k| k == kind))
+        && filter.judges(identity_type)
 }
 
 /// The rules that apply, and the fields of each variable they read.
 fn select<'r>(
     rules: &[(u32, &'r Rule)],
-    provider: Provider,
-    kind: &str,
+    (provider, kind, identity_type): (Provider, &str, IdentityType),
     matching: &mut Vec<(u32, &'r Rule)>,
 ) -> (FieldMask, FieldMask) {
     matching.clear();
     let (mut identity, mut credential) = (0, 0);
     for &(index, rule) in rules {
-        if applies(rule, provider, kind) {
+        if applies(rule, provider, kind, identity_type) {
             identity |= rule.identity_fields;
             credential |= rule.credential_fields;
             matching.push((index, rule));
@@ -192,7 +194,15 @@ fn identity_findings<'r>(
 ) {
     let view = enriched.identity_view(index);
     let identity = view.identity;
-    let (mask, _) = select(rules, identity.provider, identity.kind.as_str(), matching);
+    let (mask, _) = select(
+        rules,
+        (
+            identity.provider,
+            identity.kind.as_str(),
+            view.facts.identity_type,
+        ),
+        matching,
+    );
     if matching.is_empty() {
         return;
     }
@@ -221,8 +231,11 @@ fn credential_findings<'r>(
     let (credential, facts) = enriched.credential(index);
     let (identity_mask, credential_mask) = select(
         rules,
-        credential.provider,
-        credential.kind.as_str(),
+        (
+            credential.provider,
+            credential.kind.as_str(),
+            enriched.credential_identity_type(index),
+        ),
         matching,
     );
     if matching.is_empty() {

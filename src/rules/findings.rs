@@ -13,7 +13,7 @@ use crate::report::Summary;
 use rayon::prelude::*;
 use serde::{Serialize, Serializer};
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// How many findings are built at a time while reporting.
 const BATCH: usize = 8192;
@@ -25,6 +25,9 @@ pub struct Findings<'a> {
     matches: Vec<Match>,
     /// Baseline state and suppression per match (empty until [`Findings::set_marks`]).
     marks: Vec<Mark>,
+    /// For a match that replaced others on its entity (`supersedes`), the rules (indexes
+    /// into `rules`) whose matches it replaced.
+    folded: HashMap<Match, Vec<u32>>,
 }
 
 /// What a finding can be matched on (suppressions, baselines) without building it.
@@ -54,14 +57,30 @@ impl Subject<'_> {
 }
 
 impl<'a> Findings<'a> {
-    /// `matches[..].rule` must index `rules`.
+    /// `matches[..].rule` must index `rules`. Matches a rule supersedes on the same
+    /// entity are folded into the superseding rule's finding.
     pub fn new(rules: Vec<&'a Rule>, enriched: &'a Enriched, matches: Vec<Match>) -> Self {
+        let (matches, folded) = fold(&rules, matches);
         Findings {
             rules,
             enriched,
             matches,
             marks: Vec::new(),
+            folded,
         }
+    }
+
+    /// The rules folded into a finding, by id.
+    pub fn also_fails(&self, m: &Match) -> Vec<&'a str> {
+        self.folded
+            .get(m)
+            .map(|rules| {
+                rules
+                    .iter()
+                    .map(|&r| self.rules[r as usize].spec.id.as_str())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// What each finding can be matched on, in report order.
@@ -278,7 +297,11 @@ impl<'a> Findings<'a> {
                     credential: None,
                     params: &rule.params,
                 };
-                finding(rule, &roots, EntityRef::identity(identity), &facts.owner)
+                let mut finding =
+                    finding(rule, &roots, EntityRef::identity(identity), &facts.owner);
+                self.add_folded(m, &mut finding);
+                keep_concerning(&mut finding, &identity.attributes);
+                finding
             }
             Target::Credential => {
                 let index = m.index as usize;
@@ -288,14 +311,43 @@ impl<'a> Findings<'a> {
                     credential: Some((credential, facts)),
                     params: &rule.params,
                 };
-                finding(
+                let mut finding = finding(
                     rule,
                     &roots,
                     EntityRef::credential(credential),
                     &facts.owner,
-                )
+                );
+                self.add_folded(m, &mut finding);
+                keep_concerning(&mut finding, &credential.attributes);
+                finding
             }
         }
+    }
+
+    /// Names the rules folded into `finding` and adds their framework references.
+    fn add_folded(&self, m: &Match, finding: &mut Finding) {
+        let Some(folded) = self.folded.get(m) else {
+            return;
+        };
+        let mut references = (*finding.references).clone();
+        for &r in folded {
+            let rule = self.rules[r as usize];
+            finding.also_fails.push(rule.spec.id.clone());
+            references.merge(&rule.spec.references);
+        }
+        finding.references = std::sync::Arc::new(references);
+    }
+}
+
+/// Leaves out of a finding's references the controls that do not concern its entity.
+fn keep_concerning(finding: &mut Finding, attributes: &BTreeMap<String, serde_json::Value>) {
+    let entity = &finding.entity;
+    if let Some(references) =
+        finding
+            .references
+            .concerning(entity.provider, &entity.kind, attributes)
+    {
+        finding.references = std::sync::Arc::new(references);
     }
 }
 
@@ -341,8 +393,245 @@ fn finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner)
         evidence,
         remediation: remediation(rule, roots, &entity),
         references: rule.shared.references.clone(),
+        also_fails: Vec::new(),
         entity,
         baseline: None,
         suppressed: None,
+    }
+}
+
+/// One finding per root cause: on each entity, drops the matches of rules that another
+/// matching rule supersedes (directly or through a chain), unless that would lower the
+/// severity, and records which rules each remaining match replaced.
+fn fold(rules: &[&Rule], matches: Vec<Match>) -> (Vec<Match>, HashMap<Match, Vec<u32>>) {
+    let mut folded: HashMap<Match, Vec<u32>> = HashMap::new();
+    if rules.iter().all(|r| r.spec.supersedes.is_empty()) {
+        return (matches, folded);
+    }
+    let by_id: HashMap<&str, &Rule> = rules.iter().map(|r| (r.id(), *r)).collect();
+    let index_of: HashMap<&str, u32> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id(), i as u32))
+        .collect();
+    // For each rule, the indexes of the rules it supersedes, transitively.
+    let replaces: Vec<Vec<u32>> = rules
+        .iter()
+        .map(|r| {
+            super::load::superseded_by_chain(r.id(), &by_id)
+                .into_iter()
+                .filter_map(|id| index_of.get(id).copied())
+                .collect()
+        })
+        .collect();
+    let absorbs = |by: &Match, m: &Match| {
+        replaces[by.rule as usize].contains(&m.rule)
+            && rules[by.rule as usize].severity >= rules[m.rule as usize].severity
+    };
+
+    let mut order: Vec<usize> = (0..matches.len()).collect();
+    order.sort_by_key(|&i| (matches[i].target as u8, matches[i].index, i));
+    let mut keep = vec![true; matches.len()];
+    for group in order.chunk_by(|&a, &b| {
+        (matches[a].target, matches[a].index) == (matches[b].target, matches[b].index)
+    }) {
+        if group.len() < 2 {
+            continue;
+        }
+        let dropped: Vec<usize> = group
+            .iter()
+            .copied()
+            .filter(|&i| {
+                group
+                    .iter()
+                    .any(|&j| j != i && absorbs(&matches[j], &matches[i]))
+            })
+            .collect();
+        for i in dropped {
+            let survivor = group.iter().copied().find(|&j| {
+                j != i
+                    && absorbs(&matches[j], &matches[i])
+                    && !group
+                        .iter()
+                        .any(|&k| k != j && absorbs(&matches[k], &matches[j]))
+            });
+            if let Some(j) = survivor {
+                keep[i] = false;
+                folded.entry(matches[j]).or_default().push(matches[i].rule);
+            }
+        }
+    }
+    for rules_folded in folded.values_mut() {
+        rules_folded.sort_by_key(|&r| rules[r as usize].id());
+    }
+    let mut keep = keep.into_iter();
+    let matches = matches
+        .into_iter()
+        .filter(|_| keep.next().unwrap_or(true))
+        .collect();
+    (matches, folded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::{enrich, owner::OwnerResolver};
+    use crate::inventory::Inventory;
+    use crate::rules::RuleSet;
+    use chrono::TimeZone;
+
+    fn rule(
+        id: &str,
+        severity: &str,
+        when: &str,
+        supersedes: &[&str],
+        cis: &str,
+    ) -> (String, String) {
+        (
+            format!("{id}.yaml"),
+            format!(
+                "id: {id}\ntitle: T\nseverity: {severity}\nconfidence: high\napplies_to: identity\n\
+                 when: {when}\nmessage: m\ndescription: d\nremediation: fix {{identity.name}}\n\
+                 supersedes: {supersedes:?}\nreferences: {{ cis: [\"{cis}\"] }}\n"
+            ),
+        )
+    }
+
+    fn identity(name: &str, admin: bool) -> serde_json::Value {
+        serde_json::json!({
+            "provider": "aws", "scope": {"kind": "account", "id": "111111111111"},
+            "id": name, "name": name, "kind": "role",
+            "permissions": {"admin": admin}
+        })
+    }
+
+    #[test]
+    fn a_superseded_match_folds_into_the_superseding_finding_with_its_controls() {
+        let set = RuleSet::from_sources(&[
+            rule(
+                "agent-admin",
+                "critical",
+                "identity.permissions.admin",
+                &["admin"],
+                "CIS AWS Foundations 1.16",
+            ),
+            rule(
+                "admin",
+                "high",
+                "identity.permissions.admin",
+                &["chain"],
+                "CIS AWS Foundations 1.16",
+            ),
+            rule(
+                "chain",
+                "medium",
+                "identity.enabled",
+                &[],
+                "CIS AWS Foundations 1.10",
+            ),
+            rule(
+                "other",
+                "low",
+                "identity.enabled",
+                &[],
+                "CIS AWS Foundations 1.12",
+            ),
+        ])
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let mut inventory = Inventory::new();
+        for (name, admin) in [("root-like", true), ("plain", false)] {
+            inventory.identities.push(
+                serde_json::from_value(identity(name, admin)).unwrap_or_else(|e| panic!("{e}")),
+            );
+        }
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let enriched = enrich(inventory, now, &OwnerResolver::default());
+        let evaluation = crate::rules::eval::evaluate(&set, &enriched);
+        assert_eq!(evaluation.matches.len(), 6, "every rule still matches");
+        let findings = Findings::new(set.rules.iter().collect(), &enriched, evaluation.matches);
+        let mut built: Vec<(String, String, Vec<String>, Vec<String>)> = findings
+            .iter()
+            .map(|f| {
+                (
+                    f.entity.id.clone(),
+                    f.rule_id.clone(),
+                    f.also_fails.clone(),
+                    f.references.cis.clone(),
+                )
+            })
+            .collect();
+        built.sort();
+        assert_eq!(
+            built,
+            vec![
+                (
+                    "plain".into(),
+                    "chain".into(),
+                    vec![],
+                    vec!["CIS AWS Foundations 1.10".into()]
+                ),
+                (
+                    "plain".into(),
+                    "other".into(),
+                    vec![],
+                    vec!["CIS AWS Foundations 1.12".into()]
+                ),
+                (
+                    "root-like".into(),
+                    "agent-admin".into(),
+                    vec!["admin".into(), "chain".into()],
+                    vec![
+                        "CIS AWS Foundations 1.16".into(),
+                        "CIS AWS Foundations 1.10".into()
+                    ]
+                ),
+                (
+                    "root-like".into(),
+                    "other".into(),
+                    vec![],
+                    vec!["CIS AWS Foundations 1.12".into()]
+                ),
+            ]
+        );
+        assert_eq!(findings.summary().by_rule.get("admin"), None);
+    }
+
+    #[test]
+    fn a_severity_override_that_would_lower_the_finding_keeps_both() {
+        let mut set = RuleSet::from_sources(&[
+            rule(
+                "broad",
+                "high",
+                "identity.enabled",
+                &["narrow"],
+                "CIS AWS Foundations 1.16",
+            ),
+            rule(
+                "narrow",
+                "medium",
+                "identity.enabled",
+                &[],
+                "CIS AWS Foundations 1.10",
+            ),
+        ])
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        set.apply_overrides(&[crate::rules::load::Override {
+            rule: "narrow".into(),
+            key: "severity".into(),
+            value: crate::rules::load::OverrideValue::Text("critical".into()),
+            origin: "--set".into(),
+        }])
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let mut inventory = Inventory::new();
+        inventory
+            .identities
+            .push(serde_json::from_value(identity("x", false)).unwrap_or_else(|e| panic!("{e}")));
+        let enriched = enrich(inventory, chrono::Utc::now(), &OwnerResolver::default());
+        let evaluation = crate::rules::eval::evaluate(&set, &enriched);
+        let findings = Findings::new(set.rules.iter().collect(), &enriched, evaluation.matches);
+        assert_eq!(findings.len(), 2);
     }
 }

@@ -148,13 +148,28 @@ impl RuleSet {
     /// built-in pack too.
     pub fn load_dir_only(dir: &Path) -> Result<RuleSet, Vec<RuleError>> {
         let sources = read_dir_rules(dir).map_err(|e| vec![e])?;
-        let set = RuleSet::from_sources(&sources)?;
-        let builtin: HashMap<String, String> = match RuleSet::from_sources(
+        let set = RuleSet::from_sources_unchecked(&sources)?;
+        let builtin_set = RuleSet::from_sources(
             &builtin::BUILTIN_RULES
                 .iter()
                 .map(|(p, t)| (format!("builtin:rules/{p}"), t.to_string()))
                 .collect::<Vec<_>>(),
-        ) {
+        );
+        {
+            let mut known: Vec<&Rule> = set.rules.iter().collect();
+            if let Ok(b) = &builtin_set {
+                known.extend(
+                    b.rules
+                        .iter()
+                        .filter(|r| set.rules.iter().all(|own| own.spec.id != r.spec.id)),
+                );
+            }
+            let errors = check_supersedes(&set.rules, known);
+            if !errors.is_empty() {
+                return Err(errors);
+            }
+        }
+        let builtin: HashMap<String, String> = match builtin_set {
             Ok(b) => b
                 .rules
                 .iter()
@@ -201,6 +216,18 @@ impl RuleSet {
 
     /// Parses, compiles and validates rule texts given as (origin, YAML).
     pub fn from_sources(sources: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>> {
+        let set = RuleSet::from_sources_unchecked(sources)?;
+        let errors = check_supersedes(&set.rules, &set.rules);
+        if errors.is_empty() {
+            Ok(set)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// [`RuleSet::from_sources`] without checking `supersedes` against the set (a user
+    /// folder may supersede built-in rules).
+    fn from_sources_unchecked(sources: &[(String, String)]) -> Result<RuleSet, Vec<RuleError>> {
         let mut errors = Vec::new();
         let mut rules: Vec<Rule> = Vec::new();
         let mut seen: HashMap<String, String> = HashMap::new();
@@ -746,6 +773,76 @@ pub fn builtin_count() -> usize {
     builtin::BUILTIN_RULES.len()
 }
 
+/// Checks each rule's `supersedes` against `known` (every rule of the run): the ids
+/// exist, are not the rule itself, judge the same target, are not more severe, and no
+/// chain of `supersedes` comes back to where it started.
+fn check_supersedes<'a>(
+    rules: &[Rule],
+    known: impl IntoIterator<Item = &'a Rule>,
+) -> Vec<RuleError> {
+    let known: HashMap<&str, &Rule> = known.into_iter().map(|r| (r.id(), r)).collect();
+    let mut errors = Vec::new();
+    for rule in rules {
+        let before = errors.len();
+        for id in &rule.spec.supersedes {
+            let problem = match known.get(id.as_str()) {
+                None => Some(format!(
+                    "`supersedes` names `{id}`, which is no rule; `nhiscan rules list` shows the ids"
+                )),
+                Some(_) if id == rule.id() => Some("a rule cannot supersede itself".to_string()),
+                Some(other) if other.spec.applies_to != rule.spec.applies_to => Some(format!(
+                    "`supersedes` names `{id}`, which judges {}: a {} rule can only replace findings on the same entities",
+                    plural(other.spec.applies_to),
+                    rule.spec.applies_to.as_str()
+                )),
+                Some(other) if other.spec.severity > rule.spec.severity => Some(format!(
+                    "`supersedes` names `{id}` ({}), more severe than this rule ({}): folding it in would lower the finding's severity",
+                    other.spec.severity, rule.spec.severity
+                )),
+                Some(_) => None,
+            };
+            if let Some(message) = problem {
+                errors.push(RuleError::new(&rule.origin, message));
+            }
+        }
+        if errors.len() == before && superseded_by_chain(rule.id(), &known).contains(rule.id()) {
+            errors.push(RuleError::new(
+                &rule.origin,
+                "`supersedes` makes a cycle: this rule is superseded by a rule it supersedes",
+            ));
+        }
+    }
+    errors
+}
+
+fn plural(target: Target) -> &'static str {
+    match target {
+        Target::Identity => "identities",
+        Target::Credential => "credentials",
+    }
+}
+
+/// Every rule `id` supersedes, directly or through others.
+pub fn superseded_by_chain<'a>(
+    id: &str,
+    known: &HashMap<&'a str, &'a Rule>,
+) -> std::collections::BTreeSet<&'a str> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut stack: Vec<&str> = known
+        .get(id)
+        .map(|r| r.spec.supersedes.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    while let Some(next) = stack.pop() {
+        let Some((&key, rule)) = known.get_key_value(next) else {
+            continue;
+        };
+        if seen.insert(key) {
+            stack.extend(rule.spec.supersedes.iter().map(String::as_str));
+        }
+    }
+    seen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -762,6 +859,65 @@ message: "{credential.id} is {credential.age_days} days old"
 description: d
 remediation: r
 "#;
+
+    /// A minimal rule with an id, severity, target and `supersedes` list.
+    fn ruled(id: &str, severity: &str, target: &str, supersedes: &[&str]) -> (String, String) {
+        let subject = if target == "identity" {
+            "identity.enabled"
+        } else {
+            "credential.status == \"active\""
+        };
+        (
+            format!("{id}.yaml"),
+            format!(
+                "id: {id}\ntitle: T\nseverity: {severity}\nconfidence: high\napplies_to: {target}\n\
+                 when: {subject}\nmessage: m\ndescription: d\nremediation: r\nsupersedes: {supersedes:?}\n"
+            ),
+        )
+    }
+
+    #[test]
+    fn supersedes_must_name_a_same_target_rule_no_more_severe_and_make_no_cycle() {
+        let ok = RuleSet::from_sources(&[
+            ruled("broad", "high", "identity", &["narrow"]),
+            ruled("narrow", "medium", "identity", &[]),
+        ]);
+        assert!(ok.is_ok(), "{:?}", ok.err());
+        let errors = |sources: &[(String, String)]| {
+            RuleSet::from_sources(sources)
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+        };
+        let unknown = errors(&[ruled("a", "high", "identity", &["nope"])]);
+        assert!(
+            unknown[0].starts_with("a.yaml: `supersedes` names `nope`, which is no rule"),
+            "{unknown:?}"
+        );
+        let target = errors(&[
+            ruled("a", "high", "identity", &["b"]),
+            ruled("b", "low", "credential", &[]),
+        ]);
+        assert!(target[0].contains("which judges credentials"), "{target:?}");
+        let severity = errors(&[
+            ruled("a", "low", "identity", &["b"]),
+            ruled("b", "critical", "identity", &[]),
+        ]);
+        assert!(
+            severity[0].contains("more severe than this rule"),
+            "{severity:?}"
+        );
+        let cycle = errors(&[
+            ruled("a", "high", "identity", &["b"]),
+            ruled("b", "high", "identity", &["a"]),
+        ]);
+        assert!(
+            cycle.iter().all(|e| e.contains("makes a cycle")) && cycle.len() == 2,
+            "{cycle:?}"
+        );
+    }
 
     #[test]
     fn good_rule_parses_and_overrides_apply() {

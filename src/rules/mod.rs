@@ -9,6 +9,7 @@ pub mod remediation;
 pub mod template;
 pub mod value;
 
+use crate::enrich::identity_type::IdentityType;
 use crate::frameworks::Framework;
 use crate::inventory::{CredentialKind, IdentityKind, Provider};
 use serde::{Deserialize, Serialize};
@@ -131,6 +132,22 @@ pub struct Filter {
     /// Identity kinds or credential kinds, by their snake_case names.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kinds: Vec<String>,
+    /// Who the identity (for a credential rule: the credential's identity) must be:
+    /// `non_human`, `human`, `ambiguous`. Empty means `[non_human]`: rules judge
+    /// non-human identities unless they say otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identity_types: Vec<IdentityType>,
+}
+
+impl Filter {
+    /// Whether an entity whose identity is of `identity_type` is judged.
+    pub fn judges(&self, identity_type: IdentityType) -> bool {
+        if self.identity_types.is_empty() {
+            identity_type == IdentityType::NonHuman
+        } else {
+            self.identity_types.contains(&identity_type)
+        }
+    }
 }
 
 /// Framework controls a rule tests, by framework; every id must be in its framework's
@@ -170,6 +187,65 @@ impl References {
         }
     }
 
+    /// Adds `other`'s ids that are not already here.
+    pub fn merge(&mut self, other: &References) {
+        let lists = [
+            (&mut self.owasp_nhi, &other.owasp_nhi),
+            (&mut self.owasp_agentic, &other.owasp_agentic),
+            (&mut self.cis, &other.cis),
+            (&mut self.nist_csf, &other.nist_csf),
+            (&mut self.maestro, &other.maestro),
+            (&mut self.links, &other.links),
+        ];
+        for (mine, theirs) in lists {
+            for id in theirs {
+                if !mine.contains(id) {
+                    mine.push(id.clone());
+                }
+            }
+        }
+    }
+
+    /// These references less the controls that do not concern an entity of `provider`
+    /// and `kind` with `attributes` (a CIS AWS item on a Kubernetes ServiceAccount, a
+    /// CIS Azure RBAC-vault item on an access-policy vault's secret); `None` when every
+    /// control concerns it.
+    pub fn concerning(
+        &self,
+        provider: Provider,
+        kind: &str,
+        attributes: &BTreeMap<String, serde_json::Value>,
+    ) -> Option<References> {
+        let catalogs = crate::frameworks::catalogs().ok()?;
+        let concerns = |framework: Framework, id: &String| {
+            catalogs
+                .get(framework)
+                .get(id)
+                .is_none_or(|c| c.concerns(provider, kind) && c.concerns_attributes(attributes))
+        };
+        let all = Framework::ALL
+            .iter()
+            .all(|f| self.ids(*f).iter().all(|id| concerns(*f, id)));
+        if all {
+            return None;
+        }
+        let keep = |framework: Framework| -> Vec<String> {
+            self.ids(framework)
+                .iter()
+                .filter(|id| concerns(framework, id))
+                .cloned()
+                .collect()
+        };
+        Some(References {
+            owasp_nhi: keep(Framework::OwaspNhi),
+            owasp_agentic: keep(Framework::OwaspAgentic),
+            cis: keep(Framework::Cis),
+            nist_csf: keep(Framework::NistCsf),
+            maestro: keep(Framework::Maestro),
+            links: self.links.clone(),
+        })
+    }
+
     /// All ids, prefixed by framework, e.g. `OWASP-NHI:NHI7`.
     pub fn labels(&self) -> Vec<String> {
         Framework::ALL
@@ -200,6 +276,11 @@ pub struct RuleSpec {
     pub remediation: Remediation,
     #[serde(default)]
     pub references: References,
+    /// Rules this one replaces on an entity both match: one finding per root cause.
+    /// The superseded rules' controls still count in framework reports, and the finding
+    /// names them in `also_fails`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supersedes: Vec<String>,
     #[serde(default)]
     pub examples: Vec<serde_json::Value>,
     #[serde(default)]

@@ -35,6 +35,9 @@ pub const IDENTITY_FIELDS: &[&str] = &[
     "age_days",
     "days_since_activity",
     "never_used",
+    "identity_type",
+    "identity_type_signals",
+    "provider_managed",
     "owner",
     "owner_source",
     "owner_status",
@@ -275,6 +278,9 @@ pub fn identity_fact<'a>(view: &IdentityView<'a>, field: &str) -> Option<Fact<'a
         "age_days" => return f.age_days.map(Fact::Int),
         "days_since_activity" => return f.days_since_activity.map(Fact::Int),
         "never_used" => Fact::Bool(f.never_used),
+        "identity_type" => Fact::Str(f.identity_type.as_str()),
+        "identity_type_signals" => strings(&f.identity_type_signals),
+        "provider_managed" => Fact::Bool(f.provider_managed),
         "credential_count" => Fact::Int(f.credential_count.into()),
         "active_credential_count" => Fact::Int(f.active_credential_count.into()),
         "active_static_key_count" => Fact::Int(f.active_static_key_count.into()),
@@ -291,7 +297,10 @@ pub fn identity_fact<'a>(view: &IdentityView<'a>, field: &str) -> Option<Fact<'a
             f.trusted_accounts
                 .iter()
                 .map(|a| {
-                    let mut entries = vec![("id", Fact::Str(&a.id))];
+                    let mut entries = vec![
+                        ("id", Fact::Str(&a.id)),
+                        ("external_id", Fact::Bool(a.external_id)),
+                    ];
                     if let Some(name) = &a.name {
                         entries.push(("name", Fact::Str(name)));
                     }

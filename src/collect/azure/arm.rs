@@ -52,6 +52,18 @@ pub struct VaultProperties {
     pub public_network_access: Option<String>,
 }
 
+impl Vault {
+    /// Whether the vault's data plane is authorised by Azure RBAC rather than by access
+    /// policies: `enableRbacAuthorization`, which ARM documents as false when unset (API
+    /// version 2023-07-01, the one read). CIS Azure 8.1–8.4 tell the two kinds apart.
+    pub fn rbac_authorization(&self) -> bool {
+        self.properties
+            .as_ref()
+            .and_then(|p| p.enable_rbac_authorization)
+            .unwrap_or(false)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct RoleAssignment {
     pub id: String,

@@ -7,7 +7,9 @@
 //!
 //! Secrets with `managed: true` back a certificate and are reported as that
 //! certificate, not twice. Only the current version of each item is read, so `created`
-//! is when its current value was set (also recorded as `last_rotated`).
+//! is when its current value was set (also recorded as `last_rotated`). Each item
+//! records its vault's permission model, `vault_rbac` (Azure RBAC, or access policies),
+//! which CIS Azure 8.1–8.4 judge separately.
 
 use super::arm::Vault;
 use super::errors::{ApiError, ErrorKind};
@@ -319,6 +321,7 @@ fn to_credential(
     attributes.insert("vault_uri".into(), json!(vault_uri));
     attributes.insert("vault_id".into(), json!(vault.id));
     attributes.insert("subscriptionId".into(), json!(subscription));
+    attributes.insert("vault_rbac".into(), json!(vault.rbac_authorization()));
     if let Some(updated) = chrono_time(item.updated) {
         attributes.insert("updated".into(), json!(updated));
     }
@@ -364,6 +367,72 @@ fn to_credential(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inventory::ScopeKind;
+
+    fn vault(rbac: Option<bool>) -> Vault {
+        let mut properties = json!({"vaultUri": "https://kv-app.vault.azure.net/"});
+        if let Some(rbac) = rbac {
+            properties["enableRbacAuthorization"] = json!(rbac);
+        }
+        serde_json::from_value(json!({
+            "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-app",
+            "name": "kv-app", "location": "westeurope", "properties": properties
+        }))
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn item(kind: CredentialKind, id: &str) -> Item {
+        Item::new(
+            kind,
+            id.to_string(),
+            (Some(true), None, None, None, None),
+            None,
+        )
+    }
+
+    fn built(vault: &Vault, kind: CredentialKind, id: &str) -> Credential {
+        let scope = Scope {
+            kind: ScopeKind::Tenant,
+            id: "t".into(),
+            name: None,
+        };
+        to_credential(
+            item(kind, id),
+            vault,
+            "https://kv-app.vault.azure.net/",
+            "s",
+            &scope,
+        )
+    }
+
+    #[test]
+    fn every_item_says_whether_its_vault_uses_rbac() {
+        for (rbac, expected) in [(Some(true), true), (Some(false), false), (None, false)] {
+            let vault = vault(rbac);
+            for (kind, id) in [
+                (
+                    CredentialKind::VaultKey,
+                    "https://kv-app.vault.azure.net/keys/signing",
+                ),
+                (
+                    CredentialKind::VaultSecret,
+                    "https://kv-app.vault.azure.net/secrets/db-password",
+                ),
+                (
+                    CredentialKind::Certificate,
+                    "https://kv-app.vault.azure.net/certificates/tls",
+                ),
+            ] {
+                let credential = built(&vault, kind, id);
+                assert_eq!(
+                    credential.attributes["vault_rbac"],
+                    json!(expected),
+                    "{kind:?} with enableRbacAuthorization {rbac:?}"
+                );
+                assert_eq!(credential.location.vault.as_deref(), Some("kv-app"));
+            }
+        }
+    }
 
     #[test]
     fn only_listings_pass() {

@@ -292,9 +292,17 @@ pub struct Instance {
     pub zone: Option<String>,
     #[serde(default)]
     pub service_accounts: Vec<InstanceServiceAccount>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Instance {
+    /// Whether GKE created it (a node of a node pool), as CIS GCP 4.1 and 4.2 tell them
+    /// apart: a name starting `gke-` and the `goog-gke-node` label.
+    pub fn created_by_gke(&self) -> bool {
+        self.name.starts_with("gke-") && self.labels.contains_key("goog-gke-node")
+    }
+
     /// `us-central1-a/web-1`.
     pub fn label(&self) -> String {
         let zone = self

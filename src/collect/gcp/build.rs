@@ -24,8 +24,22 @@ pub const IMPERSONATION_ROLES: &[&str] = &[
     "roles/iam.serviceAccountOpenIdTokenCreator",
 ];
 
-/// The basic roles CIS GCP 1.5 forbids service accounts.
+/// The basic roles: Owner and Editor (Viewer is not privileged).
 pub const PRIMITIVE_ROLES: &[&str] = &["roles/owner", "roles/editor"];
+
+/// Whether CIS GCP 1.5 counts `role` as an admin privilege: "roles containing *Admin or
+/// *admin or role matching Editor or role matching Owner". The role's id (after `roles/`,
+/// so that a custom role of a project named `admin-tools` is judged by its own name)
+/// is what must contain `admin` or `Admin`: `roles/storage.admin`,
+/// `roles/iam.securityAdmin`, `roles/compute.instanceAdmin.v1`,
+/// `organizations/1/roles/dbAdmin`.
+pub fn is_cis_admin_role(role: &str) -> bool {
+    if PRIMITIVE_ROLES.contains(&role) {
+        return true;
+    }
+    let id = role.rsplit_once("roles/").map_or(role, |(_, id)| id);
+    id.contains("admin") || id.contains("Admin")
+}
 
 /// Sensitive permissions some predefined roles hold, reported in `privileged_actions`.
 const PRIVILEGED: &[(&str, &[&str])] = &[
@@ -427,6 +441,8 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
                 .filter(|r| PRIMITIVE_ROLES.contains(&r.as_str()))
                 .collect();
             attributes.insert("primitive_roles".into(), json!(primitive));
+            let admin: Vec<&String> = roles.iter().filter(|r| is_cis_admin_role(r)).collect();
+            attributes.insert("admin_roles".into(), json!(admin));
         }
         if policy.is_some() || data.policy.is_some() {
             attributes.insert("impersonators".into(), Value::Array(impersonators));
@@ -597,6 +613,12 @@ mod tests {
         );
         assert_eq!(etl.permissions.wildcard_actions, ["bigquery.*"]);
         assert!(!etl.permissions.admin);
+        // CIS GCP 1.5 counts BigQuery Admin (conditional or not), not Security Reviewer.
+        assert_eq!(
+            etl.attributes["admin_roles"],
+            json!(["roles/bigquery.admin"])
+        );
+        assert_eq!(etl.attributes["primitive_roles"], json!([]));
         assert_eq!(
             etl.attributes["project_roles"],
             json!([
@@ -663,6 +685,7 @@ mod tests {
             compute.attributes["primitive_roles"],
             json!(["roles/editor"])
         );
+        assert_eq!(compute.attributes["admin_roles"], json!(["roles/editor"]));
         assert_eq!(compute.permissions.wildcard_actions, ["*"]);
         assert_eq!(compute.attributes["keys_listed"], json!(false));
         assert!(compute.activity_tracked && compute.last_activity.is_none());
@@ -702,7 +725,40 @@ mod tests {
         assert!(!credentials[0].usage_tracked);
         assert!(!identities[1].attributes.contains_key("workloads"));
         assert!(!identities[1].attributes.contains_key("primitive_roles"));
+        assert!(!identities[1].attributes.contains_key("admin_roles"));
         assert!(identities[1].permissions.policies.is_empty());
+    }
+
+    #[test]
+    fn admin_roles_are_the_ones_cis_gcp_1_5_names() {
+        for role in [
+            "roles/owner",
+            "roles/editor",
+            "roles/storage.admin",
+            "roles/storage.objectAdmin",
+            "roles/iam.securityAdmin",
+            "roles/iam.serviceAccountAdmin",
+            "roles/compute.instanceAdmin.v1",
+            "roles/resourcemanager.projectIamAdmin",
+            // Named like one, so counted, although it only reads.
+            "roles/securitycenter.adminViewer",
+            "projects/acme-prod/roles/dbAdmin",
+            "organizations/42/roles/platform.admin",
+        ] {
+            assert!(is_cis_admin_role(role), "{role}");
+        }
+        for role in [
+            "roles/viewer",
+            "roles/iam.securityReviewer",
+            "roles/iam.serviceAccountUser",
+            "roles/bigquery.dataEditor",
+            "roles/storage.objectViewer",
+            // The project's name does not make its custom role an admin one.
+            "projects/admin-tools/roles/viewer",
+            "roles/ADMIN",
+        ] {
+            assert!(!is_cis_admin_role(role), "{role}");
+        }
     }
 
     #[test]

@@ -93,7 +93,12 @@ impl Found {
     }
 }
 
+/// A VM's account, unless GKE created the VM: its node pool stands for it (CIS GCP 4.1
+/// and 4.2 leave GKE's VMs out, and `instance` workloads are what they judge).
 fn vm_workloads(vm: &Instance) -> Vec<Workload> {
+    if vm.created_by_gke() {
+        return Vec::new();
+    }
     vm.service_accounts
         .iter()
         .map(|sa| Workload {
@@ -150,5 +155,57 @@ fn function_workload(function: &Function, defaults: &Defaults) -> Workload {
             .filter(|e| !e.is_empty())
             .unwrap_or_else(|| default.clone()),
         full_api_scope: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn instance(value: serde_json::Value) -> Instance {
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn account(scope: &str) -> serde_json::Value {
+        json!([{"email": "111-compute@developer.gserviceaccount.com",
+                "scopes": [format!("https://www.googleapis.com/auth/{scope}")]}])
+    }
+
+    #[test]
+    fn a_vm_runs_as_its_account_with_its_scope() {
+        let vm = instance(json!({"name": "web-1", "zone": "zones/us-central1-a",
+            "serviceAccounts": account("cloud-platform")}));
+        let workloads = vm_workloads(&vm);
+        assert_eq!(
+            workloads,
+            [Workload {
+                label: "instance us-central1-a/web-1".into(),
+                service_account: "111-compute@developer.gserviceaccount.com".into(),
+                full_api_scope: true,
+            }]
+        );
+        let narrow = instance(json!({"name": "web-2", "zone": "zones/us-central1-a",
+            "serviceAccounts": account("devstorage.read_only")}));
+        assert!(!vm_workloads(&narrow)[0].full_api_scope);
+    }
+
+    #[test]
+    fn the_vms_gke_created_are_left_to_their_node_pool() {
+        let node = instance(json!({"name": "gke-prod-default-pool-1a2b3c4d-x1y2",
+            "zone": "zones/us-central1-a", "labels": {"goog-gke-node": ""},
+            "serviceAccounts": account("cloud-platform")}));
+        assert!(node.created_by_gke());
+        assert!(vm_workloads(&node).is_empty());
+        // Both signs are needed: a VM someone named gke-* is still a VM, and so is one
+        // that only carries the label.
+        let named = instance(
+            json!({"name": "gke-dashboard", "zone": "zones/us-central1-a",
+            "serviceAccounts": account("cloud-platform")}),
+        );
+        assert_eq!(vm_workloads(&named).len(), 1);
+        let labelled = instance(json!({"name": "bastion", "zone": "zones/us-central1-a",
+            "labels": {"goog-gke-node": ""}, "serviceAccounts": account("cloud-platform")}));
+        assert_eq!(vm_workloads(&labelled).len(), 1);
     }
 }

@@ -15,6 +15,22 @@ use aws_sdk_iam::types::{
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 
+/// The ARN prefix of AWS managed policies.
+const AWS_MANAGED_POLICY_PREFIX: &str = "arn:aws:iam::aws:policy/";
+
+/// AWS managed policies that cover every service (read-only, audit, power user): their
+/// grants in AI services are no evidence that the identity is an AI agent.
+const SERVICE_WIDE_MANAGED_POLICIES: &[&str] = &[
+    "ReadOnlyAccess",
+    "ViewOnlyAccess",
+    "job-function/ViewOnlyAccess",
+    "SecurityAudit",
+    "PowerUserAccess",
+    "AdministratorAccess",
+    "job-function/SupportUser",
+    "AWSSupportAccess",
+];
+
 /// Managed policies by ARN, each analysed at most once.
 pub(super) struct PolicyBook<'a> {
     managed: &'a HashMap<String, ManagedPolicyDetail>,
@@ -38,7 +54,7 @@ impl<'a> PolicyBook<'a> {
         if let Some(grants) = self.cache.get(arn) {
             return grants.clone();
         }
-        let grants = if arn == ADMINISTRATOR_ACCESS_ARN {
+        let mut grants = if arn == ADMINISTRATOR_ACCESS_ARN {
             Grants::administrator()
         } else {
             let document = self.managed.get(arn).and_then(|p| {
@@ -60,6 +76,14 @@ impl<'a> PolicyBook<'a> {
                 }
             }
         };
+        if SERVICE_WIDE_MANAGED_POLICIES
+            .iter()
+            .any(|name| arn.strip_prefix(AWS_MANAGED_POLICY_PREFIX) == Some(*name))
+        {
+            // What a policy for every service allows in the AI services says nothing
+            // about what this identity is for.
+            grants.ai_actions.clear();
+        }
         self.cache.insert(arn.to_string(), grants.clone());
         grants
     }
@@ -443,4 +467,46 @@ pub(super) fn build_role(
         trust,
         attributes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_iam::types::PolicyVersion;
+
+    fn managed(arn: &str, document: &str) -> (String, ManagedPolicyDetail) {
+        let version = PolicyVersion::builder()
+            .document(document)
+            .is_default_version(true)
+            .version_id("v1")
+            .build();
+        let detail = ManagedPolicyDetail::builder()
+            .arn(arn)
+            .default_version_id("v1")
+            .policy_version_list(version)
+            .build();
+        (arn.to_string(), detail)
+    }
+
+    fn attached(arn: &str) -> AttachedPolicy {
+        AttachedPolicy::builder().policy_arn(arn).build()
+    }
+
+    #[test]
+    fn service_wide_managed_policies_record_no_ai_actions() {
+        let document = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+            "Action":["bedrock:Get*","bedrock:List*","bedrock:InvokeModel","s3:Get*"],
+            "Resource":"*"}]}"#;
+        let read_only = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+        let custom = "arn:aws:iam::111111111111:policy/support-agent-invoke";
+        let policies: HashMap<String, ManagedPolicyDetail> =
+            [managed(read_only, document), managed(custom, document)]
+                .into_iter()
+                .collect();
+        let mut book = PolicyBook::new(&policies);
+        assert!(book.attached(&attached(read_only)).ai_actions.is_empty());
+        let own = book.attached(&attached(custom)).ai_actions;
+        assert!(own.contains("bedrock:InvokeModel"), "{own:?}");
+        assert!(book.problems.is_empty(), "{:?}", book.problems);
+    }
 }
