@@ -460,6 +460,15 @@ fn the_rules_fire_on_the_seeded_estate() {
             .as_str()
             .unwrap_or_default()
             .to_string();
+        // A rule folded into another's finding (`also_fails`) matched too.
+        for folded in finding["also_fails"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let folded = folded.as_str().unwrap_or_default().to_string();
+            fired.entry(folded).or_default().push(name.clone());
+        }
         fired.entry(rule).or_default().push(name);
     }
     let on = |rule: &str| {

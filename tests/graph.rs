@@ -52,12 +52,18 @@ fn scan_json() -> Value {
 }
 
 /// The findings of one rule, by entity name.
+/// The findings `rule` matched: its own, and those it is folded into (`also_fails`).
 fn findings<'a>(report: &'a Value, rule: &str) -> Vec<(&'a str, &'a Value)> {
     let mut found: Vec<(&str, &Value)> = report["findings"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|f| f["rule_id"] == rule)
+        .filter(|f| {
+            f["rule_id"] == rule
+                || f["also_fails"]
+                    .as_array()
+                    .is_some_and(|folded| folded.iter().any(|r| r == rule))
+        })
         .map(|f| (f["entity"]["name"].as_str().unwrap_or_default(), f))
         .collect();
     found.sort_by_key(|(name, _)| *name);

@@ -220,15 +220,16 @@ fn rules_fire_on_the_fake_cluster() {
     let report = json(&out);
     let text = report.to_string();
     assert!(!text.contains(TOKEN_VALUE) && !text.contains(TOKEN_BASE64));
+    // Every rule that matched: each finding's, and those folded into it (`also_fails`).
     let fired: Vec<(String, String)> = report["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| {
-            (
-                f["rule_id"].as_str().unwrap_or_default().to_string(),
-                f["entity"]["id"].as_str().unwrap_or_default().to_string(),
-            )
+        .flat_map(|f| {
+            let id = f["entity"]["id"].as_str().unwrap_or_default().to_string();
+            std::iter::once(&f["rule_id"])
+                .chain(f["also_fails"].as_array().into_iter().flatten())
+                .map(move |r| (r.as_str().unwrap_or_default().to_string(), id.clone()))
         })
         .collect();
     let has = |rule: &str, resource: &str| fired.iter().any(|(r, id)| r == rule && id == resource);

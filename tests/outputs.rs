@@ -311,7 +311,7 @@ fn csv_delimiter_and_bom() {
     assert!(text.starts_with("\u{feff}\"finding_id\";\"severity\";"));
     let header = text.lines().next().unwrap_or_default();
     assert!(
-        header.ends_with("\"baseline\";\"suppressed\";\"suppression_reason\""),
+        header.ends_with("\"baseline\";\"suppressed\";\"suppression_reason\";\"also_fails\""),
         "{header}"
     );
     scan_small()
@@ -472,7 +472,7 @@ fn baseline_marks_findings_and_only_new_ones_fail() {
 fn markdown_puts_new_findings_first_with_a_baseline() {
     let dir = tempdir();
     let older = small_report(dir.path(), "older.json", |r| {
-        remove_finding(r, "wildcard-privileges");
+        remove_finding(r, "multiple-active-keys");
     });
     let text = stdout_of(
         scan_small()
@@ -487,11 +487,11 @@ fn markdown_puts_new_findings_first_with_a_baseline() {
         .collect();
     assert_eq!(rows.len(), 3, "{text}");
     assert!(
-        rows[0].starts_with("| medium | new | wildcard-privileges |"),
+        rows[0].starts_with("| medium | new | multiple-active-keys |"),
         "{text}"
     );
     assert!(rows[1].starts_with("| high | existing |"), "{text}");
-    assert!(text.contains("| medium | 8 | 1 |"), "{text}");
+    assert!(text.contains("| medium | 5 | 1 |"), "{text}");
 }
 
 #[test]
@@ -913,7 +913,8 @@ fn the_example_estate_in_every_format() {
         .iter()
         .map(|f| f["id"].as_str().unwrap_or_default().to_string())
         .collect();
-    assert!(ids.len() > 150, "{} findings", ids.len());
+    // A sanity check: the snapshots below pin the findings themselves.
+    assert!(ids.len() > 100, "{} findings", ids.len());
 
     let jsonl = text("findings.jsonl");
     let jsonl_ids: Vec<String> = jsonl

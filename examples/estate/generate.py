@@ -4,6 +4,8 @@
 Writes, relative to this file:
 
 * ``inventory.json``        the whole estate as one inventory document (schema 1);
+* ``clean-twins.json``      the clean twins (below): ``entity`` (identity or credential
+  id), ``type``, ``twin_of`` (rule ids) and ``why``, in the order they are made;
 * ``../roster.csv``         the HR export the owners are checked against;
 * ``../csv/identities.csv`` and ``../csv/credentials.csv``: a small subset of the
   estate in the canonical CSV import format.
@@ -16,10 +18,10 @@ standard library only::
     python3 examples/estate/generate.py
 
 Acme runs AWS (acme-prod 111122223333, acme-dev 444455556666), an Entra tenant with one
-Azure subscription, the GCP project acme-data-prod, the EKS cluster prod-eks and the
-GitHub organisation acme-corp. Most of
-the estate is healthy (owned, in use, recently rotated, expiring credentials); the
-deliberate problems a security review should surface are, among others:
+Azure subscription, the GCP projects acme-data-prod and acme-web-prod, the EKS cluster
+prod-eks and the GitHub organisation acme-corp. Most of the estate is healthy (owned, in
+use, recently rotated, expiring credentials); the deliberate problems a security review
+should surface are, among others:
 
 * access keys 2-4 years old and never rotated, some still in daily use
   (ci-deployer-legacy, sandbox-admin, dev-ci-user, jenkins-svc, bq-exporter key);
@@ -54,6 +56,28 @@ deliberate problems a security review should surface are, among others:
   (alex.turner@acme.example, build-team@acme.example);
 * retired, never-used and disabled identities; vault secrets without rotation or
   expiry, and one whose rotation is enabled but overdue.
+
+Key Vault items record their vault's permission model (``vault_rbac``): kv-acme-prod uses
+access policies, kv-acme-platform Azure RBAC (CIS Azure 8.1-8.4 judge them apart).
+
+People have IAM users too, and the NHI rules must leave them alone: lukas.weber, an
+engineer with AdministratorAccess, and nina.petrova, a read-only analyst whose inline
+policy may list and read Bedrock models (not invoke them), both sign in with a console
+password and MFA and have no access key; irene.kowalski left (roster: departed) and her
+user was disabled, its password removed and its key deactivated. Enrichment classifies
+all three as human; the rules that judge every user (MFA, unused passwords and keys)
+find nothing wrong with them.
+
+Every rule also has at least one **clean twin**: an identity or credential that looks like
+what the rule catches but must get no finding from any rule, preferably at the rule's
+boundary (a key unused for exactly 44 days, one exactly 90 days old, a client secret issued
+for exactly 180 days, a secret rotated 90 days ago, a role trusted by lambda and
+edgelambda, a GitHub OIDC role pinned to ``repo:acme-corp/infra:ref:refs/heads/main``, an AI
+agent that may invoke one model and has an active owner (faq-agent-bedrock), the Compute
+Engine default account of a second project, acme-web-prod, with no role and no VM...).
+``twin()`` marks each where it is made and ``clean-twins.json`` lists them;
+tests/governance.rs checks that the estate's scan reports nothing on any of them and that
+every built-in rule has one. A new rule needs a twin here.
 """
 
 import csv
@@ -193,6 +217,37 @@ def when(days_ago, label):
 
 identities = []
 credentials = []
+
+# Clean twins (examples/estate/clean-twins.json): entities that look like what a rule
+# catches but must get no finding from any rule. Marked with twin() where they are made.
+twins = []
+
+
+def twin(entity, twin_of, why):
+    """Marks `entity` (an identity or credential dict) as a clean twin of the rules
+    `twin_of`; `why` says in one line what makes it similar and why it must not fire."""
+    kind = "credential" if "status" in entity else "identity"
+    twins.append({"entity": entity["id"], "type": kind, "twin_of": list(twin_of), "why": why})
+    return entity
+
+
+def identity_of(provider, id):
+    """The identity dict with this provider and id."""
+    return next(i for i in identities if (i["provider"], i["id"]) == (provider, id))
+
+
+def credentials_of(identity):
+    """The credentials made for `identity` (an identity dict), in creation order."""
+    return [c for c in credentials
+            if c.get("identity_id") == identity["id"] and c["provider"] == identity["provider"]]
+
+
+def pin_lifetime(cred, days):
+    """Sets `expires` to exactly `days` days after `created` (so that `lifetime_days` is
+    `days` whatever the times of day)."""
+    created = datetime.strptime(cred["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    cred["expires"] = _fmt(created + timedelta(days=days))
+    return cred
 
 
 def trust(principal, principal_type, *conditions):
@@ -463,13 +518,23 @@ def managed_identity(name, *, resource_group, created, system_assigned_to=None, 
                         attributes=attributes, **kw)
 
 
+# Each vault's permission model: Azure RBAC (True) or access policies (False). The
+# collector records it on every item as `vault_rbac`; CIS Azure 8.1-8.4 judge the two
+# kinds of vault separately.
+VAULT_RBAC = {
+    "kv-acme-prod": False,      # the 2022 vault, still on access policies
+    "kv-acme-platform": True,   # platform signing keys and tooling secrets
+}
+
+
 def key_vault(vault, name, *, created, kind="vault_secret", expires=None, last_rotated=None,
-              tags=None, region="westeurope"):
-    collection = "certificates" if kind == "certificate" else "secrets"
+              tags=None, region="westeurope", status="active"):
+    collection = {"certificate": "certificates", "vault_key": "keys"}.get(kind, "secrets")
     return add_credential(
         "azure", AZ_SUB, f"https://{vault}.vault.azure.net/{collection}/{name}", kind, name=name,
         created=created, expires=expires, usage_tracked=False, last_rotated=last_rotated,
-        region=region, vault=vault, tags=tags,
+        status=status, region=region, vault=vault, tags=tags,
+        attributes={"vault_rbac": VAULT_RBAC[vault]},
     )
 
 
@@ -478,6 +543,13 @@ def key_vault(vault, name, *, created, kind="vault_secret", expires=None, last_r
 
 GCP_PRIMITIVE_ROLES = ("roles/owner", "roles/editor")
 GCP_COMPUTE_DEFAULT = f"{GCP_PROJECT_NUMBER}-compute@developer.gserviceaccount.com"
+
+
+def gcp_is_admin_role(role):
+    """CIS GCP 1.5's admin roles, as src/collect/gcp/build.rs judges them: Owner,
+    Editor, or a role whose id contains `admin` / `Admin`."""
+    role_id = role.rsplit("roles/", 1)[-1]
+    return role in GCP_PRIMITIVE_ROLES or "admin" in role_id or "Admin" in role_id
 
 
 def gcp_member_trust(member, role):
@@ -499,35 +571,37 @@ def impersonator(member, role):
 
 
 def gcp_sa(account_id, *, created, keys=(), email=None, display=None, last_activity="auto",
-           impersonators=(), workloads=None, full_api_scope=(), **kw):
+           impersonators=(), workloads=None, full_api_scope=(), project=GCP,
+           project_number=GCP_PROJECT_NUMBER, **kw):
     """A service account as the GCP collector writes it when it could read the project's
     and the account's IAM policies and list the project's workloads: `workloads` are the
     `zone/name` of the instances running as it (or a label with its kind, such as
     `cloud-run-service REGION/NAME`), `full_api_scope` those of them with the
     cloud-platform scope."""
-    email = email or f"{account_id}@{GCP_PROJECT}.iam.gserviceaccount.com"
+    email = email or f"{account_id}@{project['id']}.iam.gserviceaccount.com"
     if last_activity == "auto":
         used = [k["last_used"] for k in keys if k["last_used"] is not None]
         last_activity = min(used) if used else None
     attributes = {"uniqueId": str(100000000000000000000 + _h("gcp:" + email, 10**20)),
-                  "projectNumber": GCP_PROJECT_NUMBER}
+                  "projectNumber": project_number}
     if display:
         attributes["displayName"] = display
     roles = sorted(kw.get("policies", ()))
     attributes["project_roles"] = roles
     attributes["primitive_roles"] = [r for r in roles if r in GCP_PRIMITIVE_ROLES]
+    attributes["admin_roles"] = [r for r in roles if gcp_is_admin_role(r)]
     attributes["impersonators"] = list(impersonators)
     attributes["impersonator_count"] = len({i["member"] for i in impersonators})
     def label(workload):
         return workload if " " in workload else f"instance {workload}"
     attributes["workloads"] = sorted(label(w) for w in workloads or ())
     attributes["full_api_scope_instances"] = sorted(label(w) for w in full_api_scope)
-    if email == GCP_COMPUTE_DEFAULT:
+    if email == f"{project_number}-compute@developer.gserviceaccount.com":
         attributes["default_service_account"] = "compute"
     attributes.update(kw.pop("attributes", {}))
     trusts = [gcp_member_trust(i["member"], i["role"]) for i in impersonators]
     trusts += list(kw.pop("trusts", ()))
-    add_identity("gcp", GCP, email, account_id, "service_account", created=created,
+    add_identity("gcp", project, email, account_id, "service_account", created=created,
                  last_activity=last_activity, attributes=attributes, trusts=trusts, **kw)
     for i, k in enumerate(keys, 1):
         key_id = hashlib.sha1(f"{email}#{i}".encode()).hexdigest()
@@ -536,7 +610,7 @@ def gcp_sa(account_id, *, created, keys=(), email=None, display=None, last_activ
         expires = k["attributes"].pop("expires", None)
         key_attributes.update(k["attributes"])
         add_credential(
-            "gcp", GCP, f"projects/{GCP_PROJECT}/serviceAccounts/{email}/keys/{key_id}",
+            "gcp", project, f"projects/{project['id']}/serviceAccounts/{email}/keys/{key_id}",
             "service_account_key", identity_id=email, created=k["created"],
             expires=expires, last_used=k["last_used"],
             status=k["status"], attributes=key_attributes,
@@ -673,10 +747,13 @@ def build_aws_prod():
                            "aws:MultiFactorAuthPresent Bool true"),
                      trust(AWS_PROD_ID, "account")],
              tags=owner_tags(AISHA, "security"), admin=True, policies=["AdministratorAccess"])
-    aws_role(P, "AWSServiceRoleForECS", path="aws-service-role/ecs.amazonaws.com/", created=1400,
-             last_activity=0, description="Service-linked role for Amazon ECS",
-             trusts=[svc("ecs.amazonaws.com")], policies=["AmazonECSServiceRolePolicy"],
-             attributes={"service_linked": True})
+    twin(aws_role(P, "AWSServiceRoleForECS", path="aws-service-role/ecs.amazonaws.com/",
+                  created=1400, last_activity=0, description="Service-linked role for Amazon ECS",
+                  trusts=[svc("ecs.amazonaws.com")], policies=["AmazonECSServiceRolePolicy"],
+                  attributes={"service_linked": True}),
+         ["identity-without-owner"],
+         "a role nobody tags with an owner, but a service-linked role AWS makes and manages "
+         "(provider_managed): there is no owner to name")
 
     # -- healthy -----------------------------------------------------------------------
     healthy_users = [
@@ -762,6 +839,221 @@ def build_aws_prod():
                     tags=owner_tags(CHLOE, "web"))
     secrets_manager(P, "prod/platform/datadog-api-key", created=820, rotation=True, interval=90,
                     last_rotated=40, last_used=0, tags=owner_tags(SAMUEL, "observability"))
+
+    build_aws_people(P)
+    build_aws_prod_twins(P)
+
+
+ADMINISTRATOR_ACCESS = dict(
+    # What the collector records for the AWS managed AdministratorAccess.
+    admin=True, wildcard=["*"],
+    privileged=["iam:AddUserToGroup", "iam:AttachGroupPolicy", "iam:AttachRolePolicy",
+                "iam:AttachUserPolicy", "iam:CreateAccessKey", "iam:CreateLoginProfile",
+                "iam:CreatePolicyVersion", "iam:PassRole", "iam:PutGroupPolicy",
+                "iam:PutRolePolicy", "iam:PutUserPolicy", "iam:SetDefaultPolicyVersion",
+                "iam:UpdateAssumeRolePolicy", "iam:UpdateLoginProfile"],
+    policies=["AdministratorAccess"],
+)
+
+
+def console(days_ago, label, mfa=True, **extra):
+    """The credential-report attributes of a user with a console password last used
+    `days_ago` days before NOW (at the same instant as the user's `last_activity` when
+    `label` is the user's ARN + "|last_activity")."""
+    attributes = {"password_enabled": True, "password_last_used": when(days_ago, label),
+                  "mfa_active": mfa}
+    attributes.update(extra)
+    return attributes
+
+
+def build_aws_people(P):
+    """People's own IAM users: the NHI rules must leave them alone (rules judge only
+    non-human identities unless their filter says otherwise), and the rules that judge
+    every user (console MFA, unused passwords and keys) must find nothing wrong."""
+    # An engineer with AdministratorAccess: console password with MFA, no access key;
+    # the user's name is the local part of his roster address.
+    arn = f"arn:aws:iam::{AWS_PROD_ID}:user/lukas.weber"
+    twin(aws_user(P, "lukas.weber", created=800, last_activity=2,
+                  interactive_login=True, **ADMINISTRATOR_ACCESS,
+                  attributes=console(2, arn + "|last_activity",
+                                     assume_role_targets=["*"])),
+         ["admin-privileges", "wildcard-privileges", "privilege-escalation-actions",
+          "interactive-login-on-service-identity", "service-user-console-without-mfa",
+          "console-password-unused", "identity-type-ambiguous", "identity-without-owner",
+          "delegation-crosses-boundary"],
+         "a person's admin user (roster name, console password with MFA used 2 days ago, no "
+         "access key): human, so the NHI rules do not judge it; may assume dev's "
+         "cost-reporter, but people crossing accounts is not an NHI finding")
+    # A read-only analyst. Her inline policy lets her browse the Bedrock model catalogue
+    # (bedrock:List*, bedrock:Get*): read-only, so no sign of an AI agent; her console
+    # password was last used 44 days ago, one day inside CIS AWS 1.12's 45.
+    arn = f"arn:aws:iam::{AWS_PROD_ID}:user/nina.petrova"
+    twin(aws_user(P, "nina.petrova", created=500, last_activity=44,
+                  interactive_login=True,
+                  policies=["ReadOnlyAccess", "bedrock-model-catalog-read (inline)"],
+                  attributes=console(44, arn + "|last_activity",
+                                     ai_actions=["bedrock-agentcore:Get*", "bedrock:Get*",
+                                                 "bedrock:List*"])),
+         ["console-password-unused", "service-user-console-without-mfa",
+          "interactive-login-on-service-identity", "identity-type-ambiguous",
+          "ai-agent-without-owner", "ai-agent-excessive-privileges"],
+         "a person's read-only user with Bedrock List/Get grants (not invoke: no AI agent), "
+         "console password with MFA last used 44 days ago (limit 45)")
+    # A departed employee (roster: left 2026-09-30): her user was disabled the day she
+    # left, the console password and MFA device removed, the access key deactivated.
+    irene = twin(aws_user(P, "irene.kowalski", created=1000, last_activity=33, enabled=False,
+                          keys=[key(400, 33, status="inactive")],
+                          policies=["data-analyst"],
+                          attributes={"password_enabled": False, "mfa_active": False}),
+                 ["owner-departed", "service-user-console-without-mfa",
+                  "identity-type-ambiguous"],
+                 "the user of a person who left (roster: departed), disabled on her last day "
+                 "with no console password and no active key: offboarding done right")
+    twin(credentials_of(irene)[0], ["static-key-not-rotated", "credential-unused"],
+         "a 400-day-old access key of a departed person, deactivated when she left: not active")
+
+
+def build_aws_prod_twins(P):
+    """Non-human look-alikes of what the AWS, AI, graph and credential rules catch."""
+    # An AI agent done right: a Bedrock agent's service role that may invoke one model
+    # (the collector records the bedrock: actions it is allowed in `ai_actions`; invoking
+    # a model is no escalation, so no privileged action), with an active owner, one
+    # environment, no static credential and no role it may assume.
+    twin(aws_role(P, "faq-agent-bedrock", created=120, last_activity=0,
+                  description="FAQ answering agent (Bedrock agent); bedrock:InvokeModel on "
+                              "one foundation model only",
+                  trusts=[trust("bedrock.amazonaws.com", "service",
+                                f"aws:SourceAccount StringEquals {AWS_PROD_ID}",
+                                f"aws:SourceArn ArnLike arn:aws:bedrock:eu-west-1:{AWS_PROD_ID}"
+                                ":agent/*")],
+                  tags=owner_tags(HANNAH, "customer-support", workload_type="ai-agent",
+                                  environment="prod"),
+                  policies=["faq-agent-invoke-haiku"],
+                  attributes={"ai_actions": ["bedrock:InvokeModel"],
+                              "ai_models": ["anthropic.claude-3-5-haiku-20241022-v1:0"],
+                              "bedrock_agent_id": "FAQAGT3K9P"}),
+         ["ai-agent-without-owner", "ai-agent-excessive-privileges",
+          "ai-agent-shared-across-environments", "ai-agent-can-delegate",
+          "privilege-escalation-actions", "role-shared-by-workloads"],
+         "an AI agent (trusted by Bedrock, may invoke a model) with an active owner, "
+         "bedrock:InvokeModel on one model ARN only, prod only, no role it may assume")
+    # A bot that is not AI (`bot` alone is a weak word), whose access key was last used
+    # 40 days ago: past the AI-agent limit (30), inside the general one (45).
+    bot = aws_user(P, "release-notes-bot", created=200,
+                   description="Posts the monthly release notes to the status page bucket",
+                   keys=[key(60, 40)], tags=owner_tags(BEN, "web"),
+                   policies=["release-notes-s3-put"])
+    twin(credentials_of(bot)[0],
+         ["ai-agent-static-credential", "ai-agent-credential-unused", "credential-unused",
+          "static-key-not-rotated"],
+         "a static access key unused for 40 days, but of a plain automation bot (not an AI "
+         "agent), 60 days old: inside the general 45-day and 90-day limits")
+    # Boundaries of the credential rules on IAM access keys.
+    export = aws_user(P, "ledger-export", created=300,
+                      description="Exports the general ledger to the finance bucket",
+                      keys=[key(170, 81, status="inactive"), key(80, 44)],
+                      tags=owner_tags(RAVI, "finance-eng"), policies=["ledger-export-s3"])
+    twin(credentials_of(export)[1], ["credential-unused", "static-key-not-rotated"],
+         "an active access key last used exactly 44 days ago (credential-unused: 45 or "
+         "more), created 80 days ago")
+    sync = twin(aws_user(P, "tax-rates-sync", created=400,
+                         description="Pulls VAT rates from the tax provider every night",
+                         keys=[key(180, 91, status="inactive"), key(90, 0)],
+                         tags=owner_tags(RAVI, "finance-eng"), policies=["tax-rates-dynamodb"]),
+                ["multiple-active-keys"],
+                "two access keys, but the old one was deactivated at rotation: one active key")
+    twin(credentials_of(sync)[1], ["static-key-not-rotated"],
+         "an active access key exactly 90 days old, used today (static-key-not-rotated: more "
+         "than 90)")
+    feed = twin(aws_user(P, "partner-feed-import", created=14,
+                         description="Imports the partner product feed; goes live next week",
+                         keys=[key(14)], tags=owner_tags(JONAS, "search"),
+                         policies=["partner-feed-s3-read"]),
+                ["identity-unused"],
+                "a user never used yet, but created 14 days ago (identity-unused: more than "
+                "90)")
+    twin(credentials_of(feed)[0], ["credential-unused"],
+         "an access key never used, issued 14 days ago: inside the 14-day grace for new keys")
+    # Its policy moves infected uploads to the quarantine bucket: "Quarantine" in a policy
+    # name, but not AWS's AWSCompromisedKeyQuarantine.
+    twin(aws_user(P, "malware-scanner", created=500,
+                  description="Antivirus appliance scanning customer uploads",
+                  keys=[key(110, 21, status="inactive"), key(20, 0)],
+                  tags=owner_tags(AISHA, "security"),
+                  policies=["S3QuarantineInfectedUploads"]),
+         ["aws-key-quarantined-as-leaked"],
+         "a policy named for quarantine (S3QuarantineInfectedUploads, moving infected "
+         "uploads), not AWS's AWSCompromisedKeyQuarantine* attached to a leaked key's user")
+
+    # Trust: a GitHub OIDC role pinned to one repository's main branch, that may assume
+    # one read-only role of its own account.
+    reader_arn = f"arn:aws:iam::{AWS_PROD_ID}:role/infra-plan-reader"
+    twin(aws_role(P, "github-actions-infra", created=300, last_activity=0,
+                  description="Terraform plan and apply of acme-corp/infra from main",
+                  trusts=[github_oidc(AWS_PROD_ID, "repo:acme-corp/infra:ref:refs/heads/main")],
+                  tags=owner_tags(BUILD_TEAM), policies=["infra-state-rw"],
+                  attributes={"assume_role_targets": [reader_arn]}),
+         ["github-oidc-trust-without-sub", "role-shared-by-workloads",
+          "delegation-crosses-boundary", "reaches-admin-through-chain",
+          "owner-unknown-to-roster"],
+         "GitHub OIDC trust with sub repo:acme-corp/infra:ref:refs/heads/main (one repository "
+         "and branch); may assume infra-plan-reader, a non-admin role of its own account; "
+         "owned by build-team@acme.example, a team [owners.teams] resolves to active people")
+    twin(aws_role(P, "infra-plan-reader", created=300, last_activity=0,
+                  description="Read-only view for terraform plan",
+                  trusts=[trust(f"arn:aws:iam::{AWS_PROD_ID}:role/github-actions-infra",
+                                "identity")],
+                  tags=owner_tags(LUKAS, "platform", environment="prod"),
+                  policies=["ReadOnlyAccess"]),
+         ["non-production-trust-into-production", "trust-to-foreign-account",
+          "wildcard-privileges"],
+         "a production role another role may assume, but that role is in the same "
+         "production account; ReadOnlyAccess grants Get*/List* families, no whole-service "
+         "wildcard")
+    # Lambda@Edge: a function role must trust both lambda and edgelambda.
+    twin(aws_role(P, "cdn-edge-auth", created=260, last_activity=0,
+                  description="Lambda@Edge viewer-request authentication for the CDN",
+                  trusts=[svc("lambda.amazonaws.com"), svc("edgelambda.amazonaws.com")],
+                  tags=owner_tags(team="web", owner_email=CHLOE),
+                  policies=["cdn-edge-auth-logs"]),
+         ["role-shared-by-workloads", "identity-without-owner"],
+         "trusted by two services, but lambda + edgelambda is one Lambda@Edge function; "
+         "owner named by the owner-email tag")
+    # Trusts every principal, but only of Acme's AWS organisation.
+    twin(aws_role(P, "org-log-reader", created=450, last_activity=1,
+                  description="Lets every account of the organisation read the central logs",
+                  trusts=[trust("*", "any", "aws:PrincipalOrgID StringEquals o-7h2k4m9p1x")],
+                  tags=owner_tags(AISHA, "security"), policies=["central-logs-read"]),
+         ["role-trusts-anyone"],
+         "Principal \"*\", but restricted by an aws:PrincipalOrgID condition to Acme's "
+         "organisation")
+    # A quarterly job, and a role whose creator has left but whose owner has not.
+    twin(aws_role(P, "quarterly-close-lambda", created=400, last_activity=90,
+                  description="Quarter-end close report",
+                  trusts=[svc("lambda.amazonaws.com")],
+                  tags=owner_tags(NINA, "finops", created_by=RACHEL),
+                  policies=["quarterly-close"]),
+         ["identity-unused", "owner-departed"],
+         "last used exactly 90 days ago (identity-unused: more than 90); created by a person "
+         "who left, but its owner tag names an active one")
+
+    # Secrets Manager: rotated by schedule exactly at the limit, and a secret RDS owns.
+    twin(secrets_manager(P, "prod/reporting/warehouse-password", created=600, rotation=True,
+                         interval=90, last_rotated=90, last_used=0,
+                         tags=owner_tags(MARCUS, "data")),
+         ["secret-not-rotated", "secret-rotation-disabled", "credential-never-expires"],
+         "a vault secret without expiry, but with rotation enabled (every 90 days) and last "
+         "rotated exactly 90 days ago (secret-not-rotated: more than 90)")
+    twin(secrets_manager(P, "rds!db-7c1e9f42-5a3b-4d8e-b6f0-2e9a4c1d8b73", created=300,
+                         rotation=True, interval=7, last_rotated=3, last_used=0,
+                         tags={"aws:rds:primaryDBInstanceArn":
+                               f"arn:aws:rds:eu-west-1:{AWS_PROD_ID}:db:orders-prod"},
+                         attributes={"owning_service": "rds",
+                                     "description": "Secret associated with primary RDS DB "
+                                                    "instance: orders-prod"}),
+         ["secret-without-owner", "secret-rotation-disabled"],
+         "a secret with no owner tag, but managed by RDS (owning_service rds: the master "
+         "password of orders-prod, rotated by RDS every 7 days)")
 
 
 def build_aws_dev():
@@ -969,6 +1261,77 @@ def build_azure():
     key_vault(kv, "wildcard-acme-example", kind="certificate", created=347, expires=18,
               tags=owner_tags(GRACE, "it"))
 
+    # -- clean twins ---------------------------------------------------------------------
+    # A client secret issued for exactly 180 days (the limit), beside last year's secret,
+    # expired and disabled.
+    gateway = identity_of("azure", azure_app(
+        "partner-api-gateway", created=400, last_activity=0,
+        creds=[secret("gw-2026", 10, expires=170),
+               secret("gw-2025", 210, expires=-20, status="inactive")],
+        owners=[ELENA], policies=["API Management Service Reader Role"]))
+    twin(gateway, ["multiple-active-keys"],
+         "two client secrets, but last year's is disabled: one active key")
+    current, previous = credentials_of(gateway)
+    twin(pin_lifetime(current, 180),
+         ["azure-app-credential-long-lived", "credential-never-expires",
+          "credential-expiring-soon", "static-key-not-rotated"],
+         "a client secret issued for exactly 180 days (limit: more than 180), 10 days ago, "
+         "expiring in 170")
+    twin(previous, ["expired-credential-enabled", "azure-app-credential-long-lived"],
+         "a client secret that expired 20 days ago, but disabled")
+    # A third-party application that reads only user profiles (not a privileged Graph
+    # permission), with an owner in Acme.
+    twin(identity_of("azure", azure_sp(
+        "Fabrikam Scheduling", created=300, last_activity=1, owners=[GRACE],
+        description="Third-party meeting scheduler (multi-tenant app)",
+        policies=[f"{GRAPH}: User.Read.All (Application)"],
+        attributes={"appOwnerOrganizationId": guid("tenant:fabrikam"),
+                    "third_party": True,
+                    "graph_app_permissions": ["User.Read.All"],
+                    "privileged_graph_permissions": [],
+                    "signInAudience": "AzureADMultipleOrgs",
+                    "publisherName": "Fabrikam Inc",
+                    "verifiedPublisher": True})),
+         ["azure-third-party-privileged-graph", "identity-without-owner"],
+         "a third-party multi-tenant app with a Graph application permission, but "
+         "User.Read.All is not a privileged one; an Acme owner is declared")
+    # May write role assignments, but on one resource group (under a condition), not on
+    # the subscription.
+    rg = f"/subscriptions/{AZ_SUB_ID}/resourceGroups/rg-aks"
+    twin(managed_identity(
+        "id-aks-control-plane", resource_group="rg-aks", created=650, last_activity=0,
+        tags={"Owner": TOM, "team": "sre"},
+        privileged=[f"Microsoft.Authorization/roleAssignments/write on {rg}"],
+        policies=[f"Role Based Access Control Administrator on {rg}",
+                  f"Network Contributor on {rg}"]),
+         ["azure-privileged-subscription-role", "admin-privileges", "wildcard-privileges"],
+         "an access administrator (Role Based Access Control Administrator), but on its "
+         "resource group rg-aks only, not a subscription")
+    # Key Vault: a secret of an access-policy vault with an expiry, rotated 89 days ago,
+    # created by someone who left and owned by someone who has not; a disabled key of an
+    # RBAC vault without expiry; a secret that expires in 31 days.
+    twin(key_vault(kv, "partner-webhook-signing-secret", created=400, expires=276,
+                   last_rotated=89, tags=owner_tags(ELENA, "payments", created_by=VICTOR)),
+         ["credential-never-expires", "secret-not-rotated", "secret-owner-departed",
+          "secret-without-owner"],
+         "a Key Vault secret (access-policy vault) with an expiry, last rotated 89 days ago "
+         "(limit: more than 90); created by a person who left, owned by an active one")
+    platform = "kv-acme-platform"
+    twin(key_vault(platform, "cosign-signing-2025", kind="vault_key", created=700,
+                   status="inactive", tags=owner_tags(LUKAS, "platform")),
+         ["credential-never-expires", "secret-without-owner"],
+         "a Key Vault key (RBAC vault) without expiry, but disabled since its successor "
+         "took over")
+    twin(key_vault(platform, "cosign-signing-2026", kind="vault_key", created=200, expires=530,
+                   tags=owner_tags(LUKAS, "platform")),
+         ["credential-never-expires", "credential-expiring-soon"],
+         "the active Key Vault key (RBAC vault), with an expiry in 530 days")
+    twin(key_vault(platform, "grafana-admin-password", created=59, expires=31,
+                   tags=owner_tags(TOM, "sre")),
+         ["credential-expiring-soon", "credential-never-expires", "secret-not-rotated"],
+         "a Key Vault secret (RBAC vault) expiring in 31 days (credential-expiring-soon: 30 "
+         "or fewer)")
+
 
 def build_gcp():
     gcp_sa("bq-exporter", created=1030, display="BigQuery exports to partners",
@@ -1044,6 +1407,89 @@ def build_gcp():
            keys=[key(45, 0, expires=45)],
            tags=owner_tags(JONAS, "search"), policies=["roles/pubsub.publisher"])
 
+    # -- clean twins ---------------------------------------------------------------------
+    def gcp(email):
+        return identity_of("gcp", email)
+
+    twin(gcp(gcp_sa("report-reader", created=300, last_activity=0,
+                    display="Reads BigQuery for the finance dashboards",
+                    tags=owner_tags(MAYA, "bi"),
+                    policies=["roles/bigquery.dataViewer", "roles/iam.securityReviewer"])),
+         ["gcp-sa-admin-role", "gcp-sa-primitive-role", "admin-privileges"],
+         "project roles, but neither Owner/Editor nor one whose id contains admin "
+         "(roles/iam.securityReviewer reviews, it does not administer)")
+    twin(gcp(gcp_sa("audit-viewer", created=250, last_activity=0,
+                    display="Exports the asset inventory for the auditors",
+                    tags=owner_tags(AISHA, "security"), policies=["roles/viewer"])),
+         ["gcp-sa-primitive-role", "gcp-sa-admin-role", "wildcard-privileges"],
+         "a basic role, but Viewer: only Owner and Editor are privileged")
+    twin(gcp(gcp_sa("ci-image-builder", created=280, last_activity=0,
+                    display="Builds container images for Cloud Build",
+                    tags=owner_tags(BEN, "web"), policies=["roles/artifactregistry.writer"],
+                    impersonators=[impersonator("group:sre@acme.example",
+                                                "roles/iam.serviceAccountTokenCreator")])),
+         ["gcp-sa-user-role-on-project", "gcp-sa-impersonable-by-many"],
+         "Service Account Token Creator granted to one group, but on the account itself, "
+         "not on the project")
+    twin(gcp(gcp_sa("deploy-orchestrator", created=350, last_activity=0,
+                    display="Runs Cloud Deploy releases",
+                    tags=owner_tags(LUKAS, "platform"), policies=["roles/clouddeploy.releaser"],
+                    impersonators=[
+                        impersonator("group:sre@acme.example",
+                                     "roles/iam.serviceAccountTokenCreator"),
+                        impersonator(f"user:{LUKAS}", "roles/iam.serviceAccountUser"),
+                        impersonator(f"principalSet://iam.googleapis.com/projects/"
+                                     f"{GCP_PROJECT_NUMBER}/locations/global/"
+                                     "workloadIdentityPools/github/attribute.repository/"
+                                     "acme-corp/deploy-config",
+                                     "roles/iam.workloadIdentityUser"),
+                    ])),
+         ["gcp-sa-impersonable-by-many", "gcp-sa-user-role-on-project"],
+         "three distinct members may act as it (the limit is more than 3), each granted on "
+         "the account itself")
+    # An AI agent on Vertex AI that authenticates through GKE workload identity; its old
+    # user-managed key was disabled when it moved there.
+    summarizer = gcp(gcp_sa(
+        "doc-summarizer", created=260, last_activity=0,
+        display="Summarises support documents with Vertex AI",
+        keys=[key(250, 95, status="inactive")],
+        tags=owner_tags(YUKI, "ml-platform"), privileged=["aiplatform.endpoints.predict"],
+        policies=["roles/aiplatform.user"],
+        impersonators=[impersonator(f"serviceAccount:{GCP_PROJECT}.svc.id.goog[docs/summarizer]",
+                                    "roles/iam.workloadIdentityUser")]))
+    twin(summarizer, ["ai-agent-without-owner", "ai-agent-excessive-privileges",
+                      "ai-agent-can-delegate"],
+         "an AI agent (roles/aiplatform.user) with an active owner, rights to call models "
+         "only, and no static credential in use")
+    twin(credentials_of(summarizer)[0],
+         ["ai-agent-static-credential", "ai-agent-credential-unused", "gcp-user-managed-key",
+          "credential-never-expires", "static-key-not-rotated"],
+         "a user-managed key of an AI agent, 250 days old and unused for 95, but disabled")
+
+    # A second project, set up the way CIS GCP 4.1/4.2 want: the Compute Engine default
+    # account has no role and runs nothing; the SFTP gateway VM runs as its own account
+    # (with the cloud-platform scope, as Google recommends for dedicated accounts).
+    web, number = {"kind": "project", "id": "acme-web-prod", "name": "Acme Web (prod)"}, \
+        "482907316655"
+    twin(gcp(gcp_sa(f"{number}-compute", email=f"{number}-compute@developer.gserviceaccount.com",
+                    project=web, project_number=number, created=30,
+                    display="Compute Engine default service account",
+                    workloads=[], tags=owner_tags(TOM, "sre"))),
+         ["gcp-default-sa-in-use", "gcp-default-sa-on-instances",
+          "gcp-default-sa-full-api-scope", "gcp-sa-primitive-role", "identity-unused"],
+         "the Compute Engine default account, but without Editor and with no VM or other "
+         "workload running as it; never used, in a project created 30 days ago")
+    twin(gcp(gcp_sa("sftp-gateway", project=web, project_number=number, created=25,
+                    last_activity=0, display="SFTP gateway VM",
+                    workloads=["europe-west1-c/sftp-gateway"],
+                    full_api_scope=["europe-west1-c/sftp-gateway"],
+                    tags=owner_tags(TOM, "sre"),
+                    policies=["roles/storage.objectCreator", "roles/storage.objectViewer"])),
+         ["gcp-default-sa-on-instances", "gcp-default-sa-full-api-scope",
+          "gcp-default-sa-in-use"],
+         "a VM with the cloud-platform scope, but running as its own dedicated account, not "
+         "the Compute Engine default one")
+
 
 def gh_deploy_key(repo, key_id, title, *, created, read_only, owner=None, last_used=None):
     """A deploy key as the GitHub collector writes it: an identity and its ssh_key.
@@ -1061,23 +1507,28 @@ def gh_deploy_key(repo, key_id, title, *, created, read_only, owner=None, last_u
                  created=created, last_activity=last_used, owners=[owner] if owner else None,
                  privileged=() if read_only else (grant,), policies=(grant,),
                  attributes=attributes)
-    add_credential("github", GH, id, "ssh_key", name=title, identity_id=id, created=created,
-                   last_used=last_used, attributes=attributes)
+    return add_credential("github", GH, id, "ssh_key", name=title, identity_id=id,
+                          created=created, last_used=last_used, attributes=attributes)
 
 
-def gh_app(installation_id, slug, *, created, permissions, selection="all"):
+def gh_app(installation_id, slug, *, created, permissions, selection="all", suspended=None):
+    """An app installation; `suspended` is how many days ago it was suspended (the
+    collector then records it disabled, with `suspended_at`)."""
     writes = sorted(k for k, v in permissions.items() if v in ("write", "admin"))
-    add_identity("github", GH, f"orgs/acme-corp/installations/{installation_id}", slug, "app",
-                 description=f"GitHub App {slug} installed on acme-corp", created=created,
-                 activity_tracked=False,
-                 privileged=tuple(f"{k}:{permissions[k]}" for k in writes),
-                 policies=tuple(f"{k}:{v}" for k, v in sorted(permissions.items())),
-                 attributes={"type": "github_app_installation",
-                             "installation_id": installation_id, "app_slug": slug,
-                             "permissions": dict(sorted(permissions.items())),
-                             "write_permissions": writes, "repository_selection": selection,
-                             "html_url": "https://github.com/organizations/acme-corp/settings/"
-                                         f"installations/{installation_id}"})
+    attributes = {"type": "github_app_installation",
+                  "installation_id": installation_id, "app_slug": slug,
+                  "permissions": dict(sorted(permissions.items())),
+                  "write_permissions": writes, "repository_selection": selection,
+                  "html_url": "https://github.com/organizations/acme-corp/settings/"
+                              f"installations/{installation_id}"}
+    if suspended is not None:
+        attributes["suspended_at"] = when(suspended, f"{slug}|suspended")
+    return add_identity("github", GH, f"orgs/acme-corp/installations/{installation_id}", slug,
+                        "app", description=f"GitHub App {slug} installed on acme-corp",
+                        created=created, activity_tracked=False, enabled=suspended is None,
+                        privileged=tuple(f"{k}:{permissions[k]}" for k in writes),
+                        policies=tuple(f"{k}:{v}" for k, v in sorted(permissions.items())),
+                        attributes=attributes)
 
 
 def gh_secret(name, *, repo=None, created, updated):
@@ -1089,9 +1540,9 @@ def gh_secret(name, *, repo=None, created, updated):
         attributes["repository"] = vault
     else:
         attributes["visibility"] = "all"
-    add_credential("github", GH, id, "vault_secret", name=name, created=created,
-                   usage_tracked=False, last_rotated=updated, vault=vault,
-                   attributes=attributes)
+    return add_credential("github", GH, id, "vault_secret", name=name, created=created,
+                          usage_tracked=False, last_rotated=updated, vault=vault,
+                          attributes=attributes)
 
 
 def gh_token(grant_id, name, owner, *, created, last_used, expires=None, writes=()):
@@ -1104,8 +1555,9 @@ def gh_token(grant_id, name, owner, *, created, last_used, expires=None, writes=
                  created=created, last_activity=last_used, owners=[owner],
                  privileged=tuple(f"{w}:write" for w in writes),
                  policies=tuple(f"{w}:write" for w in writes), attributes=attributes)
-    add_credential("github", GH, id, "token", name=name, identity_id=id, created=created,
-                   expires=expires, last_used=last_used, attributes=attributes)
+    return add_credential("github", GH, id, "token", name=name, identity_id=id,
+                          created=created, expires=expires, last_used=last_used,
+                          attributes=attributes)
 
 
 def build_github():
@@ -1130,6 +1582,26 @@ def build_github():
     gh_token(25401, "release-script", KEVIN, created=500, last_used=2,
              writes=("contents",))
     gh_token(25402, "triage", _email("sofia"), created=30, last_used=1, expires=60)
+
+    # -- clean twins ---------------------------------------------------------------------
+    twin(gh_deploy_key("infra", 7104, "argocd-read", created=200, read_only=True, owner=LUKAS,
+                       last_used=0),
+         ["github-deploy-key-write", "identity-without-owner"],
+         "a deploy key Argo CD pulls with, but read-only, added by a known person")
+    twin(gh_app(3103, "repo-settings-sync", created=500, suspended=40,
+                permissions={"administration": "write", "contents": "write",
+                             "metadata": "read"}),
+         ["github-app-broad-write", "identity-without-owner"],
+         "an app with administration and contents write on every repository, but suspended "
+         "40 days ago: it cannot act")
+    twin(gh_secret("PYPI_UPLOAD_TOKEN", repo="sdk-python", created=400, updated=90),
+         ["github-actions-secret-not-rotated"],
+         "an Actions secret last updated exactly 90 days ago (limit: more than 90)")
+    twin(gh_token(25403, "docs-publish", HANNAH, created=59, last_used=0, expires=31,
+                  writes=("contents",)),
+         ["github-pat-no-expiry", "credential-expiring-soon"],
+         "a fine-grained token that expires, in 31 days (credential-expiring-soon: 30 or "
+         "fewer), of an active person")
 
 
 def build_kubernetes():
@@ -1200,6 +1672,31 @@ def build_kubernetes():
     k8s_sa("data", "airflow-scheduler", created=950, tags=owner_tags(RACHEL, "data"),
            workloads=[], bindings=[rb("data", "airflow-scheduler", "airflow")],
            policies=["RoleBinding/data/airflow-scheduler: airflow"])
+
+    # -- clean twins ---------------------------------------------------------------------
+    def sa(sa_id):
+        return identity_of("kubernetes", sa_id)
+
+    twin(sa(k8s_sa("web", "storefront", created=300, tags=owner_tags(CHLOE, "web"),
+                   workloads=["Deployment/web/storefront"],
+                   bindings=[rb("web", "storefront", "storefront-config-reader")],
+                   policies=["RoleBinding/web/storefront: storefront-config-reader"])),
+         ["k8s-sa-unused", "k8s-default-sa-with-bindings", "k8s-legacy-sa-token-secret"],
+         "a ServiceAccount with a RoleBinding, but its app's own (not default), running a "
+         "Deployment, with projected tokens only (no token Secret)")
+    twin(sa(k8s_sa("web", "default", created=300, automount_token=False,
+                   workloads=["Job/web/smoke-test"])),
+         ["k8s-default-sa-in-use", "k8s-default-sa-with-bindings", "identity-without-owner"],
+         "a namespace's default ServiceAccount a Job runs as, but with token automounting "
+         "disabled and no bindings")
+    twin(sa(k8s_sa("web", "config-reloader", created=300, tags=owner_tags(CHLOE, "web"),
+                   privileged=["secrets/get in web", "secrets/list in web",
+                               "secrets/watch in web"],
+                   workloads=["Deployment/web/config-reloader"],
+                   bindings=[rb("web", "config-reloader", "secret-reader")],
+                   policies=["RoleBinding/web/config-reloader: secret-reader"])),
+         ["k8s-sa-reads-all-secrets"],
+         "reads Secrets, but only in its own namespace (a RoleBinding, not cluster-wide)")
 
 
 # --------------------------------------------------------------------------------------
@@ -1327,6 +1824,12 @@ def check(inventory):
                 named.add(entity["tags"][k])
     assert named - roster == UNKNOWN_OWNERS, named - roster
     assert KEVIN in named
+    identity_ids = {i["id"] for i in ids}
+    twin_ids = [t["entity"] for t in twins]
+    assert len(set(twin_ids)) == len(twin_ids), "an entity is marked as a twin twice"
+    for t in twins:
+        assert t["entity"] in (identity_ids if t["type"] == "identity" else set(cred_ids)), t
+        assert t["twin_of"] and t["why"], t
 
 
 def main():
@@ -1349,6 +1852,10 @@ def main():
         json.dump(inventory, f, indent=2)
         f.write("\n")
 
+    with open(os.path.join(HERE, "clean-twins.json"), "w", encoding="utf-8") as f:
+        json.dump(twins, f, indent=2)
+        f.write("\n")
+
     write_csv(os.path.join(EXAMPLES, "roster.csv"), ["person", "email", "status", "end_date"],
               [list(r) for r in ROSTER])
 
@@ -1359,7 +1866,8 @@ def main():
     write_csv(os.path.join(EXAMPLES, "csv", "credentials.csv"), CREDENTIAL_COLUMNS,
               [credential_row(c) for c in subset_creds])
 
-    print(f"wrote {len(identities)} identities and {len(credentials)} credentials; "
+    print(f"wrote {len(identities)} identities and {len(credentials)} credentials "
+          f"({len(twins)} clean twins); "
           f"CSV subset: {len(subset)} identities, {len(subset_creds)} credentials")
 
 

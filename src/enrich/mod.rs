@@ -37,6 +37,15 @@ pub struct IdentityFacts {
     /// Made and managed by the provider itself, not by the customer: AWS IAM Identity
     /// Center's `AWSReservedSSO_*` roles and service-linked roles.
     pub provider_managed: bool,
+    /// With a console password the source reports (`interactive_login` and
+    /// `attributes.password_enabled`): days since it was last used, from
+    /// `attributes.password_last_used` (the AWS credential report's columns).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_days_since_used: Option<i64>,
+    /// With a console password: days since it was set (`attributes.password_last_changed`,
+    /// else the identity's creation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_age_days: Option<i64>,
     #[serde(flatten)]
     pub owner: ResolvedOwner,
     pub credential_count: u32,
@@ -335,12 +344,34 @@ pub fn is_provider_managed(identity: &Identity) -> bool {
         || path.starts_with("/aws-reserved/sso.amazonaws.com/")
 }
 
+/// A time attribute of the source (`password_last_used`), when it is one.
+fn time_attribute(identity: &Identity, key: &str) -> Option<DateTime<Utc>> {
+    identity
+        .attributes
+        .get(key)
+        .and_then(|v| v.as_str())
+        .and_then(crate::inventory::time::parse)
+}
+
 fn identity_facts(
     identity: &Identity,
     as_of: DateTime<Utc>,
     owners: &OwnerResolver,
 ) -> IdentityFacts {
+    // Only where the source says there is a password (the credential report's
+    // `password_enabled`): without it, a missing last use means "unknown".
+    let has_password = identity.interactive_login
+        && identity.attributes.get("password_enabled") == Some(&serde_json::Value::Bool(true));
+    let password = |key: &str| {
+        has_password
+            .then(|| time_attribute(identity, key))
+            .flatten()
+    };
     IdentityFacts {
+        password_days_since_used: password("password_last_used").map(|t| days_between(t, as_of)),
+        password_age_days: password("password_last_changed")
+            .or(identity.created.filter(|_| has_password))
+            .map(|t| days_between(t, as_of)),
         age_days: identity.created.map(|t| days_between(t, as_of)),
         days_since_activity: identity.last_activity.map(|t| days_between(t, as_of)),
         never_used: identity.activity_tracked && identity.last_activity.is_none(),
@@ -438,6 +469,39 @@ mod tests {
         assert_eq!(key.owner.owner.as_deref(), Some("alice@example.com"));
         assert_eq!(enriched.credential_owner, vec![Some(0), Some(0), None]);
         assert_eq!(enriched.credential(2).1.owner.status, OwnerStatus::Missing);
+    }
+
+    #[test]
+    fn console_password_ages_come_from_the_credential_report_columns() {
+        let mut user = identity("u1");
+        user.interactive_login = true;
+        let now = at(2026, 1, 1);
+        // No `password_enabled`: nothing is known of the password.
+        let facts = identity_facts(&user, now, &OwnerResolver::default());
+        assert_eq!(
+            (facts.password_days_since_used, facts.password_age_days),
+            (None, None)
+        );
+        user.attributes
+            .insert("password_enabled".into(), serde_json::json!(true));
+        let facts = identity_facts(&user, now, &OwnerResolver::default());
+        assert_eq!(
+            (facts.password_days_since_used, facts.password_age_days),
+            (None, Some(365))
+        );
+        user.attributes.insert(
+            "password_last_used".into(),
+            serde_json::json!("2025-11-17T00:00:00Z"),
+        );
+        user.attributes.insert(
+            "password_last_changed".into(),
+            serde_json::json!("2025-06-01T00:00:00Z"),
+        );
+        let facts = identity_facts(&user, now, &OwnerResolver::default());
+        assert_eq!(
+            (facts.password_days_since_used, facts.password_age_days),
+            (Some(45), Some(214))
+        );
     }
 
     #[test]

@@ -408,11 +408,12 @@ pub fn write_table(report: &FrameworkReport, style: Style, out: &mut dyn Write) 
     ));
     for c in &report.controls {
         let mut control = format!("{}\n{}", c.id, c.title);
-        let scope: Vec<&str> = c
+        let scope: Vec<String> = c
             .providers
             .iter()
-            .map(|p| p.as_str())
-            .chain(c.kinds.iter().map(String::as_str))
+            .map(|p| p.as_str().to_string())
+            .chain(c.kinds.iter().cloned())
+            .chain(c.attributes.iter().map(|(k, v)| format!("{k}={v}")))
             .collect();
         if !scope.is_empty() {
             control.push_str(&format!(" [{}]", scope.join(", ")));

@@ -500,7 +500,7 @@ mod tests {
     fn identity(name: &str, admin: bool) -> serde_json::Value {
         serde_json::json!({
             "provider": "aws", "scope": {"kind": "account", "id": "111111111111"},
-            "id": name, "name": name, "kind": "role",
+            "id": name, "name": name, "kind": "service_user",
             "permissions": {"admin": admin}
         })
     }

@@ -38,6 +38,8 @@ pub const IDENTITY_FIELDS: &[&str] = &[
     "identity_type",
     "identity_type_signals",
     "provider_managed",
+    "password_days_since_used",
+    "password_age_days",
     "owner",
     "owner_source",
     "owner_status",
@@ -281,6 +283,8 @@ pub fn identity_fact<'a>(view: &IdentityView<'a>, field: &str) -> Option<Fact<'a
         "identity_type" => Fact::Str(f.identity_type.as_str()),
         "identity_type_signals" => strings(&f.identity_type_signals),
         "provider_managed" => Fact::Bool(f.provider_managed),
+        "password_days_since_used" => return f.password_days_since_used.map(Fact::Int),
+        "password_age_days" => return f.password_age_days.map(Fact::Int),
         "credential_count" => Fact::Int(f.credential_count.into()),
         "active_credential_count" => Fact::Int(f.active_credential_count.into()),
         "active_static_key_count" => Fact::Int(f.active_static_key_count.into()),
@@ -481,6 +485,8 @@ mod tests {
         let facts = IdentityFacts {
             age_days: Some(1),
             days_since_activity: Some(1),
+            password_days_since_used: Some(1),
+            password_age_days: Some(1),
             owner: owner(),
             ..Default::default()
         };

@@ -61,19 +61,30 @@ pub fn strings(value: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The rule of each finding of a report, in the report's order.
+/// The rules that matched, in the report's order: each finding's rule, then the rules
+/// folded into it (`also_fails`).
 pub fn rule_ids(report: &Value) -> Vec<String> {
+    findings(report).flat_map(matched_rules).collect()
+}
+
+/// The entity `field` (its "id", its "name") of each finding `rule` matched in a report:
+/// its own findings and those it is folded into (`also_fails`).
+pub fn flagged_entities(report: &Value, rule: &str, field: &str) -> Vec<String> {
     findings(report)
-        .map(|f| f["rule_id"].as_str().unwrap_or_default().to_string())
+        .filter(|f| matched_rules(f).iter().any(|r| r == rule))
+        .map(|f| f["entity"][field].as_str().unwrap_or_default().to_string())
         .collect()
 }
 
-/// The entity `field` (its "id", its "name") of each finding of `rule` in a report.
-pub fn flagged_entities(report: &Value, rule: &str, field: &str) -> Vec<String> {
-    findings(report)
-        .filter(|f| f["rule_id"] == rule)
-        .map(|f| f["entity"][field].as_str().unwrap_or_default().to_string())
-        .collect()
+/// A finding's rule and the rules folded into it.
+fn matched_rules(finding: &Value) -> Vec<String> {
+    let own = finding["rule_id"].as_str().unwrap_or_default().to_string();
+    let folded = finding["also_fails"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str().map(str::to_string));
+    std::iter::once(own).chain(folded).collect()
 }
 
 /// The findings of a report; panics when it has no findings list (it is not a report).
