@@ -855,6 +855,13 @@ fn human_users_are_told_from_machines_and_judged_only_by_rules_about_every_user(
     };
     assert_eq!(&row("marcus.chen")[kind], "human");
     assert!(row("marcus.chen")[signals].contains("roster"));
+    // A person's own user answers to that person.
+    let (owner, status) = (
+        column("owner").unwrap_or_default(),
+        column("owner_status").unwrap_or_default(),
+    );
+    assert_eq!(&row("marcus.chen")[owner], "marcus.chen@acme.example");
+    assert_eq!(&row("marcus.chen")[status], "active");
     assert_eq!(&row("elena.analyst")[kind], "human");
     assert_eq!(&row("elena.analyst")[ai], "false");
     assert_eq!(&row("billing-export")[kind], "non_human");

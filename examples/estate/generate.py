@@ -726,10 +726,12 @@ def build_aws_prod():
              tags=owner_tags(SOFIA, "customer-support", workload_type="ai-agent",
                              data_classification="customer-pii"),
              wildcard=["dynamodb:*"],
-             privileged=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream",
-                         "secretsmanager:GetSecretValue"],
              policies=["support-agent-bedrock", "support-agent-tickets-rw"],
-             attributes={"ai_models": ["anthropic.claude-3-5-sonnet-20241022-v2:0"],
+             # What it may do in AI services goes to `ai_actions`, as the collector
+             # records it: invoking a model is no privilege escalation.
+             attributes={"ai_actions": ["bedrock:InvokeModel",
+                                        "bedrock:InvokeModelWithResponseStream"],
+                         "ai_models": ["anthropic.claude-3-5-sonnet-20241022-v2:0"],
                          "bedrock_agent_id": "SUPPAGT7Q2",
                          # Its escalation tool: the agent hands its authority on.
                          "assume_role_targets": [
@@ -1071,7 +1073,7 @@ def build_aws_dev():
     aws_user(D, "ml-experiments", created=110,
              keys=[key(100, 50)],
              tags=owner_tags(DANIEL, "data-science"), wildcard=["sagemaker:*"],
-             privileged=["bedrock:InvokeModel"], policies=["ml-experiments"])
+             attributes={"ai_actions": ["bedrock:InvokeModel"]}, policies=["ml-experiments"])
     aws_user(D, "intern-project-2023", created=1060,
              keys=[key(1050, 900)],
              tags=owner_tags(IRENE, "data"), policies=["AmazonS3FullAccess"],
@@ -1104,7 +1106,7 @@ def build_aws_dev():
              # One pilot identity for the dev sandbox and the production Teams tenant.
              tags=owner_tags(KEVIN, "innovation-lab", workload_type="ai-agent",
                              environment="dev,prod"),
-             privileged=["bedrock:InvokeModel"], wildcard=["bedrock:*"],
+             wildcard=["bedrock:*"], attributes={"ai_actions": ["bedrock:*"]},
              policies=["AmazonBedrockFullAccess"])
 
     secrets_manager(D, "dev/ci/npm-token", created=300, rotation=False, last_used=3,

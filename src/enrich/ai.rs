@@ -193,27 +193,41 @@ pub fn words(text: &str) -> Vec<String> {
 /// Whether two patterns (`*` matches anything, case-insensitive) can match one same
 /// text: a grant `bedrock:Invoke*` covers the pattern `bedrock:InvokeModel*`.
 fn overlaps(pattern: &str, grant: &str) -> bool {
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let g: Vec<char> = grant.to_lowercase().chars().collect();
-    // reachable[i][j]: p[i..] and g[j..] can still match one text.
-    let mut reachable = vec![vec![false; g.len() + 1]; p.len() + 1];
-    reachable[p.len()][g.len()] = true;
+    let (p, g) = (pattern.as_bytes(), grant.as_bytes());
+    // Cheap rejections first: the literal text before the first `*` of either, and
+    // after the last `*`, must agree. Most grants fail here on their first bytes.
+    let head = |s: &[u8]| s.iter().position(|&c| c == b'*').unwrap_or(s.len());
+    let (ph, gh) = (head(p), head(g));
+    let n = ph.min(gh);
+    if !p[..n].eq_ignore_ascii_case(&g[..n])
+        || (ph == p.len() && gh == g.len() && p.len() != g.len())
+    {
+        return false;
+    }
+    let tail = |s: &[u8]| s.iter().rev().position(|&c| c == b'*').unwrap_or(s.len());
+    let m = tail(p).min(tail(g));
+    if !p[p.len() - m..].eq_ignore_ascii_case(&g[g.len() - m..]) {
+        return false;
+    }
+    // reachable[i * width + j]: p[i..] and g[j..] can still match one text.
+    let width = g.len() + 1;
+    let mut reachable = vec![false; (p.len() + 1) * width];
+    reachable[p.len() * width + g.len()] = true;
     for i in (0..=p.len()).rev() {
         for j in (0..=g.len()).rev() {
             if i == p.len() && j == g.len() {
                 continue;
             }
-            let pi = p.get(i).copied();
-            let gj = g.get(j).copied();
-            reachable[i][j] = match (pi, gj) {
-                (Some('*'), _) => reachable[i + 1][j] || (j < g.len() && reachable[i][j + 1]),
-                (_, Some('*')) => reachable[i][j + 1] || (i < p.len() && reachable[i + 1][j]),
-                (Some(a), Some(b)) => a == b && reachable[i + 1][j + 1],
+            let at = |i: usize, j: usize| reachable[i * width + j];
+            reachable[i * width + j] = match (p.get(i), g.get(j)) {
+                (Some(b'*'), _) => at(i + 1, j) || (j < g.len() && at(i, j + 1)),
+                (_, Some(b'*')) => at(i, j + 1) || (i < p.len() && at(i + 1, j)),
+                (Some(a), Some(b)) => a.eq_ignore_ascii_case(b) && at(i + 1, j + 1),
                 _ => false,
             };
         }
     }
-    reachable[0][0]
+    reachable[0]
 }
 
 /// Grants that allow (nearly) everything: no evidence of what the identity is for.

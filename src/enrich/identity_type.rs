@@ -221,6 +221,8 @@ impl Default for IdentityTypeClassifier {
 pub struct TypeVerdict {
     pub identity_type: IdentityType,
     pub signals: Vec<String>,
+    /// The roster person (email, else name) the account's name or email tag matched.
+    pub person: Option<String>,
 }
 
 /// What the classifier needs to know about an identity's credentials.
@@ -231,6 +233,7 @@ pub struct CredentialSummary {
 
 #[derive(Default)]
 struct Evidence {
+    person: Option<String>,
     strong_human: Vec<String>,
     weak_human: Vec<String>,
     strong_machine: Vec<String>,
@@ -261,6 +264,7 @@ impl IdentityTypeClassifier {
         let decided = |identity_type, signal: String| TypeVerdict {
             identity_type,
             signals: vec![signal],
+            person: None,
         };
         if let Some(value) = identity
             .attributes
@@ -316,6 +320,12 @@ impl IdentityTypeClassifier {
                         "roster: `{candidate}` is {} ({})",
                         person.person, person.email
                     ));
+                    let key = if person.email.trim().is_empty() {
+                        &person.person
+                    } else {
+                        &person.email
+                    };
+                    evidence.person = Some(key.trim().to_string());
                     break;
                 }
             }
@@ -387,6 +397,7 @@ fn login_signals(identity: &Identity, credentials: CredentialSummary, evidence: 
 
 fn decide(evidence: Evidence) -> TypeVerdict {
     let Evidence {
+        person,
         strong_human,
         weak_human,
         strong_machine,
@@ -424,6 +435,7 @@ fn decide(evidence: Evidence) -> TypeVerdict {
     TypeVerdict {
         identity_type,
         signals,
+        person,
     }
 }
 

@@ -269,7 +269,7 @@ fn entity_facts(
         .collect();
     drop(account_names);
 
-    let credential_facts: Vec<CredentialFacts> = inventory
+    let mut credential_facts: Vec<CredentialFacts> = inventory
         .credentials
         .iter()
         .zip(&credential_owner)
@@ -314,12 +314,29 @@ fn entity_facts(
             .classify(identity, summary, roster);
         facts.identity_type = verdict.identity_type;
         facts.identity_type_signals = verdict.signals;
+        if facts.identity_type == IdentityType::Human && facts.owner.status == OwnerStatus::Missing
+        {
+            // A person's own user answers to that person: active or departed per roster.
+            if let Some(person) = verdict.person {
+                facts.owner = owners.resolve(&Default::default(), &[person], as_of);
+                facts.owner.owner_source = Some("self".into());
+            }
+        }
         if facts.identity_type == IdentityType::Human && facts.ai_agent {
             // A person is never an AI agent, whatever their name or rights suggest.
             facts.ai_agent = false;
             facts
                 .ai_signals
                 .insert(0, "not an AI agent: a human user".to_string());
+        }
+    }
+
+    // A person's own user now answers to that person: so do its credentials.
+    for (facts, owner_index) in credential_facts.iter_mut().zip(&credential_owner) {
+        if let Some(i) = owner_index {
+            if identity_facts[*i].owner.owner_source.as_deref() == Some("self") {
+                facts.owner = identity_facts[*i].owner.clone();
+            }
         }
     }
 

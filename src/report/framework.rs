@@ -458,7 +458,7 @@ pub fn write_table(report: &FrameworkReport, style: Style, out: &mut dyn Write) 
     writeln!(
         out,
         "Pass and fail count the identities and credentials a control's rules were evaluated on; \
-         fail: with a finding of one of them."
+         fail: one of them matched, reported on its own or folded into another finding (also_fails)."
     )?;
     writeln!(out, "Source: {}", report.framework.source)?;
     write_coverage_gaps(&report.coverage, out)?;

@@ -46,6 +46,9 @@ pub fn event(f: &Finding, time: i64, version: &str) -> Value {
         resource["data"]["identity_id"] = json!(identity);
     }
     let mut unmapped = json!({ "references": f.references.labels() });
+    if !f.also_fails.is_empty() {
+        unmapped["also_fails"] = json!(f.also_fails);
+    }
     if let Some(b) = f.baseline {
         unmapped["baseline"] = json!(b.as_str());
     }

@@ -137,6 +137,23 @@ pub fn write_explain(rule: &Rule, out: &mut dyn Write) -> io::Result<()> {
             s.filter.kinds.join(", ")
         )?;
     }
+    let judged: Vec<&str> = if s.filter.identity_types.is_empty() {
+        vec!["non_human"]
+    } else {
+        s.filter.identity_types.iter().map(|t| t.as_str()).collect()
+    };
+    let whose = match s.applies_to {
+        crate::rules::Target::Identity => "identities",
+        crate::rules::Target::Credential => "credentials of identities",
+    };
+    writeln!(out, "judges: {whose} that are {}", judged.join(", "))?;
+    if !s.supersedes.is_empty() {
+        writeln!(
+            out,
+            "supersedes: {} (on an entity both match: one finding, listing them in also_fails)",
+            s.supersedes.join(", ")
+        )?;
+    }
     writeln!(
         out,
         "\nWhy it matters\n  {}",

@@ -481,7 +481,23 @@ fn tags(meta: &ObjectMeta) -> BTreeMap<String, String> {
     tags
 }
 
-/// A legacy token Secret as a credential: its metadata only.
+/// Label the API server (1.29+, LegacyServiceAccountTokenCleanUp) sets on a legacy token
+/// it no longer accepts: the token is invalid and due for deletion.
+pub const TOKEN_INVALID_SINCE_LABEL: &str = "kubernetes.io/legacy-token-invalid-since";
+/// Label the API server (1.28+) sets to the day a legacy token was last used.
+pub const TOKEN_LAST_USED_LABEL: &str = "kubernetes.io/legacy-token-last-used";
+
+/// A date label (`2024-05-01`) as midnight UTC.
+fn label_date(meta: &ObjectMeta, key: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    meta.labels
+        .as_ref()
+        .and_then(|labels| labels.get(key))
+        .and_then(|value| crate::inventory::time::parse(value))
+}
+
+/// A legacy token Secret as a credential: its metadata only. One the API server has
+/// invalidated is inactive; the day it was last used comes from the server's label
+/// (tracking began with Kubernetes 1.28, so no label still means "unknown").
 fn token_credential(scope: &Scope, meta: &ObjectMeta) -> Option<Credential> {
     let namespace = meta.namespace.as_deref()?;
     let name = meta.name.as_deref()?;
@@ -490,6 +506,10 @@ fn token_credential(scope: &Scope, meta: &ObjectMeta) -> Option<Credential> {
     let mut attributes = BTreeMap::new();
     attributes.insert("secretType".into(), json!(TOKEN_SECRET_TYPE));
     attributes.insert("namespace".into(), json!(namespace));
+    let invalid_since = label_date(meta, TOKEN_INVALID_SINCE_LABEL);
+    if let Some(since) = invalid_since {
+        attributes.insert("invalid_since".into(), json!(since));
+    }
     Some(Credential {
         provider: Provider::Kubernetes,
         scope: scope.clone(),
@@ -499,12 +519,16 @@ fn token_credential(scope: &Scope, meta: &ObjectMeta) -> Option<Credential> {
         identity_id,
         created: created(meta),
         expires: None,
-        last_used: None,
+        last_used: label_date(meta, TOKEN_LAST_USED_LABEL),
         usage_tracked: false,
         last_rotated: None,
         rotation_enabled: None,
         rotation_interval_days: None,
-        status: CredentialStatus::Active,
+        status: if invalid_since.is_some() {
+            CredentialStatus::Inactive
+        } else {
+            CredentialStatus::Active
+        },
         location: Location::default(),
         tags: meta.labels.clone().unwrap_or_default(),
         attributes,
@@ -518,6 +542,34 @@ mod tests {
 
     fn from<T: serde::de::DeserializeOwned>(value: Value) -> T {
         serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn invalidated_legacy_tokens_are_inactive_and_last_use_comes_from_the_label() {
+        let scope = Scope {
+            kind: ScopeKind::Cluster,
+            id: "c".into(),
+            name: None,
+        };
+        let meta = |labels: Value| -> ObjectMeta {
+            from(json!({"name": "t", "namespace": "ci", "labels": labels,
+                "annotations": {TOKEN_SA_ANNOTATION: "deployer"}}))
+        };
+        let live = token_credential(&scope, &meta(json!({TOKEN_LAST_USED_LABEL: "2025-11-02"})))
+            .unwrap_or_else(|| panic!("no credential"));
+        assert_eq!(live.status, CredentialStatus::Active);
+        assert_eq!(
+            live.last_used.map(|t| t.to_rfc3339()),
+            Some("2025-11-02T00:00:00+00:00".to_string())
+        );
+        assert!(!live.usage_tracked, "no label still means unknown use");
+        let dead = token_credential(
+            &scope,
+            &meta(json!({TOKEN_INVALID_SINCE_LABEL: "2025-12-01"})),
+        )
+        .unwrap_or_else(|| panic!("no credential"));
+        assert_eq!(dead.status, CredentialStatus::Inactive);
+        assert!(dead.attributes.contains_key("invalid_since"));
     }
 
     #[test]
