@@ -267,22 +267,19 @@ fn clean_twins() -> Vec<(String, String, Vec<String>)> {
         .collect()
 }
 
+/// `nhiscan COMMAND` on the example estate as the README's first command reads it, at the
+/// estate's fixed time, writing FORMAT to standard output.
+fn on_estate(command: &str, format: &str) -> Command {
+    let mut cmd = nhiscan();
+    cmd.args([command, "--inventory", ESTATE, "--owners", ESTATE_ROSTER])
+        .args(["--config", ESTATE_CONFIG, "--now", ESTATE_NOW, "-f", format]);
+    cmd
+}
+
 #[test]
 fn the_estate_reports_nothing_on_its_clean_twins() {
     // The README's first command, at the estate's fixed time.
-    let report = json(nhiscan().args([
-        "scan",
-        "--inventory",
-        ESTATE,
-        "--owners",
-        ESTATE_ROSTER,
-        "--config",
-        ESTATE_CONFIG,
-        "--now",
-        ESTATE_NOW,
-        "-f",
-        "json",
-    ]));
+    let report = json(&mut on_estate("scan", "json"));
     let twins = clean_twins();
     assert!(twins.len() >= 30, "{} twins", twins.len());
     let is_twin = |id: &str, kind: &str| twins.iter().any(|(t, k, _)| t == id && k == kind);
@@ -377,19 +374,7 @@ fn every_rule_has_a_clean_twin_in_the_estate() {
 
 #[test]
 fn the_estates_people_are_human_and_its_narrow_agent_is_an_agent() {
-    let csv = stdout(nhiscan().args([
-        "inventory",
-        "-i",
-        ESTATE,
-        "--owners",
-        ESTATE_ROSTER,
-        "--config",
-        ESTATE_CONFIG,
-        "--now",
-        ESTATE_NOW,
-        "-f",
-        "csv",
-    ]));
+    let csv = stdout(&mut on_estate("inventory", "csv"));
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let headers = reader.headers().unwrap().clone();
     let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
