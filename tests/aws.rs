@@ -284,6 +284,50 @@ fn roles_trust_and_policies_land_in_the_inventory() {
     assert!(!app.attributes.contains_key("service_linked"));
 }
 
+/// Policies read as AWS evaluates them (scripts/moto/seed.py `seed_policy_evaluation`):
+/// a Deny in the same or another policy, a permissions boundary, resources only AWS can
+/// write and NotAction with a Deny leave no privilege; a PassRole on a pattern of roles
+/// is reported with that pattern.
+#[test]
+fn denies_boundaries_and_resource_scopes_are_evaluated_as_aws_does() {
+    let Some(inv) = standard_inventory() else {
+        return;
+    };
+    for safe in [
+        "deny-same-policy",
+        "deny-other-policy",
+        "bounded-admin",
+        "aws-managed-only",
+        "notaction-deny",
+    ] {
+        let role = identity(inv, safe);
+        assert!(!role.permissions.admin, "{safe}: {:?}", role.permissions);
+        assert!(
+            role.permissions.privileged_actions.is_empty(),
+            "{safe}: {:?}",
+            role.permissions
+        );
+    }
+    assert!(identity(inv, "deny-same-policy")
+        .permissions
+        .wildcard_actions
+        .is_empty());
+    assert_eq!(
+        identity(inv, "bounded-admin").attributes["permissions_boundary"],
+        format!("arn:aws:iam::{ACCOUNT}:policy/data-only-boundary")
+    );
+    assert_eq!(
+        identity(inv, "notaction-deny").permissions.wildcard_actions,
+        vec!["* except iam:*, organizations:*"]
+    );
+    let scoped = identity(inv, "scoped-passrole");
+    assert_eq!(scoped.permissions.privileged_actions, vec!["iam:PassRole"]);
+    assert_eq!(
+        scoped.attributes["privileged_scopes"],
+        serde_json::json!({"iam:PassRole": [format!("arn:aws:iam::{ACCOUNT}:role/app-*")]})
+    );
+}
+
 #[test]
 fn secrets_in_two_regions_with_rotation_and_tags() {
     let Some(inv) = standard_inventory() else {
@@ -487,7 +531,13 @@ fn the_rules_fire_on_the_seeded_estate() {
     );
     assert_eq!(
         on("privilege-escalation-actions"),
-        vec!["escalator-role", "reporting-export", "ticket-triage-bot"]
+        // scoped-passrole: PassRole on the app-* roles, with a way to launch Lambda.
+        vec![
+            "escalator-role",
+            "reporting-export",
+            "scoped-passrole",
+            "ticket-triage-bot"
+        ]
     );
     // AI agents: classified from the trust, the Bedrock actions and the tags.
     assert_eq!(
@@ -510,10 +560,16 @@ fn the_rules_fire_on_the_seeded_estate() {
         vec!["ci-deployer", "same-account-admin"]
     );
     // poweruser-role may sts:AssumeRole on `*` (NotAction iam:*), and same-account-admin
-    // trusts the account: the power user can become the administrator.
+    // trusts the account: the power user can become the administrator. So can
+    // notaction-deny: its Deny of iam:* leaves sts:AssumeRole in.
     assert_eq!(
         on("reaches-admin-through-chain"),
-        vec!["poweruser-role", "support-agent-llm", "ticket-escalation"]
+        vec![
+            "notaction-deny",
+            "poweruser-role",
+            "support-agent-llm",
+            "ticket-escalation"
+        ]
     );
     // The agent may assume its escalation role: it hands its authority on, and the
     // evidence carries the path to the administrator.

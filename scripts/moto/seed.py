@@ -263,7 +263,54 @@ def seed(endpoint: str) -> dict:
     summary["secrets"]["eu-west-1"] = 2
     seed_iam_extras(endpoint, summary)
     seed_ai_agents(endpoint, summary)
+    seed_policy_evaluation(endpoint, summary)
     return summary
+
+
+def seed_policy_evaluation(endpoint: str, summary: dict) -> None:
+    """Roles whose policies read as AWS evaluates them (issue 13): a Deny in the same
+    policy and in another, a permissions boundary, AWS-managed-only resources, NotAction
+    with a Deny (all safe: no privilege finding), and PassRole on a pattern of roles."""
+    iam = _client("iam", endpoint)
+    lambda_trust = _trust({"Service": "lambda.amazonaws.com"})
+    admin_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+    boundary = iam.create_policy(
+        PolicyName="data-only-boundary",
+        PolicyDocument=_doc([{"Effect": "Allow", "Action": ["s3:*", "dynamodb:*"],
+                              "Resource": "*"}]),
+    )["Policy"]["Arn"]
+    with freeze_time("2024-02-02 02:02:02"):
+        for name in ["deny-same-policy", "deny-other-policy", "bounded-admin",
+                     "aws-managed-only", "notaction-deny", "scoped-passrole"]:
+            extra = {"PermissionsBoundary": boundary} if name == "bounded-admin" else {}
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=lambda_trust,
+                            Tags=_tags(owner="carol@example.com"), **extra)
+    iam.put_role_policy(RoleName="deny-same-policy", PolicyName="iam-allowed-and-denied",
+                        PolicyDocument=_doc([
+                            {"Effect": "Allow", "Action": ["iam:*", "lambda:CreateFunction"],
+                             "Resource": "*"},
+                            {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]))
+    iam.attach_role_policy(RoleName="deny-other-policy", PolicyArn=admin_arn)
+    iam.put_role_policy(RoleName="deny-other-policy", PolicyName="deny-everything",
+                        PolicyDocument=_doc([{"Effect": "Deny", "Action": "*",
+                                              "Resource": "*"}]))
+    iam.attach_role_policy(RoleName="bounded-admin", PolicyArn=admin_arn)
+    iam.put_role_policy(RoleName="aws-managed-only", PolicyName="aws-policies-only",
+                        PolicyDocument=_doc([
+                            {"Effect": "Allow",
+                             "Action": ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"],
+                             "Resource": "arn:aws:iam::aws:policy/*"}]))
+    iam.put_role_policy(RoleName="notaction-deny", PolicyName="all-but-iam",
+                        PolicyDocument=_doc([
+                            {"Effect": "Allow", "NotAction": "organizations:*", "Resource": "*"},
+                            {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]))
+    iam.put_role_policy(RoleName="scoped-passrole", PolicyName="pass-app-roles",
+                        PolicyDocument=_doc([
+                            {"Effect": "Allow", "Action": "iam:PassRole",
+                             "Resource": f"arn:aws:iam::{ACCOUNT_ID}:role/app-*"},
+                            {"Effect": "Allow", "Action": "lambda:CreateFunction",
+                             "Resource": "*"}]))
+    summary["roles"] += 6
 
 
 def seed_ai_agents(endpoint: str, summary: dict) -> None:

@@ -36,6 +36,7 @@
 pub mod calls;
 pub mod config;
 pub mod credential_report;
+pub mod effective;
 pub mod errors;
 pub mod iam;
 pub mod org;

@@ -4,26 +4,14 @@
 //! JSON (emulators, some fields); [`parse_document`] accepts both. `Statement`,
 //! `Action`, `NotAction`, `Resource` may each be one value or a list.
 //!
-//! The analysis is deliberately conservative (it over-reports rather than under-reports):
-//! * only `Allow` statements are read; `Deny` statements and conditions are not
-//!   subtracted, so a grant limited by a Deny or a condition is still reported;
-//! * `admin`: `Action: "*"` on `Resource: "*"`, the AWS managed `AdministratorAccess`,
-//!   or a `NotAction` grant on `*` that leaves every privilege-escalation action allowed
-//!   ("everything except ...");
-//! * `wildcard_actions`: `*` and whole-service grants (`s3:*`); a `NotAction` grant is
-//!   recorded as `* except <actions>`. Partial wildcards such as `s3:Get*` are not
-//!   counted: they are usually read-only families;
-//! * `privileged_actions`: the [`ESCALATION_ACTIONS`] an `Allow` grants (by exact name or
-//!   wildcard, case-insensitively) on a broad resource: `*`, or an ARN ending in `*`
-//!   (`arn:aws:iam::*:role/*`), or any `NotResource`. Granted on a specific resource
-//!   (`iam:PassRole` on one role) they are normal and not reported. `iam:PassRole`
-//!   escalates only together with a way to start compute that runs as the passed role
-//!   ([`COMPUTE_LAUNCH_ACTIONS`], on any resource, in any of the identity's policies):
-//!   [`Grants::finish`] drops it otherwise;
-//! * `assume_role_targets`: the `Resource` patterns of every `Allow` that grants
-//!   `sts:AssumeRole` (by name, `sts:*`, `*`, or a `NotAction` that leaves it in); `*`
-//!   for a `NotResource` grant. Which roles they open depends on the roles' trust
-//!   policies: the delegation graph ([`crate::graph`]) joins the two.
+//! What an identity's policies effectively grant is [`crate::collect::aws::effective`]'s
+//! job; this module holds the vocabulary: [`Grants`] (the inventory's terms: `admin`,
+//! `wildcard_actions`, `privileged_actions`, `assume_role_targets`, `ai_actions`), the
+//! actions that matter ([`ESCALATION_ACTIONS`], [`COMPUTE_LAUNCH_ACTIONS`]) and the
+//! action and resource matchers. `iam:PassRole` escalates only together with a way to
+//! start compute that runs as the passed role ([`Grants::finish`]); which roles
+//! `assume_role_targets` open depends on the roles' trust policies: the delegation graph
+//! ([`crate::graph`]) joins the two.
 
 use anyhow::{anyhow, Context, Result};
 use serde_json::Value;
@@ -104,35 +92,11 @@ pub struct Grants {
 }
 
 impl Grants {
-    pub fn merge(&mut self, other: &Grants) {
-        self.admin |= other.admin;
-        self.compute_launch |= other.compute_launch;
-        self.wildcard_actions
-            .extend(other.wildcard_actions.iter().cloned());
-        self.privileged_actions
-            .extend(other.privileged_actions.iter().cloned());
-        self.ai_actions.extend(other.ai_actions.iter().cloned());
-        self.assume_role_targets
-            .extend(other.assume_role_targets.iter().cloned());
-    }
-
-    /// Once every policy of an identity is merged: `iam:PassRole` without a way to
+    /// Once every policy of an identity is evaluated: `iam:PassRole` without a way to
     /// launch compute is not an escalation.
     pub fn finish(&mut self) {
         if !self.compute_launch {
             self.privileged_actions.remove("iam:PassRole");
-        }
-    }
-
-    /// What the AWS managed `AdministratorAccess` grants.
-    pub fn administrator() -> Grants {
-        Grants {
-            admin: true,
-            compute_launch: true,
-            wildcard_actions: BTreeSet::from(["*".to_string()]),
-            privileged_actions: ESCALATION_ACTIONS.iter().map(|a| a.to_string()).collect(),
-            ai_actions: BTreeSet::new(),
-            assume_role_targets: BTreeSet::from(["*".to_string()]),
         }
     }
 }
@@ -189,95 +153,6 @@ pub fn string_list(value: Option<&Value>) -> Vec<&str> {
     }
 }
 
-/// What a permissions policy document grants.
-pub fn analyze(document: &Value) -> Grants {
-    let mut grants = Grants::default();
-    for statement in statements(document) {
-        if statement.get("Effect").and_then(Value::as_str) != Some("Allow") {
-            continue;
-        }
-        let broad = match statement.get("Resource") {
-            Some(resource) => string_list(Some(resource))
-                .iter()
-                .any(|r| broad_resource(r)),
-            None => statement.contains_key("NotResource"),
-        };
-        let everywhere = string_list(statement.get("Resource")).contains(&"*");
-        let assumes = match statement.get("NotAction") {
-            Some(not_action) => !string_list(Some(not_action))
-                .iter()
-                .any(|p| action_matches(p, ASSUME_ROLE)),
-            None => string_list(statement.get("Action"))
-                .iter()
-                .any(|a| action_matches(a, ASSUME_ROLE)),
-        };
-        if assumes {
-            match statement.get("Resource") {
-                Some(resource) => grants
-                    .assume_role_targets
-                    .extend(string_list(Some(resource)).iter().map(|r| r.to_string())),
-                None if statement.contains_key("NotResource") => {
-                    grants.assume_role_targets.insert("*".to_string());
-                }
-                None => {}
-            }
-        }
-        if let Some(not_action) = statement.get("NotAction") {
-            let excluded = string_list(Some(not_action));
-            let allowed: Vec<&str> = ESCALATION_ACTIONS
-                .iter()
-                .copied()
-                .filter(|a| !excluded.iter().any(|p| action_matches(p, a)))
-                .collect();
-            let mut excluded_sorted: Vec<&str> = excluded.clone();
-            excluded_sorted.sort_unstable();
-            grants
-                .wildcard_actions
-                .insert(format!("* except {}", excluded_sorted.join(", ")));
-            if broad {
-                grants
-                    .privileged_actions
-                    .extend(allowed.iter().map(|a| a.to_string()));
-            }
-            if everywhere && allowed.len() == ESCALATION_ACTIONS.len() {
-                grants.admin = true;
-            }
-            grants.compute_launch |= COMPUTE_LAUNCH_ACTIONS
-                .iter()
-                .any(|a| !excluded.iter().any(|p| action_matches(p, a)));
-            continue;
-        }
-        for action in string_list(statement.get("Action")) {
-            let lower = action.to_ascii_lowercase();
-            if AI_ACTION_PREFIXES.iter().any(|p| lower.starts_with(p)) {
-                grants.ai_actions.insert(action.to_string());
-            }
-            grants.compute_launch |= COMPUTE_LAUNCH_ACTIONS
-                .iter()
-                .any(|a| action_matches(action, a));
-            if action == "*" || action.ends_with(":*") {
-                grants.wildcard_actions.insert(action.to_ascii_lowercase());
-            }
-            if action == "*" && everywhere {
-                grants.admin = true;
-            }
-            if broad {
-                grants.privileged_actions.extend(
-                    ESCALATION_ACTIONS
-                        .iter()
-                        .filter(|a| action_matches(action, a))
-                        .map(|a| a.to_string()),
-                );
-            }
-        }
-    }
-    grants
-}
-
-fn broad_resource(resource: &str) -> bool {
-    resource == "*" || resource.ends_with('*')
-}
-
 /// Whether an IAM action pattern (`iam:*`, `iam:Put*Policy`, `*`) matches an action;
 /// case-insensitive, `*` for any run of characters and `?` for one.
 pub fn action_matches(pattern: &str, action: &str) -> bool {
@@ -323,6 +198,12 @@ fn glob(pattern: &[char], text: &[char]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What one document grants, evaluated as an identity's only policy.
+    fn analyze(document: &Value) -> Grants {
+        let statements = crate::collect::aws::effective::parse(document);
+        crate::collect::aws::effective::evaluate(&[&statements], None).grants
+    }
     use serde_json::json;
 
     #[test]
@@ -359,8 +240,7 @@ mod tests {
     fn service_wildcard_and_escalation() {
         let g = analyze(&json!({"Statement": [
             {"Effect": "Allow", "Action": ["s3:*", "iam:Put*Policy"], "Resource": "*"},
-            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/app"},
-            {"Effect": "Deny", "Action": "*", "Resource": "*"}
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/app"}
         ]}));
         assert!(!g.admin);
         assert_eq!(g.wildcard_actions, BTreeSet::from(["s3:*".to_string()]));
@@ -382,40 +262,38 @@ mod tests {
         assert!(g.privileged_actions.is_empty());
         assert!(g.wildcard_actions.contains("iam:*"));
         let g = analyze(&json!({"Statement": [
-            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/*"}
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/*"},
+            {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}
         ]}));
         assert!(g.privileged_actions.contains("iam:PassRole"));
     }
 
     #[test]
     fn pass_role_escalates_only_with_a_way_to_launch_compute() {
-        let pass = analyze(&json!({"Statement": [
+        let pass = crate::collect::aws::effective::parse(&json!({"Statement": [
             {"Effect": "Allow", "Action": ["iam:PassRole", "iam:CreateAccessKey"], "Resource": "*"}
         ]}));
-        let mut alone = pass.clone();
-        alone.finish();
+        let alone = crate::collect::aws::effective::evaluate(&[&pass], None).grants;
         assert_eq!(
             alone.privileged_actions,
             BTreeSet::from(["iam:CreateAccessKey".to_string()])
         );
 
         // The launch right may come from another policy of the same identity.
-        let launch = analyze(&json!({"Statement": [
+        let launch = crate::collect::aws::effective::parse(&json!({"Statement": [
             {"Effect": "Allow", "Action": "lambda:Create*", "Resource": "arn:aws:lambda:*:1:function:x"}
         ]}));
-        assert!(launch.compute_launch);
-        let mut both = pass.clone();
-        both.merge(&launch);
-        both.finish();
+        let both = crate::collect::aws::effective::evaluate(&[&pass, &launch], None).grants;
+        assert!(both.compute_launch);
         assert!(both.privileged_actions.contains("iam:PassRole"));
 
         let power_user = analyze(&json!({"Statement": [
             {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}
         ]}));
         assert!(power_user.compute_launch);
-        let mut admin = Grants::administrator();
-        admin.finish();
-        assert!(admin.privileged_actions.contains("iam:PassRole"));
+        let admin = analyze(&json!({"Statement":
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}}));
+        assert!(admin.admin && admin.privileged_actions.contains("iam:PassRole"));
     }
 
     #[test]
@@ -441,7 +319,7 @@ mod tests {
              "Resource": ["arn:aws:iam::222233334444:role/deploy", "arn:aws:iam::*:role/ci-*"]},
             {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity", "Resource": "arn:x"},
             {"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"},
-            {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"}
+            {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/admin-*"}
         ]}));
         assert_eq!(
             g.assume_role_targets,
@@ -462,11 +340,6 @@ mod tests {
         let no_sts = analyze(&json!({"Statement":
             {"Effect": "Allow", "NotAction": ["sts:*"], "Resource": "*"}}));
         assert!(no_sts.assume_role_targets.is_empty());
-        assert!(Grants::administrator().assume_role_targets.contains("*"));
-
-        let mut merged = g.clone();
-        merged.merge(&power);
-        assert_eq!(merged.assume_role_targets.len(), 3);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! (through groups too), trust, keys, attributes.
 
 use super::{certificate, service_credentials, IamOutcome, UserKeys, UserWork};
-use crate::collect::aws::policy::{self, Grants, ADMINISTRATOR_ACCESS_ARN};
+use crate::collect::aws::effective::{self, Statement};
+use crate::collect::aws::policy::{self, ADMINISTRATOR_ACCESS_ARN};
 use crate::collect::aws::{time, trust};
 use crate::inventory::{
     Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location, Permissions,
@@ -14,6 +15,7 @@ use aws_sdk_iam::types::{
 };
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// The ARN prefix of AWS managed policies.
 const AWS_MANAGED_POLICY_PREFIX: &str = "arn:aws:iam::aws:policy/";
@@ -31,10 +33,18 @@ const SERVICE_WIDE_MANAGED_POLICIES: &[&str] = &[
     "AWSSupportAccess",
 ];
 
-/// Managed policies by ARN, each analysed at most once.
+/// One policy's statements, and whether it covers every service (its AI grants are no
+/// evidence of what the identity is for).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Policy {
+    statements: Arc<Vec<Statement>>,
+    service_wide: bool,
+}
+
+/// Managed policies by ARN, each parsed at most once.
 pub(super) struct PolicyBook<'a> {
     managed: &'a HashMap<String, ManagedPolicyDetail>,
-    cache: HashMap<String, Grants>,
+    cache: HashMap<String, Policy>,
     pub(super) problems: Vec<String>,
 }
 
@@ -47,15 +57,20 @@ impl<'a> PolicyBook<'a> {
         }
     }
 
-    fn attached(&mut self, policy: &AttachedPolicy) -> Grants {
-        let Some(arn) = policy.policy_arn() else {
-            return Grants::default();
-        };
-        if let Some(grants) = self.cache.get(arn) {
-            return grants.clone();
+    fn attached(&mut self, policy: &AttachedPolicy) -> Policy {
+        match policy.policy_arn() {
+            Some(arn) => self.managed_policy(arn),
+            None => Policy::default(),
         }
-        let mut grants = if arn == ADMINISTRATOR_ACCESS_ARN {
-            Grants::administrator()
+    }
+
+    /// A managed policy by ARN (attached, or a permissions boundary).
+    fn managed_policy(&mut self, arn: &str) -> Policy {
+        if let Some(policy) = self.cache.get(arn) {
+            return policy.clone();
+        }
+        let statements = if arn == ADMINISTRATOR_ACCESS_ARN {
+            vec![Statement::allow_all()]
         } else {
             let document = self.managed.get(arn).and_then(|p| {
                 let default = p.default_version_id();
@@ -67,82 +82,109 @@ impl<'a> PolicyBook<'a> {
                     .and_then(|v| v.document())
             });
             match document {
-                Some(doc) => self.analyze(doc, arn),
+                Some(doc) => self.parse(doc, arn),
                 None => {
                     self.problems.push(format!(
                         "the document of managed policy {arn} was not returned; its grants are unknown"
                     ));
-                    Grants::default()
+                    Vec::new()
                 }
             }
         };
-        if SERVICE_WIDE_MANAGED_POLICIES
-            .iter()
-            .any(|name| arn.strip_prefix(AWS_MANAGED_POLICY_PREFIX) == Some(*name))
-        {
-            // What a policy for every service allows in the AI services says nothing
-            // about what this identity is for.
-            grants.ai_actions.clear();
-        }
-        self.cache.insert(arn.to_string(), grants.clone());
-        grants
+        let policy = Policy {
+            statements: Arc::new(statements),
+            service_wide: SERVICE_WIDE_MANAGED_POLICIES
+                .iter()
+                .any(|name| arn.strip_prefix(AWS_MANAGED_POLICY_PREFIX) == Some(*name)),
+        };
+        self.cache.insert(arn.to_string(), policy.clone());
+        policy
     }
 
-    fn inline(&mut self, policy: &PolicyDetail, owner: &str) -> Grants {
-        match policy.policy_document() {
-            Some(doc) => self.analyze(
+    fn inline(&mut self, policy: &PolicyDetail, owner: &str) -> Policy {
+        let statements = match policy.policy_document() {
+            Some(doc) => self.parse(
                 doc,
                 &format!("{} of {owner}", policy.policy_name().unwrap_or("?")),
             ),
-            None => Grants::default(),
+            None => Vec::new(),
+        };
+        Policy {
+            statements: Arc::new(statements),
+            service_wide: false,
         }
     }
 
-    fn analyze(&mut self, document: &str, what: &str) -> Grants {
+    fn parse(&mut self, document: &str, what: &str) -> Vec<Statement> {
         match policy::parse_document(document) {
-            Ok(value) => policy::analyze(&value),
+            Ok(value) => effective::parse(&value),
             Err(e) => {
                 self.problems
                     .push(format!("policy {what} is unreadable: {e:#}"));
-                Grants::default()
+                Vec::new()
             }
         }
     }
 }
 
-/// Accumulates grants and the names of the policies behind them.
+/// Accumulates an identity's policies and their names, and its boundary.
 #[derive(Default)]
 struct PermissionsBuilder {
-    grants: Grants,
-    policies: Vec<String>,
+    policies: Vec<Policy>,
+    names: Vec<String>,
+    boundary: Option<Policy>,
 }
 
 impl PermissionsBuilder {
-    fn add(&mut self, name: String, grants: &Grants) {
-        self.grants.merge(grants);
-        if !self.policies.contains(&name) {
-            self.policies.push(name);
+    fn add(&mut self, name: String, policy: Policy) {
+        self.policies.push(policy);
+        if !self.names.contains(&name) {
+            self.names.push(name);
         }
     }
 
-    /// The permissions, and the `assume_role_targets` and `ai_actions` attributes when
-    /// there are any.
-    fn build(mut self, attributes: &mut BTreeMap<String, Value>) -> Permissions {
-        self.grants.finish();
-        if !self.grants.ai_actions.is_empty() {
-            attributes.insert("ai_actions".into(), json!(self.grants.ai_actions));
+    /// The effective permissions, and the `assume_role_targets`, `ai_actions`,
+    /// `privileged_scopes` and `conditional_actions` attributes when there are any.
+    fn build(self, attributes: &mut BTreeMap<String, Value>) -> Permissions {
+        let all: Vec<&[Statement]> = self
+            .policies
+            .iter()
+            .map(|p| p.statements.as_slice())
+            .collect();
+        let boundary = self.boundary.as_ref().map(|b| b.statements.as_slice());
+        let mut effective = effective::evaluate(&all, boundary);
+        let specific: Vec<&[Statement]> = self
+            .policies
+            .iter()
+            .filter(|p| !p.service_wide)
+            .map(|p| p.statements.as_slice())
+            .collect();
+        effective.grants.ai_actions = effective::ai_actions(&specific, &all, boundary);
+        let grants = effective.grants;
+        if !grants.ai_actions.is_empty() {
+            attributes.insert("ai_actions".into(), json!(grants.ai_actions));
         }
-        if !self.grants.assume_role_targets.is_empty() {
+        if !grants.assume_role_targets.is_empty() {
             attributes.insert(
                 "assume_role_targets".into(),
-                json!(self.grants.assume_role_targets),
+                json!(grants.assume_role_targets),
             );
         }
+        // Only scopes narrower than everything say something.
+        effective
+            .scopes
+            .retain(|_, patterns| patterns.iter().any(|p| p != "*"));
+        if !effective.scopes.is_empty() {
+            attributes.insert("privileged_scopes".into(), json!(effective.scopes));
+        }
+        if !effective.conditional.is_empty() {
+            attributes.insert("conditional_actions".into(), json!(effective.conditional));
+        }
         Permissions {
-            admin: self.grants.admin,
-            wildcard_actions: self.grants.wildcard_actions.into_iter().collect(),
-            privileged_actions: self.grants.privileged_actions.into_iter().collect(),
-            policies: self.policies,
+            admin: grants.admin,
+            wildcard_actions: grants.wildcard_actions.into_iter().collect(),
+            privileged_actions: grants.privileged_actions.into_iter().collect(),
+            policies: self.names,
         }
     }
 }
@@ -172,16 +214,19 @@ pub(super) fn build_user(
     report_ok: bool,
     outcome: &mut IamOutcome,
 ) {
+    let boundary_arn = detail
+        .permissions_boundary()
+        .and_then(|b| b.permissions_boundary_arn());
     let mut permissions = PermissionsBuilder::default();
     for attached in detail.attached_managed_policies() {
         let grants = book.attached(attached);
-        permissions.add(policy_name(attached), &grants);
+        permissions.add(policy_name(attached), grants);
     }
     for inline in detail.user_policy_list() {
         let grants = book.inline(inline, &user.name);
         permissions.add(
             format!("{} (inline)", inline.policy_name().unwrap_or("?")),
-            &grants,
+            grants,
         );
     }
     for group_name in detail.group_list() {
@@ -192,7 +237,7 @@ pub(super) fn build_user(
             let grants = book.attached(attached);
             permissions.add(
                 format!("{} (group {group_name})", policy_name(attached)),
-                &grants,
+                grants,
             );
         }
         for inline in group.group_policy_list() {
@@ -202,7 +247,7 @@ pub(super) fn build_user(
                     "{} (inline, group {group_name})",
                     inline.policy_name().unwrap_or("?")
                 ),
-                &grants,
+                grants,
             );
         }
     }
@@ -216,10 +261,7 @@ pub(super) fn build_user(
     if !detail.group_list().is_empty() {
         attributes.insert("groups".into(), json!(detail.group_list()));
     }
-    if let Some(boundary) = detail
-        .permissions_boundary()
-        .and_then(|b| b.permissions_boundary_arn())
-    {
+    if let Some(boundary) = boundary_arn {
         attributes.insert("permissions_boundary".into(), json!(boundary));
     }
     if let Some(row) = row {
@@ -345,6 +387,7 @@ pub(super) fn build_user(
     // An active credential whose use AWS does not record (SSH key, signing certificate,
     // service-specific credential) may be what the user is used through: then no
     // recorded activity means "unknown", not "never used".
+    permissions.boundary = boundary_arn.map(|arn| book.managed_policy(arn));
     let permissions = permissions.build(&mut attributes);
     let untracked_in_use = keys.is_some_and(|k| {
         k.ssh_keys.iter().any(|s| s.status() == &StatusType::Active)
@@ -391,16 +434,19 @@ pub(super) fn build_role(
     let arn = role.arn()?;
     let name = role.role_name()?;
     let path = role.path().unwrap_or("/");
+    let boundary_arn = role
+        .permissions_boundary()
+        .and_then(|b| b.permissions_boundary_arn());
     let mut permissions = PermissionsBuilder::default();
     for attached in role.attached_managed_policies() {
         let grants = book.attached(attached);
-        permissions.add(policy_name(attached), &grants);
+        permissions.add(policy_name(attached), grants);
     }
     for inline in role.role_policy_list() {
         let grants = book.inline(inline, name);
         permissions.add(
             format!("{} (inline)", inline.policy_name().unwrap_or("?")),
-            &grants,
+            grants,
         );
     }
     let trust = match role.assume_role_policy_document() {
@@ -427,6 +473,7 @@ pub(super) fn build_role(
     if let Some(seconds) = max_session {
         attributes.insert("max_session_duration".into(), json!(seconds));
     }
+    permissions.boundary = boundary_arn.map(|arn| book.managed_policy(arn));
     let permissions = permissions.build(&mut attributes);
     let last_used = role.role_last_used();
     if let Some(region) = last_used.and_then(|u| u.region()) {
@@ -440,10 +487,7 @@ pub(super) fn build_role(
     if !profiles.is_empty() {
         attributes.insert("instance_profiles".into(), json!(profiles));
     }
-    if let Some(boundary) = role
-        .permissions_boundary()
-        .and_then(|b| b.permissions_boundary_arn())
-    {
+    if let Some(boundary) = boundary_arn {
         attributes.insert("permissions_boundary".into(), json!(boundary));
     }
 
@@ -504,9 +548,16 @@ mod tests {
                 .into_iter()
                 .collect();
         let mut book = PolicyBook::new(&policies);
-        assert!(book.attached(&attached(read_only)).ai_actions.is_empty());
-        let own = book.attached(&attached(custom)).ai_actions;
-        assert!(own.contains("bedrock:InvokeModel"), "{own:?}");
+        let ai_actions = |book: &mut PolicyBook<'_>, arn: &str| {
+            let mut builder = PermissionsBuilder::default();
+            builder.add(arn.to_string(), book.attached(&attached(arn)));
+            let mut attributes = BTreeMap::new();
+            builder.build(&mut attributes);
+            attributes.get("ai_actions").cloned()
+        };
+        assert_eq!(ai_actions(&mut book, read_only), None);
+        let own = ai_actions(&mut book, custom).unwrap_or_default();
+        assert!(own.to_string().contains("bedrock:InvokeModel"), "{own}");
         assert!(book.problems.is_empty(), "{:?}", book.problems);
     }
 }

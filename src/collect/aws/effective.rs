@@ -1,0 +1,480 @@
+//! What an identity may effectively do, as AWS decides it: every `Allow` of its policies
+//! (inline, managed, through groups), less every explicit `Deny` of any of them, within
+//! its permissions boundary.
+//!
+//! The evaluation is over the actions that matter to the rules ([`ESCALATION_ACTIONS`],
+//! [`COMPUTE_LAUNCH_ACTIONS`], `sts:AssumeRole`, full access and whole-service grants)
+//! and answers with resource *patterns*:
+//! * an `Allow` grants its `Resource` patterns (`NotResource` counts as `*`);
+//! * an unconditional `Deny` removes every granted pattern one of its patterns covers
+//!   (`Deny iam:* on *` removes all of IAM, across policies); a `Deny` under a condition
+//!   may not apply, so it removes nothing;
+//! * a boundary keeps a granted pattern only where one of its `Allow`s covers it (or
+//!   narrows it to its own, narrower pattern), less its own `Deny`s;
+//! * a grant only under conditions is kept and named in `conditional_actions`;
+//! * escalation is a broad pattern (`*`, or ending in `*`) that a customer can write to:
+//!   `arn:aws:iam::aws:policy/*` (AWS managed policies) is not one.
+//!
+//! Not modelled (yet): SCPs, resource policies, conditions decided statically.
+
+use super::policy::{
+    action_matches, resource_matches, statements, string_list, Grants, AI_ACTION_PREFIXES,
+    ASSUME_ROLE, COMPUTE_LAUNCH_ACTIONS, ESCALATION_ACTIONS,
+};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Which actions or resources a statement names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Names {
+    /// `Action` / `Resource`: these patterns.
+    Only(Vec<String>),
+    /// `NotAction` / `NotResource`: everything but these patterns.
+    AllBut(Vec<String>),
+}
+
+/// One policy statement, as far as the evaluation needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub allow: bool,
+    pub actions: Names,
+    pub resources: Names,
+    /// It has a `Condition`: it applies only sometimes.
+    pub conditional: bool,
+}
+
+impl Statement {
+    /// `Allow` of every action on every resource (the AWS managed AdministratorAccess).
+    pub fn allow_all() -> Statement {
+        Statement {
+            allow: true,
+            actions: Names::Only(vec!["*".into()]),
+            resources: Names::Only(vec!["*".into()]),
+            conditional: false,
+        }
+    }
+
+    fn covers_action(&self, action: &str) -> bool {
+        match &self.actions {
+            Names::Only(patterns) => patterns.iter().any(|p| action_matches(p, action)),
+            Names::AllBut(patterns) => !patterns.iter().any(|p| action_matches(p, action)),
+        }
+    }
+
+    /// The resource patterns it names for an `Allow` (`NotResource` counts as `*`).
+    fn granted_resources(&self) -> Vec<&str> {
+        match &self.resources {
+            Names::Only(patterns) => patterns.iter().map(String::as_str).collect(),
+            Names::AllBut(_) => vec!["*"],
+        }
+    }
+
+    /// Whether it covers every resource `pattern` matches.
+    fn covers_resource(&self, pattern: &str) -> bool {
+        match &self.resources {
+            Names::Only(patterns) => patterns.iter().any(|p| resource_matches(p, pattern)),
+            Names::AllBut(excluded) => !excluded
+                .iter()
+                .any(|e| resource_matches(e, pattern) || resource_matches(pattern, e)),
+        }
+    }
+}
+
+/// A policy document's statements (no `Effect: Allow` is a `Deny`).
+pub fn parse(document: &Value) -> Vec<Statement> {
+    let names =
+        |only: &str, all_but: &str, statement: &serde_json::Map<String, Value>| match statement
+            .get(all_but)
+        {
+            Some(value) if statement.get(only).is_none() => Names::AllBut(owned(value)),
+            _ => Names::Only(statement.get(only).map(owned).unwrap_or_default()),
+        };
+    statements(document)
+        .into_iter()
+        .map(|statement| Statement {
+            allow: statement.get("Effect").and_then(Value::as_str) == Some("Allow"),
+            actions: names("Action", "NotAction", statement),
+            resources: names("Resource", "NotResource", statement),
+            conditional: statement
+                .get("Condition")
+                .is_some_and(|c| c.as_object().is_none_or(|c| !c.is_empty())),
+        })
+        .collect()
+}
+
+fn owned(value: &Value) -> Vec<String> {
+    string_list(Some(value))
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether only AWS can write to what `pattern` names: AWS managed policies
+/// (`arn:aws:iam::aws:policy/...`, the account field `aws`).
+fn aws_managed_only(pattern: &str) -> bool {
+    let mut fields = pattern.split(':');
+    fields.next() == Some("arn")
+        && fields.next().is_some()
+        && fields.next() == Some("iam")
+        && fields.next() == Some("")
+        && fields.next() == Some("aws")
+}
+
+fn broad(pattern: &str) -> bool {
+    (pattern == "*" || pattern.ends_with('*')) && !aws_managed_only(pattern)
+}
+
+/// A granted resource pattern, and whether every grant of it is conditional.
+type Granted = BTreeMap<String, bool>;
+
+/// The patterns on which `action` is effectively allowed.
+fn allowed(action: &str, policies: &[&[Statement]], boundary: Option<&[Statement]>) -> Granted {
+    let mut granted: Granted = BTreeMap::new();
+    for statement in policies.iter().flat_map(|p| p.iter()) {
+        if statement.allow && statement.covers_action(action) {
+            for pattern in statement.granted_resources() {
+                let conditional = granted.entry(pattern.to_string()).or_insert(true);
+                *conditional &= statement.conditional;
+            }
+        }
+    }
+    let denies = policies
+        .iter()
+        .flat_map(|p| p.iter())
+        .chain(boundary.into_iter().flatten())
+        .filter(|s| !s.allow && !s.conditional && s.covers_action(action))
+        .collect::<Vec<_>>();
+    granted.retain(|pattern, _| !denies.iter().any(|d| d.covers_resource(pattern)));
+    let Some(boundary) = boundary else {
+        return granted;
+    };
+    // Within the boundary: a pattern it covers stays; one wider than the boundary's
+    // narrows to the boundary's own patterns.
+    let permits: Vec<&Statement> = boundary
+        .iter()
+        .filter(|s| s.allow && !s.conditional && s.covers_action(action))
+        .collect();
+    let mut within: Granted = BTreeMap::new();
+    for (pattern, conditional) in granted {
+        if permits.iter().any(|b| b.covers_resource(&pattern)) {
+            within.insert(pattern, conditional);
+            continue;
+        }
+        for narrower in permits
+            .iter()
+            .flat_map(|b| b.granted_resources())
+            .filter(|b| resource_matches(&pattern, b))
+        {
+            within.insert(narrower.to_string(), conditional);
+        }
+    }
+    within
+}
+
+/// Whether an unconditional `Deny` of these policies or the boundary covers the whole of
+/// an action pattern (`Deny iam:*` covers `iam:*` and `iam:PassRole`) on every resource.
+fn denied_everywhere(
+    pattern: &str,
+    policies: &[&[Statement]],
+    boundary: Option<&[Statement]>,
+) -> bool {
+    policies
+        .iter()
+        .flat_map(|p| p.iter())
+        .chain(boundary.into_iter().flatten())
+        .filter(|s| !s.allow && !s.conditional && s.covers_resource("*"))
+        .any(|s| match &s.actions {
+            Names::Only(denied) => denied.iter().any(|d| action_matches(d, pattern)),
+            Names::AllBut(kept) => !kept
+                .iter()
+                .any(|k| action_matches(k, pattern) || action_matches(pattern, k)),
+        })
+}
+
+/// Whether the boundary lets a whole action pattern through (it has no boundary, or an
+/// unconditional `Allow` of it on every resource).
+fn boundary_permits(pattern: &str, boundary: Option<&[Statement]>) -> bool {
+    boundary.is_none_or(|b| {
+        b.iter().any(|s| {
+            s.allow
+                && !s.conditional
+                && s.covers_resource("*")
+                && match &s.actions {
+                    Names::Only(allowed) => allowed.iter().any(|a| action_matches(a, pattern)),
+                    Names::AllBut(excluded) => !excluded
+                        .iter()
+                        .any(|e| action_matches(e, pattern) || action_matches(pattern, e)),
+                }
+        })
+    })
+}
+
+/// The unconditional `Deny`s of whole services or everything on every resource, as
+/// action patterns (for `* except ...` labels).
+fn denied_services(policies: &[&[Statement]], boundary: Option<&[Statement]>) -> Vec<String> {
+    let mut denied: BTreeSet<String> = BTreeSet::new();
+    for s in policies
+        .iter()
+        .flat_map(|p| p.iter())
+        .chain(boundary.into_iter().flatten())
+        .filter(|s| !s.allow && !s.conditional && s.covers_resource("*"))
+    {
+        if let Names::Only(actions) = &s.actions {
+            denied.extend(actions.iter().map(|a| a.to_ascii_lowercase()));
+        }
+    }
+    denied.into_iter().collect()
+}
+
+/// What `sources` (some of the identity's `policies`) allow in AI services, as written,
+/// unless denied outright by any of its policies or its boundary.
+pub fn ai_actions(
+    sources: &[&[Statement]],
+    policies: &[&[Statement]],
+    boundary: Option<&[Statement]>,
+) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for statement in sources.iter().flat_map(|p| p.iter()).filter(|s| s.allow) {
+        if let Names::Only(actions) = &statement.actions {
+            for action in actions {
+                let lower = action.to_ascii_lowercase();
+                if AI_ACTION_PREFIXES.iter().any(|p| lower.starts_with(p))
+                    && !denied_everywhere(action, policies, boundary)
+                {
+                    found.insert(action.to_string());
+                }
+            }
+        }
+    }
+    found
+}
+
+/// What an identity's policies grant, in the inventory's terms, plus the scopes and
+/// conditions behind its privileged actions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effective {
+    pub grants: Grants,
+    /// For each privileged action, the resource patterns it is allowed on.
+    pub scopes: BTreeMap<String, Vec<String>>,
+    /// Privileged actions allowed only under a condition.
+    pub conditional: BTreeSet<String>,
+}
+
+/// Evaluates `policies` (each a document's statements) within `boundary`.
+pub fn evaluate(policies: &[&[Statement]], boundary: Option<&[Statement]>) -> Effective {
+    let mut out = Effective::default();
+    let grants = &mut out.grants;
+    let all_allowed = |action: &str| allowed(action, policies, boundary);
+
+    for action in ESCALATION_ACTIONS {
+        let granted = all_allowed(action);
+        let broad_patterns: Vec<(&String, &bool)> =
+            granted.iter().filter(|(p, _)| broad(p)).collect();
+        if broad_patterns.is_empty() {
+            continue;
+        }
+        grants.privileged_actions.insert(action.to_string());
+        out.scopes.insert(
+            action.to_string(),
+            broad_patterns.iter().map(|(p, _)| p.to_string()).collect(),
+        );
+        if broad_patterns.iter().all(|(_, conditional)| **conditional) {
+            out.conditional.insert(action.to_string());
+        }
+    }
+    grants.compute_launch = COMPUTE_LAUNCH_ACTIONS
+        .iter()
+        .any(|a| !all_allowed(a).is_empty());
+    grants.assume_role_targets = all_allowed(ASSUME_ROLE).into_keys().collect();
+
+    // Full access: `*` (or everything but a few actions that leave every escalation in)
+    // on every resource, unconditionally, with nothing of it denied or bounded away.
+    let denied = denied_services(policies, boundary);
+    for statement in policies
+        .iter()
+        .flat_map(|p| p.iter())
+        .filter(|s| s.allow && !s.conditional)
+    {
+        let everywhere = statement.granted_resources().contains(&"*")
+            && matches!(statement.resources, Names::Only(_));
+        match &statement.actions {
+            Names::AllBut(excluded) => {
+                let mut excluded: Vec<String> = excluded.clone();
+                excluded.extend(denied.iter().cloned());
+                excluded.sort_unstable();
+                excluded.dedup();
+                grants
+                    .wildcard_actions
+                    .insert(format!("* except {}", excluded.join(", ")));
+                let keeps_escalation = ESCALATION_ACTIONS
+                    .iter()
+                    .all(|a| !excluded.iter().any(|e| action_matches(e, a)));
+                if everywhere && keeps_escalation && boundary_permits("*", boundary) {
+                    grants.admin = true;
+                }
+            }
+            Names::Only(actions) => {
+                for action in actions {
+                    let whole = action == "*" || action.ends_with(":*");
+                    if !whole
+                        || denied_everywhere(action, policies, boundary)
+                        || !boundary_permits(action, boundary)
+                    {
+                        continue;
+                    }
+                    if action == "*" && !denied.is_empty() {
+                        grants
+                            .wildcard_actions
+                            .insert(format!("* except {}", denied.join(", ")));
+                        continue;
+                    }
+                    grants.wildcard_actions.insert(action.to_ascii_lowercase());
+                    if action == "*" && everywhere {
+                        grants.admin = true;
+                    }
+                }
+            }
+        }
+    }
+    if grants.admin && denied.iter().any(|d| d == "*") {
+        grants.admin = false;
+    }
+
+    grants.ai_actions = ai_actions(policies, policies, boundary);
+    grants.finish();
+    out.scopes
+        .retain(|action, _| grants.privileged_actions.contains(action));
+    out.conditional
+        .retain(|action| grants.privileged_actions.contains(action));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(statements: Value) -> Vec<Statement> {
+        parse(&json!({ "Version": "2012-10-17", "Statement": statements }))
+    }
+
+    fn eval(policies: &[Vec<Statement>], boundary: Option<Vec<Statement>>) -> Effective {
+        let refs: Vec<&[Statement]> = policies.iter().map(Vec::as_slice).collect();
+        evaluate(&refs, boundary.as_deref())
+    }
+
+    fn privileged(e: &Effective) -> Vec<&str> {
+        e.grants
+            .privileged_actions
+            .iter()
+            .map(String::as_str)
+            .collect()
+    }
+
+    #[test]
+    fn a_deny_in_the_same_policy_cancels_the_allow() {
+        let policy = doc(json!([
+            {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}
+        ]));
+        let e = eval(&[policy], None);
+        assert!(privileged(&e).is_empty(), "{e:?}");
+        assert!(e.grants.wildcard_actions.is_empty(), "{e:?}");
+    }
+
+    #[test]
+    fn a_deny_in_another_policy_cancels_full_access() {
+        let admin = vec![Statement::allow_all()];
+        let deny_all = doc(json!({"Effect": "Deny", "Action": "*", "Resource": "*"}));
+        let e = eval(&[admin.clone(), deny_all], None);
+        assert!(!e.grants.admin);
+        assert!(privileged(&e).is_empty());
+        // A Deny of IAM alone leaves full access to the rest, named as such.
+        let deny_iam = doc(json!({"Effect": "Deny", "Action": "iam:*", "Resource": "*"}));
+        let e = eval(&[admin, deny_iam], None);
+        assert!(!e.grants.admin);
+        assert!(privileged(&e).is_empty());
+        assert!(
+            e.grants.wildcard_actions.contains("* except iam:*"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_conditional_deny_removes_nothing_and_a_conditional_allow_is_named() {
+        let policy = doc(json!([
+            {"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*",
+             "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}},
+            {"Effect": "Deny", "Action": "iam:*", "Resource": "*",
+             "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}
+        ]));
+        let e = eval(&[policy], None);
+        assert_eq!(privileged(&e), ["iam:PassRole"]);
+        assert!(e.conditional.contains("iam:PassRole"));
+    }
+
+    #[test]
+    fn the_boundary_keeps_only_what_it_allows() {
+        let admin = vec![Statement::allow_all()];
+        let boundary =
+            doc(json!({"Effect": "Allow", "Action": ["s3:*", "dynamodb:*"], "Resource": "*"}));
+        let e = eval(&[admin], Some(boundary));
+        assert!(!e.grants.admin, "{e:?}");
+        assert!(privileged(&e).is_empty(), "{e:?}");
+        // A boundary that allows IAM on some roles narrows the grant to them.
+        let passer = doc(json!([
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"},
+            {"Effect": "Allow", "Action": "lambda:CreateFunction", "Resource": "*"}
+        ]));
+        let boundary = doc(json!([
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/app-*"},
+            {"Effect": "Allow", "Action": "lambda:*", "Resource": "*"}
+        ]));
+        let e = eval(&[passer], Some(boundary));
+        assert_eq!(privileged(&e), ["iam:PassRole"]);
+        assert_eq!(e.scopes["iam:PassRole"], ["arn:aws:iam::*:role/app-*"]);
+    }
+
+    #[test]
+    fn aws_managed_policies_cannot_be_rewritten_by_a_customer() {
+        let policy = doc(json!({"Effect": "Allow",
+            "Action": ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"],
+            "Resource": "arn:aws:iam::aws:policy/*"}));
+        assert!(privileged(&eval(&[policy], None)).is_empty());
+        let own = doc(
+            json!({"Effect": "Allow", "Action": "iam:CreatePolicyVersion",
+            "Resource": "arn:aws:iam::111122223333:policy/*"}),
+        );
+        let e = eval(&[own], None);
+        assert_eq!(privileged(&e), ["iam:CreatePolicyVersion"]);
+        assert_eq!(
+            e.scopes["iam:CreatePolicyVersion"],
+            ["arn:aws:iam::111122223333:policy/*"]
+        );
+    }
+
+    #[test]
+    fn not_action_with_a_deny_leaves_no_escalation() {
+        let policy = doc(json!([
+            {"Effect": "Allow", "NotAction": "organizations:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}
+        ]));
+        let e = eval(&[policy], None);
+        assert!(!e.grants.admin, "{e:?}");
+        assert!(privileged(&e).is_empty(), "{e:?}");
+        assert!(e
+            .grants
+            .wildcard_actions
+            .contains("* except iam:*, organizations:*"));
+    }
+
+    #[test]
+    fn a_deny_on_some_roles_leaves_the_rest() {
+        let policy = doc(json!([
+            {"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"},
+            {"Effect": "Deny", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/admin-*"}
+        ]));
+        // `*` is wider than what the Deny covers: still allowed on the other roles.
+        assert_eq!(privileged(&eval(&[policy], None)), ["iam:PassRole"]);
+    }
+}
