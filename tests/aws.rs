@@ -323,8 +323,8 @@ fn denies_boundaries_and_resource_scopes_are_evaluated_as_aws_does() {
     let scoped = identity(inv, "scoped-passrole");
     assert_eq!(scoped.permissions.privileged_actions, vec!["iam:PassRole"]);
     assert_eq!(
-        scoped.attributes["privileged_scopes"],
-        serde_json::json!({"iam:PassRole": [format!("arn:aws:iam::{ACCOUNT}:role/app-*")]})
+        scoped.attributes["privileged_grants"],
+        serde_json::json!([format!("iam:PassRole on arn:aws:iam::{ACCOUNT}:role/app-*")])
     );
 }
 

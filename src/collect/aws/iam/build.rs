@@ -144,7 +144,7 @@ impl PermissionsBuilder {
     }
 
     /// The effective permissions, and the `assume_role_targets`, `ai_actions`,
-    /// `privileged_scopes` and `conditional_actions` attributes when there are any.
+    /// `privileged_grants` and `conditional_actions` attributes when there are any.
     fn build(self, attributes: &mut BTreeMap<String, Value>) -> Permissions {
         let all: Vec<&[Statement]> = self
             .policies
@@ -170,12 +170,21 @@ impl PermissionsBuilder {
                 json!(grants.assume_role_targets),
             );
         }
-        // Only scopes narrower than everything say something.
-        effective
+        // Each escalation with where it is allowed: `iam:PassRole on arn:...:role/app-*`.
+        let privileged_grants: Vec<String> = effective
             .scopes
-            .retain(|_, patterns| patterns.iter().any(|p| p != "*"));
-        if !effective.scopes.is_empty() {
-            attributes.insert("privileged_scopes".into(), json!(effective.scopes));
+            .iter()
+            .map(|(action, patterns)| {
+                let conditional = if effective.conditional.contains(action) {
+                    " (only under conditions)"
+                } else {
+                    ""
+                };
+                format!("{action} on {}{conditional}", patterns.join(", "))
+            })
+            .collect();
+        if !privileged_grants.is_empty() {
+            attributes.insert("privileged_grants".into(), json!(privileged_grants));
         }
         if !effective.conditional.is_empty() {
             attributes.insert("conditional_actions".into(), json!(effective.conditional));
