@@ -273,7 +273,16 @@ fn roles_trust_and_policies_land_in_the_inventory() {
     assert!(!app.attributes.contains_key("assume_role_targets"));
     let power = identity(inv, "poweruser-role");
     assert!(!power.permissions.admin);
-    assert!(power.permissions.privileged_actions.is_empty());
+    // No IAM escalation, but it may take over running workloads (Lambda code, SSM...).
+    assert!(power
+        .permissions
+        .privileged_actions
+        .iter()
+        .all(|a| !a.starts_with("iam:")));
+    assert!(power
+        .permissions
+        .privileged_actions
+        .contains(&"lambda:UpdateFunctionCode".to_string()));
     assert_eq!(
         power.permissions.wildcard_actions,
         vec!["* except account:*, iam:*, organizations:*"]
@@ -298,7 +307,6 @@ fn denies_boundaries_and_resource_scopes_are_evaluated_as_aws_does() {
         "deny-other-policy",
         "bounded-admin",
         "aws-managed-only",
-        "notaction-deny",
     ] {
         let role = identity(inv, safe);
         assert!(!role.permissions.admin, "{safe}: {:?}", role.permissions);
@@ -316,9 +324,23 @@ fn denies_boundaries_and_resource_scopes_are_evaluated_as_aws_does() {
         identity(inv, "bounded-admin").attributes["permissions_boundary"],
         format!("arn:aws:iam::{ACCOUNT}:policy/data-only-boundary")
     );
+    let not_iam = identity(inv, "notaction-deny");
     assert_eq!(
-        identity(inv, "notaction-deny").permissions.wildcard_actions,
+        not_iam.permissions.wildcard_actions,
         vec!["* except iam:*, organizations:*"]
+    );
+    // Its Deny of IAM leaves no IAM escalation; taking over a running function is left.
+    assert!(!not_iam.permissions.admin);
+    assert!(not_iam
+        .permissions
+        .privileged_actions
+        .iter()
+        .all(|a| !a.starts_with("iam:")));
+    let takeover = not_iam.attributes["privileged_grants"].to_string();
+    assert!(
+        takeover
+            .contains("lambda:UpdateFunctionCode on * (takes over the code of Lambda functions"),
+        "{takeover}"
     );
     let scoped = identity(inv, "scoped-passrole");
     assert_eq!(scoped.permissions.privileged_actions, vec!["iam:PassRole"]);
@@ -531,9 +553,13 @@ fn the_rules_fire_on_the_seeded_estate() {
     );
     assert_eq!(
         on("privilege-escalation-actions"),
-        // scoped-passrole: PassRole on the app-* roles, with a way to launch Lambda.
+        // scoped-passrole: PassRole on the app-* roles, with a way to launch Lambda;
+        // notaction-deny and poweruser-role: all but IAM, so they may take over
+        // functions, instances and stacks that run as other roles.
         vec![
             "escalator-role",
+            "notaction-deny",
+            "poweruser-role",
             "reporting-export",
             "scoped-passrole",
             "ticket-triage-bot"

@@ -3,7 +3,8 @@
 //! its permissions boundary.
 //!
 //! The evaluation is over the actions that matter to the rules ([`ESCALATION_ACTIONS`],
-//! [`COMPUTE_LAUNCH_ACTIONS`], `sts:AssumeRole`, full access and whole-service grants)
+//! [`TAKEOVER_ACTIONS`], [`COMPUTE_LAUNCH_ACTIONS`], `sts:AssumeRole`, full access and
+//! whole-service grants)
 //! and answers with resource *patterns*:
 //! * an `Allow` grants its `Resource` patterns (`NotResource` counts as `*`);
 //! * an unconditional `Deny` removes every granted pattern one of its patterns covers
@@ -15,11 +16,13 @@
 //! * escalation is a broad pattern (`*`, or ending in `*`) that a customer can write to:
 //!   `arn:aws:iam::aws:policy/*` (AWS managed policies) is not one.
 //!
-//! Not modelled (yet): SCPs, resource policies, conditions decided statically.
+//! Not modelled (yet): SCPs, resource policies, conditions decided statically, and which
+//! role a taken-over resource runs as (the collector does not list functions, stacks or
+//! instances): a takeover action is reported as the capability it is.
 
 use super::policy::{
     action_matches, resource_matches, statements, string_list, Grants, AI_ACTION_PREFIXES,
-    ASSUME_ROLE, COMPUTE_LAUNCH_ACTIONS, ESCALATION_ACTIONS,
+    ASSUME_ROLE, COMPUTE_LAUNCH_ACTIONS, ESCALATION_ACTIONS, TAKEOVER_ACTIONS,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -266,7 +269,11 @@ pub fn evaluate(policies: &[&[Statement]], boundary: Option<&[Statement]>) -> Ef
     let grants = &mut out.grants;
     let all_allowed = |action: &str| allowed(action, policies, boundary);
 
-    for action in ESCALATION_ACTIONS {
+    let escalations = ESCALATION_ACTIONS
+        .iter()
+        .copied()
+        .chain(TAKEOVER_ACTIONS.iter().map(|(action, _)| *action));
+    for action in escalations {
         let granted = all_allowed(action);
         let broad_patterns: Vec<(&String, &bool)> =
             granted.iter().filter(|(p, _)| broad(p)).collect();
@@ -393,7 +400,15 @@ mod tests {
         let deny_iam = doc(json!({"Effect": "Deny", "Action": "iam:*", "Resource": "*"}));
         let e = eval(&[admin, deny_iam], None);
         assert!(!e.grants.admin);
-        assert!(privileged(&e).is_empty());
+        // No IAM escalation is left, but taking over running workloads is.
+        assert!(
+            privileged(&e).iter().all(|a| !a.starts_with("iam:")),
+            "{e:?}"
+        );
+        assert!(
+            privileged(&e).contains(&"lambda:UpdateFunctionCode"),
+            "{e:?}"
+        );
         assert!(
             e.grants.wildcard_actions.contains("* except iam:*"),
             "{e:?}"
@@ -454,18 +469,50 @@ mod tests {
     }
 
     #[test]
-    fn not_action_with_a_deny_leaves_no_escalation() {
+    fn not_action_with_a_deny_leaves_no_iam_escalation() {
         let policy = doc(json!([
             {"Effect": "Allow", "NotAction": "organizations:*", "Resource": "*"},
             {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}
         ]));
         let e = eval(&[policy], None);
         assert!(!e.grants.admin, "{e:?}");
-        assert!(privileged(&e).is_empty(), "{e:?}");
+        assert!(
+            privileged(&e).iter().all(|a| !a.starts_with("iam:")),
+            "{e:?}"
+        );
         assert!(e
             .grants
             .wildcard_actions
             .contains("* except iam:*, organizations:*"));
+        // Denying Lambda, SSM and the rest too leaves nothing to take over.
+        let narrower = doc(json!([
+            {"Effect": "Allow", "NotAction": "organizations:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": ["iam:*", "lambda:*", "cloudformation:*", "glue:*",
+                "ssm:*", "ec2-instance-connect:*", "ec2:*", "ecs:*", "codebuild:*",
+                "sagemaker:*", "datapipeline:*"], "Resource": "*"}
+        ]));
+        assert!(privileged(&eval(&[narrower], None)).is_empty());
+    }
+
+    #[test]
+    fn taking_over_a_running_workload_is_an_escalation_without_pass_role() {
+        let policy = doc(json!([
+            {"Effect": "Allow", "Action": ["lambda:UpdateFunctionCode", "ssm:SendCommand"],
+             "Resource": "*"},
+            {"Effect": "Allow", "Action": "ecs:ExecuteCommand",
+             "Resource": "arn:aws:ecs:eu-west-1:111122223333:task/prod/abc"}
+        ]));
+        let e = eval(&[policy], None);
+        // A single named task is not a broad grant; functions and instances everywhere are.
+        assert_eq!(
+            privileged(&e),
+            ["lambda:UpdateFunctionCode", "ssm:SendCommand"]
+        );
+        let denied = doc(json!([
+            {"Effect": "Allow", "Action": "lambda:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "lambda:Update*", "Resource": "*"}
+        ]));
+        assert!(privileged(&eval(&[denied], None)).is_empty());
     }
 
     #[test]

@@ -40,6 +40,26 @@ pub const ESCALATION_ACTIONS: &[&str] = &[
     "iam:UpdateLoginProfile",
 ];
 
+/// Actions that take over something already running as a role, without `iam:PassRole`:
+/// changing its code, configuration or session gives the holder that role's rights.
+/// Each with what it takes over (public research on AWS privilege escalation: Rhino
+/// Security Labs, Bishop Fox, pathfinding.cloud).
+pub const TAKEOVER_ACTIONS: &[(&str, &str)] = &[
+    ("lambda:UpdateFunctionCode", "the code of Lambda functions, which run as their roles"),
+    ("lambda:UpdateFunctionConfiguration", "the layers and environment of Lambda functions, which run as their roles"),
+    ("cloudformation:UpdateStack", "CloudFormation stacks, which change resources as their service roles"),
+    ("cloudformation:CreateChangeSet", "CloudFormation stacks (through change sets), which change resources as their service roles"),
+    ("glue:UpdateDevEndpoint", "Glue development endpoints (SSH keys), which run as their roles"),
+    ("ssm:SendCommand", "commands on EC2 instances, which run as their instance roles"),
+    ("ssm:StartSession", "shells on EC2 instances, which run as their instance roles"),
+    ("ec2-instance-connect:SendSSHPublicKey", "SSH into EC2 instances, which run as their instance roles"),
+    ("ec2:ModifyInstanceAttribute", "the user data of EC2 instances (run at boot as their instance roles)"),
+    ("ecs:ExecuteCommand", "shells in ECS tasks, which run as their task roles"),
+    ("codebuild:StartBuild", "CodeBuild builds (with a buildspec override), which run as their service roles"),
+    ("sagemaker:CreatePresignedNotebookInstanceUrl", "SageMaker notebooks, which run as their execution roles"),
+    ("datapipeline:PutPipelineDefinition", "Data Pipeline activities, which run as their roles"),
+];
+
 /// Actions that start compute running as a role handed over with `iam:PassRole`: with
 /// both, a holder gets the role's rights.
 pub const COMPUTE_LAUNCH_ACTIONS: &[&str] = &[
@@ -233,7 +253,10 @@ mod tests {
         let g = analyze(&json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}));
         assert!(g.admin);
         assert!(g.wildcard_actions.contains("*"));
-        assert_eq!(g.privileged_actions.len(), ESCALATION_ACTIONS.len());
+        assert_eq!(
+            g.privileged_actions.len(),
+            ESCALATION_ACTIONS.len() + TAKEOVER_ACTIONS.len()
+        );
     }
 
     #[test]
@@ -297,12 +320,19 @@ mod tests {
     }
 
     #[test]
-    fn not_action_is_conservative() {
+    fn not_action_leaves_what_it_does_not_name() {
         let power = analyze(&json!({"Statement": [
             {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}
         ]}));
         assert!(!power.admin);
-        assert!(power.privileged_actions.is_empty());
+        // PowerUser-like: no IAM, but every running workload can be taken over.
+        assert!(power
+            .privileged_actions
+            .iter()
+            .all(|a| !a.starts_with("iam:")));
+        assert!(power
+            .privileged_actions
+            .contains("lambda:UpdateFunctionCode"));
         assert!(power
             .wildcard_actions
             .contains("* except iam:*, organizations:*"));

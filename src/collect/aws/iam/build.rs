@@ -180,7 +180,15 @@ impl PermissionsBuilder {
                 } else {
                     ""
                 };
-                format!("{action} on {}{conditional}", patterns.join(", "))
+                let takes_over = policy::TAKEOVER_ACTIONS
+                    .iter()
+                    .find(|(a, _)| a == action)
+                    .map(|(_, what)| format!(" (takes over {what})"))
+                    .unwrap_or_default();
+                format!(
+                    "{action} on {}{conditional}{takes_over}",
+                    patterns.join(", ")
+                )
             })
             .collect();
         if !privileged_grants.is_empty() {
