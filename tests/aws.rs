@@ -307,6 +307,7 @@ fn denies_boundaries_and_resource_scopes_are_evaluated_as_aws_does() {
         "deny-other-policy",
         "bounded-admin",
         "aws-managed-only",
+        "never-true-condition",
     ] {
         let role = identity(inv, safe);
         assert!(!role.permissions.admin, "{safe}: {:?}", role.permissions);

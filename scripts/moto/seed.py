@@ -269,8 +269,9 @@ def seed(endpoint: str) -> dict:
 
 def seed_policy_evaluation(endpoint: str, summary: dict) -> None:
     """Roles whose policies read as AWS evaluates them (issue 13): a Deny in the same
-    policy and in another, a permissions boundary, AWS-managed-only resources, NotAction
-    with a Deny (all safe: no privilege finding), and PassRole on a pattern of roles."""
+    policy and in another, a permissions boundary, AWS-managed-only resources, conditions
+    that never hold for the role (all safe: no privilege finding), NotAction with a Deny
+    (no IAM escalation left), and PassRole on a pattern of roles."""
     iam = _client("iam", endpoint)
     lambda_trust = _trust({"Service": "lambda.amazonaws.com"})
     admin_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -281,7 +282,8 @@ def seed_policy_evaluation(endpoint: str, summary: dict) -> None:
     )["Policy"]["Arn"]
     with freeze_time("2024-02-02 02:02:02"):
         for name in ["deny-same-policy", "deny-other-policy", "bounded-admin",
-                     "aws-managed-only", "notaction-deny", "scoped-passrole"]:
+                     "aws-managed-only", "notaction-deny", "scoped-passrole",
+                     "never-true-condition"]:
             extra = {"PermissionsBoundary": boundary} if name == "bounded-admin" else {}
             iam.create_role(RoleName=name, AssumeRolePolicyDocument=lambda_trust,
                             Tags=_tags(owner="carol@example.com"), **extra)
@@ -310,7 +312,15 @@ def seed_policy_evaluation(endpoint: str, summary: dict) -> None:
                              "Resource": f"arn:aws:iam::{ACCOUNT_ID}:role/app-*"},
                             {"Effect": "Allow", "Action": "lambda:CreateFunction",
                              "Resource": "*"}]))
-    summary["roles"] += 6
+    # Granted only to another principal, and under a Bool that is neither true nor false.
+    iam.put_role_policy(RoleName="never-true-condition", PolicyName="for-someone-else",
+                        PolicyDocument=_doc([
+                            {"Effect": "Allow", "Action": ["iam:*", "lambda:*"], "Resource": "*",
+                             "Condition": {"ArnEquals": {
+                                 "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT_ID}:role/other"}}},
+                            {"Effect": "Allow", "Action": "ssm:SendCommand", "Resource": "*",
+                             "Condition": {"Bool": {"aws:SecureTransport": "yes"}}}]))
+    summary["roles"] += 7
 
 
 def seed_ai_agents(endpoint: str, summary: dict) -> None:

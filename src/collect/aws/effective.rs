@@ -12,11 +12,16 @@
 //!   may not apply, so it removes nothing;
 //! * a boundary keeps a granted pattern only where one of its `Allow`s covers it (or
 //!   narrows it to its own, narrower pattern), less its own `Deny`s;
-//! * a grant only under conditions is kept and named in `conditional_actions`;
+//! * a condition the caller's identity decides (its ARN, account or user name, a key its
+//!   requests never carry, a `Bool` that is neither true nor false) is decided
+//!   ([`resolve`]): a statement that can never apply is dropped, one that always
+//!   applies loses its condition;
+//! * a grant only under other conditions is kept and named in `conditional_actions`;
 //! * escalation is a broad pattern (`*`, or ending in `*`) that a customer can write to:
 //!   `arn:aws:iam::aws:policy/*` (AWS managed policies) is not one.
 //!
-//! Not modelled (yet): SCPs, resource policies, conditions decided statically, and which
+//! Not modelled (yet): SCPs, resource policies, conditions on the request (time, source
+//! IP, tags), and which
 //! role a taken-over resource runs as (the collector does not list functions, stacks or
 //! instances): a takeover action is reported as the capability it is.
 
@@ -42,8 +47,10 @@ pub struct Statement {
     pub allow: bool,
     pub actions: Names,
     pub resources: Names,
-    /// It has a `Condition`: it applies only sometimes.
+    /// It has a `Condition` not decided for the caller: it applies only sometimes.
     pub conditional: bool,
+    /// The `Condition` block as written.
+    pub condition: Option<serde_json::Map<String, Value>>,
 }
 
 impl Statement {
@@ -54,6 +61,7 @@ impl Statement {
             actions: Names::Only(vec!["*".into()]),
             resources: Names::Only(vec!["*".into()]),
             conditional: false,
+            condition: None,
         }
     }
 
@@ -101,6 +109,11 @@ pub fn parse(document: &Value) -> Vec<Statement> {
             conditional: statement
                 .get("Condition")
                 .is_some_and(|c| c.as_object().is_none_or(|c| !c.is_empty())),
+            condition: statement
+                .get("Condition")
+                .and_then(Value::as_object)
+                .filter(|c| !c.is_empty())
+                .cloned(),
         })
         .collect()
 }
@@ -125,6 +138,138 @@ fn aws_managed_only(pattern: &str) -> bool {
 
 fn broad(pattern: &str) -> bool {
     (pattern == "*" || pattern.ends_with('*')) && !aws_managed_only(pattern)
+}
+
+/// Who makes the requests the policies are evaluated for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// `arn:aws:iam::111122223333:user/ci` or `...:role/deploy`.
+    pub arn: String,
+    pub name: String,
+    /// An IAM user (long-term credentials); else a role (sessions).
+    pub user: bool,
+}
+
+impl Caller {
+    fn account(&self) -> Option<&str> {
+        self.arn.split(':').nth(4)
+    }
+
+    /// The value of a request context key that is the same in every request of the
+    /// caller; `None` when it varies or is unknown.
+    fn known(&self, key: &str) -> Option<Known<'_>> {
+        match key.to_ascii_lowercase().as_str() {
+            "aws:principalarn" => Some(Known::Value(&self.arn)),
+            "aws:principalaccount" => self.account().map(Known::Value),
+            "aws:username" if self.user => Some(Known::Value(&self.name)),
+            // Present only in requests of role sessions (EC2, Lambda, federation,
+            // source identity), never in an IAM user's long-term-key requests, and
+            // `aws:username` never in a role's.
+            "aws:username" => Some(Known::Absent),
+            "ec2:sourceinstancearn"
+            | "ec2:roledelivery"
+            | "lambda:sourcefunctionarn"
+            | "aws:federatedprovider"
+            | "aws:sourceidentity"
+            | "glue:roleassumedby"
+            | "glue:credentialissuingservice"
+                if self.user =>
+            {
+                Some(Known::Absent)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What a request context key holds in every request of a caller.
+enum Known<'a> {
+    Value(&'a str),
+    Absent,
+}
+
+/// Whether a `Condition` block holds in every request of `caller` (`Some(true)`), in
+/// none (`Some(false)`), or depends on the request (`None`). Only what the caller's
+/// identity decides is decided: its ARN, account and user name, keys its requests
+/// never carry, and `Bool` values that are neither true nor false.
+pub fn decide(condition: &serde_json::Map<String, Value>, caller: &Caller) -> Option<bool> {
+    let mut all_true = true;
+    for (operator, clauses) in condition {
+        let Some(clauses) = clauses.as_object() else {
+            return None;
+        };
+        for (key, values) in clauses {
+            let values = string_list(Some(values));
+            match decide_clause(operator, key, &values, caller) {
+                Some(false) => return Some(false),
+                Some(true) => {}
+                None => all_true = false,
+            }
+        }
+    }
+    all_true.then_some(true)
+}
+
+fn decide_clause(operator: &str, key: &str, values: &[&str], caller: &Caller) -> Option<bool> {
+    if operator.contains(':') || values.iter().any(|v| v.contains("${")) {
+        // ForAnyValue:/ForAllValues: sets and policy variables: left to the request.
+        return None;
+    }
+    let if_exists = operator.ends_with("IfExists");
+    let base = operator.trim_end_matches("IfExists");
+    if base == "Bool"
+        && !if_exists
+        && !values
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false"))
+    {
+        return Some(false);
+    }
+    let negated = base.contains("Not");
+    match caller.known(key)? {
+        Known::Absent => Some(match base {
+            "Null" => values.iter().any(|v| v.eq_ignore_ascii_case("true")),
+            _ if if_exists || negated => true,
+            _ => false,
+        }),
+        Known::Value(actual) => {
+            let matched = match base {
+                "StringEquals" | "StringNotEquals" | "ArnEquals" | "ArnNotEquals" => {
+                    values.iter().any(|v| *v == actual)
+                }
+                "StringEqualsIgnoreCase" | "StringNotEqualsIgnoreCase" => {
+                    values.iter().any(|v| v.eq_ignore_ascii_case(actual))
+                }
+                "StringLike" | "StringNotLike" | "ArnLike" | "ArnNotLike" => {
+                    values.iter().any(|v| resource_matches(v, actual))
+                }
+                "Null" => return Some(values.iter().any(|v| v.eq_ignore_ascii_case("false"))),
+                _ => return None,
+            };
+            Some(matched != negated)
+        }
+    }
+}
+
+/// `statements` as they apply to `caller`: those whose condition never holds for it
+/// dropped, those whose condition always holds made unconditional.
+pub fn resolve(statements: &[Statement], caller: &Caller) -> Vec<Statement> {
+    statements
+        .iter()
+        .filter_map(|statement| {
+            let Some(condition) = &statement.condition else {
+                return Some(statement.clone());
+            };
+            match decide(condition, caller) {
+                Some(false) => None,
+                Some(true) => Some(Statement {
+                    conditional: false,
+                    ..statement.clone()
+                }),
+                None => Some(statement.clone()),
+            }
+        })
+        .collect()
 }
 
 /// A granted resource pattern, and whether every grant of it is conditional.
@@ -513,6 +658,64 @@ mod tests {
             {"Effect": "Deny", "Action": "lambda:Update*", "Resource": "*"}
         ]));
         assert!(privileged(&eval(&[denied], None)).is_empty());
+    }
+
+    fn user(name: &str) -> Caller {
+        Caller {
+            arn: format!("arn:aws:iam::111122223333:user/{name}"),
+            name: name.to_string(),
+            user: true,
+        }
+    }
+
+    fn resolved(statements: Value, caller: &Caller) -> Effective {
+        let policy = resolve(&doc(statements), caller);
+        eval(&[policy], None)
+    }
+
+    #[test]
+    fn conditions_the_callers_identity_decides_are_decided() {
+        let ci = user("ci");
+        let pass = |condition: Value| {
+            json!([{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"],
+                    "Resource": "*", "Condition": condition}])
+        };
+        // Never: another principal, a bogus Bool, a key a user's requests never carry.
+        for never in [
+            json!({"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/other"}}),
+            json!({"StringEquals": {"aws:username": "someone-else"}}),
+            json!({"Bool": {"aws:SecureTransport": "maybe"}}),
+            json!({"StringEquals": {"ec2:SourceInstanceARN": "arn:aws:ec2:eu-west-1:1:instance/i-1"}}),
+            json!({"Null": {"lambda:SourceFunctionArn": "false"}}),
+        ] {
+            let e = resolved(pass(never.clone()), &ci);
+            assert!(privileged(&e).is_empty(), "{never}: {e:?}");
+        }
+        // Always: the caller itself, or a key that is absent: unconditional.
+        for always in [
+            json!({"StringLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:user/c*"}}),
+            json!({"StringEquals": {"aws:PrincipalAccount": "111122223333"}}),
+            json!({"StringNotEquals": {"aws:username": "someone-else"}}),
+            json!({"Null": {"ec2:SourceInstanceARN": "true"}}),
+        ] {
+            let e = resolved(pass(always.clone()), &ci);
+            assert_eq!(privileged(&e), ["iam:PassRole"], "{always}");
+            assert!(e.conditional.is_empty(), "{always}: {e:?}");
+        }
+        // Depends on the request: kept, and named conditional.
+        let e = resolved(
+            pass(json!({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}})),
+            &ci,
+        );
+        assert!(e.conditional.contains("iam:PassRole"));
+        // A Deny that always applies to the caller cancels; one for others does not.
+        let deny = |arn: &str| {
+            json!([{"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+                   {"Effect": "Deny", "Action": "iam:*", "Resource": "*",
+                    "Condition": {"ArnLike": {"aws:PrincipalArn": arn}}}])
+        };
+        assert!(privileged(&resolved(deny("arn:aws:iam::*:user/*"), &ci)).is_empty());
+        assert!(!privileged(&resolved(deny("arn:aws:iam::*:role/*"), &ci)).is_empty());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (through groups too), trust, keys, attributes.
 
 use super::{certificate, service_credentials, IamOutcome, UserKeys, UserWork};
-use crate::collect::aws::effective::{self, Statement};
+use crate::collect::aws::effective::{self, Caller, Statement};
 use crate::collect::aws::policy::{self, ADMINISTRATOR_ACCESS_ARN};
 use crate::collect::aws::{time, trust};
 use crate::inventory::{
@@ -133,6 +133,8 @@ struct PermissionsBuilder {
     policies: Vec<Policy>,
     names: Vec<String>,
     boundary: Option<Policy>,
+    /// Whose permissions these are: conditions on its ARN or name are decided.
+    caller: Option<Caller>,
 }
 
 impl PermissionsBuilder {
@@ -146,18 +148,24 @@ impl PermissionsBuilder {
     /// The effective permissions, and the `assume_role_targets`, `ai_actions`,
     /// `privileged_grants` and `conditional_actions` attributes when there are any.
     fn build(self, attributes: &mut BTreeMap<String, Value>) -> Permissions {
-        let all: Vec<&[Statement]> = self
+        // Each policy as it applies to this caller (conditions on who it is decided).
+        let resolve = |statements: &Arc<Vec<Statement>>| match &self.caller {
+            Some(caller) => effective::resolve(statements, caller),
+            None => statements.as_ref().clone(),
+        };
+        let resolved: Vec<(Vec<Statement>, bool)> = self
             .policies
             .iter()
-            .map(|p| p.statements.as_slice())
+            .map(|p| (resolve(&p.statements), p.service_wide))
             .collect();
-        let boundary = self.boundary.as_ref().map(|b| b.statements.as_slice());
+        let boundary_statements = self.boundary.as_ref().map(|b| resolve(&b.statements));
+        let all: Vec<&[Statement]> = resolved.iter().map(|(s, _)| s.as_slice()).collect();
+        let boundary = boundary_statements.as_deref();
         let mut effective = effective::evaluate(&all, boundary);
-        let specific: Vec<&[Statement]> = self
-            .policies
+        let specific: Vec<&[Statement]> = resolved
             .iter()
-            .filter(|p| !p.service_wide)
-            .map(|p| p.statements.as_slice())
+            .filter(|(_, service_wide)| !service_wide)
+            .map(|(s, _)| s.as_slice())
             .collect();
         effective.grants.ai_actions = effective::ai_actions(&specific, &all, boundary);
         let grants = effective.grants;
@@ -405,6 +413,11 @@ pub(super) fn build_user(
     // service-specific credential) may be what the user is used through: then no
     // recorded activity means "unknown", not "never used".
     permissions.boundary = boundary_arn.map(|arn| book.managed_policy(arn));
+    permissions.caller = Some(Caller {
+        arn: user.arn.clone(),
+        name: user.name.clone(),
+        user: true,
+    });
     let permissions = permissions.build(&mut attributes);
     let untracked_in_use = keys.is_some_and(|k| {
         k.ssh_keys.iter().any(|s| s.status() == &StatusType::Active)
@@ -491,6 +504,11 @@ pub(super) fn build_role(
         attributes.insert("max_session_duration".into(), json!(seconds));
     }
     permissions.boundary = boundary_arn.map(|arn| book.managed_policy(arn));
+    permissions.caller = Some(Caller {
+        arn: arn.to_string(),
+        name: name.to_string(),
+        user: false,
+    });
     let permissions = permissions.build(&mut attributes);
     let last_used = role.role_last_used();
     if let Some(region) = last_used.and_then(|u| u.region()) {
