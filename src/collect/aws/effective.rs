@@ -195,9 +195,7 @@ enum Known<'a> {
 pub fn decide(condition: &serde_json::Map<String, Value>, caller: &Caller) -> Option<bool> {
     let mut all_true = true;
     for (operator, clauses) in condition {
-        let Some(clauses) = clauses.as_object() else {
-            return None;
-        };
+        let clauses = clauses.as_object()?;
         for (key, values) in clauses {
             let values = string_list(Some(values));
             match decide_clause(operator, key, &values, caller) {
@@ -235,7 +233,7 @@ fn decide_clause(operator: &str, key: &str, values: &[&str], caller: &Caller) ->
         Known::Value(actual) => {
             let matched = match base {
                 "StringEquals" | "StringNotEquals" | "ArnEquals" | "ArnNotEquals" => {
-                    values.iter().any(|v| *v == actual)
+                    values.contains(&actual)
                 }
                 "StringEqualsIgnoreCase" | "StringNotEqualsIgnoreCase" => {
                     values.iter().any(|v| v.eq_ignore_ascii_case(actual))
