@@ -343,6 +343,16 @@ fn denies_boundaries_and_resource_scopes_are_evaluated_as_aws_does() {
             .contains("lambda:UpdateFunctionCode on * (takes over the code of Lambda functions"),
         "{takeover}"
     );
+    // Reading every secret is recorded (not as escalation); reading its own is not.
+    let reader = identity(inv, "secrets-reader-agent");
+    assert!(reader.permissions.privileged_actions.is_empty());
+    assert_eq!(
+        reader.attributes["sensitive_actions"],
+        serde_json::json!(["secretsmanager:GetSecretValue on * (reads secrets)"])
+    );
+    assert!(!identity(inv, "own-secret-agent")
+        .attributes
+        .contains_key("sensitive_actions"));
     let scoped = identity(inv, "scoped-passrole");
     assert_eq!(scoped.permissions.privileged_actions, vec!["iam:PassRole"]);
     assert_eq!(
@@ -567,9 +577,10 @@ fn the_rules_fire_on_the_seeded_estate() {
         ]
     );
     // AI agents: classified from the trust, the Bedrock actions and the tags.
+    // secrets-reader-agent may read every secret; its twin own-secret-agent only its own.
     assert_eq!(
         on("ai-agent-excessive-privileges"),
-        vec!["ticket-triage-bot"]
+        vec!["secrets-reader-agent", "ticket-triage-bot"]
     );
     assert_eq!(
         on("ai-agent-without-owner"),

@@ -320,7 +320,21 @@ def seed_policy_evaluation(endpoint: str, summary: dict) -> None:
                                  "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT_ID}:role/other"}}},
                             {"Effect": "Allow", "Action": "ssm:SendCommand", "Resource": "*",
                              "Condition": {"Bool": {"aws:SecureTransport": "yes"}}}]))
-    summary["roles"] += 7
+    # Two agent roles: one may read every secret, its twin only its own.
+    bedrock_trust = _trust({"Service": "bedrock.amazonaws.com"})
+    with freeze_time("2024-02-02 02:02:02"):
+        for name in ["secrets-reader-agent", "own-secret-agent"]:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=bedrock_trust,
+                            Tags=_tags(owner="carol@example.com"))
+    iam.put_role_policy(RoleName="secrets-reader-agent", PolicyName="read-secrets",
+                        PolicyDocument=_doc([{"Effect": "Allow",
+                                              "Action": "secretsmanager:GetSecretValue",
+                                              "Resource": "*"}]))
+    iam.put_role_policy(RoleName="own-secret-agent", PolicyName="read-own-secret",
+                        PolicyDocument=_doc([{"Effect": "Allow",
+                                              "Action": "secretsmanager:GetSecretValue",
+                                              "Resource": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT_ID}:secret:faq-agent/*"}]))
+    summary["roles"] += 9
 
 
 def seed_ai_agents(endpoint: str, summary: dict) -> None:

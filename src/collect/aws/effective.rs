@@ -27,7 +27,7 @@
 
 use super::policy::{
     action_matches, resource_matches, statements, string_list, Grants, AI_ACTION_PREFIXES,
-    ASSUME_ROLE, COMPUTE_LAUNCH_ACTIONS, ESCALATION_ACTIONS, TAKEOVER_ACTIONS,
+    ASSUME_ROLE, COMPUTE_LAUNCH_ACTIONS, ESCALATION_ACTIONS, SENSITIVE_ACTIONS, TAKEOVER_ACTIONS,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -134,6 +134,30 @@ fn aws_managed_only(pattern: &str) -> bool {
         && fields.next() == Some("iam")
         && fields.next() == Some("")
         && fields.next() == Some("aws")
+}
+
+/// Whether a resource pattern names every resource of its type: `*`,
+/// `arn:aws:secretsmanager:*:*:secret:*`, `arn:aws:kms:*:*:key/*`, `arn:aws:s3:::*/*`;
+/// not `...:secret:faq-agent/*` (a name prefix).
+fn every_resource(pattern: &str) -> bool {
+    const TYPES: &[&str] = &[
+        "key",
+        "alias",
+        "table",
+        "parameter",
+        "snapshot",
+        "instance",
+        "function",
+        "secret",
+        "db",
+        "cluster-snapshot",
+        "*",
+    ];
+    let resource = pattern.rsplit(':').next().unwrap_or(pattern);
+    match resource.split_once('/') {
+        None => resource == "*",
+        Some((kind, rest)) => rest == "*" && (TYPES.contains(&kind) || kind == "*"),
+    }
 }
 
 fn broad(pattern: &str) -> bool {
@@ -404,6 +428,8 @@ pub struct Effective {
     pub scopes: BTreeMap<String, Vec<String>>,
     /// Privileged actions allowed only under a condition.
     pub conditional: BTreeSet<String>,
+    /// [`SENSITIVE_ACTIONS`] allowed on broad resources, with their patterns.
+    pub sensitive: BTreeMap<String, Vec<String>>,
 }
 
 /// Evaluates `policies` (each a document's statements) within `boundary`.
@@ -430,6 +456,15 @@ pub fn evaluate(policies: &[&[Statement]], boundary: Option<&[Statement]>) -> Ef
         );
         if broad_patterns.iter().all(|(_, conditional)| **conditional) {
             out.conditional.insert(action.to_string());
+        }
+    }
+    for (action, _) in SENSITIVE_ACTIONS {
+        let patterns: Vec<String> = all_allowed(action)
+            .into_keys()
+            .filter(|p| every_resource(p))
+            .collect();
+        if !patterns.is_empty() {
+            out.sensitive.insert(action.to_string(), patterns);
         }
     }
     grants.compute_launch = COMPUTE_LAUNCH_ACTIONS
@@ -714,6 +749,30 @@ mod tests {
         };
         assert!(privileged(&resolved(deny("arn:aws:iam::*:user/*"), &ci)).is_empty());
         assert!(!privileged(&resolved(deny("arn:aws:iam::*:role/*"), &ci)).is_empty());
+    }
+
+    #[test]
+    fn sensitive_actions_on_every_resource_are_recorded_apart_from_escalation() {
+        let policy = doc(json!([
+            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+            {"Effect": "Allow", "Action": "kms:Decrypt",
+             "Resource": "arn:aws:kms:eu-west-1:111122223333:key/one"}
+        ]));
+        let e = eval(&[policy], None);
+        assert!(privileged(&e).is_empty());
+        assert_eq!(
+            e.sensitive.keys().collect::<Vec<_>>(),
+            ["secretsmanager:GetSecretValue"]
+        );
+        assert!(every_resource("arn:aws:kms:*:*:key/*"));
+        assert!(every_resource("arn:aws:s3:::*/*"));
+        assert!(every_resource(
+            "arn:aws:secretsmanager:eu-west-1:1:secret:*"
+        ));
+        assert!(!every_resource(
+            "arn:aws:secretsmanager:eu-west-1:1:secret:faq-agent/*"
+        ));
+        assert!(!every_resource("arn:aws:s3:::reports/*"));
     }
 
     #[test]

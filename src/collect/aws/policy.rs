@@ -60,6 +60,41 @@ pub const TAKEOVER_ACTIONS: &[(&str, &str)] = &[
     ("datapipeline:PutPipelineDefinition", "Data Pipeline activities, which run as their roles"),
 ];
 
+/// Actions that are not escalation but that an agent or a workload rarely needs on every
+/// resource: reading every secret, decrypting with every key, exporting data, paying.
+/// Each with what it does.
+pub const SENSITIVE_ACTIONS: &[(&str, &str)] = &[
+    ("secretsmanager:GetSecretValue", "reads secrets"),
+    (
+        "ssm:GetParameter",
+        "reads parameters, SecureString ones too",
+    ),
+    (
+        "ssm:GetParameters",
+        "reads parameters, SecureString ones too",
+    ),
+    (
+        "ssm:GetParametersByPath",
+        "reads parameters, SecureString ones too",
+    ),
+    ("kms:Decrypt", "decrypts with keys"),
+    ("s3:GetObject", "reads objects of buckets"),
+    ("dynamodb:Scan", "reads whole tables"),
+    (
+        "ec2:ModifySnapshotAttribute",
+        "shares disk snapshots with other accounts",
+    ),
+    (
+        "rds:ModifyDBSnapshotAttribute",
+        "shares database snapshots with other accounts",
+    ),
+    ("aws-portal:ModifyPaymentMethods", "changes payment methods"),
+    (
+        "payments:UpdatePaymentPreferences",
+        "changes payment preferences",
+    ),
+];
+
 /// Actions that start compute running as a role handed over with `iam:PassRole`: with
 /// both, a holder gets the role's rights.
 pub const COMPUTE_LAUNCH_ACTIONS: &[&str] = &[

@@ -202,6 +202,21 @@ impl PermissionsBuilder {
         if !privileged_grants.is_empty() {
             attributes.insert("privileged_grants".into(), json!(privileged_grants));
         }
+        let sensitive: Vec<String> = effective
+            .sensitive
+            .iter()
+            .map(|(action, patterns)| {
+                let what = policy::SENSITIVE_ACTIONS
+                    .iter()
+                    .find(|(a, _)| a == action)
+                    .map(|(_, what)| format!(" ({what})"))
+                    .unwrap_or_default();
+                format!("{action} on {}{what}", patterns.join(", "))
+            })
+            .collect();
+        if !sensitive.is_empty() {
+            attributes.insert("sensitive_actions".into(), json!(sensitive));
+        }
         if !effective.conditional.is_empty() {
             attributes.insert("conditional_actions".into(), json!(effective.conditional));
         }
