@@ -13,6 +13,7 @@ pub mod diff;
 pub mod enrich;
 pub mod finding;
 pub mod frameworks;
+pub mod glob;
 pub mod graph;
 pub mod import;
 pub mod inventory;

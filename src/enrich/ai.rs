@@ -16,6 +16,7 @@
 //! Every list is configurable in `nhiscan.toml` (`[ai]`). A human user (see
 //! [`super::identity_type`]) is never an AI agent.
 
+use crate::glob;
 use crate::inventory::{Identity, PrincipalType};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -190,46 +191,6 @@ pub fn words(text: &str) -> Vec<String> {
     words
 }
 
-/// Whether two patterns (`*` matches anything, case-insensitive) can match one same
-/// text: a grant `bedrock:Invoke*` covers the pattern `bedrock:InvokeModel*`.
-fn overlaps(pattern: &str, grant: &str) -> bool {
-    let (p, g) = (pattern.as_bytes(), grant.as_bytes());
-    // Cheap rejections first: the literal text before the first `*` of either, and
-    // after the last `*`, must agree. Most grants fail here on their first bytes.
-    let head = |s: &[u8]| s.iter().position(|&c| c == b'*').unwrap_or(s.len());
-    let (ph, gh) = (head(p), head(g));
-    let n = ph.min(gh);
-    if !p[..n].eq_ignore_ascii_case(&g[..n])
-        || (ph == p.len() && gh == g.len() && p.len() != g.len())
-    {
-        return false;
-    }
-    let tail = |s: &[u8]| s.iter().rev().position(|&c| c == b'*').unwrap_or(s.len());
-    let m = tail(p).min(tail(g));
-    if !p[p.len() - m..].eq_ignore_ascii_case(&g[g.len() - m..]) {
-        return false;
-    }
-    // reachable[i * width + j]: p[i..] and g[j..] can still match one text.
-    let width = g.len() + 1;
-    let mut reachable = vec![false; (p.len() + 1) * width];
-    reachable[p.len() * width + g.len()] = true;
-    for i in (0..=p.len()).rev() {
-        for j in (0..=g.len()).rev() {
-            if i == p.len() && j == g.len() {
-                continue;
-            }
-            let at = |i: usize, j: usize| reachable[i * width + j];
-            reachable[i * width + j] = match (p.get(i), g.get(j)) {
-                (Some(b'*'), _) => at(i + 1, j) || (j < g.len() && at(i, j + 1)),
-                (_, Some(b'*')) => at(i, j + 1) || (i < p.len() && at(i + 1, j)),
-                (Some(a), Some(b)) => a.eq_ignore_ascii_case(b) && at(i + 1, j + 1),
-                _ => false,
-            };
-        }
-    }
-    reachable[0]
-}
-
 /// Grants that allow (nearly) everything: no evidence of what the identity is for.
 fn is_blanket(action: &str) -> bool {
     let action = action.trim();
@@ -299,7 +260,7 @@ impl AiClassifier {
             if is_blanket(action) {
                 continue;
             }
-            if self.permissions.iter().any(|p| overlaps(p, action)) {
+            if self.permissions.iter().any(|p| glob::overlaps(p, action)) {
                 push(&mut strong, format!("permission: {grant}"));
             }
         }
@@ -482,22 +443,6 @@ mod tests {
         let verdict = classify(&reader);
         assert!(!verdict.ai_agent, "{:?}", verdict.signals);
         assert!(verdict.signals.is_empty(), "{:?}", verdict.signals);
-    }
-
-    #[test]
-    fn patterns_overlap_when_one_text_matches_both() {
-        assert!(overlaps("bedrock:InvokeModel*", "bedrock:Invoke*"));
-        assert!(overlaps("bedrock:InvokeModel*", "bedrock:invokemodel"));
-        assert!(overlaps("bedrock-agentcore:Invoke*", "bedrock-agentcore:*"));
-        assert!(!overlaps("bedrock:InvokeModel*", "bedrock:List*"));
-        assert!(!overlaps(
-            "bedrock-agentcore:Invoke*",
-            "bedrock-agentcore:Get*"
-        ));
-        assert!(!overlaps(
-            "roles/aiplatform.user",
-            "roles/aiplatform.viewer"
-        ));
     }
 
     #[test]

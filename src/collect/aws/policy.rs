@@ -211,43 +211,13 @@ pub fn string_list(value: Option<&Value>) -> Vec<&str> {
 /// Whether an IAM action pattern (`iam:*`, `iam:Put*Policy`, `*`) matches an action;
 /// case-insensitive, `*` for any run of characters and `?` for one.
 pub fn action_matches(pattern: &str, action: &str) -> bool {
-    let pattern: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
-    let action: Vec<char> = action.to_ascii_lowercase().chars().collect();
-    glob(&pattern, &action)
+    crate::glob::matches_ignore_case(pattern, action)
 }
 
 /// Whether an IAM resource pattern (`arn:aws:iam::*:role/deploy-*`, `*`) matches an ARN;
-/// case-sensitive, as IAM compares resources, `*` for any run of characters and `?`
-/// for one.
+/// case-sensitive, as IAM compares resources.
 pub fn resource_matches(pattern: &str, arn: &str) -> bool {
-    if pattern == "*" {
-        return true;
-    }
-    let pattern: Vec<char> = pattern.chars().collect();
-    let arn: Vec<char> = arn.chars().collect();
-    glob(&pattern, &arn)
-}
-
-fn glob(pattern: &[char], text: &[char]) -> bool {
-    // Iterative wildcard matching with backtracking to the last `*`.
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
-            p += 1;
-            t += 1;
-        } else if p < pattern.len() && pattern[p] == '*' {
-            star = Some((p, t));
-            p += 1;
-        } else if let Some((sp, st)) = star {
-            p = sp + 1;
-            t = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|c| *c == '*')
+    crate::glob::matches(pattern, arn)
 }
 
 #[cfg(test)]

@@ -153,29 +153,7 @@ fn class_of(definition: &RoleDefinition) -> RoleClass {
 
 /// Azure action pattern match: case-insensitive, `*` anywhere.
 fn matches(pattern: &str, action: &str) -> bool {
-    let pattern = pattern.to_ascii_lowercase();
-    let action = action.to_ascii_lowercase();
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == action;
-    }
-    let mut rest = action.as_str();
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(part) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else {
-            match rest.find(part) {
-                Some(at) => rest = &rest[at + part.len()..],
-                None => return false,
-            }
-        }
-    }
-    true
+    crate::glob::matches_ignore_case(pattern, action)
 }
 
 /// Graph application permissions that amount to control of the tenant: each is a

@@ -12,7 +12,7 @@
 //! boundaries and SCPs are not subtracted (conservative, like the policy analysis).
 
 use super::{with_conditions, EdgeSet, IdIndex};
-use crate::collect::aws::policy::resource_matches;
+use crate::glob::matches as resource_matches;
 use crate::inventory::{Identity, IdentityKind, Provider, Trust};
 use std::cell::OnceCell;
 use std::collections::HashMap;

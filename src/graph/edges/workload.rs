@@ -7,7 +7,7 @@
 //! makes no edge.
 
 use super::{EdgeSet, IdIndex};
-use crate::collect::aws::policy::resource_matches;
+use crate::glob::matches as resource_matches;
 use crate::inventory::{Identity, IdentityKind, PrincipalType, Provider, Trust};
 
 const IRSA: &str = "eks.amazonaws.com/role-arn";
