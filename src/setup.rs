@@ -35,6 +35,16 @@ pub const STARTER_CONFIG: &str = r#"# nhiscan configuration, written by `nhiscan
 # extra_strong_words = ["jarvis"]
 # extra_not_ai_words = ["octopus"]
 
+# [identities]
+# Which user accounts are people (`nhiscan inventory -f csv` shows identity_type and its
+# signals). Rules judge non-human identities; people's users only by the rules whose
+# control covers every user. Patterns match a user's name or id (`*` wildcards, case
+# ignored); service_words replaces the words that mark software, extra_service_words
+# adds to them.
+# humans = ["*.*@example.com", "ops-breakglass"]
+# non_humans = ["svc-*"]
+# extra_service_words = ["octopus"]
+
 [scan]
 # Exit with status 1 when a finding at or above this severity counts (same as
 # --fail-on; with --baseline only new findings count, suppressed ones never do).
@@ -129,6 +139,7 @@ mod tests {
             "[owners]",
             "[owners.teams]",
             "[ai]",
+            "[identities]",
             "[scan]",
             "[output]",
             "[rules.",
