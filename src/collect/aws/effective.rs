@@ -30,6 +30,7 @@ use super::policy::{
     ASSUME_ROLE, COMPUTE_LAUNCH_ACTIONS, ESCALATION_ACTIONS, SENSITIVE_ACTIONS, TAKEOVER_ACTIONS,
 };
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Which actions or resources a statement names.
@@ -47,9 +48,8 @@ pub struct Statement {
     pub allow: bool,
     pub actions: Names,
     pub resources: Names,
-    /// It has a `Condition` not decided for the caller: it applies only sometimes.
-    pub conditional: bool,
-    /// The `Condition` block as written.
+    /// The `Condition` block as written, unless [`resolve`] found it always holds for
+    /// the caller.
     pub condition: Option<serde_json::Map<String, Value>>,
 }
 
@@ -60,9 +60,13 @@ impl Statement {
             allow: true,
             actions: Names::Only(vec!["*".into()]),
             resources: Names::Only(vec!["*".into()]),
-            conditional: false,
             condition: None,
         }
+    }
+
+    /// It applies only under a condition that depends on the request.
+    fn conditional(&self) -> bool {
+        self.condition.is_some()
     }
 
     fn covers_action(&self, action: &str) -> bool {
@@ -106,9 +110,6 @@ pub fn parse(document: &Value) -> Vec<Statement> {
             allow: statement.get("Effect").and_then(Value::as_str) == Some("Allow"),
             actions: names("Action", "NotAction", statement),
             resources: names("Resource", "NotResource", statement),
-            conditional: statement
-                .get("Condition")
-                .is_some_and(|c| c.as_object().is_none_or(|c| !c.is_empty())),
             condition: statement
                 .get("Condition")
                 .and_then(Value::as_object)
@@ -274,9 +275,13 @@ fn decide_clause(operator: &str, key: &str, values: &[&str], caller: &Caller) ->
 }
 
 /// `statements` as they apply to `caller`: those whose condition never holds for it
-/// dropped, those whose condition always holds made unconditional.
-pub fn resolve(statements: &[Statement], caller: &Caller) -> Vec<Statement> {
-    statements
+/// dropped, those whose condition always holds made unconditional. Borrowed as they
+/// are when none has a condition (most policies, and the large AWS managed ones).
+pub fn resolve<'a>(statements: &'a [Statement], caller: &Caller) -> Cow<'a, [Statement]> {
+    if statements.iter().all(|s| s.condition.is_none()) {
+        return Cow::Borrowed(statements);
+    }
+    let resolved: Vec<Statement> = statements
         .iter()
         .filter_map(|statement| {
             let Some(condition) = &statement.condition else {
@@ -285,13 +290,26 @@ pub fn resolve(statements: &[Statement], caller: &Caller) -> Vec<Statement> {
             match decide(condition, caller) {
                 Some(false) => None,
                 Some(true) => Some(Statement {
-                    conditional: false,
+                    condition: None,
                     ..statement.clone()
                 }),
                 None => Some(statement.clone()),
             }
         })
-        .collect()
+        .collect();
+    Cow::Owned(resolved)
+}
+
+/// Every `Deny` of the policies and the boundary that applies whatever the request.
+fn unconditional_denies<'a>(
+    policies: &'a [&'a [Statement]],
+    boundary: Option<&'a [Statement]>,
+) -> impl Iterator<Item = &'a Statement> {
+    policies
+        .iter()
+        .flat_map(|p| p.iter())
+        .chain(boundary.into_iter().flatten())
+        .filter(|s| !s.allow && !s.conditional())
 }
 
 /// A granted resource pattern, and whether every grant of it is conditional.
@@ -304,15 +322,12 @@ fn allowed(action: &str, policies: &[&[Statement]], boundary: Option<&[Statement
         if statement.allow && statement.covers_action(action) {
             for pattern in statement.granted_resources() {
                 let conditional = granted.entry(pattern.to_string()).or_insert(true);
-                *conditional &= statement.conditional;
+                *conditional &= statement.conditional();
             }
         }
     }
-    let denies = policies
-        .iter()
-        .flat_map(|p| p.iter())
-        .chain(boundary.into_iter().flatten())
-        .filter(|s| !s.allow && !s.conditional && s.covers_action(action))
+    let denies = unconditional_denies(policies, boundary)
+        .filter(|s| s.covers_action(action))
         .collect::<Vec<_>>();
     granted.retain(|pattern, _| !denies.iter().any(|d| d.covers_resource(pattern)));
     let Some(boundary) = boundary else {
@@ -322,7 +337,7 @@ fn allowed(action: &str, policies: &[&[Statement]], boundary: Option<&[Statement
     // narrows to the boundary's own patterns.
     let permits: Vec<&Statement> = boundary
         .iter()
-        .filter(|s| s.allow && !s.conditional && s.covers_action(action))
+        .filter(|s| s.allow && !s.conditional() && s.covers_action(action))
         .collect();
     let mut within: Granted = BTreeMap::new();
     for (pattern, conditional) in granted {
@@ -348,11 +363,8 @@ fn denied_everywhere(
     policies: &[&[Statement]],
     boundary: Option<&[Statement]>,
 ) -> bool {
-    policies
-        .iter()
-        .flat_map(|p| p.iter())
-        .chain(boundary.into_iter().flatten())
-        .filter(|s| !s.allow && !s.conditional && s.covers_resource("*"))
+    unconditional_denies(policies, boundary)
+        .filter(|s| s.covers_resource("*"))
         .any(|s| match &s.actions {
             Names::Only(denied) => denied.iter().any(|d| action_matches(d, pattern)),
             Names::AllBut(kept) => !kept
@@ -367,7 +379,7 @@ fn boundary_permits(pattern: &str, boundary: Option<&[Statement]>) -> bool {
     boundary.is_none_or(|b| {
         b.iter().any(|s| {
             s.allow
-                && !s.conditional
+                && !s.conditional()
                 && s.covers_resource("*")
                 && match &s.actions {
                     Names::Only(allowed) => allowed.iter().any(|a| action_matches(a, pattern)),
@@ -383,12 +395,7 @@ fn boundary_permits(pattern: &str, boundary: Option<&[Statement]>) -> bool {
 /// action patterns (for `* except ...` labels).
 fn denied_services(policies: &[&[Statement]], boundary: Option<&[Statement]>) -> Vec<String> {
     let mut denied: BTreeSet<String> = BTreeSet::new();
-    for s in policies
-        .iter()
-        .flat_map(|p| p.iter())
-        .chain(boundary.into_iter().flatten())
-        .filter(|s| !s.allow && !s.conditional && s.covers_resource("*"))
-    {
+    for s in unconditional_denies(policies, boundary).filter(|s| s.covers_resource("*")) {
         if let Names::Only(actions) = &s.actions {
             denied.extend(actions.iter().map(|a| a.to_ascii_lowercase()));
         }
@@ -432,7 +439,9 @@ pub struct Effective {
     pub sensitive: BTreeMap<String, Vec<String>>,
 }
 
-/// Evaluates `policies` (each a document's statements) within `boundary`.
+/// Evaluates `policies` (each a document's statements) within `boundary`. The grants'
+/// `ai_actions` are left to the caller ([`ai_actions`]): which policies count as evidence
+/// is its decision.
 pub fn evaluate(policies: &[&[Statement]], boundary: Option<&[Statement]>) -> Effective {
     let mut out = Effective::default();
     let grants = &mut out.grants;
@@ -478,7 +487,7 @@ pub fn evaluate(policies: &[&[Statement]], boundary: Option<&[Statement]>) -> Ef
     for statement in policies
         .iter()
         .flat_map(|p| p.iter())
-        .filter(|s| s.allow && !s.conditional)
+        .filter(|s| s.allow && !s.conditional())
     {
         let everywhere = statement.granted_resources().contains(&"*")
             && matches!(statement.resources, Names::Only(_));
@@ -525,7 +534,6 @@ pub fn evaluate(policies: &[&[Statement]], boundary: Option<&[Statement]>) -> Ef
         grants.admin = false;
     }
 
-    grants.ai_actions = ai_actions(policies, policies, boundary);
     grants.finish();
     out.scopes
         .retain(|action, _| grants.privileged_actions.contains(action));
@@ -702,7 +710,7 @@ mod tests {
     }
 
     fn resolved(statements: Value, caller: &Caller) -> Effective {
-        let policy = resolve(&doc(statements), caller);
+        let policy = resolve(&doc(statements), caller).into_owned();
         eval(&[policy], None)
     }
 

@@ -226,8 +226,11 @@ mod tests {
 
     /// What one document grants, evaluated as an identity's only policy.
     fn analyze(document: &Value) -> Grants {
-        let statements = crate::collect::aws::effective::parse(document);
-        crate::collect::aws::effective::evaluate(&[&statements], None).grants
+        use crate::collect::aws::effective;
+        let statements = effective::parse(document);
+        let mut grants = effective::evaluate(&[&statements], None).grants;
+        grants.ai_actions = effective::ai_actions(&[&statements], &[&statements], None);
+        grants
     }
     use serde_json::json;
 

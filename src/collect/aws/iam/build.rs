@@ -14,6 +14,7 @@ use aws_sdk_iam::types::{
     UserDetail,
 };
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -149,23 +150,23 @@ impl PermissionsBuilder {
     /// `privileged_grants` and `conditional_actions` attributes when there are any.
     fn build(self, attributes: &mut BTreeMap<String, Value>) -> Permissions {
         // Each policy as it applies to this caller (conditions on who it is decided).
-        let resolve = |statements: &Arc<Vec<Statement>>| match &self.caller {
-            Some(caller) => effective::resolve(statements, caller),
-            None => statements.as_ref().clone(),
-        };
-        let resolved: Vec<(Vec<Statement>, bool)> = self
+        let caller = self.caller.as_ref();
+        let resolved: Vec<(Cow<'_, [Statement]>, bool)> = self
             .policies
             .iter()
-            .map(|p| (resolve(&p.statements), p.service_wide))
+            .map(|p| (for_caller(&p.statements, caller), p.service_wide))
             .collect();
-        let boundary_statements = self.boundary.as_ref().map(|b| resolve(&b.statements));
-        let all: Vec<&[Statement]> = resolved.iter().map(|(s, _)| s.as_slice()).collect();
+        let boundary_statements = self
+            .boundary
+            .as_ref()
+            .map(|b| for_caller(&b.statements, caller));
+        let all: Vec<&[Statement]> = resolved.iter().map(|(s, _)| s.as_ref()).collect();
         let boundary = boundary_statements.as_deref();
         let mut effective = effective::evaluate(&all, boundary);
         let specific: Vec<&[Statement]> = resolved
             .iter()
             .filter(|(_, service_wide)| !service_wide)
-            .map(|(s, _)| s.as_slice())
+            .map(|(s, _)| s.as_ref())
             .collect();
         effective.grants.ai_actions = effective::ai_actions(&specific, &all, boundary);
         let grants = effective.grants;
@@ -226,6 +227,14 @@ impl PermissionsBuilder {
             privileged_actions: grants.privileged_actions.into_iter().collect(),
             policies: self.names,
         }
+    }
+}
+
+/// `statements` as they apply to `caller`, when it is known.
+fn for_caller<'a>(statements: &'a [Statement], caller: Option<&Caller>) -> Cow<'a, [Statement]> {
+    match caller {
+        Some(caller) => effective::resolve(statements, caller),
+        None => Cow::Borrowed(statements),
     }
 }
 
