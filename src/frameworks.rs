@@ -115,6 +115,17 @@ impl Control {
             .iter()
             .all(|(key, value)| attributes.get(key) == Some(value))
     }
+
+    /// Whether an entity of `provider` and `kind` with `attributes` falls under the
+    /// control: [`Control::concerns`] and [`Control::concerns_attributes`].
+    pub fn concerns_entity(
+        &self,
+        provider: Provider,
+        kind: &str,
+        attributes: &BTreeMap<String, serde_json::Value>,
+    ) -> bool {
+        self.concerns(provider, kind) && self.concerns_attributes(attributes)
+    }
 }
 
 impl Catalog {

@@ -298,7 +298,7 @@ fn tally(control: &Control, rules: &[usize], run: &Run, shape: &Shape) -> Contro
     };
     let concerned = |entity: EntityKey| {
         let ((_, provider, kind, _), attributes) = entity_shape(run.enriched, entity);
-        control.concerns(provider, kind) && control.concerns_attributes(attributes)
+        control.concerns_entity(provider, kind, attributes)
     };
     let failing: HashSet<EntityKey> = run
         .evaluation

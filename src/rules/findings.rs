@@ -70,19 +70,6 @@ impl<'a> Findings<'a> {
         }
     }
 
-    /// The rules folded into a finding, by id.
-    pub fn also_fails(&self, m: &Match) -> Vec<&'a str> {
-        self.folded
-            .get(m)
-            .map(|rules| {
-                rules
-                    .iter()
-                    .map(|&r| self.rules[r as usize].spec.id.as_str())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
     /// What each finding can be matched on, in report order.
     pub fn subjects(&self) -> impl Iterator<Item = Subject<'a>> + '_ {
         self.matches.iter().map(|m| self.subject(m))

@@ -221,7 +221,7 @@ impl References {
             catalogs
                 .get(framework)
                 .get(id)
-                .is_none_or(|c| c.concerns(provider, kind) && c.concerns_attributes(attributes))
+                .is_none_or(|c| c.concerns_entity(provider, kind, attributes))
         };
         let all = Framework::ALL
             .iter()
