@@ -93,8 +93,8 @@ pub struct AwsArgs {
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
     /// Scan every account of the AWS Organization (organizations:ListAccounts),
-    /// assuming --role-name in each; run as the management account or a delegated
-    /// administrator.
+    /// limited by the SCPs over each, assuming --role-name in each; run as the
+    /// management account or a delegated administrator.
     #[arg(long)]
     pub org: bool,
     /// With --org: the role to assume in each account.

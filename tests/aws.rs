@@ -1352,11 +1352,22 @@ fn organisation() -> Option<(&'static Moto, (String, String))> {
             Some(moto)
         })
         .as_ref()?;
+    Some((moto, org_scanner_key(moto, "org")))
+}
+
+/// The key of one of the organisation's scanners: `org` (the shipped policies) or
+/// `org_without_scp_reads` (the organisation policy without the SCP reads).
+fn org_scanner_key(moto: &Moto, scanner: &str) -> (String, String) {
     let text = std::fs::read_to_string(moto.dir.path().join("auditors.json"))
         .unwrap_or_else(|e| panic!("{e}"));
     let keys: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
-    let key = |field: &str| keys["org"][field].as_str().unwrap_or_default().to_string();
-    Some((moto, (key("access_key_id"), key("secret_access_key"))))
+    let key = |field: &str| {
+        keys[scanner][field]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    (key("access_key_id"), key("secret_access_key"))
 }
 
 /// The organisation's accounts, by seed name (`management`, `alpha`... `bulk-16`).
@@ -1508,12 +1519,75 @@ fn an_organisation_is_collected_account_by_account_and_a_missing_role_fails_one_
         inv.sources
     );
 
+    // SCPs: the root's deny-function-code limits every member account, not the
+    // management account; the OU `restricted` (alpha) denies IAM to all but break-glass.
+    let privileged = |name: &str| identity(&inv, name).permissions.privileged_actions.clone();
+    let levels = |name: &str| -> Vec<String> {
+        identity(&inv, name)
+            .attributes
+            .get("service_control_policies")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default()
+    };
+    assert!(privileged("mgmt-deployer").contains(&"lambda:UpdateFunctionCode".to_string()));
+    assert!(levels("mgmt-deployer").is_empty(), "the management account");
+    assert!(
+        privileged("beta-deployer").is_empty(),
+        "denied by the root's SCP"
+    );
+    let beta_levels = levels("beta-deployer");
+    assert_eq!(beta_levels.len(), 2, "{beta_levels:?}");
+    assert!(
+        beta_levels[0].starts_with("root r-") && beta_levels[0].contains("deny-function-code"),
+        "{beta_levels:?}"
+    );
+    assert_eq!(
+        beta_levels[1],
+        format!("account {}: FullAWSAccess", accounts["beta"])
+    );
+    assert!(
+        privileged("alpha-iam-admin").is_empty(),
+        "denied by the OU's SCP"
+    );
+    let alpha_levels = levels("alpha-iam-admin");
+    assert_eq!(alpha_levels.len(), 3, "{alpha_levels:?}");
+    assert!(
+        alpha_levels[1].starts_with("OU ou-")
+            && alpha_levels[1].contains("deny-iam-but-break-glass"),
+        "{alpha_levels:?}"
+    );
+    for (name, why) in [
+        (
+            "break-glass",
+            "exempt from the OU's Deny by aws:PrincipalArn",
+        ),
+        ("beta-iam-admin", "no such SCP over beta"),
+    ] {
+        assert!(
+            privileged(name).contains(&"iam:CreateAccessKey".to_string()),
+            "{name}: {why}: {:?}",
+            privileged(name)
+        );
+    }
+    assert!(
+        inv.sources.iter().any(|s| s.contains("SCPs applied")),
+        "{:?}",
+        inv.sources
+    );
+    assert!(!cov.keys().any(|t| t.ends_with(":service-control-policies")));
+
     // 22 accounts: two ListAccounts pages of 20. AssumeRole for each of the 21 active
     // accounts (gamma's and the management account's refused); GetCallerIdentity for the
-    // caller and each of the 20 collected accounts.
+    // caller and each of the 20 collected accounts. SCPs, read once per level and
+    // policy: the 19 member accounts' parents and policies, the OU's parent, the
+    // policies of the OU and the root, the two customer SCPs (FullAWSAccess is known).
     assert_eq!(inv.api_calls["aws:organizations:ListAccounts"], 2);
     assert_eq!(inv.api_calls["aws:sts:AssumeRole"], 21);
     assert_eq!(inv.api_calls["aws:sts:GetCallerIdentity"], 21);
+    assert_eq!(inv.api_calls["aws:organizations:ListRoots"], 1);
+    assert_eq!(inv.api_calls["aws:organizations:ListParents"], 20);
+    assert_eq!(inv.api_calls["aws:organizations:ListPoliciesForTarget"], 21);
+    assert_eq!(inv.api_calls["aws:organizations:DescribePolicy"], 2);
 
     // The organisation policy grants exactly what only --org calls, AssumeRole only on
     // the audit role; everything else is in the read-only policy. (Under enforcement,
@@ -1539,14 +1613,74 @@ fn an_organisation_is_collected_account_by_account_and_a_missing_role_fails_one_
         account_calls.is_subset(&readonly),
         "{account_calls:?} not all in {POLICY}"
     );
-    for [service, _, operation, status, _] in moto.requests() {
-        if status != "200" {
+    // (The scanner without SCP reads is refused ListRoots on purpose, below.)
+    let refused_on_purpose = org_scanner_key(moto, "org_without_scp_reads").0;
+    for [service, _, operation, status, key] in moto.requests() {
+        if status != "200" && key != refused_on_purpose {
             assert_eq!(
                 (service.as_str(), operation.as_str(), status.as_str()),
                 ("sts", "AssumeRole", "403")
             );
         }
     }
+}
+
+/// A scanner whose organisation policy predates the SCP reads: the organisation is
+/// still scanned, the report says the SCPs could not be read and that privilege
+/// findings do not account for them, and the exit code says the scan is incomplete.
+#[test]
+fn unreadable_scps_are_a_coverage_gap_not_a_silent_assumption() {
+    let Some((moto, _)) = organisation() else {
+        return;
+    };
+    let accounts = org_accounts(moto);
+    let key = org_scanner_key(moto, "org_without_scp_reads");
+    let out = nhiscan_cli()
+        .env("AWS_ACCESS_KEY_ID", &key.0)
+        .env("AWS_SECRET_ACCESS_KEY", &key.1)
+        .args([
+            "scan",
+            "--provider",
+            "aws",
+            "--org",
+            "--accounts",
+            &accounts["beta"],
+        ])
+        .args(["--region", "us-east-1", "--endpoint-url", &moto.endpoint])
+        .args(["--now", "2026-11-01", "-f", "json"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let coverage = report["coverage"].as_array().cloned().unwrap_or_default();
+    let gap = coverage
+        .iter()
+        .find(|c| c["target"] == format!("aws:{ACCOUNT}:service-control-policies"))
+        .unwrap_or_else(|| panic!("no SCP coverage entry in {coverage:?}"));
+    assert_eq!(gap["status"], "failed");
+    let detail = gap["detail"].as_str().unwrap_or_default();
+    for part in [
+        "organizations:ListRoots",
+        ORG_POLICY,
+        "do not account for them",
+    ] {
+        assert!(detail.contains(part), "{part} missing from: {detail}");
+    }
+    // beta itself was scanned, and its grants are reported as if no SCP limited them.
+    let beta_deployer = report["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .find(|f| {
+            f["rule_id"] == "privilege-escalation-actions" && f["entity"]["name"] == "beta-deployer"
+        });
+    assert!(beta_deployer.is_some(), "{report}");
 }
 
 /// Inventory JSON without what changes from one collection to the next (last use: the
@@ -1662,13 +1796,17 @@ fn shards_split_the_organisation_and_merged_they_equal_the_whole() {
             .count(),
         2
     );
-    // The same calls, plus a second job's own listing: GetCallerIdentity and the two
-    // ListAccounts pages. (GenerateCredentialReport is left out: moto answers it
-    // STARTED only the first time an account asks.)
+    // The same calls, plus a second job's own listing: GetCallerIdentity, the two
+    // ListAccounts pages, and the SCPs both shards' accounts share (the root: its
+    // listing, its policies, its customer SCP). (GenerateCredentialReport is left out:
+    // moto answers it STARTED only the first time an account asks.)
     for (call, count) in &merged.api_calls {
         let extra = match call.as_str() {
             "aws:sts:GetCallerIdentity" => 1,
             "aws:organizations:ListAccounts" => 2,
+            "aws:organizations:ListRoots" => 1,
+            "aws:organizations:ListPoliciesForTarget" => 1,
+            "aws:organizations:DescribePolicy" => 1,
             "aws:iam:GenerateCredentialReport" => continue,
             _ => 0,
         };

@@ -17,10 +17,22 @@ The organisation:
 * delta: the audit role, then closed (SUSPENDED): skipped;
 * bulk-00..bulk-16: the audit role only, so that ListAccounts has two pages of 20.
 
+Service control policies (enabled on the root, with AWS's FullAWSAccess on every root,
+OU and account as AWS attaches it):
+* `deny-function-code` on the root: Deny lambda:UpdateFunctionCode everywhere. The
+  management account is not limited by SCPs: `mgmt-deployer` keeps the action; beta's
+  `beta-deployer`, with the same policy, does not.
+* `deny-iam-but-break-glass` on the OU `restricted`, which holds alpha: Deny iam:* to
+  every principal but roles named `break-glass`. alpha's `alpha-iam-admin` (iam:* on *)
+  can escalate nothing; alpha's role `break-glass` and beta's `beta-iam-admin`, with the
+  same policy, can.
+
 tests/aws.rs asserts on these names; change both together.
 """
 
 from __future__ import annotations
+
+import json
 
 from freezegun import freeze_time
 
@@ -67,6 +79,14 @@ def seed_org(endpoint: str) -> dict:
             request["RoleName"] = role
         accounts[name] = org.create_account(**request)["CreateAccountStatus"]["AccountId"]
 
+    _seed_scps(org, accounts)
+    grants = {
+        "lambda-code": _policy("lambda:UpdateFunctionCode"),
+        "iam-admin": _policy("iam:*"),
+    }
+    iam.put_user_policy(UserName="mgmt-deployer", PolicyName="lambda-code",
+                        PolicyDocument=grants["lambda-code"])
+
     alpha = _assumed(endpoint, accounts["alpha"], AUDIT_ROLE)
     alpha_iam = _in(endpoint, "iam", alpha)
     with freeze_time("2022-05-05 05:05:05"):
@@ -75,6 +95,13 @@ def seed_org(endpoint: str) -> dict:
             alpha_iam.create_access_key(UserName=user)
         _in(endpoint, "secretsmanager", alpha).create_secret(
             Name="alpha/db", SecretString="seed", Tags=_tags(owner="alpha@example.com"))
+        alpha_iam.create_user(UserName="alpha-iam-admin", Tags=_tags(team="alpha"))
+        alpha_iam.put_user_policy(UserName="alpha-iam-admin", PolicyName="iam-admin",
+                                  PolicyDocument=grants["iam-admin"])
+        alpha_iam.create_role(RoleName="break-glass",
+                              AssumeRolePolicyDocument=_trust(ACCOUNT_ID))
+        alpha_iam.put_role_policy(RoleName="break-glass", PolicyName="iam-admin",
+                                  PolicyDocument=grants["iam-admin"])
 
     beta = _assumed(endpoint, accounts["beta"], AUDIT_ROLE)
     beta_iam = _in(endpoint, "iam", beta)
@@ -85,6 +112,10 @@ def seed_org(endpoint: str) -> dict:
             RoleName="beta-public", AssumeRolePolicyDocument=_trust("*"))
         _in(endpoint, "secretsmanager", beta, "eu-west-1").create_secret(
             Name="beta/api", SecretString="seed")
+        for user, grant in (("beta-deployer", "lambda-code"), ("beta-iam-admin", "iam-admin")):
+            beta_iam.create_user(UserName=user)
+            beta_iam.put_user_policy(UserName=user, PolicyName=grant,
+                                     PolicyDocument=grants[grant])
 
     gamma = _assumed(endpoint, accounts["gamma"], "OrganizationAccountAccessRole")
     _in(endpoint, "iam", gamma).create_user(UserName="gamma-never-collected")
@@ -97,6 +128,35 @@ def seed_org(endpoint: str) -> dict:
             "accounts": accounts,
         }
     }
+
+
+def _policy(action: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": action, "Resource": "*"}]})
+
+
+def _seed_scps(org, accounts: dict) -> None:
+    """SCPs enabled; `deny-function-code` on the root; alpha moved into the OU
+    `restricted` with `deny-iam-but-break-glass`."""
+    root = org.list_roots()["Roots"][0]["Id"]
+    org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+
+    def scp(name: str, statements: list) -> str:
+        return org.create_policy(
+            Name=name, Description=name, Type="SERVICE_CONTROL_POLICY",
+            Content=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+        )["Policy"]["PolicySummary"]["Id"]
+
+    org.attach_policy(TargetId=root, PolicyId=scp("deny-function-code", [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "lambda:UpdateFunctionCode", "Resource": "*"}]))
+    restricted = org.create_organizational_unit(
+        ParentId=root, Name="restricted")["OrganizationalUnit"]["Id"]
+    org.attach_policy(TargetId=restricted, PolicyId=scp("deny-iam-but-break-glass", [
+        {"Effect": "Deny", "Action": "iam:*", "Resource": "*", "Condition": {
+            "ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/break-glass"}}}]))
+    org.move_account(AccountId=accounts["alpha"], SourceParentId=root,
+                     DestinationParentId=restricted)
 
 
 def create_org_scanner(endpoint: str, readonly_policy: str, org_policy: str,
@@ -118,5 +178,27 @@ def create_org_scanner(endpoint: str, readonly_policy: str, org_policy: str,
         role_iam.put_role_policy(
             RoleName=AUDIT_ROLE, PolicyName="nhiscan-readonly", PolicyDocument=readonly_policy)
     key = iam.create_access_key(UserName="nhiscan-org-scanner")["AccessKey"]
+    return {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
+
+
+SCP_READS = {"organizations:ListRoots", "organizations:ListParents",
+             "organizations:ListPoliciesForTarget", "organizations:DescribePolicy"}
+
+
+def create_org_scanner_without_scp_reads(endpoint: str, readonly_policy: str,
+                                         org_policy: str) -> dict:
+    """The user `nhiscan-org-scanner-no-scps`: the read-only policy and the organisation
+    policy without the SCP reads (as deployed before nhiscan read SCPs). Returns its key."""
+    iam = _client("iam", endpoint)
+    user = "nhiscan-org-scanner-no-scps"
+    iam.create_user(UserName=user)
+    document = json.loads(org_policy)
+    for statement in document["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [
+            statement["Action"]]
+        statement["Action"] = [a for a in actions if a not in SCP_READS]
+    for name, text in (("readonly", readonly_policy), ("org", json.dumps(document))):
+        iam.put_user_policy(UserName=user, PolicyName=name, PolicyDocument=text)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
     return {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
 

@@ -258,6 +258,8 @@ def main() -> None:
                 org_policy = f.read()
             keys["org"] = seed_org.create_org_scanner(
                 endpoint, policy, org_policy, summary["org"]["accounts"])
+            keys["org_without_scp_reads"] = seed_org.create_org_scanner_without_scp_reads(
+                endpoint, policy, org_policy)
         fd = os.open(args.auditor_credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(keys, f)

@@ -1,6 +1,7 @@
 //! What an identity may effectively do, as AWS decides it: every `Allow` of its policies
 //! (inline, managed, through groups), less every explicit `Deny` of any of them, within
-//! its permissions boundary.
+//! its *limits*: its permissions boundary and, with `--org`, the service control policies
+//! of each level from the organisation's root to its account (see [`super::scp`]).
 //!
 //! The evaluation is over the actions that matter to the rules ([`ESCALATION_ACTIONS`],
 //! [`TAKEOVER_ACTIONS`], [`COMPUTE_LAUNCH_ACTIONS`], `sts:AssumeRole`, full access and
@@ -10,8 +11,10 @@
 //! * an unconditional `Deny` removes every granted pattern one of its patterns covers
 //!   (`Deny iam:* on *` removes all of IAM, across policies); a `Deny` under a condition
 //!   may not apply, so it removes nothing;
-//! * a boundary keeps a granted pattern only where one of its `Allow`s covers it (or
-//!   narrows it to its own, narrower pattern), less its own `Deny`s;
+//! * each limit keeps a granted pattern only where one of its `Allow`s covers it (or
+//!   narrows it to its own, narrower pattern), less its own `Deny`s: the boundary is one
+//!   limit, and the SCPs attached to one level (root, each OU, the account) together
+//!   are one, since an action must be allowed at every level;
 //! * a condition the caller's identity decides (its ARN, account or user name, a key its
 //!   requests never carry, a `Bool` that is neither true nor false) is decided
 //!   ([`resolve`]): a statement that can never apply is dropped, one that always
@@ -20,10 +23,10 @@
 //! * escalation is a broad pattern (`*`, or ending in `*`) that a customer can write to:
 //!   `arn:aws:iam::aws:policy/*` (AWS managed policies) is not one.
 //!
-//! Not modelled (yet): SCPs, resource policies, conditions on the request (time, source
-//! IP, tags), and which
-//! role a taken-over resource runs as (the collector does not list functions, stacks or
-//! instances): a takeover action is reported as the capability it is.
+//! Not modelled (yet): resource control policies, resource policies, conditions on the
+//! request (time, source IP, tags), and which role a taken-over resource runs as (the
+//! collector does not list functions, stacks or instances): a takeover action is
+//! reported as the capability it is.
 
 use super::policy::{
     action_matches, resource_matches, statements, string_list, Grants, AI_ACTION_PREFIXES,
@@ -300,15 +303,15 @@ pub fn resolve<'a>(statements: &'a [Statement], caller: &Caller) -> Cow<'a, [Sta
     Cow::Owned(resolved)
 }
 
-/// Every `Deny` of the policies and the boundary that applies whatever the request.
+/// Every `Deny` of the policies and the limits that applies whatever the request.
 fn unconditional_denies<'a>(
     policies: &'a [&'a [Statement]],
-    boundary: Option<&'a [Statement]>,
+    limits: &'a [&'a [Statement]],
 ) -> impl Iterator<Item = &'a Statement> {
     policies
         .iter()
+        .chain(limits)
         .flat_map(|p| p.iter())
-        .chain(boundary.into_iter().flatten())
         .filter(|s| !s.allow && !s.conditional())
 }
 
@@ -316,7 +319,7 @@ fn unconditional_denies<'a>(
 type Granted = BTreeMap<String, bool>;
 
 /// The patterns on which `action` is effectively allowed.
-fn allowed(action: &str, policies: &[&[Statement]], boundary: Option<&[Statement]>) -> Granted {
+fn allowed(action: &str, policies: &[&[Statement]], limits: &[&[Statement]]) -> Granted {
     let mut granted: Granted = BTreeMap::new();
     for statement in policies.iter().flat_map(|p| p.iter()) {
         if statement.allow && statement.covers_action(action) {
@@ -326,23 +329,27 @@ fn allowed(action: &str, policies: &[&[Statement]], boundary: Option<&[Statement
             }
         }
     }
-    let denies = unconditional_denies(policies, boundary)
+    let denies = unconditional_denies(policies, limits)
         .filter(|s| s.covers_action(action))
         .collect::<Vec<_>>();
     granted.retain(|pattern, _| !denies.iter().any(|d| d.covers_resource(pattern)));
-    let Some(boundary) = boundary else {
-        return granted;
-    };
-    // Within the boundary: a pattern it covers stays; one wider than the boundary's
-    // narrows to the boundary's own patterns.
-    let permits: Vec<&Statement> = boundary
+    for limit in limits {
+        granted = within(granted, limit, action);
+    }
+    granted
+}
+
+/// What of `granted` one limit lets through for `action`: a pattern one of its `Allow`s
+/// covers stays; one wider than the limit's own patterns narrows to them.
+fn within(granted: Granted, limit: &[Statement], action: &str) -> Granted {
+    let permits: Vec<&Statement> = limit
         .iter()
         .filter(|s| s.allow && !s.conditional() && s.covers_action(action))
         .collect();
-    let mut within: Granted = BTreeMap::new();
+    let mut kept: Granted = BTreeMap::new();
     for (pattern, conditional) in granted {
         if permits.iter().any(|b| b.covers_resource(&pattern)) {
-            within.insert(pattern, conditional);
+            kept.insert(pattern, conditional);
             continue;
         }
         for narrower in permits
@@ -350,20 +357,16 @@ fn allowed(action: &str, policies: &[&[Statement]], boundary: Option<&[Statement
             .flat_map(|b| b.granted_resources())
             .filter(|b| resource_matches(&pattern, b))
         {
-            within.insert(narrower.to_string(), conditional);
+            kept.insert(narrower.to_string(), conditional);
         }
     }
-    within
+    kept
 }
 
-/// Whether an unconditional `Deny` of these policies or the boundary covers the whole of
-/// an action pattern (`Deny iam:*` covers `iam:*` and `iam:PassRole`) on every resource.
-fn denied_everywhere(
-    pattern: &str,
-    policies: &[&[Statement]],
-    boundary: Option<&[Statement]>,
-) -> bool {
-    unconditional_denies(policies, boundary)
+/// Whether an unconditional `Deny` of these policies or limits covers the whole of an
+/// action pattern (`Deny iam:*` covers `iam:*` and `iam:PassRole`) on every resource.
+fn denied_everywhere(pattern: &str, policies: &[&[Statement]], limits: &[&[Statement]]) -> bool {
+    unconditional_denies(policies, limits)
         .filter(|s| s.covers_resource("*"))
         .any(|s| match &s.actions {
             Names::Only(denied) => denied.iter().any(|d| action_matches(d, pattern)),
@@ -373,11 +376,11 @@ fn denied_everywhere(
         })
 }
 
-/// Whether the boundary lets a whole action pattern through (it has no boundary, or an
-/// unconditional `Allow` of it on every resource).
-fn boundary_permits(pattern: &str, boundary: Option<&[Statement]>) -> bool {
-    boundary.is_none_or(|b| {
-        b.iter().any(|s| {
+/// Whether every limit lets a whole action pattern through: an unconditional `Allow` of
+/// it on every resource in each (true when there are none).
+fn limits_permit(pattern: &str, limits: &[&[Statement]]) -> bool {
+    limits.iter().all(|limit| {
+        limit.iter().any(|s| {
             s.allow
                 && !s.conditional()
                 && s.covers_resource("*")
@@ -393,9 +396,9 @@ fn boundary_permits(pattern: &str, boundary: Option<&[Statement]>) -> bool {
 
 /// The unconditional `Deny`s of whole services or everything on every resource, as
 /// action patterns (for `* except ...` labels).
-fn denied_services(policies: &[&[Statement]], boundary: Option<&[Statement]>) -> Vec<String> {
+fn denied_services(policies: &[&[Statement]], limits: &[&[Statement]]) -> Vec<String> {
     let mut denied: BTreeSet<String> = BTreeSet::new();
-    for s in unconditional_denies(policies, boundary).filter(|s| s.covers_resource("*")) {
+    for s in unconditional_denies(policies, limits).filter(|s| s.covers_resource("*")) {
         if let Names::Only(actions) = &s.actions {
             denied.extend(actions.iter().map(|a| a.to_ascii_lowercase()));
         }
@@ -404,11 +407,11 @@ fn denied_services(policies: &[&[Statement]], boundary: Option<&[Statement]>) ->
 }
 
 /// What `sources` (some of the identity's `policies`) allow in AI services, as written,
-/// unless denied outright by any of its policies or its boundary.
+/// unless denied outright by any of its policies or limits.
 pub fn ai_actions(
     sources: &[&[Statement]],
     policies: &[&[Statement]],
-    boundary: Option<&[Statement]>,
+    limits: &[&[Statement]],
 ) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
     for statement in sources.iter().flat_map(|p| p.iter()).filter(|s| s.allow) {
@@ -416,7 +419,7 @@ pub fn ai_actions(
             for action in actions {
                 let lower = action.to_ascii_lowercase();
                 if AI_ACTION_PREFIXES.iter().any(|p| lower.starts_with(p))
-                    && !denied_everywhere(action, policies, boundary)
+                    && !denied_everywhere(action, policies, limits)
                 {
                     found.insert(action.to_string());
                 }
@@ -439,13 +442,14 @@ pub struct Effective {
     pub sensitive: BTreeMap<String, Vec<String>>,
 }
 
-/// Evaluates `policies` (each a document's statements) within `boundary`. The grants'
-/// `ai_actions` are left to the caller ([`ai_actions`]): which policies count as evidence
-/// is its decision.
-pub fn evaluate(policies: &[&[Statement]], boundary: Option<&[Statement]>) -> Effective {
+/// Evaluates `policies` (each a document's statements) within `limits`: the permissions
+/// boundary and the SCPs of each level above the account, each of which must allow an
+/// action for it to be allowed. The grants' `ai_actions` are left to the caller
+/// ([`ai_actions`]): which policies count as evidence is its decision.
+pub fn evaluate(policies: &[&[Statement]], limits: &[&[Statement]]) -> Effective {
     let mut out = Effective::default();
     let grants = &mut out.grants;
-    let all_allowed = |action: &str| allowed(action, policies, boundary);
+    let all_allowed = |action: &str| allowed(action, policies, limits);
 
     let escalations = ESCALATION_ACTIONS
         .iter()
@@ -483,7 +487,7 @@ pub fn evaluate(policies: &[&[Statement]], boundary: Option<&[Statement]>) -> Ef
 
     // Full access: `*` (or everything but a few actions that leave every escalation in)
     // on every resource, unconditionally, with nothing of it denied or bounded away.
-    let denied = denied_services(policies, boundary);
+    let denied = denied_services(policies, limits);
     for statement in policies
         .iter()
         .flat_map(|p| p.iter())
@@ -503,7 +507,7 @@ pub fn evaluate(policies: &[&[Statement]], boundary: Option<&[Statement]>) -> Ef
                 let keeps_escalation = ESCALATION_ACTIONS
                     .iter()
                     .all(|a| !excluded.iter().any(|e| action_matches(e, a)));
-                if everywhere && keeps_escalation && boundary_permits("*", boundary) {
+                if everywhere && keeps_escalation && limits_permit("*", limits) {
                     grants.admin = true;
                 }
             }
@@ -511,8 +515,8 @@ pub fn evaluate(policies: &[&[Statement]], boundary: Option<&[Statement]>) -> Ef
                 for action in actions {
                     let whole = action == "*" || action.ends_with(":*");
                     if !whole
-                        || denied_everywhere(action, policies, boundary)
-                        || !boundary_permits(action, boundary)
+                        || denied_everywhere(action, policies, limits)
+                        || !limits_permit(action, limits)
                     {
                         continue;
                     }
@@ -553,7 +557,8 @@ mod tests {
 
     fn eval(policies: &[Vec<Statement>], boundary: Option<Vec<Statement>>) -> Effective {
         let refs: Vec<&[Statement]> = policies.iter().map(Vec::as_slice).collect();
-        evaluate(&refs, boundary.as_deref())
+        let limits: Vec<&[Statement]> = boundary.iter().map(Vec::as_slice).collect();
+        evaluate(&refs, &limits)
     }
 
     fn privileged(e: &Effective) -> Vec<&str> {
@@ -634,6 +639,60 @@ mod tests {
         let e = eval(&[passer], Some(boundary));
         assert_eq!(privileged(&e), ["iam:PassRole"]);
         assert_eq!(e.scopes["iam:PassRole"], ["arn:aws:iam::*:role/app-*"]);
+    }
+
+    /// SCP levels: every level must allow (one allow-list level is enough to remove
+    /// what it leaves out), and a Deny at any level denies.
+    #[test]
+    fn every_scp_level_must_allow_and_any_level_may_deny() {
+        let admin = vec![Statement::allow_all()];
+        let full_access = vec![Statement::allow_all()];
+        let at = |policies: &[Vec<Statement>], levels: &[Vec<Statement>]| {
+            let refs: Vec<&[Statement]> = policies.iter().map(Vec::as_slice).collect();
+            let limits: Vec<&[Statement]> = levels.iter().map(Vec::as_slice).collect();
+            evaluate(&refs, &limits)
+        };
+        // FullAWSAccess at the root and the account: nothing changes.
+        let e = at(
+            std::slice::from_ref(&admin),
+            &[full_access.clone(), full_access.clone()],
+        );
+        assert!(e.grants.admin, "{e:?}");
+        // An OU that allows only S3 and DynamoDB: no escalation is left.
+        let allow_list =
+            doc(json!({"Effect": "Allow", "Action": ["s3:*", "dynamodb:*"], "Resource": "*"}));
+        let e = at(
+            std::slice::from_ref(&admin),
+            &[full_access.clone(), allow_list, full_access.clone()],
+        );
+        assert!(!e.grants.admin, "{e:?}");
+        assert!(privileged(&e).is_empty(), "{e:?}");
+        // A root SCP that denies IAM but exempts a break-glass role: decided per caller.
+        let deny_iam = doc(json!([
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "iam:*", "Resource": "*",
+             "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/break-glass"}}}
+        ]));
+        let iam_admin = doc(json!({"Effect": "Allow", "Action": "iam:*", "Resource": "*"}));
+        let caller = |name: &str| Caller {
+            arn: format!("arn:aws:iam::111122223333:role/{name}"),
+            name: name.to_string(),
+            user: false,
+        };
+        let for_role = |name: &str| {
+            let root = resolve(&deny_iam, &caller(name)).into_owned();
+            at(
+                std::slice::from_ref(&iam_admin),
+                &[root, full_access.clone()],
+            )
+        };
+        assert!(privileged(&for_role("deployer")).is_empty());
+        assert!(privileged(&for_role("break-glass")).contains(&"iam:CreateAccessKey"));
+        // An allow-list level with no Allow for an action removes it even when another
+        // level allows it.
+        let only_lambda = doc(json!({"Effect": "Allow", "Action": "lambda:*", "Resource": "*"}));
+        let e = at(&[iam_admin], &[full_access, only_lambda]);
+        assert!(privileged(&e).is_empty(), "{e:?}");
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub mod org;
 pub mod policy;
 pub mod progress;
 pub mod regions;
+pub mod scp;
 pub mod secrets;
 pub mod trust;
 
@@ -89,6 +90,9 @@ pub struct AwsOptions {
     /// Scan the accounts of the AWS Organization instead of the caller's account alone
     /// (see [`org`]); used by [`collect_any`]. Default `None`.
     pub org: Option<OrgOptions>,
+    /// The service control policies that limit the account's identities, when it is
+    /// scanned as a member of an organisation (set by [`org`]). Default `None`.
+    pub service_control: Option<Arc<scp::ServiceControl>>,
     /// Progress bars on stderr. Default hidden.
     pub progress: Progress,
 }
@@ -106,6 +110,7 @@ impl Default for AwsOptions {
             credential_report_timeout: Duration::from_secs(120),
             all_regions: false,
             org: None,
+            service_control: None,
             progress: Progress::hidden(),
         }
     }

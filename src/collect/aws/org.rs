@@ -16,7 +16,8 @@
 //!    entry; otherwise `sts:AssumeRole` into `arn:<partition>:iam::<account>:role/<role>`
 //!    (session name `nhiscan`, optional external id) and the single-account collection
 //!    ([`super::collect`]) with those credentials, which are renewed by assuming the
-//!    role again should a scan outlast them.
+//!    role again should a scan outlast them, and with the SCPs on the account's path
+//!    ([`super::scp`]) as limits on its identities' permissions.
 //!
 //! The caller's own account: nhiscan assumes the role there too, so that every account
 //! is read with the same permissions; if that fails (the stack sets that deploy the role
@@ -28,12 +29,15 @@
 //! cannot be assumed (AccessDenied: the role is missing, does not trust the caller, or
 //! the caller may not assume it) or whose collection fails becomes one `failed`
 //! coverage entry `aws:<account>` naming the role and the fix; every other account's
-//! inventory is kept.
+//! inventory is kept. SCPs that cannot be read make a `failed` coverage entry
+//! `aws:<account>:service-control-policies` (the caller's account when the root cannot
+//! be read): the accounts are still collected, without the limits.
 
 use super::calls::CallCounter;
 use super::config::Session;
 use super::errors::{api_error, ApiError, ErrorKind};
 use super::regions::partition_of_arn;
+use super::scp::ScpReader;
 use super::AwsOptions;
 use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider};
 use anyhow::{bail, Context, Result};
@@ -195,6 +199,8 @@ struct Shared {
     sts: aws_sdk_sts::Client,
     caller_account: String,
     partition: String,
+    /// The organisation's SCPs, unless they could not be read.
+    scps: Option<ScpReader>,
 }
 
 /// Collects the organisation's selected accounts into one inventory: each account's
@@ -234,8 +240,25 @@ pub async fn collect(options: &AwsOptions, org: &OrgOptions) -> Result<Inventory
 
     let mut inventory = Inventory::new();
     inventory.generated_at = Some(chrono::Utc::now());
+    let scps = match ScpReader::new(session.organizations()).await {
+        Ok(reader) => Some(reader),
+        Err(e) => {
+            inventory.coverage.push(Coverage {
+                target: format!("aws:{caller_account}:service-control-policies"),
+                provider: Provider::Aws,
+                status: CoverageStatus::Failed,
+                detail: Some(scp_error(&e, "the organisation")),
+            });
+            None
+        }
+    };
+    let scp_note = match &scps {
+        Some(reader) if reader.enabled() => "SCPs applied",
+        Some(_) => "SCPs not enabled",
+        None => "SCPs not read",
+    };
     inventory.sources.push(format!(
-        "aws organization (accounts listed as {caller_arn}): {} of {} accounts{}, role {}",
+        "aws organization (accounts listed as {caller_arn}): {} of {} accounts{}, role {}, {scp_note}",
         selected.len(),
         accounts.len(),
         org.shard
@@ -252,6 +275,7 @@ pub async fn collect(options: &AwsOptions, org: &OrgOptions) -> Result<Inventory
         sts: session.sts.clone(),
         caller_account,
         partition: partition_of_arn(&caller_arn).to_string(),
+        scps,
     });
     let bar = options
         .progress
@@ -287,6 +311,17 @@ pub async fn collect(options: &AwsOptions, org: &OrgOptions) -> Result<Inventory
     done.sort_by_key(|(position, _)| *position);
     for (_, account_inventory) in done {
         inventory.extend(account_inventory);
+    }
+    if let Some(reader) = &context.scps {
+        let problems = match reader.problems.lock() {
+            Ok(problems) => problems.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        if let Some(source) = inventory.sources.first_mut() {
+            for problem in problems {
+                source.push_str(&format!("; {problem}"));
+            }
+        }
     }
     for (call, count) in counter.snapshot() {
         *inventory.api_calls.entry(call).or_default() += count;
@@ -399,8 +434,23 @@ async fn collect_account(account: &OrgAccount, context: &Shared) -> Inventory {
         }
     }
     drop(assuming);
+    let mut scp_failure = None;
+    if let Some(reader) = &context.scps {
+        match reader.for_account(&account.id).await {
+            Ok(control) => options.service_control = control.map(Arc::new),
+            Err(e) => {
+                scp_failure = Some(Coverage {
+                    target: format!("{target}:service-control-policies"),
+                    provider: Provider::Aws,
+                    status: CoverageStatus::Failed,
+                    detail: Some(scp_error(&e, &format!("account {}", account.label()))),
+                })
+            }
+        }
+    }
     match super::collect(&options).await {
         Ok(mut inventory) => {
+            inventory.coverage.extend(scp_failure);
             if let Some(e) = own_credentials_because {
                 for source in &mut inventory.sources {
                     source.push_str(&format!(
@@ -421,6 +471,17 @@ async fn collect_account(account: &OrgAccount, context: &Shared) -> Inventory {
             ),
         ),
     }
+}
+
+/// What to tell the user when the SCPs over `what` cannot be read.
+fn scp_error(e: &ApiError, what: &str) -> String {
+    let code = e.code.as_deref().unwrap_or("error");
+    format!(
+        "the service control policies over {what} could not be read ({}: {code}: {}), so \
+         privilege findings there do not account for them (they may report grants an SCP \
+         denies); grant the caller the organizations: permissions in {ORG_POLICY_PATH}",
+        e.operation, e.detail
+    )
 }
 
 /// What to tell the user when the role of one account cannot be assumed.

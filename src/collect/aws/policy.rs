@@ -228,8 +228,8 @@ mod tests {
     fn analyze(document: &Value) -> Grants {
         use crate::collect::aws::effective;
         let statements = effective::parse(document);
-        let mut grants = effective::evaluate(&[&statements], None).grants;
-        grants.ai_actions = effective::ai_actions(&[&statements], &[&statements], None);
+        let mut grants = effective::evaluate(&[&statements], &[]).grants;
+        grants.ai_actions = effective::ai_actions(&[&statements], &[&statements], &[]);
         grants
     }
     use serde_json::json;
@@ -304,7 +304,7 @@ mod tests {
         let pass = crate::collect::aws::effective::parse(&json!({"Statement": [
             {"Effect": "Allow", "Action": ["iam:PassRole", "iam:CreateAccessKey"], "Resource": "*"}
         ]}));
-        let alone = crate::collect::aws::effective::evaluate(&[&pass], None).grants;
+        let alone = crate::collect::aws::effective::evaluate(&[&pass], &[]).grants;
         assert_eq!(
             alone.privileged_actions,
             BTreeSet::from(["iam:CreateAccessKey".to_string()])
@@ -314,7 +314,7 @@ mod tests {
         let launch = crate::collect::aws::effective::parse(&json!({"Statement": [
             {"Effect": "Allow", "Action": "lambda:Create*", "Resource": "arn:aws:lambda:*:1:function:x"}
         ]}));
-        let both = crate::collect::aws::effective::evaluate(&[&pass, &launch], None).grants;
+        let both = crate::collect::aws::effective::evaluate(&[&pass, &launch], &[]).grants;
         assert!(both.compute_launch);
         assert!(both.privileged_actions.contains("iam:PassRole"));
 

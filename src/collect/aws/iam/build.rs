@@ -4,6 +4,7 @@
 use super::{certificate, service_credentials, IamOutcome, UserKeys, UserWork};
 use crate::collect::aws::effective::{self, Caller, Statement};
 use crate::collect::aws::policy::{self, ADMINISTRATOR_ACCESS_ARN};
+use crate::collect::aws::scp::ServiceControl;
 use crate::collect::aws::{time, trust};
 use crate::inventory::{
     Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location, Permissions,
@@ -42,18 +43,23 @@ pub(super) struct Policy {
     service_wide: bool,
 }
 
-/// Managed policies by ARN, each parsed at most once.
+/// Managed policies by ARN, each parsed at most once, and the SCPs over the account.
 pub(super) struct PolicyBook<'a> {
     managed: &'a HashMap<String, ManagedPolicyDetail>,
     cache: HashMap<String, Policy>,
+    service_control: Option<Arc<ServiceControl>>,
     pub(super) problems: Vec<String>,
 }
 
 impl<'a> PolicyBook<'a> {
-    pub(super) fn new(managed: &'a HashMap<String, ManagedPolicyDetail>) -> Self {
+    pub(super) fn new(
+        managed: &'a HashMap<String, ManagedPolicyDetail>,
+        service_control: Option<Arc<ServiceControl>>,
+    ) -> Self {
         PolicyBook {
             managed,
             cache: HashMap::new(),
+            service_control,
             problems: Vec::new(),
         }
     }
@@ -128,12 +134,14 @@ impl<'a> PolicyBook<'a> {
     }
 }
 
-/// Accumulates an identity's policies and their names, and its boundary.
+/// Accumulates an identity's policies and their names, its boundary and the SCPs over
+/// it.
 #[derive(Default)]
 struct PermissionsBuilder {
     policies: Vec<Policy>,
     names: Vec<String>,
     boundary: Option<Policy>,
+    service_control: Option<Arc<ServiceControl>>,
     /// Whose permissions these are: conditions on its ARN or name are decided.
     caller: Option<Caller>,
 }
@@ -156,19 +164,30 @@ impl PermissionsBuilder {
             .iter()
             .map(|p| (for_caller(&p.statements, caller), p.service_wide))
             .collect();
-        let boundary_statements = self
+        // The boundary, then each SCP level: all must allow what is allowed.
+        let resolved_limits: Vec<Cow<'_, [Statement]>> = self
             .boundary
-            .as_ref()
-            .map(|b| for_caller(&b.statements, caller));
+            .iter()
+            .map(|b| b.statements.as_slice())
+            .chain(
+                self.service_control
+                    .iter()
+                    .flat_map(|c| c.levels.iter().map(|l| l.statements.as_slice())),
+            )
+            .map(|statements| for_caller(statements, caller))
+            .collect();
+        let limits: Vec<&[Statement]> = resolved_limits.iter().map(AsRef::as_ref).collect();
         let all: Vec<&[Statement]> = resolved.iter().map(|(s, _)| s.as_ref()).collect();
-        let boundary = boundary_statements.as_deref();
-        let mut effective = effective::evaluate(&all, boundary);
+        let mut effective = effective::evaluate(&all, &limits);
         let specific: Vec<&[Statement]> = resolved
             .iter()
             .filter(|(_, service_wide)| !service_wide)
             .map(|(s, _)| s.as_ref())
             .collect();
-        effective.grants.ai_actions = effective::ai_actions(&specific, &all, boundary);
+        effective.grants.ai_actions = effective::ai_actions(&specific, &all, &limits);
+        if let Some(control) = &self.service_control {
+            attributes.insert("service_control_policies".into(), json!(control.describe()));
+        }
         let grants = effective.grants;
         if !grants.ai_actions.is_empty() {
             attributes.insert("ai_actions".into(), json!(grants.ai_actions));
@@ -437,6 +456,7 @@ pub(super) fn build_user(
     // service-specific credential) may be what the user is used through: then no
     // recorded activity means "unknown", not "never used".
     permissions.boundary = boundary_arn.map(|arn| book.managed_policy(arn));
+    permissions.service_control = book.service_control.clone();
     permissions.caller = Some(Caller {
         arn: user.arn.clone(),
         name: user.name.clone(),
@@ -528,6 +548,10 @@ pub(super) fn build_role(
         attributes.insert("max_session_duration".into(), json!(seconds));
     }
     permissions.boundary = boundary_arn.map(|arn| book.managed_policy(arn));
+    // SCPs do not limit service-linked roles.
+    if !path.starts_with("/aws-service-role/") {
+        permissions.service_control = book.service_control.clone();
+    }
     permissions.caller = Some(Caller {
         arn: arn.to_string(),
         name: name.to_string(),
@@ -606,7 +630,7 @@ mod tests {
             [managed(read_only, document), managed(custom, document)]
                 .into_iter()
                 .collect();
-        let mut book = PolicyBook::new(&policies);
+        let mut book = PolicyBook::new(&policies, None);
         let ai_actions = |book: &mut PolicyBook<'_>, arn: &str| {
             let mut builder = PermissionsBuilder::default();
             builder.add(arn.to_string(), book.attached(&attached(arn)));

@@ -155,7 +155,7 @@ pub async fn collect(
         }
     }
 
-    let mut book = PolicyBook::new(&details.policies);
+    let mut book = PolicyBook::new(&details.policies, options.service_control.clone());
     let mut outcome = IamOutcome::default();
     for user in &users {
         let Some(detail) = details.users.get(user.index) else {
