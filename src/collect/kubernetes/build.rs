@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The Secret type of a legacy, long-lived service-account token.
 pub const TOKEN_SECRET_TYPE: &str = "kubernetes.io/service-account-token";
@@ -63,26 +63,58 @@ const PRIVILEGED: &[(&str, &str, &str)] = &[
 ];
 
 /// Grants that let their holder act as another ServiceAccount: impersonate it, mint its
-/// tokens, or run a Pod as it — directly or through a workload controller — (any
-/// ServiceAccount of the namespace). The reason names the verb in the delegation graph.
-const ACTS_AS: &[(&str, &str, &str, bool)] = &[
-    // (API group, resource, verb, whether `resourceNames` restricts which ServiceAccounts)
-    ("", "serviceaccounts", "impersonate", true),
-    ("", "serviceaccounts/token", "create", true),
-    ("", "pods", "create", false),
-    ("apps", "deployments", "create", false),
-    ("apps", "statefulsets", "create", false),
-    ("apps", "daemonsets", "create", false),
-    ("apps", "replicasets", "create", false),
-    ("batch", "jobs", "create", false),
-    ("batch", "cronjobs", "create", false),
+/// tokens, or run a Pod as it — directly, or by creating or changing the Pod template of
+/// a workload controller — (any ServiceAccount of the namespace); or take over a
+/// workload that already runs as it — a command in its Pods (`exec`), their terminal
+/// (`attach`), or a container added to them (`ephemeralcontainers`), where its token is
+/// mounted — (the ServiceAccounts that workloads run as). The reason names the verb in
+/// the delegation graph.
+const ACTS_AS: &[(&str, &str, &str, Reach)] = &[
+    ("", "serviceaccounts", "impersonate", Reach::Named),
+    ("", "serviceaccounts/token", "create", Reach::Named),
+    ("", "pods", "create", Reach::Namespace),
+    ("apps", "deployments", "create", Reach::Namespace),
+    ("apps", "statefulsets", "create", Reach::Namespace),
+    ("apps", "daemonsets", "create", Reach::Namespace),
+    ("apps", "replicasets", "create", Reach::Namespace),
+    ("batch", "jobs", "create", Reach::Namespace),
+    ("batch", "cronjobs", "create", Reach::Namespace),
+    ("apps", "deployments", "patch", Reach::Namespace),
+    ("apps", "deployments", "update", Reach::Namespace),
+    ("apps", "statefulsets", "patch", Reach::Namespace),
+    ("apps", "statefulsets", "update", Reach::Namespace),
+    ("apps", "daemonsets", "patch", Reach::Namespace),
+    ("apps", "daemonsets", "update", Reach::Namespace),
+    ("batch", "cronjobs", "patch", Reach::Namespace),
+    ("batch", "cronjobs", "update", Reach::Namespace),
+    ("", "pods/exec", "create", Reach::Running),
+    ("", "pods/attach", "create", Reach::Running),
+    ("", "pods/ephemeralcontainers", "patch", Reach::Running),
+    ("", "pods/ephemeralcontainers", "update", Reach::Running),
 ];
 
+/// Which ServiceAccounts of the namespace a grant in [`ACTS_AS`] reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Every one, or those its `resourceNames` name.
+    Named,
+    /// Every one (`resourceNames` name workloads, whose Pods may run as any).
+    Namespace,
+    /// Those a listed workload runs as (its Pods are there to take over); with
+    /// `resourceNames`, only workloads whose Pods they name (`api-7d9f…` of `api`).
+    Running,
+}
+
 /// Whom one ServiceAccount may act as: ServiceAccounts of `namespace` (`None`: every
-/// namespace), only those named when `names` is set.
+/// namespace), only those named when `names` is set; with `running`, only those a
+/// workload runs as (and, with `pods`, whose Pods are named there).
 struct ActsAs {
     namespace: Option<String>,
     names: Option<Vec<String>>,
+    running: bool,
+    pods: Option<Vec<String>>,
+    /// The binding that grants it: one edge per binding, the first grant's reason.
+    binding: String,
     reason: String,
 }
 
@@ -301,15 +333,15 @@ pub fn build(scope: &Scope, data: &ClusterData) -> (Vec<Identity>, Vec<Credentia
                         }
                     }
                 }
-                for (group, resource, verb, named) in ACTS_AS {
+                for (group, resource, verb, reach) in ACTS_AS {
                     if grants(rule, group, resource, verb) {
-                        let names = rule
-                            .resource_names
-                            .clone()
-                            .filter(|n| *named && !n.is_empty());
+                        let named = rule.resource_names.clone().filter(|n| !n.is_empty());
                         acts_as.push(ActsAs {
                             namespace: grant.namespace.map(str::to_string),
-                            names,
+                            names: named.clone().filter(|_| *reach == Reach::Named),
+                            running: *reach == Reach::Running,
+                            pods: named.filter(|_| *reach == Reach::Running),
+                            binding: grant.binding.clone(),
                             reason: format!(
                                 "{}/{verb} via {}",
                                 resource_label(group, resource),
@@ -362,7 +394,7 @@ pub fn build(scope: &Scope, data: &ClusterData) -> (Vec<Identity>, Vec<Credentia
 /// Records on each ServiceAccount who may act as it (a trust entry naming the other
 /// ServiceAccount, which the delegation graph turns into an edge).
 fn add_acts_as_trust(identities: &mut [Identity], all_acts_as: &[Vec<ActsAs>]) {
-    let targets: Vec<(String, String)> = identities
+    let targets: Vec<(String, String, Vec<String>)> = identities
         .iter()
         .map(|i| {
             let attribute = |key: &str| {
@@ -372,13 +404,29 @@ fn add_acts_as_trust(identities: &mut [Identity], all_acts_as: &[Vec<ActsAs>]) {
                     .unwrap_or_default()
                     .to_string()
             };
-            (attribute("namespace"), attribute("service_account"))
+            let workloads = i
+                .attributes
+                .get("workloads")
+                .and_then(Value::as_array)
+                .map(|list| {
+                    list.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                attribute("namespace"),
+                attribute("service_account"),
+                workloads,
+            )
         })
         .collect();
     let mut trust: Vec<Vec<Trust>> = vec![Vec::new(); identities.len()];
+    let mut granted: HashSet<(usize, usize, &str)> = HashSet::new();
     for (from, acts_as) in all_acts_as.iter().enumerate() {
         for grant in acts_as {
-            for (to, (namespace, name)) in targets.iter().enumerate() {
+            for (to, (namespace, name, workloads)) in targets.iter().enumerate() {
                 let in_scope = grant.namespace.as_deref().is_none_or(|ns| ns == namespace)
                     && grant
                         .names
@@ -387,17 +435,30 @@ fn add_acts_as_trust(identities: &mut [Identity], all_acts_as: &[Vec<ActsAs>]) {
                 if to == from || !in_scope {
                     continue;
                 }
-                let principal = identities[from].id.clone();
-                if trust[to]
-                    .iter()
-                    .any(|t| t.principal == principal && t.conditions[0] == grant.reason)
-                {
+                let reason = if grant.running {
+                    let taken: Vec<&str> = workloads
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|w| runs_named_pod(w, grant.pods.as_deref()))
+                        .collect();
+                    if taken.is_empty() {
+                        continue;
+                    }
+                    format!(
+                        "{} into the Pods of {}, which run as it",
+                        grant.reason,
+                        taken.join(", ")
+                    )
+                } else {
+                    grant.reason.clone()
+                };
+                if !granted.insert((from, to, grant.binding.as_str())) {
                     continue;
                 }
                 trust[to].push(Trust {
-                    principal,
+                    principal: identities[from].id.clone(),
                     principal_type: PrincipalType::Identity,
-                    conditions: vec![grant.reason.clone()],
+                    conditions: vec![reason],
                 });
             }
         }
@@ -405,6 +466,18 @@ fn add_acts_as_trust(identities: &mut [Identity], all_acts_as: &[Vec<ActsAs>]) {
     for (identity, entries) in identities.iter_mut().zip(trust) {
         identity.trust.extend(entries);
     }
+}
+
+/// Whether `workload` (`Deployment/ns/api`) has a Pod among `pods` (`api-7d9f-x2x`,
+/// `api-0`), or any Pod when no names restrict the grant.
+fn runs_named_pod(workload: &str, pods: Option<&[String]>) -> bool {
+    let name = workload.rsplit('/').next().unwrap_or(workload);
+    pods.is_none_or(|pods| {
+        pods.iter().any(|pod| {
+            pod.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('-'))
+        })
+    })
 }
 
 /// `(kind, name, namespace)` of each subject.
@@ -754,5 +827,88 @@ mod tests {
         );
         assert!(trusted_by("system:serviceaccount:ci:deployer").is_empty());
         assert!(trusted_by("system:serviceaccount:ops:impersonator").is_empty());
+    }
+
+    /// `exec`, `attach` and ephemeral containers take over the Pods that run: edges to
+    /// the ServiceAccounts workloads run as, none to one nothing runs as; `resourceNames`
+    /// (Pod names) narrow them to the workloads of those Pods.
+    #[test]
+    fn exec_into_running_pods_takes_over_their_service_accounts() {
+        let scope = Scope {
+            kind: ScopeKind::Cluster,
+            id: "c".into(),
+            name: None,
+        };
+        let sa = |ns: &str, name: &str| from(json!({"metadata": {"name": name, "namespace": ns}}));
+        let workload = |kind: &str, name: &str, sa: &str| Workload {
+            kind: kind.into(),
+            namespace: "payments".into(),
+            name: name.into(),
+            service_account: sa.into(),
+        };
+        let role = |name: &str, rule: Value| {
+            from(json!({"metadata": {"name": name, "namespace": "payments"}, "rules": [rule]}))
+        };
+        let binding = |name: &str, subject: &str| {
+            from(json!({"metadata": {"name": name, "namespace": "payments"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+                "subjects": [{"kind": "ServiceAccount", "name": subject, "namespace": "ops"}]}))
+        };
+        let data = ClusterData {
+            service_accounts: vec![
+                sa("ops", "debugger"),
+                sa("ops", "one-pod"),
+                sa("payments", "api"),
+                sa("payments", "ledger"),
+                sa("payments", "idle"),
+            ],
+            workloads: Some(vec![
+                workload("Deployment", "api", "api"),
+                workload("StatefulSet", "ledger", "ledger"),
+            ]),
+            roles: vec![
+                role(
+                    "debug",
+                    json!({"apiGroups": [""], "resources": ["pods/exec", "pods/attach"],
+                    "verbs": ["create"]}),
+                ),
+                role(
+                    "one-pod",
+                    json!({"apiGroups": [""], "resources": ["pods/exec"],
+                    "verbs": ["create"], "resourceNames": ["ledger-0"]}),
+                ),
+            ],
+            role_bindings: vec![binding("debug", "debugger"), binding("one-pod", "one-pod")],
+            ..ClusterData::default()
+        };
+        let (identities, _) = build(&scope, &data);
+        let trusted_by = |id: &str| -> Vec<String> {
+            identities
+                .iter()
+                .find(|i| i.id == format!("system:serviceaccount:payments:{id}"))
+                .map(|i| {
+                    i.trust
+                        .iter()
+                        .map(|t| format!("{} {}", t.principal, t.conditions.join("; ")))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            trusted_by("api"),
+            ["system:serviceaccount:ops:debugger pods/exec/create via RoleBinding/payments/debug \
+              into the Pods of Deployment/payments/api, which run as it"]
+        );
+        assert_eq!(
+            trusted_by("ledger"),
+            [
+                "system:serviceaccount:ops:debugger pods/exec/create via RoleBinding/payments/debug \
+                 into the Pods of StatefulSet/payments/ledger, which run as it",
+                "system:serviceaccount:ops:one-pod pods/exec/create via RoleBinding/payments/one-pod \
+                 into the Pods of StatefulSet/payments/ledger, which run as it"
+            ]
+        );
+        // Nothing runs as idle: there is no Pod to take over.
+        assert!(trusted_by("idle").is_empty());
     }
 }
