@@ -568,6 +568,7 @@ fn the_rules_fire_on_the_seeded_estate() {
         // notaction-deny and poweruser-role: all but IAM, so they may take over
         // functions, instances and stacks that run as other roles.
         vec![
+            "conditional-escalation",
             "escalator-role",
             "notaction-deny",
             "poweruser-role",
@@ -576,6 +577,26 @@ fn the_rules_fire_on_the_seeded_estate() {
             "ticket-triage-bot"
         ]
     );
+    // An escalation allowed only under a condition on the request (source IP): one
+    // level lower than the rule's high, and the message says so.
+    let severity_of = |name: &str| {
+        report["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|f| f["rule_id"] == "privilege-escalation-actions" && f["entity"]["name"] == name)
+            .map(|f| (f["severity"].clone(), f["message"].clone()))
+            .unwrap_or_else(|| panic!("no privilege-escalation-actions on {name}"))
+    };
+    let (severity, message) = severity_of("conditional-escalation");
+    assert_eq!(severity, "medium");
+    assert!(
+        message
+            .to_string()
+            .contains("iam:CreateAccessKey on * (only under conditions)"),
+        "{message}"
+    );
+    assert_eq!(severity_of("escalator-role").0, "high");
     // AI agents: classified from the trust, the Bedrock actions and the tags.
     // secrets-reader-agent may read every secret; its twin own-secret-agent only its own.
     assert_eq!(

@@ -271,7 +271,8 @@ def seed_policy_evaluation(endpoint: str, summary: dict) -> None:
     """Roles whose policies read as AWS evaluates them (issue 13): a Deny in the same
     policy and in another, a permissions boundary, AWS-managed-only resources, conditions
     that never hold for the role (all safe: no privilege finding), NotAction with a Deny
-    (no IAM escalation left), and PassRole on a pattern of roles."""
+    (no IAM escalation left), PassRole on a pattern of roles, and an escalation allowed
+    only under a condition on the request."""
     iam = _client("iam", endpoint)
     lambda_trust = _trust({"Service": "lambda.amazonaws.com"})
     admin_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -283,7 +284,7 @@ def seed_policy_evaluation(endpoint: str, summary: dict) -> None:
     with freeze_time("2024-02-02 02:02:02"):
         for name in ["deny-same-policy", "deny-other-policy", "bounded-admin",
                      "aws-managed-only", "notaction-deny", "scoped-passrole",
-                     "never-true-condition"]:
+                     "never-true-condition", "conditional-escalation"]:
             extra = {"PermissionsBoundary": boundary} if name == "bounded-admin" else {}
             iam.create_role(RoleName=name, AssumeRolePolicyDocument=lambda_trust,
                             Tags=_tags(owner="carol@example.com"), **extra)
@@ -320,6 +321,12 @@ def seed_policy_evaluation(endpoint: str, summary: dict) -> None:
                                  "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT_ID}:role/other"}}},
                             {"Effect": "Allow", "Action": "ssm:SendCommand", "Resource": "*",
                              "Condition": {"Bool": {"aws:SecureTransport": "yes"}}}]))
+    # Escalation only from one network: a condition on the request, which a scan cannot
+    # decide; reported one severity level lower (medium), marked conditional.
+    iam.put_role_policy(RoleName="conditional-escalation", PolicyName="keys-from-office",
+                        PolicyDocument=_doc([
+                            {"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*",
+                             "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}]))
     # Two agent roles: one may read every secret, its twin only its own.
     bedrock_trust = _trust({"Service": "bedrock.amazonaws.com"})
     with freeze_time("2024-02-02 02:02:02"):
@@ -334,7 +341,7 @@ def seed_policy_evaluation(endpoint: str, summary: dict) -> None:
                         PolicyDocument=_doc([{"Effect": "Allow",
                                               "Action": "secretsmanager:GetSecretValue",
                                               "Resource": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT_ID}:secret:faq-agent/*"}]))
-    summary["roles"] += 9
+    summary["roles"] += 10
 
 
 def seed_ai_agents(endpoint: str, summary: dict) -> None:

@@ -31,8 +31,16 @@ pub struct Match {
     /// Index into the evaluated rules.
     pub rule: u32,
     pub target: Target,
+    /// The rule's `lower_severity_when` held: one level below its severity.
+    pub lowered: bool,
     /// Index into the inventory's identities or credentials.
     pub index: u32,
+}
+
+/// A rule's expressions, reading its parameters from its own root variable.
+struct Expressions {
+    when: IdedExpr,
+    lower_severity: Option<IdedExpr>,
 }
 
 /// What evaluating all rules produced.
@@ -71,10 +79,16 @@ pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
     let credential_rules = for_target(Target::Credential);
     // Each rule's expression reads its parameters from its own root variable, bound
     // once per chunk, instead of a `params` scope built for every evaluation.
-    let expressions: Vec<IdedExpr> = rules
+    let expressions: Vec<Expressions> = rules
         .iter()
         .enumerate()
-        .map(|(i, rule)| with_params_variable(rule.program.expression(), &params_variable(i)))
+        .map(|(i, rule)| Expressions {
+            when: with_params_variable(rule.program.expression(), &params_variable(i)),
+            lower_severity: rule
+                .lower_severity
+                .as_ref()
+                .map(|p| with_params_variable(p.expression(), &params_variable(i))),
+        })
         .collect();
 
     let identities = enriched.inventory.identities.len();
@@ -186,7 +200,7 @@ fn select<'r>(
 fn identity_findings<'r>(
     root: &Context,
     rules: &[(u32, &'r Rule)],
-    expressions: &[IdedExpr],
+    expressions: &[Expressions],
     enriched: &Enriched,
     index: usize,
     matching: &mut Vec<(u32, &'r Rule)>,
@@ -222,7 +236,7 @@ fn identity_findings<'r>(
 fn credential_findings<'r>(
     root: &Context,
     rules: &[(u32, &'r Rule)],
-    expressions: &[IdedExpr],
+    expressions: &[Expressions],
     enriched: &Enriched,
     index: usize,
     matching: &mut Vec<(u32, &'r Rule)>,
@@ -274,7 +288,7 @@ struct Entity<'a> {
 fn run_matching(
     scope: &Context,
     matching: &[(u32, &Rule)],
-    expressions: &[IdedExpr],
+    expressions: &[Expressions],
     target: Target,
     index: usize,
     entity_id: &str,
@@ -287,10 +301,15 @@ fn run_matching(
             target,
             index: index as u32,
         };
-        if run_rule(scope, rule, &expressions[rule_index as usize], &entity, out) {
+        let compiled = &expressions[rule_index as usize];
+        if run_rule(scope, rule, "when", &compiled.when, &entity, out) {
+            let lowered = compiled.lower_severity.as_ref().is_some_and(|lower| {
+                run_rule(scope, rule, "lower_severity_when", lower, &entity, out)
+            });
             out.matches.push(Match {
                 rule: rule_index,
                 target,
+                lowered,
                 index: index as u32,
             });
         }
@@ -301,6 +320,7 @@ fn run_matching(
 fn run_rule(
     scope: &Context,
     rule: &Rule,
+    field: &str,
     expression: &IdedExpr,
     entity: &Entity,
     out: &mut Evaluation,
@@ -315,12 +335,12 @@ fn run_rule(
         Ok(Value::Bool(matched)) => matched,
         Ok(other) => {
             out.errors.push(error(format!(
-                "`when` must give true or false, gave {other:?}"
+                "`{field}` must give true or false, gave {other:?}"
             )));
             false
         }
         Err(e) => {
-            out.errors.push(error(format!("`when` failed: {e}")));
+            out.errors.push(error(format!("`{field}` failed: {e}")));
             false
         }
     }

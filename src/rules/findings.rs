@@ -143,7 +143,7 @@ impl<'a> Findings<'a> {
     }
 
     pub fn severity(&self, m: &Match) -> Severity {
-        self.rule(m).severity
+        severity(&self.rules, m)
     }
 
     /// The most severe finding's severity.
@@ -158,14 +158,13 @@ impl<'a> Findings<'a> {
             let keep: Vec<bool> = self
                 .matches
                 .iter()
-                .map(|m| rules[m.rule as usize].severity >= min)
+                .map(|m| severity(rules, m) >= min)
                 .collect();
             let mut keep_iter = keep.iter();
             self.marks
                 .retain(|_| keep_iter.next().copied().unwrap_or(true));
         }
-        self.matches
-            .retain(|m| rules[m.rule as usize].severity >= min);
+        self.matches.retain(|m| severity(rules, m) >= min);
     }
 
     fn provider_and_id(&self, m: &Match) -> (Provider, &'a str) {
@@ -192,8 +191,8 @@ impl<'a> Findings<'a> {
 
     fn compare(&self, a: &Match, b: &Match) -> Ordering {
         let (ra, rb) = (self.rule(a), self.rule(b));
-        rb.severity
-            .cmp(&ra.severity)
+        self.severity(b)
+            .cmp(&self.severity(a))
             .then_with(|| ra.spec.id.cmp(&rb.spec.id))
             .then_with(|| self.provider_and_id(a).cmp(&self.provider_and_id(b)))
     }
@@ -216,7 +215,7 @@ impl<'a> Findings<'a> {
                 }
             }
             let rule = self.rule(m);
-            *summary.by_severity.entry(rule.severity).or_default() += 1;
+            *summary.by_severity.entry(self.severity(m)).or_default() += 1;
             *summary
                 .by_provider
                 .entry(self.provider_and_id(m).0)
@@ -236,7 +235,7 @@ impl<'a> Findings<'a> {
                     target: m.target,
                     index: m.index as usize,
                     rule_id: rule.spec.id.as_str(),
-                    severity: rule.severity,
+                    severity: self.severity(m),
                 }
             })
             .collect()
@@ -287,6 +286,7 @@ impl<'a> Findings<'a> {
                 let mut finding =
                     finding(rule, &roots, EntityRef::identity(identity), &facts.owner);
                 self.add_folded(m, &mut finding);
+                finding.severity = self.severity(m);
                 keep_concerning(&mut finding, &identity.attributes);
                 finding
             }
@@ -305,6 +305,7 @@ impl<'a> Findings<'a> {
                     &facts.owner,
                 );
                 self.add_folded(m, &mut finding);
+                finding.severity = self.severity(m);
                 keep_concerning(&mut finding, &credential.attributes);
                 finding
             }
@@ -387,6 +388,16 @@ fn finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner)
     }
 }
 
+/// The severity of a match: its rule's, one level lower when `lower_severity_when` held.
+fn severity(rules: &[&Rule], m: &Match) -> Severity {
+    let severity = rules[m.rule as usize].severity;
+    if m.lowered {
+        severity.lower()
+    } else {
+        severity
+    }
+}
+
 /// One finding per root cause: on each entity, drops the matches of rules that another
 /// matching rule supersedes (directly or through a chain), unless that would lower the
 /// severity, and records which rules each remaining match replaced.
@@ -412,8 +423,7 @@ fn fold(rules: &[&Rule], matches: Vec<Match>) -> (Vec<Match>, HashMap<Match, Vec
         })
         .collect();
     let absorbs = |by: &Match, m: &Match| {
-        replaces[by.rule as usize].contains(&m.rule)
-            && rules[by.rule as usize].severity >= rules[m.rule as usize].severity
+        replaces[by.rule as usize].contains(&m.rule) && severity(rules, by) >= severity(rules, m)
     };
 
     let mut order: Vec<usize> = (0..matches.len()).collect();
@@ -490,6 +500,57 @@ mod tests {
             "id": name, "name": name, "kind": "service_user",
             "permissions": {"admin": admin}
         })
+    }
+
+    /// `lower_severity_when`: the finding where it holds is one level lower, counted
+    /// and thresholded at that level; the others keep the rule's severity.
+    #[test]
+    fn lower_severity_when_lowers_only_the_matches_where_it_holds() {
+        let (origin, mut text) = rule(
+            "escalation",
+            "high",
+            "identity.enabled",
+            &[],
+            "CIS AWS Foundations 1.16",
+        );
+        text.push_str("lower_severity_when: '!identity.permissions.admin'\n");
+        let set = RuleSet::from_sources(&[(origin, text)]).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut inventory = Inventory::new();
+        for (name, admin) in [("full", true), ("conditional", false)] {
+            inventory.identities.push(
+                serde_json::from_value(identity(name, admin)).unwrap_or_else(|e| panic!("{e}")),
+            );
+        }
+        let enriched = enrich(inventory, chrono::Utc::now(), &OwnerResolver::default());
+        let evaluation = crate::rules::eval::evaluate(&set, &enriched);
+        let mut findings = Findings::new(set.rules.iter().collect(), &enriched, evaluation.matches);
+        findings.sort();
+        let built: Vec<(String, Severity)> = findings
+            .iter()
+            .map(|f| (f.entity.id.clone(), f.severity))
+            .collect();
+        assert_eq!(
+            built,
+            [
+                ("full".to_string(), Severity::High),
+                ("conditional".to_string(), Severity::Medium)
+            ]
+        );
+        assert_eq!(findings.worst(), Some(Severity::High));
+        findings.retain_at_least(Severity::High);
+        assert_eq!(findings.len(), 1);
+        // A broken expression is a rule error naming the field.
+        let (origin, mut text) = rule("broken", "high", "true", &[], "CIS AWS Foundations 1.16");
+        text.push_str("lower_severity_when: 'identity.('\n");
+        let errors = RuleSet::from_sources(&[(origin, text)])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.message.contains("`lower_severity_when` does not compile")),
+            "{errors:?}"
+        );
     }
 
     #[test]

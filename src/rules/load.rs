@@ -55,6 +55,8 @@ pub struct Rule {
     /// Where it came from: `builtin:<path>` or a file path.
     pub origin: String,
     pub program: Program,
+    /// `lower_severity_when`, compiled.
+    pub lower_severity: Option<Program>,
     /// Parameters after overrides.
     pub params: BTreeMap<String, serde_json::Value>,
     /// The fields of `identity` and `credential` the expression reads.
@@ -450,14 +452,23 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             None
         }
     };
+    let lower_severity = match spec.lower_severity_when.as_deref().map(Program::compile) {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            fail(format!("`lower_severity_when` does not compile: {e}"));
+            None
+        }
+    };
     let vars = Variables::for_target(spec.applies_to, &spec.params);
     let mut uses = Uses::default();
-    if let Some(program) = &program {
+    for (field, program) in [("when", &program), ("lower_severity_when", &lower_severity)] {
+        let Some(program) = program else { continue };
         vars.walk(program.expression(), &mut Vec::new(), &mut uses);
         uses.problems.sort();
         uses.problems.dedup();
-        for problem in &uses.problems {
-            fail(format!("`when`: {problem}"));
+        for problem in std::mem::take(&mut uses.problems) {
+            fail(format!("`{field}`: {problem}"));
         }
     }
     for (field, placeholders) in [
@@ -527,6 +538,7 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             severity: spec.severity,
             origin: origin.to_string(),
             program,
+            lower_severity,
             enabled: true,
             shared: Shared {
                 title: spec.title.as_str().into(),

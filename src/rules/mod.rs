@@ -48,6 +48,16 @@ impl Severity {
         Severity::Info,
     ];
 
+    /// One level lower (`info` stays `info`).
+    pub fn lower(self) -> Severity {
+        match self {
+            Severity::Critical => Severity::High,
+            Severity::High => Severity::Medium,
+            Severity::Medium => Severity::Low,
+            Severity::Low | Severity::Info => Severity::Info,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -269,6 +279,11 @@ pub struct RuleSpec {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<String, serde_json::Value>,
     pub when: String,
+    /// When this also holds on a matching entity, its finding is one severity level
+    /// lower than `severity` (high → medium): e.g. every grant it is about is allowed
+    /// only under conditions the scan cannot decide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lower_severity_when: Option<String>,
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
