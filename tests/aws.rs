@@ -353,6 +353,27 @@ fn denies_boundaries_and_resource_scopes_are_evaluated_as_aws_does() {
     assert!(!identity(inv, "own-secret-agent")
         .attributes
         .contains_key("sensitive_actions"));
+    // Each way of taking over a running workload, alone on every resource, is
+    // escalation; all of them on one named function are not.
+    for (action, what) in nhiscan::collect::aws::policy::TAKEOVER_ACTIONS {
+        let role = inv
+            .identities
+            .iter()
+            .filter(|i| i.name.starts_with("takes-over-") && i.name != "takes-over-nothing")
+            .find(|i| i.permissions.privileged_actions == [action.to_string()])
+            .unwrap_or_else(|| panic!("no seeded role takes over with {action}"));
+        let grants = role.attributes["privileged_grants"].to_string();
+        assert!(
+            grants.contains(&format!("{action} on * (takes over {what})")),
+            "{grants}"
+        );
+    }
+    let nothing = identity(inv, "takes-over-nothing");
+    assert!(
+        nothing.permissions.privileged_actions.is_empty(),
+        "{:?}",
+        nothing.permissions
+    );
     let scoped = identity(inv, "scoped-passrole");
     assert_eq!(scoped.permissions.privileged_actions, vec!["iam:PassRole"]);
     assert_eq!(
@@ -574,6 +595,19 @@ fn the_rules_fire_on_the_seeded_estate() {
             "poweruser-role",
             "reporting-export",
             "scoped-passrole",
+            "takes-over-00",
+            "takes-over-01",
+            "takes-over-02",
+            "takes-over-03",
+            "takes-over-04",
+            "takes-over-05",
+            "takes-over-06",
+            "takes-over-07",
+            "takes-over-08",
+            "takes-over-09",
+            "takes-over-10",
+            "takes-over-11",
+            "takes-over-12",
             "ticket-triage-bot"
         ]
     );

@@ -267,6 +267,16 @@ def seed(endpoint: str) -> dict:
     return summary
 
 
+# What src/collect/aws/policy.rs TAKEOVER_ACTIONS lists (tests/aws.rs fails if they part).
+TAKEOVER_ACTIONS = [
+    "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+    "cloudformation:UpdateStack", "cloudformation:CreateChangeSet", "glue:UpdateDevEndpoint",
+    "ssm:SendCommand", "ssm:StartSession", "ec2-instance-connect:SendSSHPublicKey",
+    "ec2:ModifyInstanceAttribute", "ecs:ExecuteCommand", "codebuild:StartBuild",
+    "sagemaker:CreatePresignedNotebookInstanceUrl", "datapipeline:PutPipelineDefinition",
+]
+
+
 def seed_policy_evaluation(endpoint: str, summary: dict) -> None:
     """Roles whose policies read as AWS evaluates them (issue 13): a Deny in the same
     policy and in another, a permissions boundary, AWS-managed-only resources, conditions
@@ -327,6 +337,22 @@ def seed_policy_evaluation(endpoint: str, summary: dict) -> None:
                         PolicyDocument=_doc([
                             {"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*",
                              "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}]))
+    # One role per way of taking over a workload that already runs as a role, each
+    # allowed one takeover action on every resource (tests/aws.rs checks that these
+    # cover TAKEOVER_ACTIONS), and a twin allowed them all on one named resource only.
+    for i, action in enumerate(TAKEOVER_ACTIONS):
+        name = f"takes-over-{i:02d}"
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=lambda_trust,
+                        Tags=_tags(owner="carol@example.com"))
+        iam.put_role_policy(RoleName=name, PolicyName="one-takeover",
+                            PolicyDocument=_doc([{"Effect": "Allow", "Action": action,
+                                                  "Resource": "*"}]))
+    iam.create_role(RoleName="takes-over-nothing", AssumeRolePolicyDocument=lambda_trust,
+                    Tags=_tags(owner="carol@example.com"))
+    iam.put_role_policy(RoleName="takes-over-nothing", PolicyName="own-function-only",
+                        PolicyDocument=_doc([{"Effect": "Allow", "Action": TAKEOVER_ACTIONS,
+                                              "Resource": f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:own-function"}]))
+    summary["roles"] += len(TAKEOVER_ACTIONS) + 1
     # Two agent roles: one may read every secret, its twin only its own.
     bedrock_trust = _trust({"Service": "bedrock.amazonaws.com"})
     with freeze_time("2024-02-02 02:02:02"):
