@@ -22,7 +22,9 @@ use crate::inventory::{Coverage, CoverageStatus, Inventory};
 use crate::policy::{self, exit};
 use crate::report::framework::{self, FrameworkReport, Run};
 use crate::report::inventory::View;
-use crate::report::{self, outputs, Format, InventoryCounts, Report, RulePack, ScanInfo, Style};
+use crate::report::{
+    self, outputs, sanitize, Format, InventoryCounts, Report, RulePack, ScanInfo, Style,
+};
 use crate::rules::findings::Findings;
 use crate::rules::load::{Override, RuleError};
 use crate::rules::{check, eval, RuleSet};
@@ -42,13 +44,13 @@ pub enum Verbosity {
 
 fn note(verbosity: Verbosity, message: impl AsRef<str>) {
     if verbosity == Verbosity::Verbose {
-        eprintln!("nhiscan: {}", message.as_ref());
+        eprintln!("nhiscan: {}", sanitize::message(message.as_ref()));
     }
 }
 
 fn warn(verbosity: Verbosity, message: impl AsRef<str>) {
     if verbosity != Verbosity::Quiet {
-        eprintln!("warning: {}", message.as_ref());
+        eprintln!("warning: {}", sanitize::message(message.as_ref()));
     }
 }
 
@@ -455,6 +457,15 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
         &config_label(&config),
     )?;
     let (enriched, roster) = load_inventory(&args.input, &config, verbosity)?;
+    let fail_on = args.fail_on.or(config.scan.fail_on);
+    if enriched.inventory.identities.is_empty() {
+        let empty = "the inventory holds no identities, so nothing was judged (did a \
+                     collection step write nothing?)";
+        if fail_on.is_some() && !args.allow_empty {
+            bail!("{empty}; with --fail-on that is an error: pass --allow-empty if the estate is empty on purpose");
+        }
+        warn(verbosity, empty);
+    }
     let enabled = rules.rules.iter().filter(|r| r.enabled).count();
     let started = Instant::now();
     let eval::Evaluation {
@@ -484,7 +495,6 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
     );
     warn_rule_errors(&errors, verbosity);
 
-    let fail_on = args.fail_on.or(config.scan.fail_on);
     let incomplete = is_incomplete(&enriched, &errors);
     let code = policy::exit_code(findings.worst_counted(), fail_on, incomplete);
     let mut summary = findings.summary();
@@ -812,7 +822,7 @@ pub fn rules(command: &RulesCommand, verbosity: Verbosity) -> Result<u8> {
             let (failures, ran) = check::check_examples(&set, true);
             if !failures.is_empty() {
                 for f in &failures {
-                    eprintln!("  {f}");
+                    eprintln!("  {}", sanitize::message(&f.to_string()));
                 }
                 bail!(
                     "{} of {} rule example(s) failed in {} rule(s)",

@@ -20,6 +20,14 @@ pub struct Cli {
     /// Print what is being read and evaluated.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Refuse input files (inventories, rules, configs, suppressions, baselines,
+    /// rosters) larger than this many MiB [default: 2048].
+    #[arg(long, global = true, value_name = "MIB")]
+    pub max_input_mib: Option<u64>,
+    /// Refuse JSON Lines and CSV inputs with a line longer than this many MiB
+    /// [default: 64].
+    #[arg(long, global = true, value_name = "MIB")]
+    pub max_line_mib: Option<u64>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -315,6 +323,10 @@ pub struct ScanArgs {
     /// Exit 1 when a finding is at or above this severity (default: none fail).
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
+    /// With --fail-on, accept an inventory without identities (else exit 2: a
+    /// collection step that wrote nothing must not pass a CI gate).
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Leave findings below this severity out of the report.
     #[arg(long, value_name = "SEVERITY")]
     pub min_severity: Option<Severity>,

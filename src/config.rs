@@ -80,7 +80,7 @@ impl Config {
     }
 
     pub fn read(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|reason| ConfigError::Io {
+        let text = crate::input::read_to_string(path).map_err(|reason| ConfigError::Io {
             path: path.to_path_buf(),
             reason,
         })?;

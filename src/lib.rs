@@ -16,6 +16,7 @@ pub mod frameworks;
 pub mod glob;
 pub mod graph;
 pub mod import;
+pub mod input;
 pub mod inventory;
 pub mod policy;
 pub mod report;

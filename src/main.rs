@@ -8,7 +8,17 @@ use nhiscan::policy::exit;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    nhiscan::report::destination::clean_up_on_signals();
+    // Rules are evaluated on rayon's threads: give them the stack a deep expression
+    // needs (rules::bounds). Fails only if a pool exists already, which it cannot here.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(nhiscan::rules::bounds::EVALUATION_STACK_BYTES)
+        .build_global();
     let cli = Cli::parse();
+    nhiscan::input::set_limits(nhiscan::input::Limits::from_mib(
+        cli.max_input_mib,
+        cli.max_line_mib,
+    ));
     let verbosity = if cli.quiet {
         Verbosity::Quiet
     } else if cli.verbose {
@@ -34,7 +44,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // The message may quote input: never let it drive the terminal.
+            eprintln!(
+                "error: {}",
+                nhiscan::report::sanitize::message(&format!("{error:#}"))
+            );
             ExitCode::from(exit::ERROR)
         }
     }

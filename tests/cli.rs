@@ -879,3 +879,405 @@ fn a_secret_without_rotation_is_one_finding_that_names_every_rule_it_fails() {
         serde_json::json!(["credential-never-expires", "secret-not-rotated"])
     );
 }
+
+// --- Hostile input and faults (issue 14) ----------------------------------------------
+
+/// The small estate with `edit` applied to its first identity, written to `dir`.
+fn small_with(dir: &Path, name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+    let text = std::fs::read_to_string(fixture("tests/fixtures/small/inventory.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut inventory: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    edit(&mut inventory["identities"][0]);
+    let path = dir.join(name);
+    std::fs::write(&path, inventory.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
+fn mkfifo(path: &Path) -> bool {
+    std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[cfg(unix)]
+#[test]
+fn devices_and_fifos_given_as_outputs_stay_what_they_are() {
+    use std::os::unix::fs::FileTypeExt;
+    scan_small("json")
+        .args(["-o", "/dev/null"])
+        .assert()
+        .code(0);
+    let null = std::fs::metadata("/dev/null").unwrap_or_else(|e| panic!("{e}"));
+    assert!(null.file_type().is_char_device());
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let fifo = dir.path().join("report.pipe");
+    if !mkfifo(&fifo) {
+        return;
+    }
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap_or_default())
+    };
+    scan_small("json").arg("-o").arg(&fifo).assert().code(0);
+    let text = reader.join().unwrap_or_default();
+    assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
+    let meta = std::fs::symlink_metadata(&fifo).unwrap_or_else(|e| panic!("{e}"));
+    assert!(meta.file_type().is_fifo());
+}
+
+#[test]
+fn a_failed_output_changes_no_earlier_report() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let earlier = dir.path().join("a.json");
+    std::fs::write(&earlier, "the earlier report").unwrap_or_else(|e| panic!("{e}"));
+    let folder = dir.path().join("adir");
+    std::fs::create_dir(&folder).unwrap_or_else(|e| panic!("{e}"));
+    let out = scan_small("table")
+        .arg("-f")
+        .arg(format!("json:{}", earlier.display()))
+        .arg("-f")
+        .arg(format!("csv:{}", folder.display()))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("adir") && stderr.contains("is a folder"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&earlier).unwrap_or_default(),
+        "the earlier report"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    assert_eq!(names, ["a.json", "adir"]);
+}
+
+/// SIGTERM while reports are staged (stdout blocked: nobody reads it) removes the
+/// staged files and exits 143.
+#[cfg(unix)]
+#[test]
+fn sigterm_removes_staged_reports() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let csv = dir.path().join("findings.csv");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nhiscan"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scan", "-i", "examples/estate/inventory.json", "--now", NOW])
+        .arg("-f")
+        .arg(format!("csv:{}", csv.display()))
+        .args(["-f", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let staged = || {
+        std::fs::read_dir(dir.path())
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().starts_with(".nhiscan-"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    // The JSON report is far larger than a pipe holds: the run blocks on stdout with
+    // the CSV staged.
+    let mut waited = 0;
+    while staged() == 0 && waited < 600 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        waited += 1;
+    }
+    assert_eq!(staged(), 1, "the CSV was never staged");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(killed);
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.code(), Some(143));
+    assert_eq!(staged(), 0, "staged files left behind");
+    assert!(!csv.exists());
+}
+
+#[test]
+fn a_one_megabyte_name_is_cut_in_tables_and_spreadsheets_and_kept_whole_in_json() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let long = "n".repeat(1 << 20);
+    let path = small_with(dir.path(), "long.json", |identity| {
+        identity["name"] = serde_json::json!(long);
+    });
+    let run = |format: &str| {
+        let out = nhiscan()
+            .args(["scan", "--now", NOW, "-f", format, "-i"])
+            .arg(&path)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let table = run("table");
+    assert!(table.contains("…[truncated"), "table");
+    assert!(table.len() < 200_000, "{} bytes", table.len());
+    let csv = run("csv");
+    assert!(csv.contains("…[truncated 1,016,576 chars]"), "csv");
+    let mut cells = ::csv::Reader::from_reader(csv.as_bytes());
+    for record in cells.records() {
+        let record = record.unwrap_or_else(|e| panic!("{e}"));
+        assert!(record.iter().all(|cell| cell.chars().count() <= 32_767));
+    }
+    assert!(run("json").contains(&long));
+    let out = nhiscan()
+        .args(["inventory", "-i"])
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("…[truncated"));
+}
+
+#[cfg(unix)]
+#[test]
+fn inputs_that_never_end_or_block_are_refused_with_the_limit_named() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let zero = dir.path().join("zero.jsonl");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap_or_else(|e| panic!("{e}"));
+    let fifo = dir.path().join("inventory.json");
+    let have_fifo = mkfifo(&fifo);
+    let mut refused: Vec<Vec<String>> = vec![vec!["-i".into(), zero.display().to_string()]];
+    if have_fifo {
+        let fifo = fifo.display().to_string();
+        for (flag, name) in [("--rules", ""), ("--ignore", ""), ("--config", "")] {
+            let _ = name;
+            let mut args = vec![
+                "-i".to_string(),
+                "tests/fixtures/small/inventory.json".into(),
+            ];
+            if flag == "--rules" {
+                let rules = dir.path().join("rules");
+                std::fs::create_dir_all(&rules).unwrap_or_else(|e| panic!("{e}"));
+                let rule_fifo = rules.join("hostile.yaml");
+                if !rule_fifo.exists() {
+                    assert!(mkfifo(&rule_fifo));
+                }
+                args.extend([flag.to_string(), rules.display().to_string()]);
+            } else {
+                args.extend([flag.to_string(), fifo.clone()]);
+            }
+            refused.push(args);
+        }
+        refused.push(vec!["-i".into(), fifo]);
+    }
+    for args in refused {
+        nhiscan()
+            .arg("scan")
+            .args(&args)
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("not a regular file"));
+    }
+    // A line without end, past the line limit.
+    let endless = dir.path().join("endless.jsonl");
+    std::fs::write(&endless, vec![b'{'; 3 << 20]).unwrap_or_else(|e| panic!("{e}"));
+    nhiscan()
+        .args(["--max-line-mib", "1", "scan", "-i"])
+        .arg(&endless)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("longer than the limit of 1 MiB"))
+        .stderr(predicate::str::contains("--max-line-mib"));
+    let csv_dir = dir.path().join("csv");
+    std::fs::create_dir(&csv_dir).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(csv_dir.join("identities.csv"), vec![b'x'; 3 << 20])
+        .unwrap_or_else(|e| panic!("{e}"));
+    nhiscan()
+        .args(["--max-line-mib", "1", "scan", "-i"])
+        .arg(&csv_dir)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--max-line-mib"));
+    nhiscan()
+        .args(["--max-input-mib", "1", "scan", "-i"])
+        .arg(&endless)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--max-input-mib"));
+}
+
+#[test]
+fn hostile_rule_expressions_are_rule_errors_not_crashes() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rule = |name: &str, when: &str| {
+        let folder = dir.path().join(name);
+        std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+        let text = format!(
+            "id: {name}\ntitle: T\nseverity: low\nconfidence: low\napplies_to: identity\n\
+             when: {}\nmessage: m\ndescription: d\nremediation: r\n",
+            serde_json::json!(when)
+        );
+        std::fs::write(folder.join("rule.yaml"), text).unwrap_or_else(|e| panic!("{e}"));
+        folder
+    };
+    let chain = rule("long-chain", &(vec!["1"; 3000].join("+") + " > 0"));
+    let far = rule("far-error", &format!("'{}' == 'x' &&", "a".repeat(70_000)));
+    for (folder, says) in [(chain, "operators"), (far, "characters")] {
+        let scan = [
+            "scan",
+            "-i",
+            "tests/fixtures/small/inventory.json",
+            "--rules",
+        ];
+        for command in [&["rules", "check"][..], &scan[..]] {
+            nhiscan()
+                .args(command)
+                .arg(&folder)
+                .assert()
+                .code(2)
+                .stderr(predicate::str::contains(says));
+        }
+    }
+    // Nested comprehensions over a 10,000-element list: that rule errs on that
+    // identity (exit 3), every other finding stands.
+    let big = small_with(dir.path(), "big-list.json", |identity| {
+        identity["permissions"]["policies"] =
+            serde_json::json!((0..10_000).map(|i| format!("p{i}")).collect::<Vec<_>>());
+    });
+    let nested = rule(
+        "nested-loops",
+        "identity.permissions.policies.exists(a, identity.permissions.policies.exists(b, a + b == 'x'))",
+    );
+    let out = nhiscan()
+        .args(["scan", "--now", NOW, "-f", "json", "-i"])
+        .arg(&big)
+        .arg("--rules")
+        .arg(&nested)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let errors = report["rule_errors"].to_string();
+    assert!(
+        errors.contains("nested-loops") && errors.contains("budget"),
+        "{errors}"
+    );
+    assert!(report["findings"].as_array().is_some_and(|f| !f.is_empty()));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_rules_folder_that_links_to_itself_is_read_once() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("loop"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    nhiscan()
+        .args(["rules", "list", "--rules"])
+        .arg(dir.path())
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn messages_quoting_input_never_carry_control_characters() {
+    let out = nhiscan()
+        .args(["scan", "-i", "tests/fixtures/small/inventory.json", "--now"])
+        .arg("2026\u{1b}]52;c;aGk=\u{7}\u{1b}[2J\u{202e}")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}') && !stderr.contains('\u{202e}')
+    );
+    assert!(stderr.contains("\\u{1b}"), "{stderr}");
+}
+
+#[test]
+fn an_empty_inventory_warns_and_fails_a_gate_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap_or_else(|e| panic!("{e}"));
+    let csv_dir = dir.path().join("csv");
+    std::fs::create_dir(&csv_dir).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        csv_dir.join("identities.csv"),
+        "provider,scope_kind,scope_id,id,name,kind\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    for input in [&empty, &csv_dir] {
+        nhiscan()
+            .args(["scan", "-i"])
+            .arg(input)
+            .assert()
+            .code(0)
+            .stderr(predicate::str::contains("holds no identities"));
+        nhiscan()
+            .args(["scan", "--fail-on", "high", "-i"])
+            .arg(input)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--allow-empty"));
+        nhiscan()
+            .args(["scan", "--fail-on", "high", "--allow-empty", "-i"])
+            .arg(input)
+            .assert()
+            .code(0);
+    }
+}
+
+#[test]
+fn an_inventory_is_read_from_stdin_as_a_document_or_lines() {
+    let document = std::fs::read(fixture("tests/fixtures/small/inventory.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let from_file = json_of(&mut scan_small("json"));
+    let from_stdin = |input: Vec<u8>| {
+        json_of(
+            nhiscan()
+                .args([
+                    "scan",
+                    "-i",
+                    "-",
+                    "--owners",
+                    "tests/fixtures/small/roster.csv",
+                ])
+                .args(["--now", NOW, "-f", "json"])
+                .write_stdin(input),
+        )
+    };
+    assert_eq!(
+        from_stdin(document.clone())["findings"],
+        from_file["findings"]
+    );
+    // The same estate as JSON Lines.
+    let value: serde_json::Value =
+        serde_json::from_slice(&document).unwrap_or_else(|e| panic!("{e}"));
+    let mut lines = vec![
+        serde_json::json!({"type": "header", "schema_version": value["schema_version"]})
+            .to_string(),
+    ];
+    for (kind, list) in [("identity", "identities"), ("credential", "credentials")] {
+        for entry in value[list].as_array().cloned().unwrap_or_default() {
+            let mut entry = entry;
+            entry["type"] = serde_json::json!(kind);
+            lines.push(entry.to_string());
+        }
+    }
+    let from_lines = from_stdin((lines.join("\n") + "\n").into_bytes());
+    assert_eq!(from_lines["findings"], from_file["findings"]);
+}

@@ -168,8 +168,10 @@ pub fn read_records<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, ImportEr
     Ok(out)
 }
 
-fn open(path: &Path) -> Result<::csv::Reader<std::fs::File>, ImportError> {
-    let file = std::fs::File::open(path).map_err(|e| ImportError::io(path, e))?;
+fn open(
+    path: &Path,
+) -> Result<::csv::Reader<crate::input::LineBounded<std::fs::File>>, ImportError> {
+    let file = crate::input::open_lines(path).map_err(|e| ImportError::io(path, e))?;
     Ok(::csv::ReaderBuilder::new()
         .trim(::csv::Trim::All)
         .from_reader(file))

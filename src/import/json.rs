@@ -9,13 +9,12 @@ use crate::inventory::{Coverage, Credential, Identity, Inventory};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Deserialize;
-use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-/// Reads a whole JSON inventory document.
+/// Reads a whole JSON inventory document (a regular file within the size limit).
 pub fn read_document(path: &Path) -> Result<Inventory, ImportError> {
-    let bytes = std::fs::read(path).map_err(|e| ImportError::io(path, e))?;
+    let bytes = crate::input::read(path).map_err(|e| ImportError::io(path, e))?;
     parse_document(path, &bytes)
 }
 
@@ -94,9 +93,24 @@ const BLOCK: usize = 32 << 20;
 /// Reads a JSON Lines inventory, one entry per line; blank lines are skipped. Blocks of
 /// lines are parsed on all cores; the result keeps the file's order.
 pub fn read_lines(path: &Path) -> Result<Inventory, ImportError> {
-    let file = File::open(path).map_err(|e| ImportError::io(path, e))?;
-    let file_size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let file_size = crate::input::check_regular(path).map_err(|e| ImportError::io(path, e))?;
+    let file = crate::input::open_lines(path).map_err(|e| ImportError::io(path, e))?;
+    read_lines_from(path, file, file_size)
+}
+
+/// Parses JSON Lines held in memory (stdin); `label` names the input in errors.
+pub fn parse_lines(label: &Path, bytes: &[u8]) -> Result<Inventory, ImportError> {
+    let reader = crate::input::LineBounded::new(bytes);
+    read_lines_from(label, reader, bytes.len() as u64)
+}
+
+/// Reads JSON Lines from `source` (`file_size` bytes long, to reserve room ahead).
+fn read_lines_from(
+    path: &Path,
+    source: impl std::io::Read,
+    file_size: u64,
+) -> Result<Inventory, ImportError> {
+    let mut reader = BufReader::with_capacity(1 << 20, source);
     let mut inventory = Inventory::new();
     let mut next_line = 1u64;
     let mut bytes_read = 0u64;

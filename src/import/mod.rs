@@ -129,8 +129,12 @@ impl InputFormat {
     }
 }
 
-/// Reads one input in whatever format it has.
+/// Reads one input in whatever format it has; `-` is stdin (a JSON document or JSON
+/// Lines).
 pub fn read_path(path: &Path) -> Result<Inventory, ImportError> {
+    if path.as_os_str() == "-" {
+        return read_stdin();
+    }
     let inventory = match InputFormat::detect(path)? {
         InputFormat::Json => json::read_document(path)?,
         InputFormat::JsonLines => json::read_lines(path)?,
@@ -150,13 +154,39 @@ pub fn read_path(path: &Path) -> Result<Inventory, ImportError> {
     Ok(inventory)
 }
 
+/// An inventory on stdin: JSON Lines when its first line is an entry with a `type`,
+/// else a JSON document.
+fn read_stdin() -> Result<Inventory, ImportError> {
+    let label = Path::new("<stdin>");
+    let mut bytes = Vec::new();
+    crate::input::read_bounded(std::io::stdin().lock(), &mut bytes)
+        .map_err(|e| ImportError::io(label, e))?;
+    let first_line = bytes
+        .split(|&b| b == b'\n')
+        .find(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
+        .unwrap_or_default();
+    let is_entry = serde_json::from_slice::<serde_json::Value>(first_line)
+        .is_ok_and(|v| v.get("type").is_some());
+    let inventory = if is_entry {
+        json::parse_lines(label, &bytes)?
+    } else {
+        json::parse_document(label, &bytes)?
+    };
+    check_schema_version(label, inventory.schema_version)?;
+    Ok(inventory)
+}
+
 /// Reads and joins several inputs, refusing duplicate ids across them.
 pub fn read_all(paths: &[PathBuf]) -> Result<Inventory, ImportError> {
     let mut all = Inventory::new();
     for path in paths {
         let mut inventory = read_path(path)?;
         if inventory.sources.is_empty() {
-            inventory.sources.push(path.display().to_string());
+            inventory.sources.push(if path.as_os_str() == "-" {
+                "stdin".to_string()
+            } else {
+                path.display().to_string()
+            });
         }
         all.extend(inventory);
     }

@@ -53,7 +53,7 @@ struct DocFinding {
 impl Baseline {
     /// Reads a report written by `nhiscan scan -f json`.
     pub fn read(path: &Path) -> anyhow::Result<Baseline> {
-        let bytes = std::fs::read(path)
+        let bytes = crate::input::read(path)
             .map_err(|e| anyhow::anyhow!("--baseline {}: cannot read: {e}", path.display()))?;
         Baseline::parse(path, &bytes)
     }

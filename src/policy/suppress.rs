@@ -127,7 +127,7 @@ impl Suppressions {
     }
 
     pub fn read(path: &Path) -> anyhow::Result<Suppressions> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::input::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
         Suppressions::parse(&path.display().to_string(), &text).map_err(|errors| {
             anyhow::anyhow!(

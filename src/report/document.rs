@@ -48,8 +48,8 @@ pub fn schema_json() -> String {
 
 /// Reads a JSON report; errors name the file, line, column and field.
 pub fn read(path: &Path) -> anyhow::Result<ReportDocument> {
-    let bytes =
-        std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    let bytes = crate::input::read(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
     parse(path, &bytes)
 }
 

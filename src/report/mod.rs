@@ -1,9 +1,10 @@
 //! Reporters: the scan result as a terminal table, CSV, a versioned JSON document,
 //! JSON Lines, SARIF, Markdown, OCSF or an XLSX workbook ([`outputs`] writes several
 //! from one run). Files are written atomically: a temporary file beside the target,
-//! then a rename.
+//! then a rename; devices and FIFOs directly ([`destination`]).
 
 pub mod csv;
+pub mod destination;
 pub mod diff;
 pub mod document;
 pub mod framework;
@@ -197,8 +198,9 @@ impl Style {
     }
 }
 
-/// Writes to `path` atomically (temp file in the same folder, then rename), or to
-/// stdout when `path` is `None`. Nothing is left behind when `write` fails.
+/// Writes to `path` (see [`destination`]: atomically for a regular file, directly for a
+/// device or FIFO), or to stdout when `path` is `None`. Nothing is left behind when
+/// `write` fails.
 pub fn write_output(
     path: Option<&Path>,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -211,32 +213,11 @@ pub fn write_output(
             lock.flush()
         }
         Some(path) => {
-            stage(path, write)?.persist(path).map_err(|e| e.error)?;
+            let staged = destination::stage(path, write)?;
+            destination::commit(vec![staged]).map_err(|e| e.error)?;
             Ok(())
         }
     }
-}
-
-/// Writes a temporary file beside `path`, synced, for the caller to rename into place;
-/// dropped without renaming, it leaves nothing behind.
-pub fn stage(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> io::Result<tempfile::NamedTempFile> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".nhiscan-")
-        .tempfile_in(dir)?;
-    {
-        let mut buffered = io::BufWriter::new(temp.as_file_mut());
-        write(&mut buffered)?;
-        buffered.flush()?;
-    }
-    temp.as_file().sync_all()?;
-    Ok(temp)
 }
 
 #[cfg(test)]

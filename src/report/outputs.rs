@@ -1,11 +1,12 @@
 //! Several reports from one scan: `-f FORMAT[:PATH]` (repeatable; without a path,
 //! stdout), `-o PATH` for a single format, and `[output]` defaults in `nhiscan.toml`.
-//! Every file is staged beside its target and renamed into place only once all of
-//! them were written, so a failed run leaves no partial report.
+//! Every file is staged beside its target and committed only once all of them were
+//! written ([`super::destination`]), so a failed run changes no report.
 
 use super::csv::{parse_delimiter, CsvOptions};
+use super::destination::{commit, stage};
 use super::markdown::DEFAULT_TOP;
-use super::{stage, write_output, Report, Style};
+use super::{write_output, Report, Style};
 use crate::enrich::Enriched;
 use crate::rules::RuleSet;
 use anyhow::{anyhow, bail, Context as _};
@@ -212,11 +213,11 @@ pub fn write_all(specs: &[OutputSpec], inputs: &Inputs) -> anyhow::Result<Vec<St
     let mut staged = Vec::new();
     for spec in specs {
         if let Some(path) = &spec.path {
-            let temp = stage(path, |out| {
+            let report = stage(path, |out| {
                 render(spec.format, inputs, Style::detect(false), out)
             })
-            .with_context(|| format!("cannot write {}", path.display()))?;
-            staged.push((temp, path));
+            .with_context(|| format!("cannot write {} (no report was changed)", path.display()))?;
+            staged.push(report);
         }
     }
     let mut written = Vec::new();
@@ -226,10 +227,7 @@ pub fn write_all(specs: &[OutputSpec], inputs: &Inputs) -> anyhow::Result<Vec<St
             .context("cannot write to stdout")?;
         written.push(format!("{} to stdout", spec.format.name()));
     }
-    for (temp, path) in staged {
-        temp.persist(path)
-            .map_err(|e| e.error)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+    for path in commit(staged)? {
         written.push(path.display().to_string());
     }
     Ok(written)

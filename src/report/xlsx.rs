@@ -12,8 +12,6 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet,
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-/// Excel's limit on the characters in one cell.
-const MAX_CELL: usize = 32_767;
 /// Excel's limit on rows per sheet, less the header.
 const MAX_ROWS: usize = 1_048_575;
 
@@ -88,15 +86,10 @@ fn workbook(report: &Report, enriched: &Enriched) -> Result<Vec<u8>, XlsxError> 
     workbook.save_to_buffer()
 }
 
-/// A string cell (never a formula), cut to Excel's cell limit.
+/// A string cell (never a formula), cut to fit Excel's cell limit, with a marker.
 fn text_cell(sheet: &mut Worksheet, row: usize, col: usize, text: &str) -> Result<(), XlsxError> {
-    let text = if text.chars().count() > MAX_CELL {
-        let cut: String = text.chars().take(MAX_CELL - 1).collect();
-        format!("{cut}…")
-    } else {
-        text.to_string()
-    };
-    sheet.write_string(row as u32, col as u16, text)?;
+    let text = super::sanitize::truncate(text, super::sanitize::SPREADSHEET_CHARS);
+    sheet.write_string(row as u32, col as u16, text.as_ref())?;
     Ok(())
 }
 

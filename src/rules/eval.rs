@@ -3,7 +3,7 @@
 //! from the inventory, not copied), and a nested scope per rule for its `params`.
 
 use super::value::{credential_val, empty_map, identity_val, params_val, FieldMask};
-use super::{Rule, RuleSet, Target};
+use super::{bounds, Rule, RuleSet, Target};
 use crate::enrich::identity_type::IdentityType;
 use crate::enrich::Enriched;
 use crate::inventory::Provider;
@@ -221,14 +221,18 @@ fn identity_findings<'r>(
         return;
     }
     let mut scope = root.new_inner_scope();
+    let largest = largest_if_needed(matching, || bounds::largest_in_identity(identity));
     scope.add_variable_as_val("identity", identity_val(&view, mask));
     run_matching(
         &scope,
         matching,
         expressions,
-        Target::Identity,
-        index,
-        &identity.id,
+        Entity {
+            id: &identity.id,
+            target: Target::Identity,
+            index: index as u32,
+            largest,
+        },
         out,
     );
 }
@@ -256,11 +260,18 @@ fn credential_findings<'r>(
         return;
     }
     let mut scope = root.new_inner_scope();
+    let owner = enriched.credential_owner[index].map(|i| enriched.identity_view(i));
+    let largest = largest_if_needed(matching, || {
+        let of_owner = owner
+            .as_ref()
+            .map_or(0, |view| bounds::largest_in_identity(view.identity));
+        bounds::largest_in_credential(credential).max(of_owner)
+    });
     scope.add_variable_as_val(
         "credential",
         credential_val(credential, facts, credential_mask),
     );
-    match enriched.credential_owner[index].map(|i| enriched.identity_view(i)) {
+    match owner {
         Some(view) if identity_mask != 0 => {
             scope.add_variable_as_val("identity", identity_val(&view, identity_mask))
         }
@@ -270,9 +281,12 @@ fn credential_findings<'r>(
         &scope,
         matching,
         expressions,
-        Target::Credential,
-        index,
-        &credential.id,
+        Entity {
+            id: &credential.id,
+            target: Target::Credential,
+            index: index as u32,
+            largest,
+        },
         out,
     );
 }
@@ -282,25 +296,47 @@ struct Entity<'a> {
     id: &'a str,
     target: Target,
     index: u32,
+    /// The most elements of a list or map in what the rules see of it (0 when no rule
+    /// has a comprehension).
+    largest: usize,
 }
 
-/// Runs every matching rule in the entity's scope and records the matches.
+/// The entity's largest collection (`largest`), when some matching rule iterates.
+fn largest_if_needed(matching: &[(u32, &Rule)], largest: impl FnOnce() -> usize) -> usize {
+    if matching.iter().all(|(_, r)| r.comprehension_depth == 0) {
+        return 0;
+    }
+    largest()
+}
+
+/// Runs every matching rule in the entity's scope and records the matches. A rule
+/// whose nested comprehensions would exceed the iteration budget on this entity is
+/// not run: a rule error for it (the scan is then partial).
 fn run_matching(
     scope: &Context,
     matching: &[(u32, &Rule)],
     expressions: &[Expressions],
-    target: Target,
-    index: usize,
-    entity_id: &str,
+    entity: Entity,
     out: &mut Evaluation,
 ) {
+    let (target, index) = (entity.target, entity.index as usize);
     for &(rule_index, rule) in matching {
         out.evaluated[rule_index as usize] += 1;
-        let entity = Entity {
-            id: entity_id,
-            target,
-            index: index as u32,
-        };
+        if !bounds::within_budget(rule.comprehension_depth, entity.largest) {
+            out.errors.push(EvalError {
+                rule_id: rule.spec.id.clone(),
+                entity_id: entity.id.to_string(),
+                message: format!(
+                    "not evaluated: its comprehensions nest {} deep over a list or map of \
+                     {} elements, past the budget of {} iterations per entity",
+                    rule.comprehension_depth,
+                    entity.largest,
+                    bounds::ITERATION_BUDGET
+                ),
+                entity: (target, entity.index),
+            });
+            continue;
+        }
         let compiled = &expressions[rule_index as usize];
         if run_rule(scope, rule, "when", &compiled.when, &entity, out) {
             let lowered = compiled.lower_severity.as_ref().is_some_and(|lower| {

@@ -2,7 +2,7 @@
 //! validated statically (ids, fields, variables, placeholders), then parameter overrides.
 
 use super::value::{field_bit, FieldMask, ALL_FIELDS, CREDENTIAL_FIELDS, IDENTITY_FIELDS};
-use super::{known_kinds, template, RuleSpec, Severity, Target};
+use super::{bounds, known_kinds, template, RuleSpec, Severity, Target};
 use crate::frameworks::{self, Framework};
 use crate::inventory::Provider;
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
@@ -57,6 +57,8 @@ pub struct Rule {
     pub program: Program,
     /// `lower_severity_when`, compiled.
     pub lower_severity: Option<Program>,
+    /// How deeply its comprehensions nest (for the evaluation budget, [`bounds`]).
+    pub comprehension_depth: u32,
     /// Parameters after overrides.
     pub params: BTreeMap<String, serde_json::Value>,
     /// The fields of `identity` and `credential` the expression reads.
@@ -376,12 +378,14 @@ fn read_dir_rules(dir: &Path) -> Result<Vec<(String, String)>, RuleError> {
         return Err(RuleError::new(&origin, "not a folder of rule files"));
     }
     let mut files = Vec::new();
-    walk(dir, &mut files).map_err(|e| RuleError::new(&origin, format!("cannot read: {e}")))?;
+    let mut seen = std::collections::HashSet::new();
+    walk(dir, &mut files, &mut seen)
+        .map_err(|e| RuleError::new(&origin, format!("cannot read: {e}")))?;
     files.sort();
     files
         .into_iter()
         .map(|path| {
-            std::fs::read_to_string(&path)
+            crate::input::read_to_string(&path)
                 .map(|text| (path.display().to_string(), text))
                 .map_err(|e| {
                     RuleError::new(&path.display().to_string(), format!("cannot read: {e}"))
@@ -390,11 +394,20 @@ fn read_dir_rules(dir: &Path) -> Result<Vec<(String, String)>, RuleError> {
         .collect()
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Every `*.yaml`/`*.yml` below `dir`, following links to folders but entering each
+/// folder once (`seen`: their real paths), so that a link loop ends.
+fn walk(
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) -> std::io::Result<()> {
+    if !seen.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            walk(&path, files)?;
+            walk(&path, files, seen)?;
         } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             files.push(path);
         }
@@ -445,21 +458,27 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
         }
     }
     let reference_errors = check_references(origin, text, &spec);
-    let program = match Program::compile(&spec.when) {
+    let program = match bounds::compile(&spec.when) {
         Ok(p) => Some(p),
         Err(e) => {
-            fail(format!("`when` does not compile: {e}"));
+            fail(format!("`when` {e}"));
             None
         }
     };
-    let lower_severity = match spec.lower_severity_when.as_deref().map(Program::compile) {
+    let lower_severity = match spec.lower_severity_when.as_deref().map(bounds::compile) {
         None => None,
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => {
-            fail(format!("`lower_severity_when` does not compile: {e}"));
+            fail(format!("`lower_severity_when` {e}"));
             None
         }
     };
+    let comprehension_depth = program
+        .iter()
+        .chain(&lower_severity)
+        .map(|p| bounds::comprehension_depth(p.expression()))
+        .max()
+        .unwrap_or(0);
     let vars = Variables::for_target(spec.applies_to, &spec.params);
     let mut uses = Uses::default();
     for (field, program) in [("when", &program), ("lower_severity_when", &lower_severity)] {
@@ -539,6 +558,7 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             origin: origin.to_string(),
             program,
             lower_severity,
+            comprehension_depth,
             enabled: true,
             shared: Shared {
                 title: spec.title.as_str().into(),

@@ -1,6 +1,7 @@
 //! Rules as data: YAML files with metadata, a CEL `when` expression, parameters,
 //! framework references and examples. See `docs/rules.md`.
 
+pub mod bounds;
 pub mod check;
 pub mod eval;
 pub mod findings;
