@@ -253,6 +253,7 @@ fn aws_options(args: &AwsArgs, verbosity: Verbosity) -> AwsOptions {
             ..OrgOptions::default()
         }),
         progress: progress(verbosity),
+        attempt_timeout: std::time::Duration::from_secs(args.aws_timeout),
         ..AwsOptions::default()
     }
 }

@@ -129,6 +129,10 @@ pub struct AwsArgs {
     /// position i has i mod N = K-1, so that N jobs split the organisation.
     #[arg(long, value_name = "K/N", requires = "org", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+    /// Seconds one attempt of an AWS request may take, waiting for an answer
+    /// included, before it is retried (5 attempts at most).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub aws_timeout: u64,
 }
 
 /// How to reach Azure. The login is the usual one: `az login` / `azd auth login`, a

@@ -2117,3 +2117,136 @@ fn the_interceptor_refuses_writes_on_the_organisation_sts_and_ec2_clients() {
         );
     }
 }
+
+// --- Faults in live collection (issue 14) ----------------------------------------------
+
+/// A scan of a moto server through `nhiscan scan --provider aws`: its exit code, the
+/// (rule, entity) of each finding, and the coverage entries that are not `scanned`.
+fn scan_live(
+    endpoint: &str,
+    extra: &[&str],
+) -> (
+    i32,
+    std::collections::BTreeSet<(String, String)>,
+    Vec<Value>,
+) {
+    let out = nhiscan_cli()
+        .args(["scan", "--provider", "aws", "--endpoint-url", endpoint])
+        .args(["--region", "us-east-1", "--region", "eu-west-1"])
+        .args(["--now", "2026-11-01", "-f", "json"])
+        .args(extra)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report = json(&out);
+    let findings = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap_or_default().to_string(),
+                f["entity"]["id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let gaps = report["coverage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["status"] != "scanned")
+        .cloned()
+        .collect();
+    (out.status.code().unwrap_or(-1), findings, gaps)
+}
+
+/// Throttling, HTTP 500, dropped connections and answers past the attempt timeout, in
+/// 20% and 40% of the requests: the findings are those of the fault-free run, or what
+/// is missing is a coverage gap and the exit code is 3. Never fewer findings silently.
+#[test]
+fn faults_cost_retries_not_findings() {
+    let Some(moto) = Moto::start(&["--seed", "standard"]) else {
+        return;
+    };
+    let (code, clean, gaps) = scan_live(&moto.endpoint, &[]);
+    assert_eq!((code, gaps.len()), (0, 0), "{gaps:?}");
+    assert!(clean.len() > 100, "{}", clean.len());
+    let scenarios = [
+        (
+            serde_json::json!({"throttle": 0.2, "seed": 1}),
+            "throttled 20%",
+        ),
+        (
+            serde_json::json!({"throttle": 0.4, "seed": 2}),
+            "throttled 40%",
+        ),
+        (
+            serde_json::json!({"throttle": 0.05, "error": 0.05, "reset": 0.05, "slow": 0.05,
+                               "slow_seconds": 3, "seed": 3}),
+            "mixed 20%",
+        ),
+        (
+            serde_json::json!({"throttle": 0.1, "error": 0.1, "reset": 0.1, "slow": 0.1,
+                               "slow_seconds": 3, "seed": 4}),
+            "mixed 40%",
+        ),
+    ];
+    for (spec, name) in scenarios {
+        moto.set_faults(&spec);
+        let (code, findings, gaps) = scan_live(&moto.endpoint, &["--aws-timeout", "2"]);
+        let injected = moto.set_faults(&serde_json::json!({}));
+        assert!(
+            injected["injected"]
+                .as_object()
+                .is_some_and(|i| !i.is_empty()),
+            "{name}: nothing injected: {injected}"
+        );
+        if code == 0 {
+            assert!(gaps.is_empty(), "{name}: {gaps:?}");
+            assert_eq!(findings, clean, "{name}: same findings as without faults");
+        } else {
+            assert_eq!(code, 3, "{name}: {gaps:?}");
+            assert!(!gaps.is_empty(), "{name}: exit 3 without a coverage gap");
+            // What was seen is still judged: nothing is reported that was not there.
+            assert!(findings.is_subset(&clean), "{name}");
+        }
+    }
+}
+
+/// A server that accepts the connection and never answers: the scan ends within the
+/// attempt and operation timeouts, naming the call that timed out.
+#[test]
+fn an_endpoint_that_never_answers_times_out_naming_the_call() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let out = assert_cmd::Command::from_std({
+        let mut cmd = nhiscan_cli();
+        cmd.args(["scan", "--provider", "aws", "--region", "us-east-1"])
+            .args(["--endpoint-url", &format!("http://{address}")])
+            .args(["--aws-timeout", "2", "-f", "json"]);
+        cmd
+    })
+    .timeout(std::time::Duration::from_secs(120))
+    .output()
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let detail = report["coverage"][0]["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        detail.contains("sts:GetCallerIdentity") && detail.contains("timed out"),
+        "{detail}"
+    );
+}

@@ -43,6 +43,12 @@ killed or its standard input is closed (so it never outlives the test that start
                     both policies ("org" in the credentials file) and puts the read-only
                     policy on the audit role of each member account that has one.
 
+POST /__nhiscan/faults {"throttle": 0.2, "error": 0, "reset": 0, "slow": 0,
+                    "slow_seconds": 3, "seed": 1} injects faults into that share of the
+                    requests that follow (see Faults); {} switches them off. Both
+                    GET and POST answer with the spec in force until then and how many
+                    of each fault it injected.
+
 AssumeRole of a role that does not exist is refused with AccessDenied, as AWS does
 (moto alone hands out credentials for any role ARN), so that a member account without
 the audit role fails like it would on AWS.
@@ -55,9 +61,13 @@ import io
 import json
 import logging
 import os
+import random
 import re
+import socket
+import struct
 import sys
 import threading
+import time
 import urllib.parse
 
 # AWS managed policies (AdministratorAccess...) exist only when moto loads them, and it
@@ -80,8 +90,45 @@ moto_extras.install()
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 
+class Faults:
+    """Injected faults (issue 14), off until set by `POST /__nhiscan/faults` with JSON
+    {"throttle": 0.2, "error": 0.0, "reset": 0.0, "slow": 0.0, "slow_seconds": 3,
+    "seed": 1}: the share of requests answered with the service's throttling error, an
+    HTTP 500, a reset connection, or a reply that comes `slow_seconds` late. The choice is
+    a seeded random draw per request, so a run is repeatable."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.spec = {}
+        self.random = random.Random(0)
+        self.counts = {}
+
+    def set(self, spec: dict) -> None:
+        with self.lock:
+            self.spec = spec
+            self.random = random.Random(spec.get("seed", 1))
+            self.counts = {}
+
+    def draw(self) -> str | None:
+        with self.lock:
+            if not self.spec:
+                return None
+            roll = self.random.random()
+            for kind in ("throttle", "error", "reset", "slow"):
+                share = float(self.spec.get(kind, 0))
+                if roll < share:
+                    self.counts[kind] = self.counts.get(kind, 0) + 1
+                    return kind
+                roll -= share
+            return None
+
+
+FAULTS = Faults()
+
+
 class RequestLog:
-    """WSGI middleware: logs each request and fails those for disabled regions."""
+    """WSGI middleware: logs each request, fails those for disabled regions, and
+    injects the faults asked for (Faults)."""
 
     def __init__(self, app, log_path: str | None, disabled_regions: set[str]):
         self.app = app
@@ -90,6 +137,9 @@ class RequestLog:
         self.disabled = disabled_regions
 
     def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == "/__nhiscan/faults":
+            return self.control_faults(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
@@ -107,17 +157,75 @@ class RequestLog:
             status_holder["status"] = status.split(" ", 1)[0]
             return start_response(status, headers, exc_info)
 
-        if region in self.disabled:
+        fault = None if path.startswith("/moto-api") else FAULTS.draw()
+        if fault == "reset":
+            self.reset(environ)
+            status_holder["status"] = "reset"
+            result = []
+        elif fault in ("throttle", "error"):
+            result = self.fail(record_status, fault, json_protocol=bool(target))
+        elif region in self.disabled:
             result = self.refuse(record_status, json_protocol=bool(target))
         elif service == "sts" and operation == "AssumeRole" and not self.role_exists(body):
             result = self.deny_assume_role(record_status, body, key)
         else:
+            if fault == "slow":
+                time.sleep(float(FAULTS.spec.get("slow_seconds", 3)))
             result = self.app(environ, record_status)
         if self.log is not None and not environ.get("PATH_INFO", "").startswith("/moto-api"):
             with self.lock:
                 status = status_holder.get("status", "-")
                 self.log.write(f"{service} {region} {operation} {status} {key}\n")
         return result
+
+    @staticmethod
+    def control_faults(environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        with FAULTS.lock:
+            # What was injected so far, under the spec that was in force.
+            body = json.dumps({"spec": FAULTS.spec, "injected": FAULTS.counts}).encode()
+        if environ.get("REQUEST_METHOD") == "POST":
+            FAULTS.set(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+        start_response("200 OK", [("Content-Type", "application/json"),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+
+    @staticmethod
+    def reset(environ) -> None:
+        """Drops the client's connection mid-request: no response, the connection shut
+        (the client reads the end of the stream where the answer should be)."""
+        sock = environ.get("werkzeug.socket")
+        if sock is None:
+            raise RuntimeError("werkzeug.socket is missing: cannot drop the connection")
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    @staticmethod
+    def fail(start_response, fault: str, json_protocol: bool):
+        """The service's own throttling error (400 Throttling / ThrottlingException), or
+        an HTTP 500 InternalFailure."""
+        if fault == "throttle":
+            status, code, message = "400 Bad Request", "Throttling", "Rate exceeded"
+            if json_protocol:
+                code = "ThrottlingException"
+        else:
+            status, code, message = "500 Internal Server Error", "InternalFailure", "injected"
+        if json_protocol:
+            body = json.dumps({"__type": code, "message": message}).encode()
+            content_type = "application/x-amz-json-1.1"
+        else:
+            body = (
+                "<ErrorResponse><Error><Type>Sender</Type>"
+                f"<Code>{code}</Code><Message>{message}</Message>"
+                "</Error><RequestId>injected-fault</RequestId></ErrorResponse>"
+            ).encode()
+            content_type = "text/xml"
+        start_response(status, [("Content-Type", content_type),
+                                ("Content-Length", str(len(body)))])
+        return [body]
 
     @staticmethod
     def role_arn(body: bytes) -> str:

@@ -114,6 +114,31 @@ impl Moto {
         })
     }
 
+    /// Injects faults into the requests that follow (scripts/moto/server.py, `Faults`):
+    /// `{"throttle": 0.2, "error": 0, "reset": 0, "slow": 0, "slow_seconds": 3,
+    /// "seed": 1}`; `{}` switches them off. Returns how many of each were injected
+    /// before this call.
+    pub fn set_faults(&self, spec: &Value) -> Value {
+        use std::io::{Read, Write};
+        let address = self.endpoint.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address)
+            .unwrap_or_else(|e| panic!("cannot reach moto at {address}: {e}"));
+        let body = spec.to_string();
+        let request = format!(
+            "POST /__nhiscan/faults HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream
+            .write_all(request.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let json = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {response}"))
+    }
+
     /// Requests the server saw: (service, region, operation, status, access key).
     pub fn requests(&self) -> Vec<[String; 5]> {
         let text = std::fs::read_to_string(self.dir.path().join("requests.log"))

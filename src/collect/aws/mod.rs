@@ -76,9 +76,12 @@ pub struct AwsOptions {
     pub credentials: Option<SharedCredentialsProvider>,
     /// Most requests in flight at once for per-user and per-region calls. Default 8.
     pub concurrency: usize,
-    /// Attempts per request, with the SDK's adaptive retry (backoff and client-side
-    /// rate limiting on throttling). Default 5.
+    /// Attempts per request, with the SDK's standard retry (exponential backoff with
+    /// jitter, from 200 ms, on throttling, 5xx and I/O errors). Default 5.
     pub max_attempts: u32,
+    /// How long one attempt may take, from connecting to the last byte of the answer,
+    /// before it is abandoned and retried. Default 60 s.
+    pub attempt_timeout: Duration,
     /// List each user's SSH public keys (one `ListSSHPublicKeys` call per user).
     /// Default true.
     pub ssh_keys: bool,
@@ -106,6 +109,7 @@ impl Default for AwsOptions {
             credentials: None,
             concurrency: 8,
             max_attempts: 5,
+            attempt_timeout: Duration::from_secs(60),
             ssh_keys: true,
             credential_report_timeout: Duration::from_secs(120),
             all_regions: false,
