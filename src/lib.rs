@@ -13,6 +13,8 @@ pub mod diff;
 pub mod enrich;
 pub mod finding;
 pub mod frameworks;
+#[cfg(test)]
+mod fuzz;
 pub mod glob;
 pub mod graph;
 pub mod import;
