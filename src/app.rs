@@ -235,6 +235,7 @@ fn kubernetes_options(args: &KubernetesArgs, verbosity: Verbosity) -> Kubernetes
         namespaces: args.namespaces.clone(),
         token_secrets: !args.no_token_secrets,
         progress: progress(verbosity),
+        request_timeout: std::time::Duration::from_secs(args.k8s_timeout),
         ..KubernetesOptions::default()
     }
 }

@@ -214,6 +214,10 @@ pub struct KubernetesArgs {
     /// needed, and long-lived tokens are not reported).
     #[arg(long)]
     pub no_token_secrets: bool,
+    /// Seconds a request to the Kubernetes API may wait for its answer (connecting: at
+    /// most 20) before the cluster is reported as failed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub k8s_timeout: u64,
 }
 
 fn parse_shard(text: &str) -> Result<Shard, String> {

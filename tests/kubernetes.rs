@@ -359,3 +359,43 @@ fn no_token_secrets_skips_the_secrets_call() {
             || r.path.ends_with("/clusterroles")
             || r.path.ends_with("/clusterrolebindings")));
 }
+
+/// An API server that accepts the connection and never answers: the cluster is a failed
+/// coverage entry within `--k8s-timeout`, not a scan that hangs (kube waits without end
+/// by default).
+#[test]
+fn an_api_server_that_never_answers_times_out() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("config");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: silent\nclusters:\n- name: silent\n  \
+             cluster:\n    server: http://{address}\ncontexts:\n- name: silent\n  context:\n    \
+             cluster: silent\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n"
+        ),
+    )
+    .unwrap();
+    let mut cmd = assert_cmd::Command::from_std(nhiscan(&kubeconfig));
+    let out = cmd
+        .args(["collect", "kubernetes", "--k8s-timeout", "2"])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let inventory = json(&out);
+    assert_eq!(inventory["coverage"][0]["status"], "failed");
+    let detail = inventory["coverage"][0]["detail"].to_string();
+    assert!(
+        detail.to_lowercase().contains("timed out") || detail.contains("timeout"),
+        "{detail}"
+    );
+}

@@ -60,6 +60,10 @@ pub struct KubernetesOptions {
     pub token_secrets: bool,
     pub page_size: u32,
     pub progress: Progress,
+    /// How long a request may wait for its answer (kube's default is without end, so a
+    /// server that accepts the connection and never answers would hang the scan);
+    /// connecting takes at most 20 s of it. Default 60 s.
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for KubernetesOptions {
@@ -71,6 +75,7 @@ impl Default for KubernetesOptions {
             token_secrets: true,
             page_size: PAGE_SIZE,
             progress: Progress::hidden(),
+            request_timeout: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -110,7 +115,8 @@ fn describe(resource: &str, error: &kube::Error) -> String {
             }
             text
         }
-        other => format!("{other}"),
+        // With its causes: "client error (SendRequest): ... timed out", not the top alone.
+        other => crate::collect::http::error_chain(other),
     }
 }
 
@@ -350,6 +356,10 @@ async fn load_config(options: &KubernetesOptions) -> Result<(Config, String, Str
     )
     .await
     .with_context(|| format!("cannot use the context `{context}` of the kubeconfig"))?;
+    let timeout = options.request_timeout;
+    config.connect_timeout = Some(timeout.min(std::time::Duration::from_secs(20)));
+    config.read_timeout = Some(timeout);
+    config.write_timeout = Some(timeout);
     let host = config.cluster_url.host().unwrap_or_default().to_string();
     config.proxy_url = match proxy::proxy_for(explicit_proxy.as_deref(), &host) {
         Some(proxy) => Some(
