@@ -671,3 +671,47 @@ fn a_token_refused_by_the_apis_is_reported_per_project() {
         "{prod}"
     );
 }
+
+/// 20% and 40% of requests throttled (429, Retry-After) or failing (500): retried, the
+/// same inventory and exit code as without faults.
+#[test]
+fn faults_cost_retries_not_findings() {
+    let server = GcpServer::start(Vec::new());
+    let sandbox = Sandbox::new();
+    let collect = || {
+        let out = run(nhiscan(&server, &sandbox)
+            .env("GOOGLE_APPLICATION_CREDENTIALS", sandbox.adc())
+            .args(["collect", "gcp"]));
+        let inventory = json(&out);
+        (out, inventory)
+    };
+    let comparable = |inventory: &Value| {
+        ["identities", "credentials", "coverage"].map(|key| inventory[key].clone())
+    };
+    let (clean_out, clean) = collect();
+    for k in [1, 2] {
+        server.set_faults(k);
+        let before = server.requests().len();
+        let (out, faulted) = collect();
+        server.set_faults(0);
+        let statuses: Vec<u16> = server.requests()[before..]
+            .iter()
+            .map(|r| r.status)
+            .collect();
+        assert!(
+            statuses.contains(&429) && statuses.contains(&500),
+            "{statuses:?}"
+        );
+        assert_eq!(
+            out.status.code(),
+            clean_out.status.code(),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(
+            comparable(&faulted),
+            comparable(&clean),
+            "{k} of 5 requests faulted"
+        );
+    }
+}

@@ -427,3 +427,39 @@ fn gh_auth_token_is_used_when_no_token_is_in_the_environment() {
     assert_eq!(calls.trim(), "auth token --hostname github.com");
     assert!(!String::from_utf8_lossy(&out.stdout).contains(TOKEN));
 }
+
+/// 20% and 40% of requests throttled (429, Retry-After) or failing (500): retried, the
+/// same inventory and exit code as without faults.
+#[test]
+fn faults_cost_retries_not_findings() {
+    let server = GithubServer::start(Vec::new());
+    let comparable = |inventory: &Value| {
+        ["identities", "credentials", "coverage"].map(|key| inventory[key].clone())
+    };
+    let (clean_out, clean) = collect(&server);
+    for k in [1, 2] {
+        server.set_faults(k);
+        let before = server.requests().len();
+        let (out, faulted) = collect(&server);
+        server.set_faults(0);
+        let statuses: Vec<u16> = server.requests()[before..]
+            .iter()
+            .map(|r| r.status)
+            .collect();
+        assert!(
+            statuses.contains(&429) && statuses.contains(&500),
+            "{statuses:?}"
+        );
+        assert_eq!(
+            out.status.code(),
+            clean_out.status.code(),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(
+            comparable(&faulted),
+            comparable(&clean),
+            "{k} of 5 requests faulted"
+        );
+    }
+}

@@ -384,6 +384,10 @@ struct State {
     /// The first serves hosts no other service names.
     services: Vec<Service>,
     requests: Mutex<Vec<Recorded>>,
+    /// Of every 5 requests, how many get a fault ([`FakeServer::set_faults`]).
+    faults: AtomicU32,
+    /// Requests seen since the faults were set.
+    sequence: AtomicU32,
 }
 
 /// The parts of a request the router looks at.
@@ -448,6 +452,8 @@ impl FakeServer {
         let state = Arc::new(State {
             services,
             requests: Mutex::new(Vec::new()),
+            faults: AtomicU32::new(0),
+            sequence: AtomicU32::new(0),
         });
 
         let ca_dir = tempfile::tempdir().expect("temp dir for the test CA");
@@ -518,6 +524,15 @@ impl FakeServer {
             .lock()
             .expect("request log lock")
             .clone()
+    }
+
+    /// Answers `k` of every 5 requests that follow (0 to 4: 0%, 20% ... 80%) with a
+    /// fault instead of routing them: in turn five throttled (HTTP 429, `Retry-After: 1`,
+    /// the service's throttling body) and five HTTP 500s. Deterministic by arrival.
+    /// Requests to Google's token endpoint are not faulted.
+    pub fn set_faults(&self, k: u32) {
+        self.state.faults.store(k.min(4), Ordering::SeqCst);
+        self.state.sequence.store(0, Ordering::SeqCst);
     }
 
     /// The requests answered by the fallback 404.
@@ -754,7 +769,18 @@ async fn handle(
         .unwrap_or(&state.services[0]);
     let mut scope = None;
     let mut unmatched = false;
-    let response = if let Some(r) = service
+    let faults = state.faults.load(Ordering::SeqCst);
+    let n = if faults > 0 {
+        state.sequence.fetch_add(1, Ordering::SeqCst)
+    } else {
+        0
+    };
+    // Google's token endpoint is left alone: google-cloud-auth keeps a failed token
+    // fetch as failed for a while (a known gap, docs/limits.md).
+    let exempt = info.host == "oauth2.googleapis.com";
+    let response = if faults > 0 && !exempt && n % 5 < faults {
+        fault(service.profile.label, (n / 5) % 2 == 0)
+    } else if let Some(r) = service
         .routes
         .iter()
         .find(|r| r.route.before_auth && r.take(&info))
@@ -793,6 +819,31 @@ async fn handle(
             body_len: body.len(),
         },
     );
+    response
+}
+
+/// An injected fault: the service throttling (429 with `Retry-After: 1`), or failing.
+fn fault(label: &str, throttled: bool) -> Reply {
+    let (status, body) = if throttled {
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            serde_json::json!({
+                "message": format!("{label}: rate limit exceeded (injected)"),
+                "error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "injected"}
+            }),
+        )
+    } else {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            serde_json::json!({"message": format!("{label}: server error (injected)")}),
+        )
+    };
+    let mut response = json_response(status, &body);
+    if throttled {
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from_static("1"));
+    }
     response
 }
 
