@@ -94,3 +94,35 @@ fn findings(report: &Value) -> impl Iterator<Item = &Value> {
         .unwrap_or_else(|| panic!("no findings in the report: {report}"))
         .iter()
 }
+
+/// Under injected faults: the same identities, credentials and coverage as `clean`, or
+/// (a call that failed all its attempts) exit 3, a coverage entry that says a call
+/// failed after its retries, and nothing that `clean` does not have.
+pub fn assert_same_or_named_gap(clean: &Value, faulted: &Value, out: &Output, what: &str) {
+    let parts = |inventory: &Value| {
+        ["identities", "credentials", "coverage"].map(|key| inventory[key].clone())
+    };
+    if parts(faulted) == parts(clean) {
+        return;
+    }
+    assert_eq!(out.status.code(), Some(3), "{what}: {}", stderr(out));
+    let coverage = faulted["coverage"].to_string();
+    assert!(
+        coverage.contains("after retries"),
+        "{what}: the inventory differs and no gap says why: {coverage}"
+    );
+    let ids = |inventory: &Value, key: &str| -> std::collections::BTreeSet<String> {
+        inventory[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["id"].as_str().map(str::to_string))
+            .collect()
+    };
+    for key in ["identities", "credentials"] {
+        assert!(
+            ids(faulted, key).is_subset(&ids(clean, key)),
+            "{what}: {key}"
+        );
+    }
+}
