@@ -15,8 +15,7 @@ use serde_json::Value;
 use std::process::{Command, Output};
 use support::azure_server::{AzureServer, Route};
 use support::output::{
-    assert_same_or_named_gap, coverage, find, flagged_entities, json, root, rule_ids, run, stderr,
-    strings, write_script,
+    coverage, find, flagged_entities, json, root, rule_ids, run, stderr, strings, write_script,
 };
 
 const TENANT: &str = "7e1c5b9a-3d2f-4c8e-9a1b-2f4d6e8a0c11";
@@ -607,25 +606,5 @@ fn az_login_is_used_when_no_service_principal_is_configured() {
 #[test]
 fn faults_cost_retries_not_findings() {
     let server = AzureServer::start(Vec::new());
-    let (clean_out, clean) = collect(&server, &[]);
-    for k in [1, 2] {
-        server.set_faults(k);
-        let before = server.requests().len();
-        let (out, faulted) = collect(&server, &[]);
-        server.set_faults(0);
-        let statuses: Vec<u16> = server.requests()[before..]
-            .iter()
-            .map(|r| r.status)
-            .collect();
-        assert!(
-            statuses.contains(&429) && statuses.contains(&500),
-            "{statuses:?}"
-        );
-        let what = format!("{k} of 5 requests faulted");
-        if out.status.code() == clean_out.status.code() || out.status.code() == Some(3) {
-            assert_same_or_named_gap(&clean, &faulted, &out, &what);
-        } else {
-            panic!("{what}: exit {:?}: {}", out.status.code(), stderr(&out));
-        }
-    }
+    server.assert_faults_cost_retries(|| collect(&server, &[]));
 }

@@ -17,9 +17,7 @@ use std::process::{Command, Output};
 use support::gcp_server::{
     write_adc_file, GcpServer, Route, CLIENT_SECRET, REFRESH_TOKEN, TOKEN, TOKEN_HOST,
 };
-use support::output::{
-    assert_same_or_named_gap, coverage, find, json, root, run, stderr, strings, write_script,
-};
+use support::output::{coverage, find, json, root, run, stderr, strings, write_script};
 
 /// A home, an empty PATH folder and an ADC file for one run.
 struct Sandbox {
@@ -688,25 +686,5 @@ fn faults_cost_retries_not_findings() {
         let inventory = json(&out);
         (out, inventory)
     };
-    let (clean_out, clean) = collect();
-    for k in [1, 2] {
-        server.set_faults(k);
-        let before = server.requests().len();
-        let (out, faulted) = collect();
-        server.set_faults(0);
-        let statuses: Vec<u16> = server.requests()[before..]
-            .iter()
-            .map(|r| r.status)
-            .collect();
-        assert!(
-            statuses.contains(&429) && statuses.contains(&500),
-            "{statuses:?}"
-        );
-        let what = format!("{k} of 5 requests faulted");
-        if out.status.code() == clean_out.status.code() || out.status.code() == Some(3) {
-            assert_same_or_named_gap(&clean, &faulted, &out, &what);
-        } else {
-            panic!("{what}: exit {:?}: {}", out.status.code(), stderr(&out));
-        }
-    }
+    server.assert_faults_cost_retries(collect);
 }

@@ -213,19 +213,8 @@ class RequestLog:
                 code = "ThrottlingException"
         else:
             status, code, message = "500 Internal Server Error", "InternalFailure", "injected"
-        if json_protocol:
-            body = json.dumps({"__type": code, "message": message}).encode()
-            content_type = "application/x-amz-json-1.1"
-        else:
-            body = (
-                "<ErrorResponse><Error><Type>Sender</Type>"
-                f"<Code>{code}</Code><Message>{message}</Message>"
-                "</Error><RequestId>injected-fault</RequestId></ErrorResponse>"
-            ).encode()
-            content_type = "text/xml"
-        start_response(status, [("Content-Type", content_type),
-                                ("Content-Length", str(len(body)))])
-        return [body]
+        return RequestLog.error(start_response, status, code, message, json_protocol,
+                                "injected-fault")
 
     @staticmethod
     def role_arn(body: bytes) -> str:
@@ -259,8 +248,15 @@ class RequestLog:
 
     @staticmethod
     def refuse(start_response, json_protocol: bool):
-        code = "UnrecognizedClientException"
-        message = "The security token included in the request is invalid."
+        return RequestLog.error(
+            start_response, "400 Bad Request", "UnrecognizedClientException",
+            "The security token included in the request is invalid.", json_protocol,
+            "disabled-region")
+
+    @staticmethod
+    def error(start_response, status: str, code: str, message: str, json_protocol: bool,
+              request_id: str):
+        """An AWS error response, in the JSON or the query (XML) protocol."""
         if json_protocol:
             body = json.dumps({"__type": code, "message": message}).encode()
             content_type = "application/x-amz-json-1.1"
@@ -268,13 +264,11 @@ class RequestLog:
             body = (
                 "<ErrorResponse><Error><Type>Sender</Type>"
                 f"<Code>{code}</Code><Message>{message}</Message>"
-                "</Error><RequestId>disabled-region</RequestId></ErrorResponse>"
+                f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
             ).encode()
             content_type = "text/xml"
-        start_response(
-            "400 Bad Request",
-            [("Content-Type", content_type), ("Content-Length", str(len(body)))],
-        )
+        start_response(status, [("Content-Type", content_type),
+                                ("Content-Length", str(len(body)))])
         return [body]
 
 

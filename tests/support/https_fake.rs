@@ -535,6 +535,36 @@ impl FakeServer {
         self.state.sequence.store(0, Ordering::SeqCst);
     }
 
+    /// Runs `collect` without faults, then with 1 and 2 of every 5 requests faulted
+    /// ([`FakeServer::set_faults`]): both fault kinds must have been served, and each
+    /// faulted run must give the same inventory, or name what failed every attempt as a
+    /// gap with exit 3 ([`super::output::assert_same_or_named_gap`]).
+    pub fn assert_faults_cost_retries(
+        &self,
+        collect: impl Fn() -> (std::process::Output, serde_json::Value),
+    ) {
+        let (clean_out, clean) = collect();
+        for k in [1, 2] {
+            self.set_faults(k);
+            let before = self.requests().len();
+            let (out, faulted) = collect();
+            self.set_faults(0);
+            let statuses: Vec<u16> = self.requests()[before..].iter().map(|r| r.status).collect();
+            assert!(
+                statuses.contains(&429) && statuses.contains(&500),
+                "{statuses:?}"
+            );
+            let what = format!("{k} of 5 requests faulted");
+            let code = out.status.code();
+            assert!(
+                code == clean_out.status.code() || code == Some(3),
+                "{what}: exit {code:?}: {}",
+                super::output::stderr(&out)
+            );
+            super::output::assert_same_or_named_gap(&clean, &faulted, &out, &what);
+        }
+    }
+
     /// The requests answered by the fallback 404.
     pub fn unmatched(&self) -> Vec<Recorded> {
         self.requests()
