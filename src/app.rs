@@ -183,6 +183,17 @@ fn progress(verbosity: Verbosity) -> Progress {
     }
 }
 
+/// A REST collector's retry policy with `--<provider>-timeout` seconds per attempt.
+fn with_timeout(
+    retry: crate::collect::http::RetryPolicy,
+    seconds: u64,
+) -> crate::collect::http::RetryPolicy {
+    crate::collect::http::RetryPolicy {
+        attempt_timeout: std::time::Duration::from_secs(seconds),
+        ..retry
+    }
+}
+
 fn azure_options(args: &AzureArgs, verbosity: Verbosity) -> AzureOptions {
     AzureOptions {
         auth: args.auth,
@@ -190,6 +201,7 @@ fn azure_options(args: &AzureArgs, verbosity: Verbosity) -> AzureOptions {
         subscriptions: args.subscriptions.clone(),
         key_vault: !args.no_key_vault,
         progress: progress(verbosity),
+        retry: with_timeout(AzureOptions::default().retry, args.azure_timeout),
         ..AzureOptions::default()
     }
 }
@@ -204,6 +216,7 @@ fn gcp_options(args: &GcpArgs, verbosity: Verbosity) -> GcpOptions {
             .filter(|p| !p.is_empty())
             .collect(),
         progress: progress(verbosity),
+        retry: with_timeout(GcpOptions::default().retry, args.gcp_timeout),
         ..GcpOptions::default()
     }
 }
@@ -224,6 +237,7 @@ fn github_options(args: &GithubArgs, verbosity: Verbosity) -> Result<GithubOptio
         org: org.to_string(),
         api: args.github_api.clone(),
         progress: progress(verbosity),
+        retry: with_timeout(GithubOptions::default().retry, args.github_timeout),
         ..GithubOptions::default()
     })
 }

@@ -154,6 +154,10 @@ pub struct AzureArgs {
     /// Do not list Key Vault secrets, keys and certificates.
     #[arg(long)]
     pub no_key_vault: bool,
+    /// Seconds one attempt of a Microsoft Graph or Azure Resource Manager request may take, waiting for the answer
+    /// included (connecting: at most 20), before it is retried (6 attempts at most).
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::collect::http::DEFAULT_ATTEMPT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub azure_timeout: u64,
 }
 
 /// How to reach Google Cloud. The login is Application Default Credentials (`gcloud auth
@@ -175,6 +179,10 @@ pub struct GcpArgs {
         env = "NHISCAN_GCP_PROJECTS"
     )]
     pub gcp_projects: Vec<String>,
+    /// Seconds one attempt of a Google Cloud API request may take, waiting for the answer
+    /// included (connecting: at most 20), before it is retried (5 attempts at most).
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::collect::http::DEFAULT_ATTEMPT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub gcp_timeout: u64,
 }
 
 /// What to read on GitHub. The token is `GH_TOKEN`, else `GITHUB_TOKEN`, else the GitHub
@@ -193,6 +201,10 @@ pub struct GithubArgs {
         default_value = crate::collect::github::rest::DEFAULT_API
     )]
     pub github_api: String,
+    /// Seconds one attempt of a GitHub API request may take, waiting for the answer
+    /// included (connecting: at most 20), before it is retried (5 attempts at most).
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::collect::http::DEFAULT_ATTEMPT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub github_timeout: u64,
 }
 
 /// How to reach Kubernetes: a kubeconfig and one of its contexts, with whatever

@@ -601,10 +601,24 @@ fn az_login_is_used_when_no_service_principal_is_configured() {
     }
 }
 
-/// 20% and 40% of requests throttled (429, Retry-After) or failing (500): retried, the
+/// 20% and 40% of requests throttled (429, Retry-After), failing (500), dropped or
+/// answered past the timeout: retried, the
 /// same inventory and exit code as without faults, or the gap named with exit 3.
 #[test]
 fn faults_cost_retries_not_findings() {
     let server = AzureServer::start(Vec::new());
-    server.assert_faults_cost_retries(|| collect(&server, &[]));
+    // Attempts time out before a held-back answer comes.
+    server.assert_faults_cost_retries(|| collect(&server, &["--azure-timeout", "1"]));
+}
+
+/// An API that accepts the connection and never answers: every attempt times out
+/// (`--azure-timeout 1`), and the call is named as failed within the documented bound.
+#[test]
+fn an_api_that_never_answers_times_out_naming_the_call() {
+    let server = AzureServer::start(Vec::new());
+    server.hang();
+    support::output::assert_timed_out_naming_the_call(
+        nhiscan(&server).args(["collect", "azure", "--azure-timeout", "1"]),
+        "azure:",
+    );
 }

@@ -968,6 +968,18 @@ fn a_failed_output_changes_no_earlier_report() {
 #[cfg(unix)]
 #[test]
 fn sigterm_removes_staged_reports() {
+    a_signal_removes_staged_reports("TERM", 143);
+}
+
+/// Ctrl-C (SIGINT) likewise, exit 130.
+#[cfg(unix)]
+#[test]
+fn sigint_removes_staged_reports() {
+    a_signal_removes_staged_reports("INT", 130);
+}
+
+#[cfg(unix)]
+fn a_signal_removes_staged_reports(signal: &str, exit_code: i32) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let csv = dir.path().join("findings.csv");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nhiscan"))
@@ -998,12 +1010,12 @@ fn sigterm_removes_staged_reports() {
     }
     assert_eq!(staged(), 1, "the CSV was never staged");
     let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .is_ok_and(|s| s.success());
     assert!(killed);
     let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(status.code(), Some(143));
+    assert_eq!(status.code(), Some(exit_code), "SIG{signal}");
     assert_eq!(staged(), 0, "staged files left behind");
     assert!(!csv.exists());
 }

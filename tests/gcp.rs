@@ -672,7 +672,8 @@ fn a_token_refused_by_the_apis_is_reported_per_project() {
     );
 }
 
-/// 20% and 40% of requests throttled (429, Retry-After) or failing (500): retried, the
+/// 20% and 40% of requests throttled (429, Retry-After), failing (500), dropped or
+/// answered past the timeout: retried, the
 /// same inventory and exit code as without faults, or a call that failed every attempt
 /// named as a gap with exit 3.
 #[test]
@@ -682,9 +683,25 @@ fn faults_cost_retries_not_findings() {
     let collect = || {
         let out = run(nhiscan(&server, &sandbox)
             .env("GOOGLE_APPLICATION_CREDENTIALS", sandbox.adc())
-            .args(["collect", "gcp"]));
+            // Attempts time out before a held-back answer comes.
+            .args(["collect", "gcp", "--gcp-timeout", "1"]));
         let inventory = json(&out);
         (out, inventory)
     };
     server.assert_faults_cost_retries(collect);
+}
+
+/// An API that accepts the connection and never answers: every attempt times out
+/// (`--gcp-timeout 1`), and the call is named as failed within the documented bound.
+#[test]
+fn an_api_that_never_answers_times_out_naming_the_call() {
+    let server = GcpServer::start(Vec::new());
+    server.hang();
+    let sandbox = Sandbox::new();
+    support::output::assert_timed_out_naming_the_call(
+        nhiscan(&server, &sandbox)
+            .env("GOOGLE_APPLICATION_CREDENTIALS", sandbox.adc())
+            .args(["collect", "gcp", "--gcp-timeout", "1"]),
+        "gcp:",
+    );
 }

@@ -29,9 +29,18 @@ fn nhiscan(server: &GithubServer) -> Command {
 }
 
 fn collect(server: &GithubServer) -> (Output, Value) {
-    let out = run(nhiscan(server).args(["collect", "github", "--github-org", "acme"]));
+    let out = run(&mut collect_command(server, &[]));
     let inventory = json(&out);
     (out, inventory)
+}
+
+/// `collect github --github-org acme`, then `extra`.
+fn collect_command(server: &GithubServer, extra: &[&str]) -> Command {
+    let mut command = nhiscan(server);
+    command
+        .args(["collect", "github", "--github-org", "acme"])
+        .args(extra);
+    command
 }
 
 /// Nothing but GETs, and every counted call is one the permissions table knows.
@@ -428,11 +437,29 @@ fn gh_auth_token_is_used_when_no_token_is_in_the_environment() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains(TOKEN));
 }
 
-/// 20% and 40% of requests throttled (429, Retry-After) or failing (500): retried, the
+/// 20% and 40% of requests throttled (429, Retry-After), failing (500), dropped or
+/// answered past the timeout: retried, the
 /// same inventory and exit code as without faults, or a call that failed every attempt
 /// named as a gap with exit 3.
 #[test]
 fn faults_cost_retries_not_findings() {
     let server = GithubServer::start(Vec::new());
-    server.assert_faults_cost_retries(|| collect(&server));
+    server.assert_faults_cost_retries(|| {
+        // Attempts time out before a held-back answer comes.
+        let out = run(&mut collect_command(&server, &["--github-timeout", "1"]));
+        let inventory = json(&out);
+        (out, inventory)
+    });
+}
+
+/// An API that accepts the connection and never answers: every attempt times out
+/// (`--github-timeout 1`), and the call is named as failed within the documented bound.
+#[test]
+fn an_api_that_never_answers_times_out_naming_the_call() {
+    let server = GithubServer::start(Vec::new());
+    server.hang();
+    support::output::assert_timed_out_naming_the_call(
+        &mut collect_command(&server, &["--github-timeout", "1"]),
+        "github:",
+    );
 }

@@ -399,3 +399,30 @@ fn an_api_server_that_never_answers_times_out() {
         "{detail}"
     );
 }
+
+/// 20% and 40% of requests throttled (429, Retry-After), failing (500), dropped or
+/// answered past `--k8s-timeout`: retried, the same inventory and exit code as without
+/// faults, or what failed every attempt named as a gap with exit 3.
+#[test]
+fn faults_cost_retries_not_findings() {
+    let server = KubeServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = server.kubeconfig(dir.path());
+    support::https_fake::assert_faults_cost_retries(
+        |k| server.set_faults(k),
+        || server.requests().iter().map(|r| r.fault).collect(),
+        || {
+            let out = run(nhiscan(&kubeconfig).args([
+                "collect",
+                "kubernetes",
+                "--context",
+                "fake-prod",
+                // Attempts time out before a held-back answer comes.
+                "--k8s-timeout",
+                "1",
+            ]));
+            let inventory = json(&out);
+            (out, inventory)
+        },
+    );
+}

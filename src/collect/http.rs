@@ -1,5 +1,6 @@
-//! What the REST collectors (Azure, GitHub) share about HTTP: which next-page links to
-//! follow, how long to wait before a retry, and how to describe a failed request.
+//! What the REST collectors (Azure, Google Cloud, GitHub) share about HTTP: the client
+//! and its timeouts, one exchange read whole, which next-page links to follow, how long
+//! to wait before a retry, and how to describe a failed request.
 
 use std::time::Duration;
 
@@ -17,22 +18,37 @@ pub fn exponential_backoff(attempt: u32) -> Duration {
     Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6))
 }
 
-/// How hard a REST client (GitHub, Google Cloud) retries: throttling and transient errors
-/// are retried up to `max_attempts`, waiting what the service asks or backing off
-/// exponentially; a wait asked for beyond `max_wait` fails the call instead.
+/// How hard a REST client retries and how long each attempt may take: throttling,
+/// transient errors, dropped connections and attempts past `attempt_timeout` are retried
+/// up to `max_attempts`, waiting what the service asks or backing off exponentially; a
+/// wait asked for beyond `max_wait` fails the call instead.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     /// Attempts per request, the first included.
     pub max_attempts: u32,
     /// Longest wait before a retry; a service asking for more fails the call.
     pub max_wait: Duration,
+    /// How long one attempt may take, from connecting to the answer's last byte
+    /// (connecting alone: at most [`CONNECT_TIMEOUT`]).
+    pub attempt_timeout: Duration,
 }
+
+/// The longest wait for a connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Attempts at a request whose attempts time out: a server that let two attempts run
+/// out of time is rarely quicker at the third, and each costs a whole timeout.
+pub const TIMED_OUT_ATTEMPTS: u32 = 3;
+
+/// The default of `--azure-timeout`, `--gcp-timeout` and `--github-timeout`, in seconds.
+pub const DEFAULT_ATTEMPT_TIMEOUT_SECS: u64 = 60;
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 5,
             max_wait: Duration::from_secs(60),
+            attempt_timeout: Duration::from_secs(DEFAULT_ATTEMPT_TIMEOUT_SECS),
         }
     }
 }
@@ -43,6 +59,72 @@ impl RetryPolicy {
     pub fn backoff(&self, attempt: u32) -> Duration {
         exponential_backoff(attempt).min(self.max_wait)
     }
+
+    /// Whether a failed exchange is tried again, after `attempt` attempts (counted
+    /// from one) of which `timeouts` ran out of time: up to `max_attempts`, and while
+    /// fewer than [`TIMED_OUT_ATTEMPTS`] timed out.
+    pub fn retries(&self, attempt: u32, timeouts: u32) -> bool {
+        attempt < self.max_attempts && timeouts < TIMED_OUT_ATTEMPTS
+    }
+
+    /// The longest a call takes when every attempt times out: the attempts plus the
+    /// backoff between them (what docs/limits.md documents).
+    pub fn worst_case(&self) -> Duration {
+        let attempts = self.max_attempts.min(TIMED_OUT_ATTEMPTS);
+        let waits: Duration = (1..attempts).map(|a| self.backoff(a)).sum();
+        self.attempt_timeout * attempts + waits
+    }
+
+    /// The HTTP client of a REST collector: this policy's timeouts, no redirects (a
+    /// redirect could carry the token elsewhere), nhiscan's user agent.
+    pub fn client(&self) -> Result<reqwest::Client, reqwest::Error> {
+        reqwest::Client::builder()
+            .connect_timeout(self.attempt_timeout.min(CONNECT_TIMEOUT))
+            .timeout(self.attempt_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("nhiscan/", env!("CARGO_PKG_VERSION")))
+            .build()
+    }
+}
+
+/// One request's answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// Sends `request` and reads its whole answer. An error is a failed exchange — no
+/// connection, a connection dropped before the last byte, or the attempt's timeout — and
+/// is worth retrying: every request the collectors send is a read.
+pub async fn exchange(request: reqwest::RequestBuilder) -> Result<Answer, reqwest::Error> {
+    let response = request.send().await?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?.to_vec();
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// What a failed exchange says after `attempts` attempts, with its causes (`operation
+/// timed out`, `connection reset` ...).
+pub fn exchange_failure(service: &str, attempts: u32, error: &reqwest::Error) -> String {
+    let what = if error.is_timeout() {
+        "no answer in time"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "the exchange failed"
+    };
+    format!(
+        "{service}: {what} after {attempts} attempt{}: {}",
+        if attempts == 1 { "" } else { "s" },
+        error_chain(error)
+    )
 }
 
 /// An error with its causes, for messages (reqwest's own Display stops at the top).
@@ -75,5 +157,24 @@ mod tests {
             Duration::from_secs(10),
             "capped by max_wait"
         );
+    }
+
+    #[test]
+    fn timeouts_stop_retries_sooner_than_other_failures() {
+        let policy = RetryPolicy::default();
+        assert!(policy.retries(4, 0), "a 4th failure is retried");
+        assert!(!policy.retries(5, 0), "no 6th attempt");
+        assert!(policy.retries(4, 2), "two timeouts among four failures");
+        assert!(!policy.retries(3, 3), "three timeouts end it");
+    }
+
+    #[test]
+    fn the_worst_case_is_every_attempt_timing_out_plus_the_backoff() {
+        let policy = RetryPolicy {
+            attempt_timeout: Duration::from_secs(2),
+            ..RetryPolicy::default()
+        };
+        // 3 × 2 s + 1 + 2 s.
+        assert_eq!(policy.worst_case(), Duration::from_secs(9));
     }
 }

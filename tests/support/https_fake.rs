@@ -20,12 +20,12 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -79,7 +79,103 @@ pub struct Recorded {
     pub headers: BTreeMap<String, String>,
     /// The length of the request body (its content is not kept: it may hold a secret).
     pub body_len: usize,
+    /// The fault injected instead of the answer, if any ([`FakeServer::set_faults`]).
+    pub fault: Option<Fault>,
 }
+
+/// A fault the fake injects ([`FakeServer::set_faults`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// HTTP 429 with `Retry-After: 1` and the service's throttling body.
+    Throttled,
+    /// HTTP 500.
+    ServerError,
+    /// The connection closed without an answer.
+    Dropped,
+    /// The answer held back [`SLOW_ANSWER`]: past a client timeout shorter than that.
+    Slow,
+}
+
+/// How long a [`Fault::Slow`] answer is held back.
+pub const SLOW_ANSWER: Duration = Duration::from_secs(2);
+
+/// The order in which faults take turns, five requests each.
+pub const FAULT_TURNS: [Fault; 4] = [
+    Fault::Throttled,
+    Fault::ServerError,
+    Fault::Dropped,
+    Fault::Slow,
+];
+
+/// Which requests get a fault: `k` of every 5, by arrival, the kinds taking turns five
+/// requests each ([`FAULT_TURNS`]).
+#[derive(Default)]
+pub struct FaultPlan {
+    k: AtomicU32,
+    sequence: AtomicU32,
+}
+
+impl FaultPlan {
+    /// `k` (0 to 4) of every 5 requests from now on.
+    pub fn set(&self, k: u32) {
+        self.k.store(k.min(4), Ordering::SeqCst);
+        self.sequence.store(0, Ordering::SeqCst);
+    }
+
+    /// The fault for the request arriving now, if any.
+    pub fn next(&self) -> Option<Fault> {
+        let k = self.k.load(Ordering::SeqCst);
+        if k == 0 {
+            return None;
+        }
+        let n = self.sequence.fetch_add(1, Ordering::SeqCst);
+        (n % 5 < k).then(|| FAULT_TURNS[(n / 5) as usize % FAULT_TURNS.len()])
+    }
+}
+
+/// Runs `collect` without faults, then with 1 and 2 of every 5 requests faulted
+/// (`set_faults`): `collect` must give the client a timeout shorter than
+/// [`SLOW_ANSWER`]. Every kind of fault must have been served (`faults_served`: the
+/// faults of the requests so far, in order), and each faulted run must give the same
+/// inventory, or name what failed every attempt as a gap with exit 3
+/// ([`super::output::assert_same_or_named_gap`]). Prints the wall times.
+pub fn assert_faults_cost_retries(
+    set_faults: impl Fn(u32),
+    faults_served: impl Fn() -> Vec<Option<Fault>>,
+    collect: impl Fn() -> (std::process::Output, serde_json::Value),
+) {
+    let started = std::time::Instant::now();
+    let (clean_out, clean) = collect();
+    let mut times = vec![("no faults".to_string(), started.elapsed())];
+    for k in [1, 2] {
+        set_faults(k);
+        let before = faults_served().len();
+        let started = std::time::Instant::now();
+        let (out, faulted) = collect();
+        let what = format!("{k} of 5 requests faulted");
+        times.push((what.clone(), started.elapsed()));
+        set_faults(0);
+        let served = faults_served().split_off(before);
+        for kind in FAULT_TURNS {
+            assert!(
+                served.contains(&Some(kind)),
+                "{what}: no {kind:?} among {served:?}"
+            );
+        }
+        let code = out.status.code();
+        assert!(
+            code == clean_out.status.code() || code == Some(3),
+            "{what}: exit {code:?}: {}",
+            super::output::stderr(&out)
+        );
+        super::output::assert_same_or_named_gap(&clean, &faulted, &out, &what);
+    }
+    eprintln!("wall times: {times:?}");
+}
+
+/// Google's and Microsoft's token endpoints: never held without an answer
+/// ([`FakeServer::hang`]), so that a test reaches the API calls.
+const TOKEN_HOSTS: [&str; 2] = ["oauth2.googleapis.com", "login.microsoftonline.com"];
 
 impl Recorded {
     /// The percent-decoded path, without the query.
@@ -384,10 +480,10 @@ struct State {
     /// The first serves hosts no other service names.
     services: Vec<Service>,
     requests: Mutex<Vec<Recorded>>,
-    /// Of every 5 requests, how many get a fault ([`FakeServer::set_faults`]).
-    faults: AtomicU32,
-    /// Requests seen since the faults were set.
-    sequence: AtomicU32,
+    /// Which requests get a fault ([`FakeServer::set_faults`]).
+    faults: FaultPlan,
+    /// Whether API requests are held without an answer ([`FakeServer::hang`]).
+    hang: AtomicBool,
 }
 
 /// The parts of a request the router looks at.
@@ -452,8 +548,8 @@ impl FakeServer {
         let state = Arc::new(State {
             services,
             requests: Mutex::new(Vec::new()),
-            faults: AtomicU32::new(0),
-            sequence: AtomicU32::new(0),
+            faults: FaultPlan::default(),
+            hang: AtomicBool::new(false),
         });
 
         let ca_dir = tempfile::tempdir().expect("temp dir for the test CA");
@@ -527,42 +623,29 @@ impl FakeServer {
     }
 
     /// Answers `k` of every 5 requests that follow (0 to 4: 0%, 20% ... 80%) with a
-    /// fault instead of routing them: in turn five throttled (HTTP 429, `Retry-After: 1`,
-    /// the service's throttling body) and five HTTP 500s. Deterministic by arrival.
-    /// Requests to Google's token endpoint are not faulted.
+    /// fault instead of the answer: the kinds take turns five requests each, in the order
+    /// of [`Fault`] (throttled, server error, dropped connection, slow answer).
+    /// Deterministic by arrival.
     pub fn set_faults(&self, k: u32) {
-        self.state.faults.store(k.min(4), Ordering::SeqCst);
-        self.state.sequence.store(0, Ordering::SeqCst);
+        self.state.faults.set(k);
     }
 
-    /// Runs `collect` without faults, then with 1 and 2 of every 5 requests faulted
-    /// ([`FakeServer::set_faults`]): both fault kinds must have been served, and each
-    /// faulted run must give the same inventory, or name what failed every attempt as a
-    /// gap with exit 3 ([`super::output::assert_same_or_named_gap`]).
+    /// Holds every later API request without an answer (a server that accepts the
+    /// connection and never answers); token endpoints still answer.
+    pub fn hang(&self) {
+        self.state.hang.store(true, Ordering::SeqCst);
+    }
+
+    /// [`assert_faults_cost_retries`] against this server.
     pub fn assert_faults_cost_retries(
         &self,
         collect: impl Fn() -> (std::process::Output, serde_json::Value),
     ) {
-        let (clean_out, clean) = collect();
-        for k in [1, 2] {
-            self.set_faults(k);
-            let before = self.requests().len();
-            let (out, faulted) = collect();
-            self.set_faults(0);
-            let statuses: Vec<u16> = self.requests()[before..].iter().map(|r| r.status).collect();
-            assert!(
-                statuses.contains(&429) && statuses.contains(&500),
-                "{statuses:?}"
-            );
-            let what = format!("{k} of 5 requests faulted");
-            let code = out.status.code();
-            assert!(
-                code == clean_out.status.code() || code == Some(3),
-                "{what}: exit {code:?}: {}",
-                super::output::stderr(&out)
-            );
-            super::output::assert_same_or_named_gap(&clean, &faulted, &out, &what);
-        }
+        assert_faults_cost_retries(
+            |k| self.set_faults(k),
+            || self.requests().iter().map(|r| r.fault).collect(),
+            collect,
+        );
     }
 
     /// The requests answered by the fallback 404.
@@ -706,6 +789,7 @@ async fn serve_tunnel(
                 unmatched: true,
                 headers: BTreeMap::new(),
                 body_len: 0,
+                fault: None,
             },
         );
         stream
@@ -721,7 +805,7 @@ async fn serve_tunnel(
     let service = service_fn(move |req| {
         let state = Arc::clone(&state);
         let connect_host = connect_host.clone();
-        async move { Ok::<_, Infallible>(handle(&state, &connect_host, req).await) }
+        async move { handle(&state, &connect_host, req).await }
     });
     hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
@@ -751,7 +835,7 @@ async fn handle(
     state: &State,
     connect_host: &str,
     req: Request<Incoming>,
-) -> Response<Full<Bytes>> {
+) -> Result<Response<Full<Bytes>>, std::io::Error> {
     let method = req.method().as_str().to_string();
     let host = req
         .headers()
@@ -799,17 +883,9 @@ async fn handle(
         .unwrap_or(&state.services[0]);
     let mut scope = None;
     let mut unmatched = false;
-    let faults = state.faults.load(Ordering::SeqCst);
-    let n = if faults > 0 {
-        state.sequence.fetch_add(1, Ordering::SeqCst)
-    } else {
-        0
-    };
-    // Google's token endpoint is left alone: google-cloud-auth keeps a failed token
-    // fetch as failed for a while (a known gap, docs/limits.md).
-    let exempt = info.host == "oauth2.googleapis.com";
-    let response = if faults > 0 && !exempt && n % 5 < faults {
-        fault(service.profile.label, (n / 5) % 2 == 0)
+    let fault = state.faults.next();
+    let response = if let Some(Fault::Throttled | Fault::ServerError) = fault {
+        fault_response(service.profile.label, fault == Some(Fault::Throttled))
     } else if let Some(r) = service
         .routes
         .iter()
@@ -835,6 +911,7 @@ async fn handle(
         not_found(service.profile.label, &info)
     };
 
+    let hang = state.hang.load(Ordering::SeqCst) && !TOKEN_HOSTS.contains(&host.as_str());
     record(
         state,
         Recorded {
@@ -842,18 +919,32 @@ async fn handle(
             host,
             path_and_query,
             authorization,
-            status: response.status().as_u16(),
+            status: match fault {
+                Some(Fault::Dropped) => 0,
+                _ => response.status().as_u16(),
+            },
             scope,
             unmatched,
             headers,
             body_len: body.len(),
+            fault,
         },
     );
-    response
+    if hang {
+        std::future::pending::<()>().await;
+    }
+    match fault {
+        Some(Fault::Dropped) => Err(std::io::Error::other("injected: connection dropped")),
+        Some(Fault::Slow) => {
+            tokio::time::sleep(SLOW_ANSWER).await;
+            Ok(response)
+        }
+        _ => Ok(response),
+    }
 }
 
 /// An injected fault: the service throttling (429 with `Retry-After: 1`), or failing.
-fn fault(label: &str, throttled: bool) -> Reply {
+fn fault_response(label: &str, throttled: bool) -> Reply {
     let (status, body) = if throttled {
         (
             StatusCode::TOO_MANY_REQUESTS,

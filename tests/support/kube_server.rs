@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use super::https_fake::make_tls;
+use super::https_fake::{make_tls, Fault, FaultPlan, SLOW_ANSWER};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -30,13 +30,16 @@ pub struct Recorded {
     pub method: String,
     pub path: String,
     pub query: String,
+    /// 0 when the connection was dropped instead.
     pub status: u16,
+    pub fault: Option<Fault>,
 }
 
 pub struct KubeServer {
     addr: SocketAddr,
     ca_pem: String,
     requests: Arc<Mutex<Vec<Recorded>>>,
+    faults: Arc<FaultPlan>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -137,8 +140,10 @@ impl KubeServer {
         listener.set_nonblocking(true).expect("non-blocking");
         let addr = listener.local_addr().expect("address");
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let faults = Arc::new(FaultPlan::default());
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         let log = Arc::clone(&requests);
+        let thread_faults = Arc::clone(&faults);
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -148,7 +153,7 @@ impl KubeServer {
                 let listener = TcpListener::from_std(listener).expect("listener");
                 tokio::select! {
                     _ = stop => {}
-                    _ = accept_loop(listener, acceptor, log) => {}
+                    _ = accept_loop(listener, acceptor, log, thread_faults) => {}
                 }
             });
             rt.shutdown_background();
@@ -157,6 +162,7 @@ impl KubeServer {
             addr,
             ca_pem,
             requests,
+            faults,
             shutdown: Some(shutdown),
             thread: Some(thread),
         }
@@ -168,6 +174,12 @@ impl KubeServer {
 
     pub fn requests(&self) -> Vec<Recorded> {
         self.requests.lock().expect("log").clone()
+    }
+
+    /// Answers `k` of every 5 requests that follow (0 to 4) with a fault instead
+    /// ([`FaultPlan`]).
+    pub fn set_faults(&self, k: u32) {
+        self.faults.set(k);
     }
 
     /// A kubeconfig with two contexts: `fake-prod` (this server, the right token) and
@@ -246,19 +258,35 @@ mod base64_like {
     }
 }
 
-async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, log: Arc<Mutex<Vec<Recorded>>>) {
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    log: Arc<Mutex<Vec<Recorded>>>,
+    faults: Arc<FaultPlan>,
+) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        let (acceptor, log) = (acceptor.clone(), Arc::clone(&log));
+        let (acceptor, log, faults) = (acceptor.clone(), Arc::clone(&log), Arc::clone(&faults));
         tokio::spawn(async move {
             let Ok(tls) = acceptor.accept(stream).await else {
                 return;
             };
             let service = hyper::service::service_fn(move |req| {
                 let log = Arc::clone(&log);
-                async move { Ok::<_, std::convert::Infallible>(handle(&log, req)) }
+                let fault = faults.next();
+                async move {
+                    let response = handle(&log, req, fault);
+                    match fault {
+                        Some(Fault::Dropped) => Err(std::io::Error::other("injected: dropped")),
+                        Some(Fault::Slow) => {
+                            tokio::time::sleep(SLOW_ANSWER).await;
+                            Ok(response)
+                        }
+                        _ => Ok(response),
+                    }
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(tls), service)
@@ -267,7 +295,11 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, log: Arc<Mute
     }
 }
 
-fn handle(log: &Mutex<Vec<Recorded>>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+fn handle(
+    log: &Mutex<Vec<Recorded>>,
+    req: Request<Incoming>,
+    fault: Option<Fault>,
+) -> Response<Full<Bytes>> {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let raw_query = req.uri().query().unwrap_or_default().to_string();
@@ -280,7 +312,11 @@ fn handle(log: &Mutex<Vec<Recorded>>, req: Request<Incoming>) -> Response<Full<B
         .get(AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         == Some(&format!("Bearer {TOKEN}"));
-    let (status, body) = if method != "GET" {
+    let (status, body) = if fault == Some(Fault::Throttled) {
+        (429, r#"{"kind":"Status","apiVersion":"v1","status":"Failure","code":429,"reason":"TooManyRequests","message":"too many requests, please try again later (injected)","details":{"retryAfterSeconds":1}}"#.to_string())
+    } else if fault == Some(Fault::ServerError) {
+        (500, r#"{"kind":"Status","apiVersion":"v1","status":"Failure","code":500,"reason":"InternalError","message":"an error on the server (injected)"}"#.to_string())
+    } else if method != "GET" {
         (405, r#"{"kind":"Status","apiVersion":"v1","status":"Failure","code":405,"reason":"MethodNotAllowed","message":"read-only fake"}"#.to_string())
     } else if !authorized {
         (401, fixture("unauthorized.json"))
@@ -293,7 +329,12 @@ fn handle(log: &Mutex<Vec<Recorded>>, req: Request<Incoming>) -> Response<Full<B
         method,
         path,
         query,
-        status,
+        status: if fault == Some(Fault::Dropped) {
+            0
+        } else {
+            status
+        },
+        fault,
     });
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() =
@@ -302,5 +343,10 @@ fn handle(log: &Mutex<Vec<Recorded>>, req: Request<Incoming>) -> Response<Full<B
         CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("application/json"),
     );
+    if status == 429 {
+        response
+            .headers_mut()
+            .insert("retry-after", hyper::header::HeaderValue::from_static("1"));
+    }
     response
 }

@@ -103,12 +103,21 @@ pub fn assert_same_or_named_gap(clean: &Value, faulted: &Value, out: &Output, wh
         ["identities", "credentials", "coverage"].map(|key| inventory[key].clone())
     };
     if parts(faulted) == parts(clean) {
+        eprintln!("{what}: exit {:?}, the same inventory", out.status.code());
         return;
     }
+    let gaps: Vec<String> = faulted["coverage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry["status"] != "scanned")
+        .map(|entry| entry["detail"].to_string().chars().take(300).collect())
+        .collect();
+    eprintln!("{what}: exit {:?}, a gap: {gaps:?}", out.status.code());
     assert_eq!(out.status.code(), Some(3), "{what}: {}", stderr(out));
     let coverage = faulted["coverage"].to_string();
     assert!(
-        coverage.contains("after retries"),
+        coverage.contains("after retries") || coverage.contains(" attempts"),
         "{what}: the inventory differs and no gap says why: {coverage}"
     );
     let ids = |inventory: &Value, key: &str| -> std::collections::BTreeSet<String> {
@@ -125,4 +134,21 @@ pub fn assert_same_or_named_gap(clean: &Value, faulted: &Value, out: &Output, wh
             "{what}: {key}"
         );
     }
+}
+
+/// Runs `command` against an API that never answers (with a 1 s timeout): the run ends
+/// (exit 3 when the sign-in worked and the calls failed, 2 when nothing could be read),
+/// and stderr names a `prefix` call that got no answer in time after 3 attempts.
+/// Prints how long it took.
+pub fn assert_timed_out_naming_the_call(command: &mut std::process::Command, prefix: &str) {
+    let started = std::time::Instant::now();
+    let out = run(command);
+    eprintln!("took {:?}: {}", started.elapsed(), stderr(&out));
+    assert!(matches!(out.status.code(), Some(2 | 3)), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(said.contains(prefix), "{said}");
+    assert!(
+        said.contains("no answer in time after 3 attempts"),
+        "{said}"
+    );
 }

@@ -71,7 +71,11 @@ impl Default for AzureOptions {
             key_vault: true,
             endpoints: Endpoints::default(),
             concurrency: 8,
-            retry: RetryPolicy::default(),
+            // Graph throttles readily: one attempt more than the other REST collectors.
+            retry: RetryPolicy {
+                max_attempts: 6,
+                ..RetryPolicy::default()
+            },
             progress: Progress::hidden(),
         }
     }

@@ -8,7 +8,8 @@
 
 use super::errors::{ApiError, ErrorKind};
 use crate::collect::counter::CallCounter;
-use crate::collect::http::{error_chain, exponential_backoff, same_origin};
+pub use crate::collect::http::RetryPolicy;
+use crate::collect::http::{exchange, exchange_failure, exponential_backoff, same_origin, Answer};
 use azure_core::credentials::TokenCredential;
 use reqwest::header::{HeaderMap, AUTHORIZATION, RETRY_AFTER};
 use reqwest::StatusCode;
@@ -74,24 +75,6 @@ struct Page<T> {
     next_link: Option<String>,
 }
 
-/// How hard to retry.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Attempts per request, the first included.
-    pub max_attempts: u32,
-    /// Longest wait between attempts, whatever `Retry-After` asks for.
-    pub max_wait: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 6,
-            max_wait: Duration::from_secs(60),
-        }
-    }
-}
-
 /// The REST client: one per collection.
 #[derive(Debug, Clone)]
 pub struct Rest {
@@ -109,12 +92,8 @@ impl Rest {
         counter: CallCounter,
         retry: RetryPolicy,
     ) -> Result<Rest, ApiError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(20))
-            .timeout(Duration::from_secs(120))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("nhiscan/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let http = retry
+            .client()
             .map_err(|e| ApiError::new("http client", ErrorKind::Network, e.to_string()))?;
         Ok(Rest {
             http,
@@ -187,6 +166,7 @@ impl Rest {
         let key = operation_key(api, operation);
         let scope = self.endpoints.scope(api);
         let mut attempt = 0;
+        let mut timeouts = 0;
         loop {
             attempt += 1;
             let token = self
@@ -201,38 +181,33 @@ impl Rest {
                     )
                 })?;
             self.counter.add(key.clone());
-            let sent = self
+            let request = self
                 .http
                 .get(url)
                 .header(AUTHORIZATION, format!("Bearer {}", token.token.secret()))
-                .header("Accept", "application/json")
-                .send()
-                .await;
-            let response = match sent {
-                Ok(response) => response,
+                .header("Accept", "application/json");
+            let Answer {
+                status,
+                headers,
+                body,
+            } = match exchange(request).await {
+                Ok(answer) => answer,
                 Err(e) => {
-                    if attempt < self.retry.max_attempts {
+                    timeouts += u32::from(e.is_timeout());
+                    if self.retry.retries(attempt, timeouts) {
                         tokio::time::sleep(self.backoff(attempt, None)).await;
                         continue;
                     }
                     return Err(ApiError::new(
                         key,
                         ErrorKind::Network,
-                        format!("{} unreachable: {}", api_name(api), error_chain(&e)),
+                        exchange_failure(api_name(api), attempt, &e),
                     ));
                 }
             };
-            let status = response.status();
-            let wait = retry_after(response.headers());
-            let body = response.bytes().await.map_err(|e| {
-                ApiError::new(
-                    key.clone(),
-                    ErrorKind::Network,
-                    format!("reading the response: {}", error_chain(&e)),
-                )
-            })?;
+            let wait = retry_after(&headers);
             if status.is_success() {
-                return Ok(body.to_vec());
+                return Ok(body);
             }
             if is_transient(status) && attempt < self.retry.max_attempts {
                 tokio::time::sleep(self.backoff(attempt, wait)).await;

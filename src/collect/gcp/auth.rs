@@ -144,23 +144,51 @@ fn bearer(token: &str) -> Result<HeaderValue, ApiError> {
 /// How long a token request may take before the method counts as not working.
 const TOKEN_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// Attempts at the first token: a throttled or failing token endpoint at sign-in is
+/// retried, like every API call.
+const TOKEN_ATTEMPTS: u32 = 5;
+
 async fn adc(description: String) -> Result<Login> {
-    let credentials = google_cloud_auth::credentials::Builder::default()
-        .with_scopes([SCOPE])
-        .build_access_token_credentials()
-        .map_err(|e| anyhow!("Application Default Credentials are unusable: {e}"))?;
-    let login = Login {
-        source: Source::Adc(credentials),
-        description,
-    };
-    match tokio::time::timeout(TOKEN_TIMEOUT, login.headers()).await {
-        Ok(Ok(_)) => Ok(login),
-        Ok(Err(e)) => Err(anyhow!("{} ({})", e.message, login.description)),
-        Err(_) => Err(anyhow!(
-            "no token from {} within {} s",
-            login.description,
-            TOKEN_TIMEOUT.as_secs()
-        )),
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        // Fresh credentials per attempt: google-cloud-auth keeps a failed fetch as the
+        // answer for ten seconds, so asking the same credentials again would not retry.
+        let credentials = google_cloud_auth::credentials::Builder::default()
+            .with_scopes([SCOPE])
+            .build_access_token_credentials()
+            .map_err(|e| anyhow!("Application Default Credentials are unusable: {e}"))?;
+        let fetched = tokio::time::timeout(TOKEN_TIMEOUT, credentials.headers(Extensions::new()));
+        match fetched.await {
+            Ok(Ok(_)) => {
+                return Ok(Login {
+                    source: Source::Adc(credentials),
+                    description,
+                })
+            }
+            Ok(Err(e)) if e.is_transient() && attempt < TOKEN_ATTEMPTS => {}
+            Ok(Err(e)) => {
+                return Err(anyhow!(
+                    "no access token from Application Default Credentials{}: {e} ({description})",
+                    after_attempts(attempt)
+                ))
+            }
+            Err(_) => {
+                return Err(anyhow!(
+                    "no token from {description} within {} s",
+                    TOKEN_TIMEOUT.as_secs()
+                ))
+            }
+        }
+        tokio::time::sleep(crate::collect::http::exponential_backoff(attempt)).await;
+    }
+}
+
+fn after_attempts(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" after {attempts} attempts")
+    } else {
+        String::new()
     }
 }
 

@@ -7,8 +7,8 @@
 use super::auth::Login;
 use super::errors::{ApiError, ErrorKind};
 use crate::collect::counter::CallCounter;
-use crate::collect::http::error_chain;
 pub use crate::collect::http::RetryPolicy;
+use crate::collect::http::{exchange, exchange_failure, Answer};
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -47,12 +47,8 @@ pub struct Rest {
 
 impl Rest {
     pub fn new(login: Login, counter: CallCounter, retry: RetryPolicy) -> Result<Rest, ApiError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(20))
-            .timeout(Duration::from_secs(120))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("nhiscan/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let http = retry
+            .client()
             .map_err(|e| ApiError::new("http client", ErrorKind::Network, e.to_string()))?;
         Ok(Rest {
             http,
@@ -147,6 +143,7 @@ impl Rest {
         check_read_only(&method, url)
             .map_err(|message| ApiError::new(key.clone(), ErrorKind::Invalid, message))?;
         let mut attempt = 0;
+        let mut timeouts = 0;
         loop {
             attempt += 1;
             let headers = self.login.headers().await?;
@@ -155,36 +152,33 @@ impl Rest {
             if method == Method::POST {
                 request = request.header(CONTENT_TYPE, "application/json").body(body);
             }
-            let response = match request.send().await {
-                Ok(response) => response,
+            let answer = match exchange(request).await {
+                Ok(answer) => answer,
                 Err(e) => {
-                    if attempt < self.retry.max_attempts {
+                    timeouts += u32::from(e.is_timeout());
+                    if self.retry.retries(attempt, timeouts) {
                         tokio::time::sleep(self.retry.backoff(attempt)).await;
                         continue;
                     }
                     return Err(ApiError::new(
                         key,
                         ErrorKind::Network,
-                        format!("Google Cloud unreachable: {}", error_chain(&e)),
+                        exchange_failure("Google Cloud", attempt, &e),
                     ));
                 }
             };
-            let status = response.status();
-            let retry_after = response
-                .headers()
+            let Answer {
+                status,
+                headers,
+                body,
+            } = answer;
+            let retry_after = headers
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let body = response.bytes().await.map_err(|e| {
-                ApiError::new(
-                    key.clone(),
-                    ErrorKind::Network,
-                    format!("reading the response: {}", error_chain(&e)),
-                )
-            })?;
             if status.is_success() {
-                return Ok(body.to_vec());
+                return Ok(body);
             }
             let transient = matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504);
             if transient && attempt < self.retry.max_attempts {

@@ -11,7 +11,7 @@ use super::auth::Token;
 use super::errors::{ApiError, ErrorKind};
 use crate::collect::counter::CallCounter;
 pub use crate::collect::http::RetryPolicy;
-use crate::collect::http::{error_chain, same_origin};
+use crate::collect::http::{exchange, exchange_failure, same_origin, Answer};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, LINK, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -45,12 +45,8 @@ impl Rest {
                 format!("--github-api {base:?} is not a URL"),
             ));
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(20))
-            .timeout(Duration::from_secs(120))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("nhiscan/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let http = retry
+            .client()
             .map_err(|e| ApiError::new("http client", ErrorKind::Network, e.to_string()))?;
         Ok(Rest {
             http,
@@ -169,42 +165,37 @@ impl Rest {
         })?;
         authorization.set_sensitive(true);
         let mut attempt = 0;
+        let mut timeouts = 0;
         loop {
             attempt += 1;
             self.counter.add(key.clone());
-            let sent = self
+            let request = self
                 .http
                 .request(method.clone(), url)
                 .header(AUTHORIZATION, authorization.clone())
                 .header(ACCEPT, "application/vnd.github+json")
-                .header("X-GitHub-Api-Version", "2022-11-28")
-                .send()
-                .await;
-            let response = match sent {
-                Ok(response) => response,
+                .header("X-GitHub-Api-Version", "2022-11-28");
+            let Answer {
+                status,
+                headers,
+                body,
+            } = match exchange(request).await {
+                Ok(answer) => answer,
                 Err(e) => {
-                    if attempt < self.retry.max_attempts {
+                    timeouts += u32::from(e.is_timeout());
+                    if self.retry.retries(attempt, timeouts) {
                         tokio::time::sleep(self.retry.backoff(attempt)).await;
                         continue;
                     }
                     return Err(ApiError::new(
                         key,
                         ErrorKind::Network,
-                        format!("GitHub unreachable: {}", error_chain(&e)),
+                        exchange_failure("GitHub", attempt, &e),
                     ));
                 }
             };
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = response.bytes().await.map_err(|e| {
-                ApiError::new(
-                    key.clone(),
-                    ErrorKind::Network,
-                    format!("reading the response: {}", error_chain(&e)),
-                )
-            })?;
             if status.is_success() {
-                return Ok((body.to_vec(), next_link(&headers)));
+                return Ok((body, next_link(&headers)));
             }
             if let Some(wait) = rate_limit_wait(status, &headers, &body, chrono::Utc::now()) {
                 let wait = wait.unwrap_or_else(|| self.retry.backoff(attempt));

@@ -26,9 +26,13 @@
 pub mod build;
 pub mod permissions;
 pub mod proxy;
+pub mod retry;
+
+use retry::Failed;
 
 use crate::collect::aws::Progress;
 use crate::collect::counter::CallCounter;
+use crate::collect::http::RetryPolicy;
 use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider, Scope, ScopeKind};
 use anyhow::{anyhow, Context, Result};
 use build::{ClusterData, Workload, TOKEN_SECRET_TYPE};
@@ -84,13 +88,19 @@ impl Default for KubernetesOptions {
 struct Gaps(Vec<String>);
 
 impl Gaps {
-    fn add(&mut self, resource: &str, namespace: Option<&str>, error: &kube::Error) {
+    fn add(&mut self, resource: &str, namespace: Option<&str>, failed: &Failed) {
         let place = match namespace {
             Some(ns) => format!("{resource} in namespace {ns}"),
             None => format!("{resource} (all namespaces)"),
         };
-        self.0
-            .push(format!("{place} not listed: {}", describe(resource, error)));
+        let attempts = match failed.attempts {
+            1 => String::new(),
+            n => format!(" (still failing after {n} attempts)"),
+        };
+        self.0.push(format!(
+            "{place} not listed: {}{attempts}",
+            describe(resource, &failed.error)
+        ));
     }
 }
 
@@ -120,7 +130,8 @@ fn describe(resource: &str, error: &kube::Error) -> String {
     }
 }
 
-/// Lists every page of `api` (`limit` + `continue`), counting each request.
+/// Lists every page of `api` (`limit` + `continue`), retrying what may recover
+/// ([`retry`]), counting each attempt.
 async fn list_pages<K, T, F, Fut>(
     api: &Api<K>,
     fetch: F,
@@ -128,7 +139,7 @@ async fn list_pages<K, T, F, Fut>(
     field_selector: Option<&str>,
     page_size: u32,
     counter: &CallCounter,
-) -> Result<Vec<T>, kube::Error>
+) -> Result<Vec<T>, Failed>
 where
     K: Resource + Clone + DeserializeOwned + Debug,
     T: Clone,
@@ -145,8 +156,12 @@ where
         if let Some(token) = &token {
             params = params.continue_token(token);
         }
-        counter.add(format!("kubernetes:{resource}:list"));
-        let page = fetch(api.clone(), params).await?;
+        let page = retry::with_retries(
+            &RetryPolicy::default(),
+            || counter.add(format!("kubernetes:{resource}:list")),
+            || fetch(api.clone(), params.clone()),
+        )
+        .await?;
         items.extend(page.items);
         match page.metadata.continue_ {
             Some(next) if !next.is_empty() => token = Some(next),
@@ -287,8 +302,8 @@ impl Lister<'_> {
     }
 }
 
-fn is_forbidden(error: &kube::Error) -> bool {
-    matches!(error, kube::Error::Api(status) if status.code == 403)
+fn is_forbidden(failed: &Failed) -> bool {
+    matches!(&failed.error, kube::Error::Api(status) if status.code == 403)
 }
 
 /// The ServiceAccount a pod spec runs as (`default` when it names none).
