@@ -10,8 +10,10 @@
 #   bash scripts/bench-table.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --quiet --release --bin nhiscan --example gen
-bin=target/release/nhiscan
+profile=${PROFILE:-release} # PROFILE=dev for a quick look
+cargo build --quiet --profile "$profile" --bin nhiscan --example gen
+out=target/$([ "$profile" = dev ] && echo debug || echo "$profile")
+bin=$out/nhiscan
 dir=target/bench/table
 mkdir -p "$dir"
 now=2026-11-01
@@ -49,7 +51,7 @@ PY
   mib=$(python3 -c "import os,sys; print(os.path.getsize(sys.argv[1]) / 2**20)" "$file")
   for command in "scan -f table" inventory owners; do
     # shellcheck disable=SC2086
-    read -r _ wall peak < <(measure "$command" "$bin" $command --now "$now" -i "$file")
+    read -r _ wall peak < <(measure "${command// /_}" "$bin" $command --now "$now" -i "$file")
     python3 -c "import sys; l,c,w,p,m=sys.argv[1:]; print(f'{int(l):<10} {c:<10} {float(w):10.2f} {int(p):10} {float(w)/float(m):12.3f}')" \
       "$chars" "${command%% *}" "$wall" "$peak" "$mib"
   done
@@ -59,11 +61,11 @@ echo "== N identities (examples/gen.rs, 2 credentials each)"
 printf '%-8s %-10s %10s %10s %16s\n' N command wall_s peak_MiB ms_per_1000_rows
 for n in 5000 20000 80000; do
   file="$dir/estate-$n.json"
-  [ -s "$file" ] || target/release/examples/gen --identities "$n" --credentials $((n * 2)) \
+  [ -s "$file" ] || "$out/examples/gen" --identities "$n" --credentials $((n * 2)) \
     --format json --out "$file"
   for command in "scan -f table" inventory; do
     # shellcheck disable=SC2086
-    read -r _ wall peak < <(measure "$command" "$bin" $command --now "$now" -i "$file")
+    read -r _ wall peak < <(measure "${command// /_}" "$bin" $command --now "$now" -i "$file")
     python3 -c "import sys; n,c,w,p=sys.argv[1:]; print(f'{int(n):<8} {c:<10} {float(w):10.2f} {int(p):10} {float(w)*1e6/int(n):16.1f}')" \
       "$n" "${command%% *}" "$wall" "$peak"
   done
