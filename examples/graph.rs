@@ -18,6 +18,9 @@
 //! counting. Deterministic per `--seed`. `scripts/bench-graph.sh` runs both modes under
 //! `/usr/bin/time -v`, with the parse-only baseline and a full `nhiscan scan`.
 
+// A benchmark tool: its figures are its output.
+#![allow(clippy::print_stdout)]
+
 use nhiscan::graph::{edges, reach::Reach, Delegation};
 use nhiscan::inventory::{
     Identity, IdentityKind, Inventory, PrincipalType, Provider, Scope, ScopeKind, Trust,

@@ -10,6 +10,11 @@ bash scripts/moto/setup.sh
 # tests/aws.rs fails, rather than skips, when moto is missing.
 export NHISCAN_REQUIRE_MOTO=1
 
+echo "== workflow and Dockerfile linters (zizmor, hadolint) into target/lint-venv"
+bash scripts/moto/setup.sh target/lint-venv scripts/lint-requirements.txt
+target/lint-venv/bin/zizmor --offline --min-severity low .github/workflows/ examples/ci/github-actions.yml
+target/lint-venv/bin/hadolint Dockerfile
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

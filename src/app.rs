@@ -848,11 +848,15 @@ pub fn rules(command: &RulesCommand, verbosity: Verbosity) -> Result<u8> {
                 );
             }
             if verbosity != Verbosity::Quiet {
-                println!(
-                    "{} rules OK: {} examples and negative examples behave as declared.",
-                    set.rules.len(),
-                    ran
-                );
+                report::write_output(None, |out| {
+                    writeln!(
+                        out,
+                        "{} rules OK: {} examples and negative examples behave as declared.",
+                        set.rules.len(),
+                        ran
+                    )
+                })
+                .context("cannot write to stdout")?;
             }
             Ok(exit::CLEAN)
         }

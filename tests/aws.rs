@@ -951,7 +951,11 @@ fn default_chain_child() {
         .into_iter()
         .collect();
     assert!(inv.identities.len() > 200);
-    println!("CHILD-OK regions={regions:?}");
+    // The parent test reads this line from the child's stdout.
+    #[allow(clippy::print_stdout)]
+    {
+        println!("CHILD-OK regions={regions:?}");
+    }
 }
 
 /// No emulator needed: an endpoint that refuses connections fails the whole collection
@@ -2085,14 +2089,21 @@ fn the_interceptor_refuses_writes_on_the_organisation_sts_and_ec2_clients() {
                 .await
                 .map(|_| ())
                 .map_err(|e| error_chain(&e));
-            let vpc = session
-                .ec2()
-                .create_vpc()
-                .cidr_block("10.0.0.0/16")
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| error_chain(&e));
+            let vpc = nhiscan::collect::aws::query::send(
+                &session,
+                "us-east-1",
+                nhiscan::collect::aws::query::QueryCall {
+                    service: "ec2",
+                    action: "CreateVpc",
+                    operation: "ec2:CreateVpc",
+                    version: "2016-11-15",
+                    params: &[("CidrBlock", "10.0.0.0/16")],
+                },
+                &nhiscan::collect::http::RetryPolicy::default(),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
             [
                 ("organizations:CreateAccount", create_account),
                 ("sts:AssumeRoleWithWebIdentity", web_identity),

@@ -2,10 +2,12 @@
 # Creates (or refreshes) the virtualenv that runs moto for tests/aws.rs:
 # target/moto-venv, with scripts/moto/requirements.txt installed. Idempotent and quiet:
 # a venv whose installed requirements match the file is left alone.
+#
+#   bash scripts/moto/setup.sh [VENV REQUIREMENTS]   (another venv: the CI linters')
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-venv=target/moto-venv
-req=scripts/moto/requirements.txt
+venv=${1:-target/moto-venv}
+req=${2:-scripts/moto/requirements.txt}
 stamp="$venv/.requirements.sha256"
 python=${PYTHON:-python3}
 
@@ -25,4 +27,4 @@ mkdir -p target
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
 echo "$want" > "$stamp"
-echo "scripts/moto/setup.sh: moto installed in $venv" >&2
+echo "scripts/moto/setup.sh: $req installed in $venv" >&2

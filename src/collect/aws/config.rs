@@ -86,16 +86,6 @@ impl Session {
         )
     }
 
-    /// An EC2 client in the first region to scan, for `DescribeRegions`.
-    pub fn ec2(&self) -> aws_sdk_ec2::Client {
-        let mut builder = aws_sdk_ec2::config::Builder::from(&self.base)
-            .interceptor(super::calls::interceptor(&self.counter, "ec2"));
-        if let Some(region) = self.regions.first() {
-            builder = builder.region(Region::new(region.clone()));
-        }
-        aws_sdk_ec2::Client::from_conf(builder.build())
-    }
-
     /// A Secrets Manager client for one region.
     pub fn secrets(&self, region: &str) -> aws_sdk_secretsmanager::Client {
         aws_sdk_secretsmanager::Client::from_conf(

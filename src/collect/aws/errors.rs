@@ -117,16 +117,7 @@ where
             let (body_code, body_message) = from_body(&String::from_utf8_lossy(body));
             let code = err.code().map(str::to_string).or(body_code);
             let message = err.message().map(str::to_string).or(body_message);
-            let c = code.as_deref().unwrap_or_default();
-            let kind = if DENIED.contains(&c) || (code.is_none() && status == 403) {
-                ErrorKind::AccessDenied
-            } else if REFUSED.contains(&c) {
-                ErrorKind::CredentialsRefused
-            } else if THROTTLED.contains(&c) || status == 429 {
-                ErrorKind::Throttled
-            } else {
-                ErrorKind::Other
-            };
+            let kind = classify(code.as_deref(), status);
             let detail = message.unwrap_or_else(|| format!("HTTP {status}"));
             (kind, code, detail)
         }
@@ -149,6 +140,43 @@ where
         kind,
         code,
         detail: one_line(&detail),
+    }
+}
+
+/// What kind of error an AWS answer with HTTP `status` and error `code` is.
+fn classify(code: Option<&str>, status: u16) -> ErrorKind {
+    let c = code.unwrap_or_default();
+    if DENIED.contains(&c) || (code.is_none() && status == 403) {
+        ErrorKind::AccessDenied
+    } else if REFUSED.contains(&c) {
+        ErrorKind::CredentialsRefused
+    } else if THROTTLED.contains(&c) || status == 429 {
+        ErrorKind::Throttled
+    } else {
+        ErrorKind::Other
+    }
+}
+
+/// The error of an answer nhiscan read itself (not through an SDK): HTTP `status` and
+/// the error body (`<Code>`/`<Message>`, or JSON).
+pub fn from_answer(operation: &'static str, status: u16, body: &[u8]) -> ApiError {
+    let (code, message) = from_body(&String::from_utf8_lossy(body));
+    ApiError {
+        operation,
+        kind: classify(code.as_deref(), status),
+        code,
+        detail: one_line(&message.unwrap_or_else(|| format!("HTTP {status}"))),
+    }
+}
+
+/// An error of `operation` that had no answer (or no usable one) to read: `kind`, in
+/// words.
+pub fn without_answer(operation: &'static str, kind: ErrorKind, detail: &str) -> ApiError {
+    ApiError {
+        operation,
+        kind,
+        code: None,
+        detail: one_line(detail),
     }
 }
 

@@ -42,6 +42,7 @@ pub mod iam;
 pub mod org;
 pub mod policy;
 pub mod progress;
+pub mod query;
 pub mod regions;
 pub mod scp;
 pub mod secrets;
@@ -168,7 +169,7 @@ pub async fn collect(options: &AwsOptions) -> Result<Inventory> {
     if options.all_regions {
         let _listing = options.progress.spinner(format!("{label} listing regions"));
         let partition = regions::partition_of_arn(caller.arn().unwrap_or_default());
-        match regions::enabled(&session.ec2(), partition).await {
+        match regions::enabled(&session, &query::retry_policy(options), partition).await {
             Ok(enabled) => scan_regions = regions::union(&session.regions, &enabled),
             Err(e) => inventory.coverage.push(Coverage {
                 target: format!("aws:{account}:regions"),

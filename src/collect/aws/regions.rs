@@ -1,6 +1,7 @@
 //! `--all-regions`: the regions enabled for an account, from `ec2:DescribeRegions`
 //! (`AllRegions=false`: the regions the account can use, i.e. those enabled by default
-//! and the opt-in ones it has opted into).
+//! and the opt-in ones it has opted into), sent as one signed Query request
+//! ([`super::query`]) rather than through `aws-sdk-ec2`.
 //!
 //! Why EC2's call and not `account:ListRegions`: both answer the question, but moto (the
 //! emulator the tests run against) implements only `DescribeRegions`, and it needs no
@@ -11,30 +12,89 @@
 //! not), and so is a region of another partition than the account's (`cn-*` for an
 //! `aws` account, say), which the account's credentials could not reach anyway.
 
-use super::config::check_region;
-use super::errors::{api_error, ApiError};
+use super::config::{check_region, Session};
+use super::errors::{without_answer, ApiError, ErrorKind};
+use super::query::{self, QueryCall};
+use aws_smithy_xml::decode::{try_data, Document, ScopedDecoder, XmlDecodeError};
+
+const DESCRIBE_REGIONS: QueryCall<'static> = QueryCall {
+    service: "ec2",
+    action: "DescribeRegions",
+    operation: "ec2:DescribeRegions",
+    version: "2016-11-15",
+    params: &[("AllRegions", "false")],
+};
 
 /// The enabled regions of the account whose ARN partition is `partition`
 /// (`aws`, `aws-cn`, `aws-us-gov`...), sorted; names that are not region names are
-/// dropped.
-pub async fn enabled(ec2: &aws_sdk_ec2::Client, partition: &str) -> Result<Vec<String>, ApiError> {
-    let out = ec2
-        .describe_regions()
-        .all_regions(false)
-        .send()
-        .await
-        .map_err(|e| api_error("ec2:DescribeRegions", e))?;
-    let mut regions: Vec<String> = out
-        .regions()
-        .iter()
-        .filter(|r| r.opt_in_status() != Some("not-opted-in"))
-        .filter_map(|r| r.region_name())
+/// dropped. Asked in the first region to scan.
+pub async fn enabled(
+    session: &Session,
+    retry: &crate::collect::http::RetryPolicy,
+    partition: &str,
+) -> Result<Vec<String>, ApiError> {
+    let region = session
+        .regions
+        .first()
+        .map(String::as_str)
+        .unwrap_or("us-east-1");
+    let xml = query::send(session, region, DESCRIBE_REGIONS, retry).await?;
+    let listed = parse(&xml).map_err(|e| {
+        without_answer(
+            DESCRIBE_REGIONS.operation,
+            ErrorKind::Other,
+            &format!("unexpected answer: {e}"),
+        )
+    })?;
+    let mut regions: Vec<String> = listed
+        .into_iter()
+        .filter(|r| r.opt_in_status.as_deref() != Some("not-opted-in"))
+        .map(|r| r.name)
         .filter(|name| partition_of(name) == partition && check_region(name).is_ok())
-        .map(str::to_string)
         .collect();
     regions.sort();
     regions.dedup();
     Ok(regions)
+}
+
+/// One `item` of a `DescribeRegions` answer.
+#[derive(Debug, PartialEq, Eq)]
+struct ListedRegion {
+    name: String,
+    opt_in_status: Option<String>,
+}
+
+/// The `regionInfo` items of a `DescribeRegions` answer.
+fn parse(xml: &str) -> Result<Vec<ListedRegion>, XmlDecodeError> {
+    let mut document = Document::new(xml);
+    let mut root = document.root_element()?;
+    let mut regions = Vec::new();
+    while let Some(mut section) = root.next_tag() {
+        if !section.start_el().matches("regionInfo") {
+            continue;
+        }
+        while let Some(mut item) = section.next_tag() {
+            if item.start_el().matches("item") {
+                regions.extend(parse_item(&mut item)?);
+            }
+        }
+    }
+    Ok(regions)
+}
+
+fn parse_item(item: &mut ScopedDecoder<'_, '_>) -> Result<Option<ListedRegion>, XmlDecodeError> {
+    let (mut name, mut opt_in_status) = (None, None);
+    while let Some(mut field) = item.next_tag() {
+        if field.start_el().matches("regionName") {
+            name = Some(try_data(&mut field)?.to_string());
+        } else if field.start_el().matches("optInStatus") {
+            opt_in_status = Some(try_data(&mut field)?.to_string());
+        }
+    }
+    Ok(name.map(|name| ListedRegion {
+        name,
+        opt_in_status,
+    }))
 }
 
 /// The partition a region belongs to, from its name.
@@ -92,6 +152,44 @@ mod tests {
         );
         assert_eq!(partition_of_arn("arn:aws:sts::1:assumed-role/r/s"), "aws");
         assert_eq!(partition_of_arn("not an arn"), "aws");
+    }
+
+    #[test]
+    fn a_describe_regions_answer_is_read() {
+        // As documented (EC2 API reference, DescribeRegions, example 1), one region with
+        // an opt-in status and one whose item also names its endpoint.
+        let xml = r#"<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+           <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>
+           <regionInfo>
+              <item>
+                 <regionName>eu-north-1</regionName>
+                 <regionEndpoint>ec2.eu-north-1.amazonaws.com</regionEndpoint>
+                 <optInStatus>opt-in-not-required</optInStatus>
+              </item>
+              <item>
+                 <regionEndpoint>ec2.af-south-1.amazonaws.com</regionEndpoint>
+                 <regionName>af-south-1</regionName>
+                 <optInStatus>not-opted-in</optInStatus>
+              </item>
+           </regionInfo>
+        </DescribeRegionsResponse>"#;
+        let listed = parse(xml).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            listed,
+            [
+                ListedRegion {
+                    name: "eu-north-1".into(),
+                    opt_in_status: Some("opt-in-not-required".into())
+                },
+                ListedRegion {
+                    name: "af-south-1".into(),
+                    opt_in_status: Some("not-opted-in".into())
+                },
+            ]
+        );
+        // An answer cut off before any item gives no region (an error, or nothing).
+        let cut = parse("<DescribeRegionsResponse><regionInfo>");
+        assert!(cut.map_or(true, |r| r.is_empty()));
     }
 
     #[test]
