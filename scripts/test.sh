@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 echo "== moto (AWS emulator) into target/moto-venv"
 bash scripts/moto/setup.sh
-# tests/aws.rs fails, rather than skips, when moto is missing.
+# tests/integration/aws.rs fails, rather than skips, when moto is missing.
 export NHISCAN_REQUIRE_MOTO=1
 
 echo "== workflow and Dockerfile linters (zizmor, hadolint) into target/lint-venv"
@@ -23,6 +23,9 @@ cargo clippy --locked --all-targets -- -D warnings
 
 echo "== nhiscan rules check (built-in pack)"
 cargo run --locked --quiet -- rules check
+
+echo "== provider features: an AWS-only build and an offline-only build"
+bash scripts/feature-builds.sh
 
 echo "== cargo test (unit tests, then the integration tests that run the real binary)"
 log=$(mktemp)

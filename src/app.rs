@@ -1,15 +1,11 @@
 //! The commands: each wires the pipeline stages together and returns an exit code.
 
 use crate::cli::{
-    AwsArgs, AzureArgs, CollectCommand, GcpArgs, GithubArgs, GraphArgs, GraphFormat, InputArgs,
-    InventoryArgs, InventoryFormat, KubernetesArgs, LiveProvider, MergeArgs, OwnersArgs,
-    ReportArgs, RuleArgs, RulesCommand, ScanArgs,
+    CollectCommand, GraphArgs, GraphFormat, InputArgs, InventoryArgs, InventoryFormat,
+    LiveProvider, MergeArgs, OwnersArgs, ReportArgs, RuleArgs, RulesCommand, ScanArgs,
 };
-use crate::collect::aws::{AwsOptions, OrgOptions, Progress};
-use crate::collect::azure::AzureOptions;
-use crate::collect::gcp::GcpOptions;
-use crate::collect::github::GithubOptions;
-use crate::collect::kubernetes::KubernetesOptions;
+use crate::collect::live;
+use crate::collect::progress::Progress;
 use crate::config::{parse_set, Config};
 use crate::enrich::owner::{OwnerResolver, Roster};
 use crate::enrich::{enrich_with, Classifiers, Enriched};
@@ -106,7 +102,7 @@ fn load_inventory(
     let as_of = as_of(input.now.as_deref())?;
     let started = Instant::now();
     if input.providers.contains(&LiveProvider::Github) {
-        github_options(&input.github, verbosity)?;
+        live::github_org(&input.github)?;
     }
     let mut inventory = crate::import::read_all(&input.inventory)?;
     for provider in &input.providers {
@@ -183,116 +179,18 @@ fn progress(verbosity: Verbosity) -> Progress {
     }
 }
 
-/// A REST collector's retry policy with `--<provider>-timeout` seconds per attempt.
-fn with_timeout(
-    retry: crate::collect::http::RetryPolicy,
-    seconds: u64,
-) -> crate::collect::http::RetryPolicy {
-    crate::collect::http::RetryPolicy {
-        attempt_timeout: std::time::Duration::from_secs(seconds),
-        ..retry
-    }
-}
-
-fn azure_options(args: &AzureArgs, verbosity: Verbosity) -> AzureOptions {
-    AzureOptions {
-        auth: args.auth,
-        tenant: args.tenant.clone(),
-        subscriptions: args.subscriptions.clone(),
-        key_vault: !args.no_key_vault,
-        progress: progress(verbosity),
-        retry: with_timeout(AzureOptions::default().retry, args.azure_timeout),
-        ..AzureOptions::default()
-    }
-}
-
-fn gcp_options(args: &GcpArgs, verbosity: Verbosity) -> GcpOptions {
-    GcpOptions {
-        auth: args.gcp_auth,
-        projects: args
-            .gcp_projects
-            .iter()
-            .map(|p| p.trim().to_string())
-            .filter(|p| !p.is_empty())
-            .collect(),
-        progress: progress(verbosity),
-        retry: with_timeout(GcpOptions::default().retry, args.gcp_timeout),
-        ..GcpOptions::default()
-    }
-}
-
-/// The GitHub options; an error when no organisation is given.
-fn github_options(args: &GithubArgs, verbosity: Verbosity) -> Result<GithubOptions> {
-    let org = args
-        .github_org
-        .as_deref()
-        .map(str::trim)
-        .filter(|o| !o.is_empty())
-        .ok_or_else(|| {
-            anyhow!(
-                "GitHub needs an organisation: add --github-org ORG (or set NHISCAN_GITHUB_ORG)"
-            )
-        })?;
-    Ok(GithubOptions {
-        org: org.to_string(),
-        api: args.github_api.clone(),
-        progress: progress(verbosity),
-        retry: with_timeout(GithubOptions::default().retry, args.github_timeout),
-        ..GithubOptions::default()
-    })
-}
-
-fn kubernetes_options(args: &KubernetesArgs, verbosity: Verbosity) -> KubernetesOptions {
-    KubernetesOptions {
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-        namespaces: args.namespaces.clone(),
-        token_secrets: !args.no_token_secrets,
-        progress: progress(verbosity),
-        request_timeout: std::time::Duration::from_secs(args.k8s_timeout),
-        ..KubernetesOptions::default()
-    }
-}
-
-fn aws_options(args: &AwsArgs, verbosity: Verbosity) -> AwsOptions {
-    AwsOptions {
-        profile: args.profile.clone(),
-        regions: args.regions.clone(),
-        endpoint_url: args.endpoint_url.clone(),
-        all_regions: args.all_regions,
-        org: args.org.then(|| OrgOptions {
-            role_name: args.role_name.clone(),
-            external_id: args.external_id.clone(),
-            accounts: args.accounts.clone(),
-            shard: args.shard,
-            ..OrgOptions::default()
-        }),
-        progress: progress(verbosity),
-        attempt_timeout: std::time::Duration::from_secs(args.aws_timeout),
-        ..AwsOptions::default()
-    }
-}
-
 /// Collects one provider. A provider that cannot be scanned at all becomes a failed
 /// coverage entry, so the others' results and the report survive it.
 fn collect_live(provider: LiveProvider, input: &InputArgs, verbosity: Verbosity) -> Inventory {
     let started = Instant::now();
-    let result = match provider {
-        LiveProvider::Aws => {
-            crate::collect::aws::collect_blocking(&aws_options(&input.aws, verbosity))
-        }
-        LiveProvider::Azure => {
-            crate::collect::azure::collect_blocking(&azure_options(&input.azure, verbosity))
-        }
-        LiveProvider::Gcp => {
-            crate::collect::gcp::collect_blocking(&gcp_options(&input.gcp, verbosity))
-        }
-        LiveProvider::Github => github_options(&input.github, verbosity)
-            .and_then(|options| crate::collect::github::collect_blocking(&options)),
-        LiveProvider::Kubernetes => crate::collect::kubernetes::collect_blocking(
-            &kubernetes_options(&input.kubernetes, verbosity),
-        ),
+    let args = live::ProviderArgs {
+        aws: &input.aws,
+        azure: &input.azure,
+        gcp: &input.gcp,
+        github: &input.github,
+        kubernetes: &input.kubernetes,
     };
+    let result = live::collect(provider, args, progress(verbosity));
     match result {
         Ok(inventory) => {
             say_collected(&inventory, started, verbosity);
@@ -350,36 +248,27 @@ fn say_collected(inventory: &Inventory, started: Instant, verbosity: Verbosity) 
 /// the provider could not be scanned (the inventory says which), 2 when none of it.
 pub fn collect(command: &CollectCommand, verbosity: Verbosity) -> Result<u8> {
     let started = Instant::now();
+    let progress = progress(verbosity);
     let (inventory, format, output) = match command {
-        CollectCommand::Aws(args) => (
-            crate::collect::aws::collect_blocking(&aws_options(&args.aws, verbosity))?,
-            args.format,
-            args.output.as_deref(),
-        ),
+        CollectCommand::Aws(args) => (live::aws(&args.aws, progress)?, args.format, &args.output),
         CollectCommand::Azure(args) => (
-            crate::collect::azure::collect_blocking(&azure_options(&args.azure, verbosity))?,
+            live::azure(&args.azure, progress)?,
             args.format,
-            args.output.as_deref(),
+            &args.output,
         ),
-        CollectCommand::Gcp(args) => (
-            crate::collect::gcp::collect_blocking(&gcp_options(&args.gcp, verbosity))?,
-            args.format,
-            args.output.as_deref(),
-        ),
+        CollectCommand::Gcp(args) => (live::gcp(&args.gcp, progress)?, args.format, &args.output),
         CollectCommand::Github(args) => (
-            crate::collect::github::collect_blocking(&github_options(&args.github, verbosity)?)?,
+            live::github(&args.github, progress)?,
             args.format,
-            args.output.as_deref(),
+            &args.output,
         ),
         CollectCommand::Kubernetes(args) => (
-            crate::collect::kubernetes::collect_blocking(&kubernetes_options(
-                &args.kubernetes,
-                verbosity,
-            ))?,
+            live::kubernetes(&args.kubernetes, progress)?,
             args.format,
-            args.output.as_deref(),
+            &args.output,
         ),
     };
+    let output = output.as_deref();
     write_inventory(&inventory, format, output)?;
     say_collected(&inventory, started, verbosity);
     let incomplete = inventory.coverage.iter().any(|c| c.status.is_incomplete());

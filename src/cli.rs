@@ -1,7 +1,6 @@
 //! The command line (clap derive).
 
-use crate::collect::aws::Shard;
-use crate::collect::azure::AuthMethod;
+use crate::collect::choices::{AzureAuthMethod as AuthMethod, GcpAuthMethod, Shard};
 use crate::frameworks::Framework;
 use crate::report::outputs::OutputSpec;
 use crate::report::Format;
@@ -168,8 +167,8 @@ pub struct AzureArgs {
 pub struct GcpArgs {
     /// How to sign in to Google Cloud (default: a credentials file, then the gcloud CLI,
     /// then the metadata server).
-    #[arg(long, value_enum, value_name = "METHOD", default_value_t = crate::collect::gcp::auth::AuthMethod::Auto)]
-    pub gcp_auth: crate::collect::gcp::auth::AuthMethod,
+    #[arg(long, value_enum, value_name = "METHOD", default_value_t = GcpAuthMethod::Auto)]
+    pub gcp_auth: GcpAuthMethod,
     /// Only these projects (ids or numbers; comma-separated or repeated); default every
     /// active project the login can list.
     #[arg(
@@ -198,7 +197,7 @@ pub struct GithubArgs {
     #[arg(
         long,
         value_name = "URL",
-        default_value = crate::collect::github::rest::DEFAULT_API
+        default_value = crate::collect::choices::GITHUB_DEFAULT_API
     )]
     pub github_api: String,
     /// Seconds one attempt of a GitHub API request may take, waiting for the answer
@@ -238,7 +237,7 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
 
 fn parse_account_id(text: &str) -> Result<String, String> {
     let id = text.trim();
-    if crate::collect::aws::org::is_account_id(id) {
+    if crate::collect::choices::is_account_id(id) {
         Ok(id.to_string())
     } else {
         Err(format!(

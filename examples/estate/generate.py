@@ -76,7 +76,7 @@ edgelambda, a GitHub OIDC role pinned to ``repo:acme-corp/infra:ref:refs/heads/m
 agent that may invoke one model and has an active owner (faq-agent-bedrock), the Compute
 Engine default account of a second project, acme-web-prod, with no role and no VM...).
 ``twin()`` marks each where it is made and ``clean-twins.json`` lists them;
-tests/governance.rs checks that the estate's scan reports nothing on any of them and that
+tests/integration/governance.rs checks that the estate's scan reports nothing on any of them and that
 every built-in rule has one. A new rule needs a twin here.
 """
 

@@ -5,7 +5,7 @@ pipeline would make it. Past dates come from freezegun: the server runs in this 
 process, so while the clock is frozen the resources it creates (and the access-key and
 role "last used" times it records when a key signs a request) carry the frozen date.
 
-tests/aws.rs asserts on these names; change both together.
+tests/integration/aws.rs asserts on these names; change both together.
 """
 
 from __future__ import annotations
@@ -267,7 +267,7 @@ def seed(endpoint: str) -> dict:
     return summary
 
 
-# What src/collect/aws/policy.rs TAKEOVER_ACTIONS lists (tests/aws.rs fails if they part).
+# What src/collect/aws/policy.rs TAKEOVER_ACTIONS lists (tests/integration/aws.rs fails if they part).
 TAKEOVER_ACTIONS = [
     "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
     "cloudformation:UpdateStack", "cloudformation:CreateChangeSet", "glue:UpdateDevEndpoint",
@@ -338,7 +338,7 @@ def seed_policy_evaluation(endpoint: str, summary: dict) -> None:
                             {"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*",
                              "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}]))
     # One role per way of taking over a workload that already runs as a role, each
-    # allowed one takeover action on every resource (tests/aws.rs checks that these
+    # allowed one takeover action on every resource (tests/integration/aws.rs checks that these
     # cover TAKEOVER_ACTIONS), and a twin allowed them all on one named resource only.
     for i, action in enumerate(TAKEOVER_ACTIONS):
         name = f"takes-over-{i:02d}"

@@ -27,7 +27,7 @@ OU and account as AWS attaches it):
   can escalate nothing; alpha's role `break-glass` and beta's `beta-iam-admin`, with the
   same policy, can.
 
-tests/aws.rs asserts on these names; change both together.
+tests/integration/aws.rs asserts on these names; change both together.
 """
 
 from __future__ import annotations

@@ -93,8 +93,9 @@ CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4
 class Faults:
     """Injected faults (issue 14), off until set by `POST /__nhiscan/faults` with JSON
     {"throttle": 0.2, "error": 0.0, "reset": 0.0, "slow": 0.0, "slow_seconds": 3,
-    "seed": 1}: the share of requests answered with the service's throttling error, an
-    HTTP 500, a reset connection, or a reply that comes `slow_seconds` late. The choice is
+    "seed": 1, "operations": ["ListSigningCertificates"]}: the share of requests answered
+    with the service's throttling error, an HTTP 500, a reset connection, or a reply that
+    comes `slow_seconds` late; with "operations", only requests for those. The choice is
     a seeded random draw per request, so a run is repeatable."""
 
     def __init__(self):
@@ -109,9 +110,12 @@ class Faults:
             self.random = random.Random(spec.get("seed", 1))
             self.counts = {}
 
-    def draw(self) -> str | None:
+    def draw(self, operation: str) -> str | None:
         with self.lock:
             if not self.spec:
+                return None
+            only = self.spec.get("operations")
+            if only is not None and operation not in only:
                 return None
             roll = self.random.random()
             for kind in ("throttle", "error", "reset", "slow"):
@@ -157,7 +161,7 @@ class RequestLog:
             status_holder["status"] = status.split(" ", 1)[0]
             return start_response(status, headers, exc_info)
 
-        fault = None if path.startswith("/moto-api") else FAULTS.draw()
+        fault = None if path.startswith("/moto-api") else FAULTS.draw(operation)
         if fault == "reset":
             self.reset(environ)
             status_holder["status"] = "reset"

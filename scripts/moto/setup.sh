@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates (or refreshes) the virtualenv that runs moto for tests/aws.rs:
+# Creates (or refreshes) the virtualenv that runs moto for tests/integration/aws.rs:
 # target/moto-venv, with scripts/moto/requirements.txt installed. Idempotent and quiet:
 # a venv whose installed requirements match the file is left alone.
 #

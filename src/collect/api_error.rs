@@ -111,8 +111,11 @@ impl ApiError {
     pub fn hint(&self) -> Option<String> {
         let provider = self.operation.split(':').next().unwrap_or_default();
         match provider {
+            #[cfg(feature = "azure")]
             "azure" => super::azure::errors::hint(self),
+            #[cfg(feature = "github")]
             "github" => super::github::errors::hint(self),
+            #[cfg(feature = "gcp")]
             "gcp" => super::gcp::errors::hint(self),
             _ => None,
         }

@@ -41,20 +41,19 @@ pub mod errors;
 pub mod iam;
 pub mod org;
 pub mod policy;
-pub mod progress;
 pub mod query;
 pub mod regions;
 pub mod scp;
 pub mod secrets;
 pub mod trust;
 
+use crate::collect::progress::Progress;
 use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider, Scope, ScopeKind};
 use anyhow::{Context, Result};
 pub use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use calls::CallCounter;
 use config::Session;
 pub use org::{OrgOptions, Shard};
-pub use progress::Progress;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -266,7 +265,7 @@ async fn collect_secrets(
     scope: &Scope,
     regions: &[String],
     options: &AwsOptions,
-    phase: &progress::Phase,
+    phase: &crate::collect::progress::Phase,
 ) -> Vec<RegionResult> {
     let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let mut tasks = JoinSet::new();

@@ -43,8 +43,6 @@ use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider};
 use anyhow::{bail, Context, Result};
 use aws_credential_types::provider::{self, error::CredentialsError, ProvideCredentials};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
-use std::fmt;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::sync::Semaphore;
@@ -87,53 +85,7 @@ impl Default for OrgOptions {
     }
 }
 
-/// `--shard K/N`: the K-th of N disjoint parts of the account list (1 ≤ K ≤ N).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    /// K, from 1.
-    pub index: usize,
-    /// N.
-    pub count: usize,
-}
-
-impl Shard {
-    /// Whether the account at `position` (from 0) of the sorted list is in this shard.
-    pub fn holds(self, position: usize) -> bool {
-        position % self.count == self.index - 1
-    }
-}
-
-impl FromStr for Shard {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let usage = || {
-            format!(
-                "`{}` is not a shard: write K/N with 1 <= K <= N, e.g. 2/4 for the second \
-                 of four jobs",
-                text.escape_debug()
-            )
-        };
-        let (k, n) = text.split_once('/').ok_or_else(usage)?;
-        let index: usize = k.trim().parse().map_err(|_| usage())?;
-        let count: usize = n.trim().parse().map_err(|_| usage())?;
-        if index == 0 || count == 0 || index > count {
-            return Err(usage());
-        }
-        Ok(Shard { index, count })
-    }
-}
-
-impl fmt::Display for Shard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-/// Whether `id` is an AWS account id: 12 digits.
-pub fn is_account_id(id: &str) -> bool {
-    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
-}
+pub use crate::collect::choices::{is_account_id, Shard};
 
 /// The state of an account `ListAccounts` said nothing about.
 const UNKNOWN_STATE: &str = "UNKNOWN";
@@ -614,16 +566,6 @@ mod tests {
 
     fn ids(selected: &[OrgAccount]) -> Vec<&str> {
         selected.iter().map(|a| a.id.as_str()).collect()
-    }
-
-    #[test]
-    fn shards_parse_and_refuse_nonsense() {
-        assert_eq!("2/4".parse(), Ok(Shard { index: 2, count: 4 }));
-        assert_eq!("1/1".parse(), Ok(Shard { index: 1, count: 1 }));
-        for bad in ["0/3", "4/3", "1/0", "1", "a/b", "1/2/3", "-1/2", ""] {
-            assert!(bad.parse::<Shard>().is_err(), "{bad}");
-        }
-        assert_eq!(Shard { index: 3, count: 5 }.to_string(), "3/5");
     }
 
     #[test]

@@ -23,36 +23,7 @@ use azure_identity::{
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How to log in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum AuthMethod {
-    /// The first of env, workload-identity, managed-identity, azure-cli, azd that works.
-    #[default]
-    Auto,
-    /// Client secret from AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET.
-    Env,
-    /// Federated token from AZURE_FEDERATED_TOKEN_FILE (with AZURE_TENANT_ID / AZURE_CLIENT_ID).
-    WorkloadIdentity,
-    /// The managed identity of the Azure host.
-    ManagedIdentity,
-    /// `az login`.
-    AzureCli,
-    /// `azd auth login`.
-    Azd,
-}
-
-impl AuthMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMethod::Auto => "auto",
-            AuthMethod::Env => "env",
-            AuthMethod::WorkloadIdentity => "workload-identity",
-            AuthMethod::ManagedIdentity => "managed-identity",
-            AuthMethod::AzureCli => "azure-cli",
-            AuthMethod::Azd => "azd",
-        }
-    }
-}
+pub use crate::collect::choices::AzureAuthMethod as AuthMethod;
 
 /// A working login.
 #[derive(Debug, Clone)]

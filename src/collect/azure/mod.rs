@@ -33,8 +33,8 @@ pub mod permissions;
 pub mod privilege;
 pub mod rest;
 
-use crate::collect::aws::Progress;
 use crate::collect::counter::CallCounter;
+use crate::collect::progress::Progress;
 use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider, Scope, ScopeKind};
 use anyhow::{Context, Result};
 pub use auth::AuthMethod;

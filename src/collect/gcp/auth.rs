@@ -26,17 +26,7 @@ use std::time::Duration;
 /// The OAuth scope asked for; the login's IAM roles decide what it may read.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 
-/// How to sign in (`--gcp-auth`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum AuthMethod {
-    /// A credentials file, then the gcloud CLI, then the metadata server.
-    #[default]
-    Auto,
-    /// Application Default Credentials only (file or metadata server).
-    Adc,
-    /// The gcloud CLI's login (`gcloud auth print-access-token`).
-    Gcloud,
-}
+pub use crate::collect::choices::GcpAuthMethod as AuthMethod;
 
 #[derive(Clone, Debug)]
 enum Source {

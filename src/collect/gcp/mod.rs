@@ -32,9 +32,9 @@ pub mod permissions;
 pub mod rest;
 pub mod workloads;
 
-use crate::collect::aws::Progress;
 use crate::collect::counter::CallCounter;
 use crate::collect::coverage::not_fully_read;
+use crate::collect::progress::Progress;
 use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider};
 use ancestry::{Ancestry, Inherited};
 use anyhow::{anyhow, Context, Result};

@@ -30,9 +30,9 @@ pub mod errors;
 pub mod permissions;
 pub mod rest;
 
-use crate::collect::aws::Progress;
 use crate::collect::counter::CallCounter;
 use crate::collect::coverage::not_fully_read;
+use crate::collect::progress::Progress;
 use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider, Scope, ScopeKind};
 use anyhow::{anyhow, Context, Result};
 use build::{OrgData, RepoData};

@@ -17,8 +17,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
-/// The public API.
-pub const DEFAULT_API: &str = "https://api.github.com";
+pub use crate::collect::choices::GITHUB_DEFAULT_API as DEFAULT_API;
 
 /// The REST client: one per collection.
 #[derive(Debug, Clone)]

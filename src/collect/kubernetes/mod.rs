@@ -30,9 +30,9 @@ pub mod retry;
 
 use retry::Failed;
 
-use crate::collect::aws::Progress;
 use crate::collect::counter::CallCounter;
 use crate::collect::http::RetryPolicy;
+use crate::collect::progress::Progress;
 use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider, Scope, ScopeKind};
 use anyhow::{anyhow, Context, Result};
 use build::{ClusterData, Workload, TOKEN_SECRET_TYPE};

@@ -279,7 +279,9 @@ pub(super) fn build_user(
     groups: &HashMap<String, GroupDetail>,
     book: &mut PolicyBook<'_>,
     keys: Option<&UserKeys>,
-    report_ok: bool,
+    // The credential report was read, and so was every credential of the user: a
+    // missing record of use then means "never used".
+    activity_known: bool,
     outcome: &mut IamOutcome,
 ) {
     let boundary_arn = detail
@@ -481,7 +483,7 @@ pub(super) fn build_user(
         description: None,
         created: detail.create_date().and_then(time::from_aws),
         last_activity,
-        activity_tracked: report_ok && row.is_some() && !untracked_in_use,
+        activity_tracked: activity_known && row.is_some() && !untracked_in_use,
         enabled: true,
         tags: iam_tags(detail.tags()),
         owners: Vec::new(),

@@ -94,7 +94,7 @@ pub async fn collect(
         .collect();
     // One bound for every per-item call (per user, per provider).
     let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
-    let (report, role_extras, mut providers, (service_creds, service_problems)) = tokio::join!(
+    let (report, role_extras, mut providers, service_creds) = tokio::join!(
         credential_report(iam, options.credential_report_timeout),
         role_extras(iam),
         providers::collect(iam, scope, &limit),
@@ -138,14 +138,17 @@ pub async fn collect(
         })
         .collect();
     let (mut fetched, task_problems) = user_credentials(iam, &users, options, &limit).await;
+    // A task that died leaves someone's credentials unknown, and we cannot tell whose.
+    let tasks_died = !task_problems.is_empty();
     problems.extend(task_problems);
-    problems.extend(service_problems);
+    problems.extend(service_creds.problems);
+    let service_unread = service_creds.unread;
     problems.extend(providers.problems);
     let arns: HashMap<&str, &str> = users
         .iter()
         .map(|u| (u.name.as_str(), u.arn.as_str()))
         .collect();
-    for (name, creds) in service_creds {
+    for (name, creds) in service_creds.by_user {
         // A user created after the bulk call has no identity to attach them to.
         if let Some(arn) = arns.get(name.as_str()) {
             fetched
@@ -162,6 +165,11 @@ pub async fn collect(
             continue;
         };
         let keys = fetched.get(&user.arn);
+        // Credentials that could not all be listed: no recorded use then means
+        // "unknown", not "never used" (an unlisted signing certificate may be in use).
+        let credentials_read = !tasks_died
+            && !service_unread.includes(&user.name)
+            && keys.is_none_or(|k| k.problems.is_empty());
         build_user(
             scope,
             user,
@@ -169,7 +177,7 @@ pub async fn collect(
             &details.groups,
             &mut book,
             keys,
-            report_ok,
+            report_ok && credentials_read,
             &mut outcome,
         );
     }

@@ -34,16 +34,23 @@ pub(super) async fn collect(
     iam: &Client,
     users: &[String],
     limit: &Arc<Semaphore>,
-) -> (
-    HashMap<String, Vec<ServiceSpecificCredentialMetadata>>,
-    Vec<String>,
-) {
+) -> ServiceCredentials {
     let mut problems = Vec::new();
     match list(iam, None).await {
-        Ok(found) => return (by_user(found), problems),
+        Ok(found) => {
+            return ServiceCredentials {
+                by_user: by_user(found),
+                problems,
+                unread: Unread::Nobody,
+            }
+        }
         Err(e) if !falls_back(&e) => {
             problems.push(format!("service-specific credentials unknown: {e}"));
-            return (HashMap::new(), problems);
+            return ServiceCredentials {
+                by_user: HashMap::new(),
+                problems,
+                unread: Unread::Everyone,
+            };
         }
         // Refused as invalid: ask user by user below.
         Err(_) => {}
@@ -58,6 +65,7 @@ pub(super) async fn collect(
         });
     }
     let mut out = HashMap::new();
+    let mut unread = Unread::Nobody;
     while let Some(done) = tasks.join_next().await {
         match done {
             Ok((_, Ok(found))) => {
@@ -65,13 +73,62 @@ pub(super) async fn collect(
                     out.entry(user).or_insert_with(Vec::new).extend(creds);
                 }
             }
-            Ok((name, Err(e))) => problems.push(format!(
-                "service-specific credentials of {name} unknown: {e}"
-            )),
-            Err(e) => problems.push(format!("a per-user task failed: {e}")),
+            Ok((name, Err(e))) => {
+                problems.push(format!(
+                    "service-specific credentials of {name} unknown: {e}"
+                ));
+                unread.add(name);
+            }
+            Err(e) => {
+                problems.push(format!("a per-user task failed: {e}"));
+                unread = Unread::Everyone;
+            }
         }
     }
-    (out, problems)
+    ServiceCredentials {
+        by_user: out,
+        problems,
+        unread,
+    }
+}
+
+/// The service-specific credentials of an account's users, as far as they were read.
+#[derive(Debug, Default)]
+pub(super) struct ServiceCredentials {
+    pub(super) by_user: HashMap<String, Vec<ServiceSpecificCredentialMetadata>>,
+    pub(super) problems: Vec<String>,
+    pub(super) unread: Unread,
+}
+
+/// Whose credentials could not be read.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(super) enum Unread {
+    #[default]
+    Nobody,
+    /// These users (by name).
+    Users(std::collections::HashSet<String>),
+    Everyone,
+}
+
+impl Unread {
+    fn add(&mut self, user: String) {
+        match self {
+            Unread::Nobody => *self = Unread::Users([user].into()),
+            Unread::Users(users) => {
+                users.insert(user);
+            }
+            Unread::Everyone => {}
+        }
+    }
+
+    /// Whether `user`'s credentials may be missing.
+    pub(super) fn includes(&self, user: &str) -> bool {
+        match self {
+            Unread::Nobody => false,
+            Unread::Users(users) => users.contains(user),
+            Unread::Everyone => true,
+        }
+    }
 }
 
 /// Whether a failed account-wide listing is worth retrying user by user: only when the

@@ -40,7 +40,7 @@ pub fn moto_python() -> Option<PathBuf> {
     static SAID: std::sync::Once = std::sync::Once::new();
     SAID.call_once(|| {
         use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "tests/aws.rs SKIPPED: {why}");
+        let _ = writeln!(std::io::stderr(), "tests/integration/aws.rs SKIPPED: {why}");
     });
     None
 }

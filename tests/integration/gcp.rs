@@ -1,5 +1,5 @@
 //! The live GCP collector, run as the real binary, against a local fake of the Google
-//! Cloud APIs over real HTTPS (tests/support/gcp_server.rs): the binary reaches
+//! Cloud APIs over real HTTPS (tests/integration/support/gcp_server.rs): the binary reaches
 //! `*.googleapis.com` through `HTTPS_PROXY` and trusts the test CA through
 //! `SSL_CERT_FILE`; the login is a real Application Default Credentials file handled by
 //! google-cloud-auth (its refresh-token grant answered by the fake's token endpoint).
@@ -8,16 +8,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::gcp_server::{
+    write_adc_file, GcpServer, Route, CLIENT_SECRET, REFRESH_TOKEN, TOKEN, TOKEN_HOST,
+};
+use crate::support::output::{coverage, find, json, run, stderr, strings, write_script};
 use nhiscan::collect::gcp::permissions;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use support::gcp_server::{
-    write_adc_file, GcpServer, Route, CLIENT_SECRET, REFRESH_TOKEN, TOKEN, TOKEN_HOST,
-};
-use support::output::{coverage, find, json, root, run, stderr, strings, write_script};
 
 /// A home, an empty PATH folder and an ADC file for one run.
 struct Sandbox {
@@ -54,12 +52,10 @@ impl Sandbox {
 /// test adds one, and a PATH holding only the sandbox's `bin` (so that a real gcloud
 /// installed on the machine is never run).
 fn nhiscan(server: &GcpServer, sandbox: &Sandbox) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nhiscan"));
-    cmd.env_clear()
-        .env("PATH", sandbox.bin())
+    let mut cmd = crate::support::nhiscan();
+    cmd.env("PATH", sandbox.bin())
         .env("HOME", sandbox.dir.path().join("home"))
-        .envs(server.proxy_env())
-        .current_dir(root());
+        .envs(server.proxy_env());
     cmd
 }
 
@@ -698,7 +694,7 @@ fn an_api_that_never_answers_times_out_naming_the_call() {
     let server = GcpServer::start(Vec::new());
     server.hang();
     let sandbox = Sandbox::new();
-    support::output::assert_timed_out_naming_the_call(
+    crate::support::output::assert_timed_out_naming_the_call(
         nhiscan(&server, &sandbox)
             .env("GOOGLE_APPLICATION_CREDENTIALS", sandbox.adc())
             .args(["collect", "gcp", "--gcp-timeout", "1"]),

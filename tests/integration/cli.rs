@@ -12,11 +12,7 @@ fn fixture(path: &str) -> PathBuf {
 
 /// The binary, run from the repository root with nothing inherited but PATH.
 fn nhiscan() -> Command {
-    let mut cmd = Command::cargo_bin("nhiscan").unwrap_or_else(|e| panic!("{e}"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
+    Command::from_std(crate::support::nhiscan())
 }
 
 fn scan_small(format: &str) -> Command {
@@ -982,8 +978,7 @@ fn sigint_removes_staged_reports() {
 fn a_signal_removes_staged_reports(signal: &str, exit_code: i32) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let csv = dir.path().join("findings.csv");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nhiscan"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let mut child = crate::support::nhiscan()
         .args(["scan", "-i", "examples/estate/inventory.json", "--now", NOW])
         .arg("-f")
         .arg(format!("csv:{}", csv.display()))

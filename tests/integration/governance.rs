@@ -12,11 +12,7 @@ const AI: &str = "tests/fixtures/ai/inventory.json";
 const AI_ROSTER: &str = "tests/fixtures/ai/roster.csv";
 
 fn nhiscan() -> Command {
-    let mut cmd = Command::cargo_bin("nhiscan").unwrap();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
+    Command::from_std(crate::support::nhiscan())
 }
 
 fn stdout(cmd: &mut Command) -> String {

@@ -1,30 +1,25 @@
 //! The live GitHub collector, run as the real binary, against a local fake of
-//! api.github.com over real HTTPS (tests/support/github_server.rs): the binary reaches
+//! api.github.com over real HTTPS (tests/integration/support/github_server.rs): the binary reaches
 //! `api.github.com` through `HTTPS_PROXY` and trusts the test CA through `SSL_CERT_FILE`;
 //! nothing in the production client is changed for the tests. Responses are the fixtures
 //! in tests/fixtures/github/, shaped as GitHub's REST documentation shows.
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::github_server::{GithubServer, Route, TOKEN};
+use crate::support::output::{
+    coverage, find, flagged_entities, json, rule_ids, run, stderr, strings, write_script,
+};
 use nhiscan::collect::github::permissions;
 use serde_json::Value;
 use std::process::{Command, Output};
-use support::github_server::{GithubServer, Route, TOKEN};
-use support::output::{
-    coverage, find, flagged_entities, json, root, rule_ids, run, stderr, strings, write_script,
-};
 
 const HOST: &str = "api.github.com";
 
 /// The real binary with a clean environment pointed at `server`.
 fn nhiscan(server: &GithubServer) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nhiscan"));
-    cmd.env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .envs(server.env())
-        .current_dir(root());
+    let mut cmd = crate::support::nhiscan();
+    cmd.env("PATH", "/usr/bin:/bin").envs(server.env());
     cmd
 }
 
@@ -458,7 +453,7 @@ fn faults_cost_retries_not_findings() {
 fn an_api_that_never_answers_times_out_naming_the_call() {
     let server = GithubServer::start(Vec::new());
     server.hang();
-    support::output::assert_timed_out_naming_the_call(
+    crate::support::output::assert_timed_out_naming_the_call(
         &mut collect_command(&server, &["--github-timeout", "1"]),
         "github:",
     );

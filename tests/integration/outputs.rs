@@ -19,11 +19,7 @@ fn fixture(path: &str) -> PathBuf {
 
 /// The binary, run from the repository root with nothing inherited but PATH.
 fn nhiscan() -> Command {
-    let mut cmd = Command::cargo_bin("nhiscan").unwrap_or_else(|e| panic!("{e}"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .current_dir(root());
-    cmd
+    Command::from_std(crate::support::nhiscan())
 }
 
 /// `scan` of the small fixture as of NOW, with the roster, with absolute paths so

@@ -1,5 +1,5 @@
 //! The live Azure collector, run as the real binary, against a local fake of Azure over
-//! real HTTPS (tests/support/azure_server.rs): the binary reaches the real host names
+//! real HTTPS (tests/integration/support/azure_server.rs): the binary reaches the real host names
 //! (login.microsoftonline.com, graph.microsoft.com, management.azure.com,
 //! <vault>.vault.azure.net) through `HTTPS_PROXY`, and trusts the test CA through
 //! `SSL_CERT_FILE`, exactly as it would behind a corporate proxy; nothing in the
@@ -8,15 +8,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::azure_server::{AzureServer, Route};
+use crate::support::output::{
+    coverage, find, flagged_entities, json, rule_ids, run, stderr, strings, write_script,
+};
 use nhiscan::collect::azure::permissions;
 use serde_json::Value;
 use std::process::{Command, Output};
-use support::azure_server::{AzureServer, Route};
-use support::output::{
-    coverage, find, flagged_entities, json, root, rule_ids, run, stderr, strings, write_script,
-};
 
 const TENANT: &str = "7e1c5b9a-3d2f-4c8e-9a1b-2f4d6e8a0c11";
 const PROD: &str = "11111111-1111-4111-8111-111111111111";
@@ -25,11 +23,8 @@ const CLIENT_SECRET: &str = "test-client-secret-value";
 
 /// The real binary with a clean environment pointed at `server`.
 fn nhiscan(server: &AzureServer) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nhiscan"));
-    cmd.env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .envs(server.env())
-        .current_dir(root());
+    let mut cmd = crate::support::nhiscan();
+    cmd.env("PATH", "/usr/bin:/bin").envs(server.env());
     cmd
 }
 
@@ -617,7 +612,7 @@ fn faults_cost_retries_not_findings() {
 fn an_api_that_never_answers_times_out_naming_the_call() {
     let server = AzureServer::start(Vec::new());
     server.hang();
-    support::output::assert_timed_out_naming_the_call(
+    crate::support::output::assert_timed_out_naming_the_call(
         nhiscan(&server).args(["collect", "azure", "--azure-timeout", "1"]),
         "azure:",
     );

@@ -1,25 +1,22 @@
 //! One `nhiscan scan` of all five live providers at once gives one merged report: AWS
 //! against moto's server (the real emulator), Azure, GitHub and Google Cloud against their
-//! local fakes over real HTTPS behind one CONNECT proxy (tests/support/https_fake.rs), and
+//! local fakes over real HTTPS behind one CONNECT proxy (tests/integration/support/https_fake.rs), and
 //! Kubernetes against the fake API server of a kubeconfig. Each provider is reached the
 //! way a real scan reaches it; none is mocked inside the binary.
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::https_fake::FakeServer;
+use crate::support::kube_server::KubeServer;
+use crate::support::moto::Moto;
+use crate::support::output::{json, root, run, stderr};
+use crate::support::{azure_server, gcp_server, github_server};
 use std::collections::BTreeSet;
-use std::process::Command;
-use support::https_fake::FakeServer;
-use support::kube_server::KubeServer;
-use support::moto::Moto;
-use support::output::{json, root, run, stderr};
-use support::{azure_server, gcp_server, github_server};
 
 #[test]
 fn one_scan_of_aws_azure_gcp_kubernetes_and_github_gives_one_report() {
     let Some(moto) = Moto::start(&[]) else {
-        return; // moto is not installed and not required (see tests/support/moto.rs)
+        return; // moto is not installed and not required (see tests/integration/support/moto.rs)
     };
     let fakes = FakeServer::start_shared(vec![
         (azure_server::profile(), Vec::new()),
@@ -33,8 +30,7 @@ fn one_scan_of_aws_azure_gcp_kubernetes_and_github_gives_one_report() {
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
 
-    let out = run(Command::new(env!("CARGO_BIN_EXE_nhiscan"))
-        .env_clear()
+    let out = run(crate::support::nhiscan()
         .env("PATH", &bin)
         .env("HOME", dir.path())
         .envs(fakes.proxy_env())
@@ -74,7 +70,7 @@ fn one_scan_of_aws_azure_gcp_kubernetes_and_github_gives_one_report() {
         gcp_server::TOKEN,
         gcp_server::REFRESH_TOKEN,
         azure_server::CLIENT_SECRET,
-        support::kube_server::TOKEN,
+        crate::support::kube_server::TOKEN,
     ] {
         assert!(!printed.contains(secret), "a secret was printed");
     }

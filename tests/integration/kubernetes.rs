@@ -1,29 +1,25 @@
 //! The live Kubernetes collector, run as the real binary, against a fake API server over
-//! real HTTPS on 127.0.0.1 (tests/support/kube_server.rs) reached through a kubeconfig
+//! real HTTPS on 127.0.0.1 (tests/integration/support/kube_server.rs) reached through a kubeconfig
 //! with the test CA and a bearer token — the same path a real cluster takes. Responses
 //! are the fixtures in tests/fixtures/kubernetes/ (sources in its README).
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::kube_server::{KubeServer, CONTINUE};
+use crate::support::output::{find, json, run, stderr};
 use nhiscan::collect::kubernetes::permissions;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
-use support::kube_server::{KubeServer, CONTINUE};
-use support::output::{find, json, root, run, stderr};
 
 const TOKEN_VALUE: &str = "fake-token-value-must-not-leak";
 const TOKEN_BASE64: &str = "ZmFrZS10b2tlbi12YWx1ZS1tdXN0LW5vdC1sZWFr";
 
 fn nhiscan(kubeconfig: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nhiscan"));
-    cmd.env_clear()
-        .env("PATH", "/usr/bin:/bin")
+    let mut cmd = crate::support::nhiscan();
+    cmd.env("PATH", "/usr/bin:/bin")
         .env("KUBECONFIG", kubeconfig)
-        .env("HOME", kubeconfig.parent().unwrap())
-        .current_dir(root());
+        .env("HOME", kubeconfig.parent().unwrap());
     cmd
 }
 
@@ -408,7 +404,7 @@ fn faults_cost_retries_not_findings() {
     let server = KubeServer::start();
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = server.kubeconfig(dir.path());
-    support::https_fake::assert_faults_cost_retries(
+    crate::support::https_fake::assert_faults_cost_retries(
         |k| server.set_faults(k),
         || server.requests().iter().map(|r| r.fault).collect(),
         || {

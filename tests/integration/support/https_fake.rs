@@ -15,8 +15,8 @@
 //! 6. a 404 naming the request (recorded with `unmatched: true`).
 //!
 //! A route with `times: Some(n)` answers its first `n` matches only, then lets requests fall
-//! through to the routes after it. `tests/support/azure_server.rs` and
-//! `tests/support/github_server.rs` are the two profiles.
+//! through to the routes after it. `tests/integration/support/azure_server.rs` and
+//! `tests/integration/support/github_server.rs` are the two profiles.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;

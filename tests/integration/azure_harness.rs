@@ -1,10 +1,8 @@
-//! Self-test of the fake Azure (tests/support/azure_server.rs): a reqwest client in-process,
+//! Self-test of the fake Azure (tests/integration/support/azure_server.rs): a reqwest client in-process,
 //! through the CONNECT proxy and the test CA, exactly as the collector reaches it.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
-use support::azure_server::*;
+use crate::support::azure_server::*;
 
 use std::path::Path;
 
@@ -353,13 +351,41 @@ fn every_fixture_route_loads() {
 
 /// The official SDK (as the collector uses it) through the environment alone: `HTTPS_PROXY`
 /// and `SSL_CERT_FILE` reach azure_core's reqwest client, the credential gets a token, the
-/// Key Vault challenge is answered, and the pager follows `nextLink`. The only test here that
-/// sets process environment (the others give their client an explicit proxy and CA).
+/// Key Vault challenge is answered, and the pager follows `nextLink`. The environment is
+/// set in a child process running [`key_vault_sdk_child`] alone: setting it here, while the
+/// other tests of this binary run, would race with their threads.
+#[test]
+fn the_key_vault_sdk_reaches_the_fake_through_the_environment() {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args([
+            "azure_harness::key_vault_sdk_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env("NHISCAN_KEY_VAULT_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+}
+
 #[tokio::test]
-async fn the_key_vault_sdk_reaches_the_fake_through_the_environment() {
+async fn key_vault_sdk_child() {
     use futures::TryStreamExt;
 
+    if std::env::var_os("NHISCAN_KEY_VAULT_CHILD").is_none() {
+        return; // only meaningful when started by the test above
+    }
     let server = AzureServer::start(vec![]);
+    // The only test thread of this process (see above).
     for (k, v) in server.env() {
         std::env::set_var(k, v);
     }

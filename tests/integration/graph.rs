@@ -11,11 +11,7 @@ const NOW: &str = "2026-01-01T00:00:00Z";
 
 /// The binary, run from the repository root with nothing inherited but PATH.
 fn nhiscan() -> Command {
-    let mut cmd = Command::cargo_bin("nhiscan").unwrap_or_else(|e| panic!("{e}"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
+    Command::from_std(crate::support::nhiscan())
 }
 
 fn graph(args: &[&str]) -> (Option<i32>, String, String) {
