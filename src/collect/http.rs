@@ -67,14 +67,6 @@ impl RetryPolicy {
         attempt < self.max_attempts && timeouts < TIMED_OUT_ATTEMPTS
     }
 
-    /// The longest a call takes when every attempt times out: the attempts plus the
-    /// backoff between them (what docs/limits.md documents).
-    pub fn worst_case(&self) -> Duration {
-        let attempts = self.max_attempts.min(TIMED_OUT_ATTEMPTS);
-        let waits: Duration = (1..attempts).map(|a| self.backoff(a)).sum();
-        self.attempt_timeout * attempts + waits
-    }
-
     /// The HTTP client of a REST collector: this policy's timeouts, no redirects (a
     /// redirect could carry the token elsewhere), nhiscan's user agent.
     pub fn client(&self) -> Result<reqwest::Client, reqwest::Error> {
@@ -166,15 +158,5 @@ mod tests {
         assert!(!policy.retries(5, 0), "no 6th attempt");
         assert!(policy.retries(4, 2), "two timeouts among four failures");
         assert!(!policy.retries(3, 3), "three timeouts end it");
-    }
-
-    #[test]
-    fn the_worst_case_is_every_attempt_timing_out_plus_the_backoff() {
-        let policy = RetryPolicy {
-            attempt_timeout: Duration::from_secs(2),
-            ..RetryPolicy::default()
-        };
-        // 3 × 2 s + 1 + 2 s.
-        assert_eq!(policy.worst_case(), Duration::from_secs(9));
     }
 }
