@@ -2,7 +2,8 @@
 # Provider features: builds nhiscan with AWS alone and with no live provider, and checks
 # that each still scans an inventory of every provider offline (the example estate holds
 # all five), that a live provider compiled out is refused naming its feature (exit 2),
-# and that the AWS-only build still has its AWS collector.
+# and that the AWS-only build still has its AWS collector. Both builds are linted by clippy
+# (scripts/cargo-lint.sh): code a feature leaves unused is a warning, and fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 estate=(-i examples/estate/inventory.json --now 2026-11-01 -f json)
@@ -11,7 +12,7 @@ want_findings=$(cargo run --locked --quiet --bin nhiscan -- scan "${estate[@]}" 
 
 check_build() { # name, cargo feature arguments...
   local name=$1; shift
-  cargo build --locked --quiet --bin nhiscan "$@"
+  bash scripts/cargo-lint.sh build --locked --quiet --bin nhiscan "$@"
   cp target/debug/nhiscan "target/nhiscan-$name"
   local bin="target/nhiscan-$name"
   local got
