@@ -1,6 +1,8 @@
-//! What the REST collectors (Azure, Google Cloud, GitHub) share about HTTP: the client
-//! and its timeouts, one exchange read whole, which next-page links to follow, how long
-//! to wait before a retry, and how to describe a failed request.
+//! What the REST collectors (Azure, Google Cloud, GitHub, and AWS's one Query call) share
+//! about HTTP: the client and its timeouts, the one send-and-retry loop
+//! ([`RetryPolicy::send`]), which next-page links to follow, how to read a JSON answer and
+//! how to describe a failed request. Each provider keeps only its authentication, its
+//! paging and what its errors mean.
 
 use std::time::Duration;
 
@@ -79,6 +81,96 @@ impl RetryPolicy {
     }
 }
 
+/// Whether a service's error answer is worth another attempt: [`Retry::No`], or after
+/// the wait it asks for (`None`: it names none; back off exponentially).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    No,
+    After(Option<Duration>),
+}
+
+/// Why [`RetryPolicy::send`] gave up.
+#[derive(Debug)]
+pub enum Failure<E> {
+    /// Preparing an attempt failed (no token, a request that cannot be signed): not retried.
+    Prepare(E),
+    /// No answer after `attempts` attempts: no connection, a dropped one, or timeouts.
+    Exchange {
+        attempts: u32,
+        error: reqwest::Error,
+    },
+    /// The service's error answer: not worth retrying, or still failing after `attempts`.
+    Answer { attempts: u32, answer: Answer },
+    /// The service asked to wait longer than the policy's `max_wait`.
+    WaitTooLong { answer: Answer, wait: Duration },
+}
+
+#[cfg(any(
+    feature = "aws",
+    feature = "azure",
+    feature = "gcp",
+    feature = "github"
+))]
+impl RetryPolicy {
+    /// Sends a request until it succeeds or this policy gives up: `prepare` builds each
+    /// attempt (fresh token or signature), every attempt is counted under `key`, failed
+    /// exchanges back off exponentially, and `retry` says which error answers are tried
+    /// again and after how long.
+    pub async fn send<E, F, Fut>(
+        &self,
+        counter: &super::counter::CallCounter,
+        key: &str,
+        mut prepare: F,
+        retry: impl Fn(&Answer) -> Retry,
+    ) -> Result<Answer, Failure<E>>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<reqwest::RequestBuilder, E>>,
+    {
+        let (mut attempt, mut timeouts) = (0, 0);
+        loop {
+            attempt += 1;
+            let request = prepare().await.map_err(Failure::Prepare)?;
+            counter.add(key);
+            let answer = match exchange(request).await {
+                Ok(answer) => answer,
+                Err(error) => {
+                    timeouts += u32::from(error.is_timeout());
+                    if self.retries(attempt, timeouts) {
+                        tokio::time::sleep(self.backoff(attempt)).await;
+                        continue;
+                    }
+                    return Err(Failure::Exchange {
+                        attempts: attempt,
+                        error,
+                    });
+                }
+            };
+            if answer.status.is_success() {
+                return Ok(answer);
+            }
+            let wait = match retry(&answer) {
+                Retry::No => None,
+                Retry::After(asked) => Some(asked.unwrap_or_else(|| self.backoff(attempt))),
+            };
+            match wait {
+                Some(wait) if self.retries(attempt, timeouts) => {
+                    if wait > self.max_wait {
+                        return Err(Failure::WaitTooLong { answer, wait });
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                _ => {
+                    return Err(Failure::Answer {
+                        attempts: attempt,
+                        answer,
+                    })
+                }
+            }
+        }
+    }
+}
+
 /// One request's answer, read whole.
 #[derive(Debug)]
 pub struct Answer {
@@ -90,7 +182,13 @@ pub struct Answer {
 /// Sends `request` and reads its whole answer. An error is a failed exchange — no
 /// connection, a connection dropped before the last byte, or the attempt's timeout — and
 /// is worth retrying: every request the collectors send is a read.
-pub async fn exchange(request: reqwest::RequestBuilder) -> Result<Answer, reqwest::Error> {
+#[cfg(any(
+    feature = "aws",
+    feature = "azure",
+    feature = "gcp",
+    feature = "github"
+))]
+async fn exchange(request: reqwest::RequestBuilder) -> Result<Answer, reqwest::Error> {
     let response = request.send().await?;
     let status = response.status();
     let headers = response.headers().clone();
@@ -117,6 +215,38 @@ pub fn exchange_failure(service: &str, attempts: u32, error: &reqwest::Error) ->
         if attempts == 1 { "" } else { "s" },
         error_chain(error)
     )
+}
+
+/// Reads a JSON answer as `T`; the error says where it differs (`` at `value[3].id`:
+/// invalid type ... ``).
+pub fn read_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| format!("at `{}`: {}", e.path(), e.inner()))
+}
+
+/// [`read_json`] of an already parsed value, found in the answer at `within` (a field
+/// name, or empty for the whole answer).
+pub fn read_json_value<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+    within: &str,
+) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|e| match within {
+        "" => format!("at `{}`: {}", e.path(), e.inner()),
+        field => format!("at `{field}.{}`: {}", e.path(), e.inner()),
+    })
+}
+
+/// The next page's URL, refused when it leaves the API's origin: a response cannot send
+/// the token to another host.
+pub fn next_page_on(base: &str, next: String) -> Result<String, String> {
+    if same_origin(&next, base) {
+        Ok(next)
+    } else {
+        Err(format!(
+            "the next page is on another host ({next}); not following it with the token"
+        ))
+    }
 }
 
 /// An error with its causes, for messages (reqwest's own Display stops at the top).
@@ -148,6 +278,42 @@ mod tests {
             policy.backoff(6),
             Duration::from_secs(10),
             "capped by max_wait"
+        );
+    }
+
+    #[test]
+    fn next_pages_are_followed_only_on_the_api_origin() {
+        let graph = "https://graph.microsoft.com";
+        let next = "https://graph.microsoft.com/v1.0/applications?$skiptoken=x";
+        assert_eq!(next_page_on(graph, next.into()).as_deref(), Ok(next));
+        for elsewhere in [
+            "https://evil.example/v1.0/applications",
+            "http://graph.microsoft.com/v1.0/x",
+            "https://graph.microsoft.com:8443/v1.0/x",
+            "not a url",
+        ] {
+            let refused = next_page_on(graph, elsewhere.into());
+            assert!(
+                refused.as_ref().is_err_and(|e| e.contains("another host")),
+                "{elsewhere}: {refused:?}"
+            );
+        }
+        let enterprise = "https://ghe.example.com/api/v3";
+        let next = "https://ghe.example.com/api/v3/orgs/acme/repos?page=2";
+        assert!(next_page_on(enterprise, next.into()).is_ok());
+    }
+
+    #[test]
+    fn json_errors_name_where_the_answer_differs() {
+        let read: Result<Vec<u32>, String> = read_json(br#"[1, "two"]"#);
+        assert!(read.is_err_and(|e| e.starts_with("at `[1]`: invalid type")));
+        let value = serde_json::json!([{"id": 1}, {"id": "x"}]);
+        let read: Result<Vec<std::collections::BTreeMap<String, u32>>, String> =
+            read_json_value(value, "keys");
+        assert!(
+            read.as_ref()
+                .is_err_and(|e| e.starts_with("at `keys.[1].id`:")),
+            "{read:?}"
         );
     }
 

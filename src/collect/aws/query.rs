@@ -13,7 +13,7 @@
 use super::config::Session;
 use super::errors::{from_answer, without_answer, ApiError, ErrorKind};
 use super::AwsOptions;
-use crate::collect::http::{error_chain, exchange, exchange_failure, Answer, RetryPolicy};
+use crate::collect::http::{error_chain, exchange_failure, Answer, Failure, Retry, RetryPolicy};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
@@ -49,7 +49,7 @@ pub async fn send(
     session: &Session,
     region: &str,
     call: QueryCall<'_>,
-    retry: &RetryPolicy,
+    policy: &RetryPolicy,
 ) -> Result<String, ApiError> {
     if !super::calls::is_allowed(call.service, call.action) {
         return Err(without_answer(
@@ -71,13 +71,11 @@ pub async fn send(
         .await
         .map_err(|e| without_answer(call.operation, ErrorKind::NoCredentials, &error_chain(&e)))?;
     let identity = credentials.into();
-    let http = retry
+    let http = policy
         .client()
         .map_err(|e| without_answer(call.operation, ErrorKind::Other, &error_chain(&e)))?;
     let key = format!("aws:{}:{}", call.service, call.action);
-    let (mut attempt, mut timeouts) = (0, 0);
-    loop {
-        attempt += 1;
+    let prepare = || async {
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(region)
@@ -103,38 +101,29 @@ pub async fn send(
         for (name, value) in instructions.headers() {
             request = request.header(name, value);
         }
-        session.counter.add(key.clone());
-        let Answer {
-            status,
-            body: answer,
-            ..
-        } = match exchange(request).await {
-            Ok(answer) => answer,
-            Err(e) => {
-                timeouts += u32::from(e.is_timeout());
-                if retry.retries(attempt, timeouts) {
-                    tokio::time::sleep(retry.backoff(attempt)).await;
-                    continue;
-                }
-                return Err(without_answer(
-                    call.operation,
-                    ErrorKind::Unreachable,
-                    &exchange_failure(&url, attempt, &e),
-                ));
-            }
-        };
-        if status.is_success() {
-            return String::from_utf8(answer).map_err(|_| {
-                without_answer(call.operation, ErrorKind::Other, "the answer is not UTF-8")
-            });
+        Ok(request)
+    };
+    let error = |answer: &Answer| from_answer(call.operation, answer.status.as_u16(), &answer.body);
+    let retry = |answer: &Answer| {
+        if error(answer).kind == ErrorKind::Throttled || answer.status.is_server_error() {
+            Retry::After(None)
+        } else {
+            Retry::No
         }
-        let error = from_answer(call.operation, status.as_u16(), &answer);
-        let transient = error.kind == ErrorKind::Throttled || status.is_server_error();
-        if transient && retry.retries(attempt, timeouts) {
-            tokio::time::sleep(retry.backoff(attempt)).await;
-            continue;
+    };
+    match policy.send(&session.counter, &key, prepare, retry).await {
+        Ok(answer) => String::from_utf8(answer.body).map_err(|_| {
+            without_answer(call.operation, ErrorKind::Other, "the answer is not UTF-8")
+        }),
+        Err(Failure::Prepare(error)) => Err(error),
+        Err(Failure::Exchange { attempts, error }) => Err(without_answer(
+            call.operation,
+            ErrorKind::Unreachable,
+            &exchange_failure(&url, attempts, &error),
+        )),
+        Err(Failure::Answer { answer, .. } | Failure::WaitTooLong { answer, .. }) => {
+            Err(error(&answer))
         }
-        return Err(error);
     }
 }
 

@@ -8,7 +8,7 @@ use super::auth::Login;
 use super::errors::{ApiError, ErrorKind};
 use crate::collect::counter::CallCounter;
 pub use crate::collect::http::RetryPolicy;
-use crate::collect::http::{exchange, exchange_failure, Answer};
+use crate::collect::http::{exchange_failure, read_json, read_json_value, Answer, Failure, Retry};
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -142,61 +142,50 @@ impl Rest {
         let key = operation_key(operation);
         check_read_only(&method, url)
             .map_err(|message| ApiError::new(key.clone(), ErrorKind::Invalid, message))?;
-        let mut attempt = 0;
-        let mut timeouts = 0;
-        loop {
-            attempt += 1;
+        let prepare = || async {
             let headers = self.login.headers().await?;
-            self.counter.add(key.clone());
-            let mut request = self.http.request(method.clone(), url).headers(headers);
-            if method == Method::POST {
-                request = request.header(CONTENT_TYPE, "application/json").body(body);
+            let request = self.http.request(method.clone(), url).headers(headers);
+            Ok(if method == Method::POST {
+                request.header(CONTENT_TYPE, "application/json").body(body)
+            } else {
+                request
+            })
+        };
+        let retry = |answer: &Answer| match answer.status.as_u16() {
+            429 | 500 | 502 | 503 | 504 => Retry::After(
+                answer
+                    .headers
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs),
+            ),
+            _ => Retry::No,
+        };
+        match self.retry.send(&self.counter, &key, prepare, retry).await {
+            Ok(answer) => Ok(answer.body),
+            Err(Failure::Prepare(error)) => Err(error),
+            Err(Failure::Exchange { attempts, error }) => Err(ApiError::new(
+                key,
+                ErrorKind::Network,
+                exchange_failure("Google Cloud", attempts, &error),
+            )),
+            Err(Failure::Answer { answer, .. }) => Err(super::errors::from_response(
+                key,
+                answer.status.as_u16(),
+                &answer.body,
+            )),
+            Err(Failure::WaitTooLong { answer, wait }) => {
+                let mut error =
+                    super::errors::from_response(key, answer.status.as_u16(), &answer.body);
+                error.message = format!(
+                    "{} (Google asks to wait {} s, more than the {} s nhiscan waits)",
+                    error.message,
+                    wait.as_secs(),
+                    self.retry.max_wait.as_secs()
+                );
+                Err(error)
             }
-            let answer = match exchange(request).await {
-                Ok(answer) => answer,
-                Err(e) => {
-                    timeouts += u32::from(e.is_timeout());
-                    if self.retry.retries(attempt, timeouts) {
-                        tokio::time::sleep(self.retry.backoff(attempt)).await;
-                        continue;
-                    }
-                    return Err(ApiError::new(
-                        key,
-                        ErrorKind::Network,
-                        exchange_failure("Google Cloud", attempt, &e),
-                    ));
-                }
-            };
-            let Answer {
-                status,
-                headers,
-                body,
-            } = answer;
-            let retry_after = headers
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            if status.is_success() {
-                return Ok(body);
-            }
-            let transient = matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504);
-            if transient && attempt < self.retry.max_attempts {
-                let wait = retry_after.unwrap_or_else(|| self.retry.backoff(attempt));
-                if wait > self.retry.max_wait {
-                    let mut error = super::errors::from_response(key, status.as_u16(), &body);
-                    error.message = format!(
-                        "{} (Google asks to wait {} s, more than the {} s nhiscan waits)",
-                        error.message,
-                        wait.as_secs(),
-                        self.retry.max_wait.as_secs()
-                    );
-                    return Err(error);
-                }
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            return Err(super::errors::from_response(key, status.as_u16(), &body));
         }
     }
 }
@@ -243,35 +232,22 @@ pub fn operation_key(operation: &str) -> String {
 }
 
 fn parse<T: DeserializeOwned>(operation: &str, body: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        ApiError::new(
-            operation_key(operation),
-            ErrorKind::Invalid,
-            format!(
-                "unexpected response from Google Cloud at `{}`: {}",
-                e.path(),
-                e.inner()
-            ),
-        )
-    })
+    read_json(body).map_err(|e| unexpected(operation, e))
 }
 
 fn parse_value<T: DeserializeOwned>(
     operation: &str,
     value: serde_json::Value,
 ) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        ApiError::new(
-            operation_key(operation),
-            ErrorKind::Invalid,
-            format!(
-                "unexpected response from Google Cloud at `{}`: {}",
-                e.path(),
-                e.inner()
-            ),
-        )
-    })
+    read_json_value(value, "").map_err(|e| unexpected(operation, e))
+}
+
+fn unexpected(operation: &str, at: String) -> ApiError {
+    ApiError::new(
+        operation_key(operation),
+        ErrorKind::Invalid,
+        format!("unexpected response from Google Cloud {at}"),
+    )
 }
 
 #[cfg(test)]
