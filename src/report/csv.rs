@@ -5,7 +5,7 @@ use super::Report;
 use crate::finding::Finding;
 use std::io::{self, Write};
 
-/// The columns, in order. Documented in the README; append new ones at the end only.
+/// The columns, in order. Documented in docs/output.md; append new ones at the end only.
 pub const COLUMNS: [&str; 23] = [
     "finding_id",
     "severity",

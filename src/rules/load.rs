@@ -1057,7 +1057,7 @@ remediation: r
                 set.rules
                     .iter()
                     .any(|r| r.spec.references.owasp_nhi.contains(&id)),
-                "no built-in rule tests {id} (the README's table says which do)"
+                "no built-in rule tests {id} (docs/frameworks.md says which do)"
             );
         }
     }

@@ -4,7 +4,7 @@
 //!
 //! Service accounts carry no labels: an identity's tags are its project's labels,
 //! overlaid by `key=value` words of its description (`owner=ana@acme.example team=data`),
-//! the convention the README documents for naming an owner.
+//! the convention docs/providers/gcp.md documents for naming an owner.
 
 use super::api::{Activity, Binding, Key, Policy, Project, ServiceAccount};
 use crate::inventory::{
