@@ -3,6 +3,7 @@
 use crate::collect::choices::{AzureAuthMethod as AuthMethod, GcpAuthMethod, Shard};
 use crate::frameworks::Framework;
 use crate::report::outputs::OutputSpec;
+use crate::report::rules::ListFormat;
 use crate::report::Format;
 use crate::rules::Severity;
 use clap::{Args, Parser, Subcommand};
@@ -582,8 +583,8 @@ pub enum RulesCommand {
         /// Config file; default ./nhiscan.toml when it exists.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        #[arg(short, long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
     },
     /// Show one rule in full: why it matters, what it tests, how to fix.
     Explain {

@@ -16,7 +16,7 @@ const LINES: &str = include_str!("../tests/fixtures/fuzz/inventory.jsonl");
 const IDENTITIES: &str = include_str!("../tests/fixtures/fuzz/identities.csv");
 const ROSTER: &str = include_str!("../tests/fixtures/small/roster.csv");
 const SUPPRESSIONS: &str = include_str!("../tests/fixtures/fuzz/suppressions.yaml");
-const RULE: &str = include_str!("../rules/aws/privilege-escalation-actions.yaml");
+const RULE: &str = include_str!("../rules/aws/aws-privilege-escalation-actions.yaml");
 const RULE_WITH_PARAMS: &str = include_str!("../rules/credentials/static-key-not-rotated.yaml");
 
 /// What an edit may insert: structure, numbers and dates out of range, control and bidi

@@ -879,9 +879,9 @@ def build_aws_people(P):
                   interactive_login=True, **ADMINISTRATOR_ACCESS,
                   attributes=console(2, arn + "|last_activity",
                                      assume_role_targets=["*"])),
-         ["admin-privileges", "wildcard-privileges", "privilege-escalation-actions",
-          "interactive-login-on-service-identity", "service-user-console-without-mfa",
-          "console-password-unused", "identity-type-ambiguous", "identity-without-owner",
+         ["admin-privileges", "wildcard-privileges", "aws-privilege-escalation-actions",
+          "interactive-login-on-service-identity", "aws-service-user-console-without-mfa",
+          "aws-console-password-unused", "identity-type-ambiguous", "identity-without-owner",
           "delegation-crosses-boundary"],
          "a person's admin user (roster name, console password with MFA used 2 days ago, no "
          "access key): human, so the NHI rules do not judge it; may assume dev's "
@@ -896,7 +896,7 @@ def build_aws_people(P):
                   attributes=console(44, arn + "|last_activity",
                                      ai_actions=["bedrock-agentcore:Get*", "bedrock:Get*",
                                                  "bedrock:List*"])),
-         ["console-password-unused", "service-user-console-without-mfa",
+         ["aws-console-password-unused", "aws-service-user-console-without-mfa",
           "interactive-login-on-service-identity", "identity-type-ambiguous",
           "ai-agent-without-owner", "ai-agent-excessive-privileges"],
          "a person's read-only user with Bedrock List/Get grants (not invoke: no AI agent), "
@@ -907,7 +907,7 @@ def build_aws_people(P):
                           keys=[key(400, 33, status="inactive")],
                           policies=["data-analyst"],
                           attributes={"password_enabled": False, "mfa_active": False}),
-                 ["owner-departed", "service-user-console-without-mfa",
+                 ["owner-departed", "aws-service-user-console-without-mfa",
                   "identity-type-ambiguous"],
                  "the user of a person who left (roster: departed), disabled on her last day "
                  "with no console password and no active key: offboarding done right")
@@ -936,7 +936,7 @@ def build_aws_prod_twins(P):
                               "bedrock_agent_id": "FAQAGT3K9P"}),
          ["ai-agent-without-owner", "ai-agent-excessive-privileges",
           "ai-agent-shared-across-environments", "ai-agent-can-delegate",
-          "privilege-escalation-actions", "role-shared-by-workloads"],
+          "aws-privilege-escalation-actions", "aws-role-shared-by-workloads"],
          "an AI agent (trusted by Bedrock, may invoke a model) with an active owner, "
          "bedrock:InvokeModel on one model ARN only, prod only, no role it may assume")
     # A bot that is not AI (`bot` alone is a weak word), whose access key was last used
@@ -995,7 +995,7 @@ def build_aws_prod_twins(P):
                   trusts=[github_oidc(AWS_PROD_ID, "repo:acme-corp/infra:ref:refs/heads/main")],
                   tags=owner_tags(BUILD_TEAM), policies=["infra-state-rw"],
                   attributes={"assume_role_targets": [reader_arn]}),
-         ["github-oidc-trust-without-sub", "role-shared-by-workloads",
+         ["aws-github-oidc-trust-without-sub", "aws-role-shared-by-workloads",
           "delegation-crosses-boundary", "reaches-admin-through-chain",
           "owner-unknown-to-roster"],
          "GitHub OIDC trust with sub repo:acme-corp/infra:ref:refs/heads/main (one repository "
@@ -1007,7 +1007,7 @@ def build_aws_prod_twins(P):
                                 "identity")],
                   tags=owner_tags(LUKAS, "platform", environment="prod"),
                   policies=["ReadOnlyAccess"]),
-         ["non-production-trust-into-production", "trust-to-foreign-account",
+         ["aws-non-production-trust-into-production", "aws-trust-to-foreign-account",
           "wildcard-privileges"],
          "a production role another role may assume, but that role is in the same "
          "production account; ReadOnlyAccess grants Get*/List* families, no whole-service "
@@ -1018,7 +1018,7 @@ def build_aws_prod_twins(P):
                   trusts=[svc("lambda.amazonaws.com"), svc("edgelambda.amazonaws.com")],
                   tags=owner_tags(team="web", owner_email=CHLOE),
                   policies=["cdn-edge-auth-logs"]),
-         ["role-shared-by-workloads", "identity-without-owner"],
+         ["aws-role-shared-by-workloads", "identity-without-owner"],
          "trusted by two services, but lambda + edgelambda is one Lambda@Edge function; "
          "owner named by the owner-email tag")
     # Trusts every principal, but only of Acme's AWS organisation.
@@ -1026,7 +1026,7 @@ def build_aws_prod_twins(P):
                   description="Lets every account of the organisation read the central logs",
                   trusts=[trust("*", "any", "aws:PrincipalOrgID StringEquals o-7h2k4m9p1x")],
                   tags=owner_tags(AISHA, "security"), policies=["central-logs-read"]),
-         ["role-trusts-anyone"],
+         ["aws-role-trusts-anyone"],
          "Principal \"*\", but restricted by an aws:PrincipalOrgID condition to Acme's "
          "organisation")
     # A quarterly job, and a role whose creator has left but whose owner has not.

@@ -36,12 +36,28 @@ fn listed(rule: &Rule) -> Listed<'_> {
     }
 }
 
+/// The formats of `rules list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Csv,
+    Json,
+    /// The table of docs/rules.md, grouped by the folder each rule is in.
+    Markdown,
+}
+
 pub fn write_list(
     set: &RuleSet,
-    format: Format,
+    format: ListFormat,
     style: Style,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let format = match format {
+        ListFormat::Markdown => return write_markdown_list(set, out),
+        ListFormat::Table => Format::Table,
+        ListFormat::Csv => Format::Csv,
+        ListFormat::Json => Format::Json,
+    };
     match format {
         Format::Json => {
             let all: Vec<Listed> = set.rules.iter().map(listed).collect();
@@ -114,6 +130,38 @@ pub fn write_list(
             )
         }
     }
+}
+
+/// `rules list -f markdown`: one row per rule, grouped by the folder of its file
+/// (`ownership`, `aws` ...), with the OWASP NHI, OWASP Agentic and CIS references.
+fn write_markdown_list(set: &RuleSet, out: &mut dyn Write) -> io::Result<()> {
+    let folder = |rule: &Rule| {
+        let path = rule.origin.trim_start_matches("builtin:rules/");
+        path.rsplit_once('/').map_or("", |(dir, _)| dir).to_string()
+    };
+    let mut rules: Vec<&Rule> = set.rules.iter().collect();
+    rules.sort_by_key(|r| (folder(r), r.spec.id.clone()));
+    let cell = super::markdown::cell;
+    writeln!(
+        out,
+        "| Rule | Area | Severity | What it flags | OWASP NHI | OWASP Agentic | CIS |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
+    for rule in rules {
+        let refs = &rule.spec.references;
+        writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} | {} |",
+            rule.spec.id,
+            folder(rule),
+            rule.severity,
+            cell(&rule.spec.title),
+            refs.owasp_nhi.join(", "),
+            refs.owasp_agentic.join(", "),
+            cell(&refs.cis.join(", ")),
+        )?;
+    }
+    Ok(())
 }
 
 pub fn write_explain(rule: &Rule, out: &mut dyn Write) -> io::Result<()> {

@@ -445,13 +445,24 @@ fn fold(rules: &[&Rule], matches: Vec<Match>) -> (Vec<Match>, HashMap<Match, Vec
             })
             .collect();
         for i in dropped {
-            let survivor = group.iter().copied().find(|&j| {
-                j != i
-                    && absorbs(&matches[j], &matches[i])
-                    && !group
-                        .iter()
-                        .any(|&k| k != j && absorbs(&matches[k], &matches[j]))
-            });
+            // Of the findings that remain and absorb it, the most severe carries it (then
+            // the first by rule id): what it folds into does not hang on rule names.
+            let survivor = group
+                .iter()
+                .copied()
+                .filter(|&j| {
+                    j != i
+                        && absorbs(&matches[j], &matches[i])
+                        && !group
+                            .iter()
+                            .any(|&k| k != j && absorbs(&matches[k], &matches[j]))
+                })
+                .max_by_key(|&j| {
+                    (
+                        severity(rules, &matches[j]),
+                        std::cmp::Reverse(rules[matches[j].rule as usize].id()),
+                    )
+                });
             if let Some(j) = survivor {
                 keep[i] = false;
                 folded.entry(matches[j]).or_default().push(matches[i].rule);
@@ -645,6 +656,53 @@ mod tests {
             ]
         );
         assert_eq!(findings.summary().by_rule.get("admin"), None);
+    }
+
+    #[test]
+    fn a_match_two_findings_absorb_folds_into_the_most_severe() {
+        let set = RuleSet::from_sources(&[
+            rule(
+                "a-owner",
+                "high",
+                "identity.enabled",
+                &["unused"],
+                "CIS AWS Foundations 1.16",
+            ),
+            rule(
+                "z-trust",
+                "critical",
+                "identity.enabled",
+                &["unused"],
+                "CIS AWS Foundations 1.16",
+            ),
+            rule(
+                "unused",
+                "medium",
+                "identity.enabled",
+                &[],
+                "CIS AWS Foundations 1.10",
+            ),
+        ])
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let mut inventory = Inventory::new();
+        inventory.identities.push(
+            serde_json::from_value(identity("role", false)).unwrap_or_else(|e| panic!("{e}")),
+        );
+        let enriched = enrich(inventory, chrono::Utc::now(), &OwnerResolver::default());
+        let evaluation = crate::rules::eval::evaluate(&set, &enriched);
+        let findings = Findings::new(set.rules.iter().collect(), &enriched, evaluation.matches);
+        let mut built: Vec<(String, Vec<String>)> = findings
+            .iter()
+            .map(|f| (f.rule_id.clone(), f.also_fails.clone()))
+            .collect();
+        built.sort();
+        assert_eq!(
+            built,
+            [
+                ("a-owner".to_string(), vec![]),
+                ("z-trust".to_string(), vec!["unused".to_string()])
+            ]
+        );
     }
 
     #[test]

@@ -138,6 +138,9 @@ impl RuleSet {
             }
         }
         let set = RuleSet::from_sources(&sources);
+        if let Ok(set) = &set {
+            errors.extend(file_name_errors(&set.rules));
+        }
         match set {
             Ok(set) if errors.is_empty() => Ok(set),
             Ok(_) => Err(errors),
@@ -153,6 +156,10 @@ impl RuleSet {
     pub fn load_dir_only(dir: &Path) -> Result<RuleSet, Vec<RuleError>> {
         let sources = read_dir_rules(dir).map_err(|e| vec![e])?;
         let set = RuleSet::from_sources_unchecked(&sources)?;
+        let misnamed = file_name_errors(&set.rules);
+        if !misnamed.is_empty() {
+            return Err(misnamed);
+        }
         let builtin_set = RuleSet::from_sources(
             &builtin::BUILTIN_RULES
                 .iter()
@@ -370,6 +377,26 @@ fn type_name(v: &serde_json::Value) -> &'static str {
         serde_json::Value::Object(_) => "a table",
         serde_json::Value::Null => "null",
     }
+}
+
+/// A rule file is named after its rule: `rules/aws/aws-role-trusts-anyone.yaml` holds
+/// `aws-role-trusts-anyone`, so that an id in a finding leads to its file.
+fn file_name_errors(rules: &[Rule]) -> Vec<RuleError> {
+    rules
+        .iter()
+        .filter_map(|rule| {
+            let stem = Path::new(&rule.origin).file_stem()?.to_str()?;
+            (stem != rule.spec.id).then(|| {
+                RuleError::new(
+                    &rule.origin,
+                    format!(
+                        "rule `{id}` is in a file named `{stem}`: name the file `{id}.yaml`",
+                        id = rule.spec.id
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 fn read_dir_rules(dir: &Path) -> Result<Vec<(String, String)>, RuleError> {
@@ -1039,6 +1066,48 @@ remediation: r
             .unwrap_or_default();
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert_eq!(errs[0].line, Some(inline.lines().count()));
+    }
+
+    #[test]
+    fn builtin_rule_ids_carry_their_provider_and_name_their_file() {
+        let set = RuleSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+        let prefix = |p: Provider| match p {
+            Provider::Kubernetes => "k8s-".to_string(),
+            other => format!("{other}-"),
+        };
+        for rule in &set.rules {
+            let id = &rule.spec.id;
+            let folder = rule.origin.trim_start_matches("builtin:rules/");
+            let folder = folder.split('/').next().unwrap_or_default();
+            match rule.spec.filter.providers.as_slice() {
+                [one] => {
+                    assert!(id.starts_with(&prefix(*one)), "{id}: judges {one} only");
+                    assert_eq!(folder, one.as_str(), "{id} is in rules/{folder}/");
+                }
+                _ => {
+                    let prefixed = Provider::ALL.iter().find(|p| id.starts_with(&prefix(**p)));
+                    assert!(prefixed.is_none(), "{id}: a prefix, but no single provider");
+                }
+            }
+        }
+        assert!(file_name_errors(&set.rules).is_empty());
+        let misnamed = parse_rule(
+            "rules/aws/role-trusts-anyone.yaml",
+            builtin::BUILTIN_RULES
+                .iter()
+                .find(|(path, _)| path.ends_with("/aws-role-trusts-anyone.yaml"))
+                .map(|(_, text)| *text)
+                .unwrap_or_default(),
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let errors = file_name_errors(&[misnamed]);
+        assert!(
+            errors.len() == 1
+                && errors[0]
+                    .message
+                    .contains("name the file `aws-role-trusts-anyone.yaml`"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -570,17 +570,17 @@ fn the_rules_fire_on_the_seeded_estate() {
         names.sort();
         names
     };
-    assert_eq!(on("role-trusts-anyone"), vec!["public-role"]);
+    assert_eq!(on("aws-role-trusts-anyone"), vec!["public-role"]);
     assert_eq!(
-        on("github-oidc-trust-without-sub"),
+        on("aws-github-oidc-trust-without-sub"),
         vec!["github-deploy-open"]
     );
     assert_eq!(
-        on("trust-to-foreign-account"),
+        on("aws-trust-to-foreign-account"),
         vec!["vendor-access", "vendor-user-access"]
     );
     assert_eq!(
-        on("privilege-escalation-actions"),
+        on("aws-privilege-escalation-actions"),
         // scoped-passrole: PassRole on the app-* roles, with a way to launch Lambda;
         // notaction-deny and poweruser-role: all but IAM, so they may take over
         // functions, instances and stacks that run as other roles.
@@ -614,9 +614,11 @@ fn the_rules_fire_on_the_seeded_estate() {
             .as_array()
             .into_iter()
             .flatten()
-            .find(|f| f["rule_id"] == "privilege-escalation-actions" && f["entity"]["name"] == name)
+            .find(|f| {
+                f["rule_id"] == "aws-privilege-escalation-actions" && f["entity"]["name"] == name
+            })
             .map(|f| (f["severity"].clone(), f["message"].clone()))
-            .unwrap_or_else(|| panic!("no privilege-escalation-actions on {name}"))
+            .unwrap_or_else(|| panic!("no aws-privilege-escalation-actions on {name}"))
     };
     let (severity, message) = severity_of("conditional-escalation");
     assert_eq!(severity, "medium");
@@ -1047,7 +1049,7 @@ fn one_command_scans_a_live_account_and_collect_writes_the_same_inventory() {
         .as_array()
         .map(|f| f.iter().filter_map(|x| x["rule_id"].as_str()).collect())
         .unwrap_or_default();
-    assert!(rules.contains(&"role-trusts-anyone"));
+    assert!(rules.contains(&"aws-role-trusts-anyone"));
     assert!(rules.contains(&"static-key-not-rotated"));
 
     // `collect aws` writes an inventory that scans to the same findings offline.
@@ -1730,7 +1732,8 @@ fn unreadable_scps_are_a_coverage_gap_not_a_silent_assumption() {
         .unwrap_or_default()
         .into_iter()
         .find(|f| {
-            f["rule_id"] == "privilege-escalation-actions" && f["entity"]["name"] == "beta-deployer"
+            f["rule_id"] == "aws-privilege-escalation-actions"
+                && f["entity"]["name"] == "beta-deployer"
         });
     assert!(beta_deployer.is_some(), "{report}");
 }

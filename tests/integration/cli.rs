@@ -276,7 +276,7 @@ fn broken_rule_expression_is_refused_naming_the_file() {
         .assert()
         .code(2)
         .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::contains("broken.yaml"))
+        .stderr(predicate::str::contains("broken-expression.yaml"))
         .stderr(predicate::str::contains("`when` does not compile"));
 }
 
@@ -286,7 +286,7 @@ fn unknown_rule_field_is_refused_naming_file_and_line() {
         .args(["rules", "check", "tests/fixtures/rules-unknown-field"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("extra.yaml:10"))
+        .stderr(predicate::str::contains("extra-field.yaml:10"))
         .stderr(predicate::str::contains("unknown field `severty`"));
 }
 
@@ -296,7 +296,7 @@ fn a_reference_outside_the_framework_catalog_is_refused_at_its_line() {
         .args(["rules", "check", "tests/fixtures/rules-unknown-reference"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("misfiled.yaml:12: rule `misfiled-reference`"))
+        .stderr(predicate::str::contains("misfiled-reference.yaml:12: rule `misfiled-reference`"))
         .stderr(predicate::str::contains(
             "`references.nist_csf`: `PR.AC-01` is not a control of NIST Cybersecurity Framework 2.0",
         ));
@@ -323,10 +323,31 @@ fn rules_check_passes_on_the_builtin_pack_and_fails_on_a_lying_example() {
 }
 
 #[test]
+fn the_rule_table_in_the_docs_is_the_one_the_rule_files_make() {
+    let out = nhiscan()
+        .args(["rules", "list", "-f", "markdown"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success(), "{out:?}");
+    let generated = String::from_utf8_lossy(&out.stdout);
+    let docs = std::fs::read_to_string("docs/rules.md").unwrap_or_else(|e| panic!("{e}"));
+    let table = docs
+        .split_once("<!-- rules:begin -->\n")
+        .and_then(|(_, rest)| rest.split_once("<!-- rules:end -->"))
+        .map(|(table, _)| table)
+        .unwrap_or_else(|| panic!("docs/rules.md has no rules:begin/rules:end markers"));
+    assert!(
+        table == generated,
+        "docs/rules.md's rule table differs from the rule files: replace the lines between \
+         its markers with `cargo run -- rules list -f markdown`"
+    );
+}
+
+#[test]
 fn user_rules_are_added_to_the_builtin_pack() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(
-        dir.path().join("k8s.yaml"),
+        dir.path().join("kubernetes-sa-seen.yaml"),
         "id: kubernetes-sa-seen\ntitle: t\nseverity: info\nconfidence: high\napplies_to: identity\n\
          filter: { providers: [kubernetes] }\nwhen: 'true'\nmessage: '{identity.name}'\ndescription: d\nremediation: r\n",
     )
@@ -398,7 +419,7 @@ fn output_file_is_written_whole_or_not_at_all() {
         .args([
             "scan",
             "-i",
-            "tests/fixtures/rules-broken/broken.yaml",
+            "tests/fixtures/rules-broken/broken-expression.yaml",
             "-o",
         ])
         .arg(&failed)
@@ -827,7 +848,7 @@ fn human_users_are_told_from_machines_and_judged_only_by_rules_about_every_user(
         .iter()
         .filter_map(|f| f["rule_id"].as_str())
         .collect();
-    assert_eq!(analyst, ["console-password-unused"]);
+    assert_eq!(analyst, ["aws-console-password-unused"]);
 
     let mut cmd = nhiscan();
     cmd.args(["inventory", "-i", "tests/fixtures/precision/inventory.json"])
@@ -1131,7 +1152,7 @@ fn hostile_rule_expressions_are_rule_errors_not_crashes() {
              when: {}\nmessage: m\ndescription: d\nremediation: r\n",
             serde_json::json!(when)
         );
-        std::fs::write(folder.join("rule.yaml"), text).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(folder.join(format!("{name}.yaml")), text).unwrap_or_else(|e| panic!("{e}"));
         folder
     };
     let chain = rule("long-chain", &(vec!["1"; 3000].join("+") + " > 0"));

@@ -6,7 +6,7 @@
 //! naming another identity's id can be acted as by that identity (how a GCP
 //! serviceAccountTokenCreator binding or a Kubernetes impersonation grant is written).
 //! Trust in a service, a federated provider or anyone (`*`) is no edge: no inventoried
-//! identity stands behind it (role-trusts-anyone reports the last).
+//! identity stands behind it (aws-role-trusts-anyone reports the last).
 
 pub mod aws;
 pub mod azure;
