@@ -9,13 +9,13 @@ use crate::collect::progress::Progress;
 use crate::config::{parse_set, Config};
 use crate::enrich::owner::{OwnerResolver, Roster};
 use crate::enrich::{enrich_with, Classifiers, Enriched};
+use crate::exit_policy::{self, exit};
 use crate::finding::EntityRef;
 use crate::frameworks;
 use crate::graph::walk::{self, Direction, Walk};
-use crate::import::csv::parse_time;
+use crate::inventory::time::parse as parse_time;
 use crate::inventory::Provider;
 use crate::inventory::{Coverage, CoverageStatus, Inventory};
-use crate::policy::{self, exit};
 use crate::report::framework::{self, FrameworkReport, Run};
 use crate::report::inventory::View;
 use crate::report::{
@@ -345,7 +345,7 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
     let config = Config::discover(args.input.config.as_deref())?;
     let (rules, dirs) = load_rules(&args.rules, &config)?;
     let (baseline, suppressions) =
-        policy::load(args.baseline.as_deref(), args.ignore.as_deref(), &rules)?;
+        exit_policy::load(args.baseline.as_deref(), args.ignore.as_deref(), &rules)?;
     let out = &args.output;
     let outputs = outputs::plan(
         &out.formats,
@@ -378,7 +378,7 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
     } = eval::evaluate(&rules, &enriched);
     let mut findings = Findings::new(rules.rules.iter().collect(), &enriched, matches);
     findings.sort();
-    let triage = policy::triage(
+    let triage = exit_policy::triage(
         &mut findings,
         baseline.as_ref(),
         suppressions.as_ref(),
@@ -401,7 +401,7 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
     warn_rule_errors(&errors, verbosity);
 
     let incomplete = is_incomplete(&enriched, &errors);
-    let code = policy::exit_code(findings.worst_counted(), fail_on, incomplete);
+    let code = exit_policy::exit_code(findings.worst_counted(), fail_on, incomplete);
     let mut summary = findings.summary();
     triage.complete(&mut summary);
 
@@ -539,7 +539,7 @@ pub fn report(args: &ReportArgs, verbosity: Verbosity) -> Result<u8> {
         Format::Json => framework::write_json(&report, out),
     })
     .with_context(|| output_error(output))?;
-    Ok(policy::exit_code(None, None, incomplete))
+    Ok(exit_policy::exit_code(None, None, incomplete))
 }
 
 fn output_error(output: Option<&Path>) -> String {

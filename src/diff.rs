@@ -3,8 +3,8 @@
 //! identities and credentials by provider and id, from the reports' `inventory.entities`.
 
 use crate::cli::{DiffArgs, DiffFormat};
+use crate::exit_policy::exit;
 use crate::finding::{EntityRef, Finding};
-use crate::policy::exit;
 use crate::report::document::{self, ReportDocument};
 use crate::rules::{Severity, Target};
 use anyhow::Context as _;

@@ -168,3 +168,22 @@ mod tests {
         assert!(a.starts_with("NHI-"));
     }
 }
+
+// The counts of a run's findings, as the report and the exit policy give them (a plain
+// comment: a doc comment would change the report's published JSON schema).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Summary {
+    pub findings: usize,
+    pub by_severity: BTreeMap<Severity, usize>,
+    pub by_provider: BTreeMap<Provider, usize>,
+    pub by_rule: BTreeMap<String, usize>,
+    /// With `--baseline`: findings the baseline did not have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<usize>,
+    /// With `--baseline`: findings the baseline already had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing: Option<usize>,
+    /// With a suppressions file: findings it suppresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<usize>,
+}

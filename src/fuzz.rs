@@ -141,6 +141,6 @@ proptest! {
     #[test]
     fn suppressions(bytes in inputs(&[SUPPRESSIONS])) {
         let text = String::from_utf8_lossy(&bytes);
-        let _ = crate::policy::suppress::Suppressions::parse("fuzz.yaml", &text);
+        let _ = crate::exit_policy::suppress::Suppressions::parse("fuzz.yaml", &text);
     }
 }

@@ -11,6 +11,7 @@ pub mod collect;
 pub mod config;
 pub mod diff;
 pub mod enrich;
+pub mod exit_policy;
 pub mod finding;
 pub mod frameworks;
 #[cfg(test)]
@@ -20,7 +21,6 @@ pub mod graph;
 pub mod import;
 pub mod input;
 pub mod inventory;
-pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod setup;

@@ -1,10 +1,10 @@
 //! nhiscan's entry point: parse the command line, run the command, map the outcome to
-//! an exit code (see `policy::exit`).
+//! an exit code (see `exit_policy::exit`).
 
 use clap::Parser;
 use nhiscan::app::{self, Verbosity};
 use nhiscan::cli::{Cli, Command};
-use nhiscan::policy::exit;
+use nhiscan::exit_policy::exit;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

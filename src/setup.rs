@@ -2,7 +2,7 @@
 //! schema), `completions` (clap_complete) and `man` (clap_mangen).
 
 use crate::cli::{Cli, InitArgs};
-use crate::policy::exit;
+use crate::exit_policy::exit;
 use anyhow::{bail, Context as _};
 use clap::CommandFactory;
 

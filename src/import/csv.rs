@@ -294,7 +294,7 @@ impl Row<'_> {
     }
 }
 
-pub use crate::inventory::time::parse as parse_time;
+use crate::inventory::time::parse as parse_time;
 
 fn read_rows<T>(
     path: &Path,

@@ -2,10 +2,10 @@
 //! describe (`nhiscan schema`): the same fields [`super::Report`] writes, owned.
 
 use super::{EvalErrorRecord, InventoryCounts, ScanInfo, Summary, Tool, REPORT_VERSION};
+use crate::exit_policy::baseline::BaselineInfo;
+use crate::exit_policy::suppress::SuppressionReport;
 use crate::finding::Finding;
 use crate::inventory::Coverage;
-use crate::policy::baseline::BaselineInfo;
-use crate::policy::suppress::SuppressionReport;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::Path;

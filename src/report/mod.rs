@@ -22,10 +22,10 @@ pub mod sarif;
 pub mod table;
 pub mod xlsx;
 
+use crate::exit_policy::baseline::BaselineInfo;
+use crate::exit_policy::suppress::SuppressionReport;
 use crate::finding::EntityRef;
 use crate::inventory::{Coverage, Provider};
-use crate::policy::baseline::BaselineInfo;
-use crate::policy::suppress::SuppressionReport;
 use crate::rules::eval::EvalError;
 use crate::rules::findings::Findings;
 use crate::rules::Severity;
@@ -130,22 +130,7 @@ pub struct ProviderCounts {
     pub credentials: usize,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-pub struct Summary {
-    pub findings: usize,
-    pub by_severity: BTreeMap<Severity, usize>,
-    pub by_provider: BTreeMap<Provider, usize>,
-    pub by_rule: BTreeMap<String, usize>,
-    /// With `--baseline`: findings the baseline did not have.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub new: Option<usize>,
-    /// With `--baseline`: findings the baseline already had.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub existing: Option<usize>,
-    /// With a suppressions file: findings it suppresses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suppressed: Option<usize>,
-}
+pub use crate::finding::Summary;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct EvalErrorRecord {

@@ -5,7 +5,7 @@ use super::findings::Findings;
 use super::{Rule, RuleSet, Target};
 use crate::enrich::enrich;
 use crate::enrich::owner::{OwnerResolver, Roster, RosterEntry};
-use crate::import::csv::parse_time;
+use crate::inventory::time::parse as parse_time;
 use crate::inventory::{Credential, Identity, Inventory};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;

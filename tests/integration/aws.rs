@@ -353,7 +353,7 @@ fn denies_boundaries_and_resource_scopes_are_evaluated_as_aws_does() {
         .contains_key("sensitive_actions"));
     // Each way of taking over a running workload, alone on every resource, is
     // escalation; all of them on one named function are not.
-    for (action, what) in nhiscan::collect::aws::policy::TAKEOVER_ACTIONS {
+    for (action, what) in nhiscan::collect::aws::iam_policy::TAKEOVER_ACTIONS {
         let role = inv
             .identities
             .iter()

@@ -28,7 +28,7 @@
 //! collector does not list functions, stacks or instances): a takeover action is
 //! reported as the capability it is.
 
-use super::policy::{
+use super::iam_policy::{
     action_matches, resource_matches, statements, string_list, Grants, AI_ACTION_PREFIXES,
     ASSUME_ROLE, COMPUTE_LAUNCH_ACTIONS, ESCALATION_ACTIONS, SENSITIVE_ACTIONS, TAKEOVER_ACTIONS,
 };

@@ -14,7 +14,7 @@
 
 use super::effective::{self, Statement};
 use super::errors::{api_error, ApiError};
-use super::policy;
+use super::iam_policy;
 use aws_sdk_organizations::types::{ParentType, PolicyType, PolicyTypeStatus};
 use aws_sdk_organizations::Client;
 use std::collections::HashMap;
@@ -270,7 +270,7 @@ impl ScpReader {
                     .await
                     .map_err(|e| api_error("organizations:DescribePolicy", e))?;
                 let content = out.policy().and_then(|p| p.content()).unwrap_or_default();
-                let statements = match policy::parse_document(content) {
+                let statements = match iam_policy::parse_document(content) {
                     Ok(value) => effective::parse(&value),
                     Err(e) => {
                         self.note(format!(

@@ -17,7 +17,7 @@
 //! `token.actions.githubusercontent.com:sub StringLike repo:acme/app:*`. `Deny`
 //! statements are not subtracted (conservative: the grant is still reported).
 
-use super::policy::{action_matches, statements, string_list};
+use super::iam_policy::{action_matches, statements, string_list};
 use crate::inventory::{PrincipalType, Trust};
 use serde_json::Value;
 

@@ -10,7 +10,7 @@
 //! principals are left out unless they hold a role assignment or a credential.
 
 use super::arm::{RoleAssignment, RoleDefinition, Subscription, UserAssignedIdentity};
-use super::graph::{
+use super::msgraph::{
     Application, GraphGrants, KeyCredential, Owner, PasswordCredential, ServicePrincipal,
     SignInActivity,
 };

@@ -27,8 +27,8 @@ pub mod arm;
 pub mod auth;
 pub mod build;
 pub mod errors;
-pub mod graph;
 pub mod keyvault;
+pub mod msgraph;
 pub mod permissions;
 pub mod privilege;
 pub mod rest;
@@ -96,7 +96,7 @@ pub async fn collect(options: &AzureOptions) -> Result<Inventory> {
     )
     .context("cannot set up the HTTP client for Azure")?;
 
-    let organization = graph::organization(&rest).await;
+    let organization = msgraph::organization(&rest).await;
     let (directory, subscriptions) = tokio::join!(
         async {
             let _phase = options
@@ -126,7 +126,7 @@ pub async fn collect(options: &AzureOptions) -> Result<Inventory> {
         name: organization
             .as_ref()
             .ok()
-            .and_then(graph::Organization::label),
+            .and_then(msgraph::Organization::label),
     };
     let mut inventory = Inventory::new();
     inventory.generated_at = Some(chrono::Utc::now());
@@ -199,10 +199,10 @@ pub async fn collect(options: &AzureOptions) -> Result<Inventory> {
 /// directory's coverage (target filled in by the caller).
 async fn collect_directory(rest: &Rest) -> (Directory, Coverage) {
     let (applications, service_principals, grants, sign_ins) = tokio::join!(
-        graph::applications(rest),
-        graph::service_principals(rest),
-        graph::graph_grants(rest),
-        graph::sign_in_activities(rest),
+        msgraph::applications(rest),
+        msgraph::service_principals(rest),
+        msgraph::graph_grants(rest),
+        msgraph::sign_in_activities(rest),
     );
     let mut problems = Vec::new();
     let mut notes = Vec::new();

@@ -3,7 +3,7 @@
 
 use super::{certificate, service_credentials, IamOutcome, UserKeys, UserWork};
 use crate::collect::aws::effective::{self, Caller, Statement};
-use crate::collect::aws::policy::{self, ADMINISTRATOR_ACCESS_ARN};
+use crate::collect::aws::iam_policy::{self, ADMINISTRATOR_ACCESS_ARN};
 use crate::collect::aws::scp::ServiceControl;
 use crate::collect::aws::{time, trust};
 use crate::inventory::{
@@ -123,7 +123,7 @@ impl<'a> PolicyBook<'a> {
     }
 
     fn parse(&mut self, document: &str, what: &str) -> Vec<Statement> {
-        match policy::parse_document(document) {
+        match iam_policy::parse_document(document) {
             Ok(value) => effective::parse(&value),
             Err(e) => {
                 self.problems
@@ -208,7 +208,7 @@ impl PermissionsBuilder {
                 } else {
                     ""
                 };
-                let takes_over = policy::TAKEOVER_ACTIONS
+                let takes_over = iam_policy::TAKEOVER_ACTIONS
                     .iter()
                     .find(|(a, _)| a == action)
                     .map(|(_, what)| format!(" (takes over {what})"))
@@ -226,7 +226,7 @@ impl PermissionsBuilder {
             .sensitive
             .iter()
             .map(|(action, patterns)| {
-                let what = policy::SENSITIVE_ACTIONS
+                let what = iam_policy::SENSITIVE_ACTIONS
                     .iter()
                     .find(|(a, _)| a == action)
                     .map(|(_, what)| format!(" ({what})"))
@@ -526,7 +526,7 @@ pub(super) fn build_role(
         );
     }
     let trust = match role.assume_role_policy_document() {
-        Some(doc) => match policy::parse_document(doc) {
+        Some(doc) => match iam_policy::parse_document(doc) {
             Ok(value) => trust::analyze(&value),
             Err(e) => {
                 book.problems

@@ -8,7 +8,7 @@
 //! does not rot.
 
 use crate::finding::Suppressed;
-use crate::import::csv::parse_time;
+use crate::inventory::time::parse as parse_time;
 use crate::inventory::Provider;
 use crate::rules::findings::Subject;
 use chrono::{DateTime, Utc};

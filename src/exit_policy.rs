@@ -4,8 +4,8 @@
 pub mod baseline;
 pub mod suppress;
 
+use crate::finding::Summary;
 use crate::finding::{BaselineState, Mark};
-use crate::report::Summary;
 use crate::rules::findings::Findings;
 use crate::rules::{RuleSet, Severity};
 use baseline::{Baseline, BaselineInfo};
