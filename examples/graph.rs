@@ -21,7 +21,7 @@
 // A benchmark tool: its figures are its output.
 #![allow(clippy::print_stdout)]
 
-use nhiscan::graph::{edges, reach::Reach, Delegation};
+use nhiscan::enrich::graph::{edges, reach::Reach, Delegation};
 use nhiscan::inventory::{
     Identity, IdentityKind, Inventory, PrincipalType, Provider, Scope, ScopeKind, Trust,
 };

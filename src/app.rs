@@ -7,12 +7,12 @@ use crate::cli::{
 use crate::collect::live;
 use crate::collect::progress::Progress;
 use crate::config::{parse_set, Config};
+use crate::enrich::graph::walk::{self, Direction, Walk};
 use crate::enrich::owner::{OwnerResolver, Roster};
 use crate::enrich::{enrich_with, Classifiers, Enriched};
 use crate::exit_policy::{self, exit};
 use crate::finding::EntityRef;
 use crate::frameworks;
-use crate::graph::walk::{self, Direction, Walk};
 use crate::inventory::time::parse as parse_time;
 use crate::inventory::Provider;
 use crate::inventory::{Coverage, CoverageStatus, Inventory};

@@ -17,7 +17,6 @@ pub mod frameworks;
 #[cfg(test)]
 mod fuzz;
 pub mod glob;
-pub mod graph;
 pub mod import;
 pub mod input;
 pub mod inventory;

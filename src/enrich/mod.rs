@@ -4,11 +4,12 @@
 //! reproduced.
 
 pub mod ai;
+pub mod graph;
 pub mod identity_type;
 pub mod owner;
 pub mod trust;
 
-use crate::graph::{Delegation, NodeFacts};
+use crate::enrich::graph::{Delegation, NodeFacts};
 use crate::inventory::{
     Credential, CredentialKind, CredentialStatus, Identity, Inventory, Provider,
 };

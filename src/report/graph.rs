@@ -2,8 +2,8 @@
 //! paths (text), a Graphviz digraph (dot) or a versioned JSON document.
 
 use super::sanitize::terminal;
-use crate::graph::walk::{Direction, Walk};
-use crate::graph::{hop, render_path, short_label, Delegation};
+use crate::enrich::graph::walk::{Direction, Walk};
+use crate::enrich::graph::{hop, render_path, short_label, Delegation};
 use crate::inventory::{Identity, Scope};
 use serde::Serialize;
 use std::collections::HashMap;

@@ -430,9 +430,9 @@ impl Roots<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::enrich::graph::NodeFacts;
     use crate::enrich::owner::ResolvedOwner;
     use crate::enrich::IdentityFacts;
-    use crate::graph::NodeFacts;
     use crate::inventory::Identity;
 
     fn view<'a>(identity: &'a Identity, facts: &'a IdentityFacts) -> IdentityView<'a> {

@@ -11,7 +11,7 @@
 //! action and resource matchers. `iam:PassRole` escalates only together with a way to
 //! start compute that runs as the passed role ([`Grants::finish`]); which roles
 //! `assume_role_targets` open depends on the roles' trust policies: the delegation graph
-//! ([`crate::graph`]) joins the two.
+//! ([`crate::enrich::graph`]) joins the two.
 
 use anyhow::{anyhow, Context, Result};
 use serde_json::Value;

@@ -14,7 +14,7 @@
 //!   as it.
 
 use super::EdgeSet;
-use crate::graph::{subscription_in, subscription_of};
+use crate::enrich::graph::{subscription_in, subscription_of};
 use crate::inventory::{Identity, IdentityKind, Provider, ScopeKind};
 use serde_json::Value;
 use std::collections::HashMap;
