@@ -4,7 +4,9 @@
 //! and message, and — from the provider's `errors` module, chosen by the operation's
 //! prefix — what the user can do about it.
 
+use crate::collect::http::{exchange_failure, Answer, Failure};
 use std::fmt;
+use std::time::Duration;
 
 /// What went wrong, as far as what to do next is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +76,32 @@ impl fmt::Display for ApiError {
 }
 
 impl ApiError {
+    /// The error of a call [`RetryPolicy::send`](crate::collect::http::RetryPolicy::send)
+    /// gave up on, counted as `operation`: preparing an attempt's own error, a failed
+    /// exchange as a network error naming `service`, and the service's error answer as
+    /// `answered` reads it (with its attempts, and the wait it asked for when that was
+    /// longer than nhiscan waits).
+    pub fn from_failure(
+        operation: String,
+        service: &str,
+        failure: Failure<ApiError>,
+        answered: impl FnOnce(String, Answer, u32, Option<Duration>) -> ApiError,
+    ) -> ApiError {
+        match failure {
+            Failure::Prepare(error) => error,
+            Failure::Exchange { attempts, error } => ApiError::new(
+                operation,
+                ErrorKind::Network,
+                exchange_failure(service, attempts, &error),
+            ),
+            Failure::Answer {
+                attempts,
+                answer,
+                too_long,
+            } => answered(operation, answer, attempts, too_long),
+        }
+    }
+
     pub fn new(operation: impl Into<String>, kind: ErrorKind, message: impl Into<String>) -> Self {
         ApiError {
             operation: operation.into(),

@@ -99,10 +99,13 @@ pub enum Failure<E> {
         attempts: u32,
         error: reqwest::Error,
     },
-    /// The service's error answer: not worth retrying, or still failing after `attempts`.
-    Answer { attempts: u32, answer: Answer },
-    /// The service asked to wait longer than the policy's `max_wait`.
-    WaitTooLong { answer: Answer, wait: Duration },
+    /// The service's error answer after `attempts`: not worth retrying, still failing, or
+    /// asking to wait `too_long`, longer than the policy's `max_wait`.
+    Answer {
+        attempts: u32,
+        answer: Answer,
+        too_long: Option<Duration>,
+    },
 }
 
 #[cfg(any(
@@ -156,7 +159,11 @@ impl RetryPolicy {
             match wait {
                 Some(wait) if self.retries(attempt, timeouts) => {
                     if wait > self.max_wait {
-                        return Err(Failure::WaitTooLong { answer, wait });
+                        return Err(Failure::Answer {
+                            attempts: attempt,
+                            answer,
+                            too_long: Some(wait),
+                        });
                     }
                     tokio::time::sleep(wait).await;
                 }
@@ -164,6 +171,7 @@ impl RetryPolicy {
                     return Err(Failure::Answer {
                         attempts: attempt,
                         answer,
+                        too_long: None,
                     })
                 }
             }
@@ -314,6 +322,129 @@ mod tests {
             read.as_ref()
                 .is_err_and(|e| e.starts_with("at `keys.[1].id`:")),
             "{read:?}"
+        );
+    }
+
+    /// A local server answering every request with `response`, counting the requests.
+    #[cfg(any(
+        feature = "aws",
+        feature = "azure",
+        feature = "gcp",
+        feature = "github"
+    ))]
+    async fn answering(
+        response: &'static str,
+    ) -> (String, std::sync::Arc<std::sync::atomic::AtomicU32>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let url = format!(
+            "http://{}/",
+            listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+        );
+        let served = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let count = served.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = socket.write_all(response.as_bytes()).await;
+            }
+        });
+        (url, served)
+    }
+
+    #[cfg(any(
+        feature = "aws",
+        feature = "azure",
+        feature = "gcp",
+        feature = "github"
+    ))]
+    #[tokio::test]
+    async fn send_retries_what_the_service_allows_and_refuses_long_waits() {
+        let policy = RetryPolicy {
+            max_attempts: 2,
+            max_wait: Duration::from_secs(30),
+            attempt_timeout: Duration::from_secs(5),
+        };
+        let client = policy.client().unwrap_or_else(|e| panic!("{e}"));
+        let counter = super::super::counter::CallCounter::default();
+        let retry_asked = |answer: &Answer| match answer.status.as_u16() {
+            429 | 500 => Retry::After(
+                answer
+                    .headers
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok()?.parse().ok())
+                    .map(Duration::from_secs),
+            ),
+            _ => Retry::No,
+        };
+        let send = |url: String| {
+            let client = client.clone();
+            let counter = counter.clone();
+            async move {
+                policy
+                    .send(
+                        &counter,
+                        "test:op",
+                        || {
+                            let request = client.get(&url);
+                            async move { Ok::<_, ()>(request) }
+                        },
+                        retry_asked,
+                    )
+                    .await
+            }
+        };
+        let cases = [
+            // Asks for more than max_wait: given up at once, with the wait asked for.
+            (
+                "HTTP/1.1 429 Too Many Requests\r\nretry-after: 120\r\ncontent-length: 0\r\n\r\n",
+                1,
+                Some(Duration::from_secs(120)),
+            ),
+            // Retried after the wait asked for, until max_attempts.
+            (
+                "HTTP/1.1 500 Internal Server Error\r\nretry-after: 0\r\ncontent-length: 0\r\n\r\n",
+                2,
+                None,
+            ),
+            // Not retried.
+            (
+                "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n",
+                1,
+                None,
+            ),
+        ];
+        for (response, attempts_expected, too_long_expected) in cases {
+            let (url, served) = answering(response).await;
+            match send(url).await {
+                Err(Failure::Answer {
+                    attempts, too_long, ..
+                }) => {
+                    assert_eq!(attempts, attempts_expected, "{response}");
+                    assert_eq!(too_long, too_long_expected, "{response}");
+                    assert_eq!(
+                        served.load(std::sync::atomic::Ordering::SeqCst),
+                        attempts_expected,
+                        "{response}"
+                    );
+                }
+                other => panic!("{response}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            counter.snapshot().get("test:op"),
+            Some(&4),
+            "every attempt counted"
         );
     }
 

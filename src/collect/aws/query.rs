@@ -121,9 +121,7 @@ pub async fn send(
             ErrorKind::Unreachable,
             &exchange_failure(&url, attempts, &error),
         )),
-        Err(Failure::Answer { answer, .. } | Failure::WaitTooLong { answer, .. }) => {
-            Err(error(&answer))
-        }
+        Err(Failure::Answer { answer, .. }) => Err(error(&answer)),
     }
 }
 

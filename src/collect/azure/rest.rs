@@ -9,7 +9,7 @@
 use super::errors::{ApiError, ErrorKind};
 use crate::collect::counter::CallCounter;
 pub use crate::collect::http::RetryPolicy;
-use crate::collect::http::{exchange_failure, next_page_on, read_json, Answer, Failure, Retry};
+use crate::collect::http::{next_page_on, read_json, Answer, Retry};
 use azure_core::credentials::TokenCredential;
 use reqwest::header::{HeaderMap, AUTHORIZATION, RETRY_AFTER};
 use serde::de::DeserializeOwned;
@@ -182,18 +182,12 @@ impl Rest {
             }
             _ => Retry::No,
         };
-        match self.retry.send(&self.counter, &key, prepare, retry).await {
-            Ok(answer) => Ok(answer.body),
-            Err(Failure::Prepare(error)) => Err(error),
-            Err(Failure::Exchange { attempts, error }) => Err(ApiError::new(
-                key,
-                ErrorKind::Network,
-                exchange_failure(api_name(api), attempts, &error),
-            )),
-            Err(Failure::Answer { answer, .. } | Failure::WaitTooLong { answer, .. }) => Err(
-                super::errors::from_response(key, answer.status.as_u16(), &answer.body),
-            ),
-        }
+        let answer = self.retry.send(&self.counter, &key, prepare, retry).await;
+        answer.map(|answer| answer.body).map_err(|failure| {
+            ApiError::from_failure(key, api_name(api), failure, |key, answer, _, _| {
+                super::errors::from_response(key, answer.status.as_u16(), &answer.body)
+            })
+        })
     }
 }
 

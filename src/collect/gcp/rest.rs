@@ -8,7 +8,7 @@ use super::auth::Login;
 use super::errors::{ApiError, ErrorKind};
 use crate::collect::counter::CallCounter;
 pub use crate::collect::http::RetryPolicy;
-use crate::collect::http::{exchange_failure, read_json, read_json_value, Answer, Failure, Retry};
+use crate::collect::http::{read_json, read_json_value, Answer, Retry};
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -162,31 +162,22 @@ impl Rest {
             ),
             _ => Retry::No,
         };
-        match self.retry.send(&self.counter, &key, prepare, retry).await {
-            Ok(answer) => Ok(answer.body),
-            Err(Failure::Prepare(error)) => Err(error),
-            Err(Failure::Exchange { attempts, error }) => Err(ApiError::new(
-                key,
-                ErrorKind::Network,
-                exchange_failure("Google Cloud", attempts, &error),
-            )),
-            Err(Failure::Answer { answer, .. }) => Err(super::errors::from_response(
-                key,
-                answer.status.as_u16(),
-                &answer.body,
-            )),
-            Err(Failure::WaitTooLong { answer, wait }) => {
+        let answer = self.retry.send(&self.counter, &key, prepare, retry).await;
+        answer.map(|answer| answer.body).map_err(|failure| {
+            ApiError::from_failure(key, "Google Cloud", failure, |key, answer, _, too_long| {
                 let mut error =
                     super::errors::from_response(key, answer.status.as_u16(), &answer.body);
-                error.message = format!(
-                    "{} (Google asks to wait {} s, more than the {} s nhiscan waits)",
-                    error.message,
-                    wait.as_secs(),
-                    self.retry.max_wait.as_secs()
-                );
-                Err(error)
-            }
-        }
+                if let Some(wait) = too_long {
+                    error.message = format!(
+                        "{} (Google asks to wait {} s, more than the {} s nhiscan waits)",
+                        error.message,
+                        wait.as_secs(),
+                        self.retry.max_wait.as_secs()
+                    );
+                }
+                error
+            })
+        })
     }
 }
 

@@ -11,9 +11,7 @@ use super::auth::Token;
 use super::errors::{ApiError, ErrorKind};
 use crate::collect::counter::CallCounter;
 pub use crate::collect::http::RetryPolicy;
-use crate::collect::http::{
-    exchange_failure, next_page_on, read_json, read_json_value, Answer, Failure, Retry,
-};
+use crate::collect::http::{next_page_on, read_json, read_json_value, Answer, Retry};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, LINK, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -175,47 +173,38 @@ impl Rest {
             None if answer.status.is_server_error() => Retry::After(None),
             None => Retry::No,
         };
-        let rate_limited = |answer: &Answer, message: String| {
-            let mut error = ApiError::new(key.clone(), ErrorKind::Unavailable, message);
-            error.status = Some(answer.status.as_u16());
-            error
-        };
-        match self.retry.send(&self.counter, &key, prepare, retry).await {
-            Ok(answer) => Ok((answer.body, next_link(&answer.headers))),
-            Err(Failure::Prepare(error)) => Err(error),
-            Err(Failure::Exchange { attempts, error }) => Err(ApiError::new(
-                key.clone(),
-                ErrorKind::Network,
-                exchange_failure("GitHub", attempts, &error),
-            )),
-            Err(Failure::WaitTooLong { answer, wait }) => Err(rate_limited(
-                &answer,
-                format!(
-                    "rate limited: GitHub asks to wait {} s, more than the {} s nhiscan waits",
-                    wait.as_secs(),
-                    self.retry.max_wait.as_secs()
-                ),
-            )),
-            Err(Failure::Answer { attempts, answer })
-                if rate_limit_wait(
-                    answer.status,
-                    &answer.headers,
-                    &answer.body,
-                    chrono::Utc::now(),
-                )
-                .is_some() =>
-            {
-                Err(rate_limited(
-                    &answer,
-                    format!("still rate limited after {attempts} attempts"),
-                ))
-            }
-            Err(Failure::Answer { answer, .. }) => Err(super::errors::from_response(
-                key.clone(),
-                answer.status.as_u16(),
-                &answer.body,
-            )),
-        }
+        let answer = self.retry.send(&self.counter, &key, prepare, retry).await;
+        answer
+            .map(|answer| (answer.body, next_link(&answer.headers)))
+            .map_err(|failure| {
+                ApiError::from_failure(key, "GitHub", failure, |key, answer, attempts, too_long| {
+                    let limited = rate_limit_wait(
+                        answer.status,
+                        &answer.headers,
+                        &answer.body,
+                        chrono::Utc::now(),
+                    );
+                    let message = match (too_long, limited) {
+                        (Some(wait), _) => format!(
+                            "rate limited: GitHub asks to wait {} s, more than the {} s \
+                             nhiscan waits",
+                            wait.as_secs(),
+                            self.retry.max_wait.as_secs()
+                        ),
+                        (None, Some(_)) => format!("still rate limited after {attempts} attempts"),
+                        (None, None) => {
+                            return super::errors::from_response(
+                                key,
+                                answer.status.as_u16(),
+                                &answer.body,
+                            )
+                        }
+                    };
+                    let mut error = ApiError::new(key, ErrorKind::Unavailable, message);
+                    error.status = Some(answer.status.as_u16());
+                    error
+                })
+            })
     }
 }
 
