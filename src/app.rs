@@ -1,11 +1,11 @@
 //! The commands: each wires the pipeline stages together and returns an exit code.
 
 use crate::cli::{
-    CollectCommand, GraphArgs, GraphFormat, InputArgs, InventoryArgs, InventoryFormat,
-    LiveProvider, MergeArgs, OwnersArgs, ReportArgs, RuleArgs, RulesCommand, ScanArgs,
+    CollectCommand, GraphArgs, GraphFormat, InputArgs, InventoryArgs, InventoryFormat, MergeArgs,
+    OwnersArgs, ReportArgs, RuleArgs, RulesCommand, ScanArgs,
 };
-use crate::collect::live;
 use crate::collect::progress::Progress;
+use crate::collect::registry::LiveProvider;
 use crate::config::{parse_set, Config};
 use crate::enrich::graph::walk::{self, Direction, Walk};
 use crate::enrich::owner::{OwnerResolver, Roster};
@@ -101,8 +101,8 @@ fn load_inventory(
 ) -> Result<(Enriched, Option<PathBuf>)> {
     let as_of = as_of(input.now.as_deref())?;
     let started = Instant::now();
-    if input.providers.contains(&LiveProvider::Github) {
-        live::github_org(&input.github)?;
+    for provider in &input.providers {
+        provider.check(&input.live)?;
     }
     let mut inventory = crate::import::read_all(&input.inventory)?;
     for provider in &input.providers {
@@ -183,14 +183,7 @@ fn progress(verbosity: Verbosity) -> Progress {
 /// coverage entry, so the others' results and the report survive it.
 fn collect_live(provider: LiveProvider, input: &InputArgs, verbosity: Verbosity) -> Inventory {
     let started = Instant::now();
-    let args = live::ProviderArgs {
-        aws: &input.aws,
-        azure: &input.azure,
-        gcp: &input.gcp,
-        github: &input.github,
-        kubernetes: &input.kubernetes,
-    };
-    let result = live::collect(provider, args, progress(verbosity));
+    let result = provider.collect(&input.live, progress(verbosity));
     match result {
         Ok(inventory) => {
             say_collected(&inventory, started, verbosity);
@@ -199,18 +192,12 @@ fn collect_live(provider: LiveProvider, input: &InputArgs, verbosity: Verbosity)
         Err(error) => {
             warn(
                 verbosity,
-                format!("{provider:?} could not be scanned: {error:#}"),
+                format!("{} could not be scanned: {error:#}", provider.name()),
             );
             let mut inventory = Inventory::new();
             inventory.coverage.push(Coverage {
-                target: format!("{provider:?}").to_lowercase(),
-                provider: match provider {
-                    LiveProvider::Aws => Provider::Aws,
-                    LiveProvider::Azure => Provider::Azure,
-                    LiveProvider::Gcp => Provider::Gcp,
-                    LiveProvider::Github => Provider::Github,
-                    LiveProvider::Kubernetes => Provider::Kubernetes,
-                },
+                target: provider.id().to_string(),
+                provider: provider.provider(),
                 status: CoverageStatus::Failed,
                 detail: Some(format!("{error:#}")),
             });
@@ -249,26 +236,8 @@ fn say_collected(inventory: &Inventory, started: Instant, verbosity: Verbosity) 
 pub fn collect(command: &CollectCommand, verbosity: Verbosity) -> Result<u8> {
     let started = Instant::now();
     let progress = progress(verbosity);
-    let (inventory, format, output) = match command {
-        CollectCommand::Aws(args) => (live::aws(&args.aws, progress)?, args.format, &args.output),
-        CollectCommand::Azure(args) => (
-            live::azure(&args.azure, progress)?,
-            args.format,
-            &args.output,
-        ),
-        CollectCommand::Gcp(args) => (live::gcp(&args.gcp, progress)?, args.format, &args.output),
-        CollectCommand::Github(args) => (
-            live::github(&args.github, progress)?,
-            args.format,
-            &args.output,
-        ),
-        CollectCommand::Kubernetes(args) => (
-            live::kubernetes(&args.kubernetes, progress)?,
-            args.format,
-            &args.output,
-        ),
-    };
-    let output = output.as_deref();
+    let inventory = command.provider.collect(&command.args, progress)?;
+    let (format, output) = (command.output.format, command.output.output.as_deref());
     write_inventory(&inventory, format, output)?;
     say_collected(&inventory, started, verbosity);
     let incomplete = inventory.coverage.iter().any(|c| c.status.is_incomplete());

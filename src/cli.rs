@@ -1,6 +1,6 @@
 //! The command line (clap derive).
 
-use crate::collect::choices::{AzureAuthMethod as AuthMethod, GcpAuthMethod, Shard};
+use crate::collect::registry::{LiveProvider, ProviderArgs};
 use crate::frameworks::Framework;
 use crate::report::outputs::OutputSpec;
 use crate::report::rules::ListFormat;
@@ -72,182 +72,6 @@ pub enum Command {
     Man,
 }
 
-/// A provider nhiscan can collect from live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LiveProvider {
-    Aws,
-    Azure,
-    Gcp,
-    Github,
-    Kubernetes,
-}
-
-/// How to reach AWS. The login is the standard AWS one: environment, profiles (SSO
-/// included), web identity, container or instance credentials.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "AWS")]
-pub struct AwsArgs {
-    /// AWS profile to use (default: the standard credential chain).
-    #[arg(long, value_name = "NAME", env = "AWS_PROFILE")]
-    pub profile: Option<String>,
-    /// Region to scan for regional services such as Secrets Manager. Repeatable;
-    /// default the profile's or AWS_REGION's region.
-    #[arg(long = "region", value_name = "REGION")]
-    pub regions: Vec<String>,
-    /// Also scan every region enabled for the account (ec2:DescribeRegions).
-    #[arg(long)]
-    pub all_regions: bool,
-    /// Send AWS requests to this endpoint instead (an emulator such as moto).
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-    /// Scan every account of the AWS Organization (organizations:ListAccounts),
-    /// limited by the SCPs over each, assuming --role-name in each; run as the
-    /// management account or a delegated administrator.
-    #[arg(long)]
-    pub org: bool,
-    /// With --org: the role to assume in each account.
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = "nhiscan-audit",
-        requires = "org"
-    )]
-    pub role_name: String,
-    /// With --org: the sts:ExternalId the role's trust policy asks for.
-    #[arg(long, value_name = "ID", requires = "org")]
-    pub external_id: Option<String>,
-    /// With --org: only these accounts (12-digit ids, comma-separated or repeated).
-    #[arg(
-        long,
-        value_name = "ID,...",
-        value_delimiter = ',',
-        requires = "org",
-        value_parser = parse_account_id
-    )]
-    pub accounts: Vec<String>,
-    /// With --org: only shard K of N: the accounts (sorted by id, counted from 0) whose
-    /// position i has i mod N = K-1, so that N jobs split the organisation.
-    #[arg(long, value_name = "K/N", requires = "org", value_parser = parse_shard)]
-    pub shard: Option<Shard>,
-    /// Seconds one attempt of an AWS request may take, waiting for an answer
-    /// included, before it is retried (5 attempts at most).
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub aws_timeout: u64,
-}
-
-/// How to reach Azure. The login is the usual one: `az login` / `azd auth login`, a
-/// service principal in the environment, workload identity or a managed identity.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Azure")]
-pub struct AzureArgs {
-    /// How to sign in to Azure (default: the first of env, workload-identity,
-    /// managed-identity, azure-cli, azd that works).
-    #[arg(long, value_enum, value_name = "METHOD", default_value_t = AuthMethod::Auto)]
-    pub auth: AuthMethod,
-    /// Entra tenant (id or domain) to sign in to; default the login's own.
-    #[arg(long, value_name = "TENANT", env = "AZURE_TENANT_ID")]
-    pub tenant: Option<String>,
-    /// Only these subscriptions (ids or names; comma-separated or repeated); default every
-    /// subscription the login can list.
-    #[arg(long = "subscription", value_name = "ID,...", value_delimiter = ',')]
-    pub subscriptions: Vec<String>,
-    /// Do not list Key Vault secrets, keys and certificates.
-    #[arg(long)]
-    pub no_key_vault: bool,
-    /// Seconds one attempt of a Microsoft Graph or Azure Resource Manager request may take, waiting for the answer
-    /// included (connecting: at most 20), before it is retried (6 attempts at most).
-    #[arg(long, value_name = "SECONDS", default_value_t = crate::collect::http::DEFAULT_ATTEMPT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub azure_timeout: u64,
-}
-
-/// How to reach Google Cloud. The login is Application Default Credentials (`gcloud auth
-/// application-default login`, GOOGLE_APPLICATION_CREDENTIALS, workload identity
-/// federation, the metadata server) or the gcloud CLI's own login.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "GCP")]
-pub struct GcpArgs {
-    /// How to sign in to Google Cloud (default: a credentials file, then the gcloud CLI,
-    /// then the metadata server).
-    #[arg(long, value_enum, value_name = "METHOD", default_value_t = GcpAuthMethod::Auto)]
-    pub gcp_auth: GcpAuthMethod,
-    /// Only these projects (ids or numbers; comma-separated or repeated); default every
-    /// active project the login can list.
-    #[arg(
-        long = "gcp-project",
-        value_name = "ID,...",
-        value_delimiter = ',',
-        env = "NHISCAN_GCP_PROJECTS"
-    )]
-    pub gcp_projects: Vec<String>,
-    /// Seconds one attempt of a Google Cloud API request may take, waiting for the answer
-    /// included (connecting: at most 20), before it is retried (5 attempts at most).
-    #[arg(long, value_name = "SECONDS", default_value_t = crate::collect::http::DEFAULT_ATTEMPT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub gcp_timeout: u64,
-}
-
-/// What to read on GitHub. The token is `GH_TOKEN`, else `GITHUB_TOKEN`, else the GitHub
-/// CLI's login (`gh auth token`); it is never printed.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "GitHub")]
-pub struct GithubArgs {
-    /// The organisation to scan (its login, as in github.com/ORG).
-    #[arg(long, value_name = "ORG", env = "NHISCAN_GITHUB_ORG")]
-    pub github_org: Option<String>,
-    /// The REST API: https://api.github.com, or https://HOST/api/v3 for GitHub
-    /// Enterprise Server.
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = crate::collect::choices::GITHUB_DEFAULT_API
-    )]
-    pub github_api: String,
-    /// Seconds one attempt of a GitHub API request may take, waiting for the answer
-    /// included (connecting: at most 20), before it is retried (5 attempts at most).
-    #[arg(long, value_name = "SECONDS", default_value_t = crate::collect::http::DEFAULT_ATTEMPT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub github_timeout: u64,
-}
-
-/// How to reach Kubernetes: a kubeconfig and one of its contexts, with whatever
-/// authentication it names (tokens, client certificates, exec plugins).
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Kubernetes")]
-pub struct KubernetesArgs {
-    /// Kubeconfig file (default: $KUBECONFIG, several files merged, or ~/.kube/config).
-    #[arg(long, value_name = "PATH")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context to use (default: its current context).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
-    /// Only these namespaces (comma-separated or repeated); default all. ClusterRoles and
-    /// ClusterRoleBindings are always read.
-    #[arg(long = "namespace", value_name = "NS,...", value_delimiter = ',')]
-    pub namespaces: Vec<String>,
-    /// Do not list legacy service-account token Secrets (then `list` on secrets is not
-    /// needed, and long-lived tokens are not reported).
-    #[arg(long)]
-    pub no_token_secrets: bool,
-    /// Seconds a request to the Kubernetes API may wait for its answer (connecting: at
-    /// most 20) before the cluster is reported as failed.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub k8s_timeout: u64,
-}
-
-fn parse_shard(text: &str) -> Result<Shard, String> {
-    text.parse()
-}
-
-fn parse_account_id(text: &str) -> Result<String, String> {
-    let id = text.trim();
-    if crate::collect::choices::is_account_id(id) {
-        Ok(id.to_string())
-    } else {
-        Err(format!(
-            "`{}` is not an AWS account id (12 digits)",
-            id.escape_debug()
-        ))
-    }
-}
-
 /// Where the inventory comes from, and how to judge it.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
@@ -272,16 +96,9 @@ pub struct InputArgs {
     /// Config file; default ./nhiscan.toml when it exists.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Each live provider's arguments (collect/registry.rs).
     #[command(flatten)]
-    pub aws: AwsArgs,
-    #[command(flatten)]
-    pub azure: AzureArgs,
-    #[command(flatten)]
-    pub gcp: GcpArgs,
-    #[command(flatten)]
-    pub github: GithubArgs,
-    #[command(flatten)]
-    pub kubernetes: KubernetesArgs,
+    pub live: ProviderArgs,
 }
 
 /// Rule selection and parameters.
@@ -469,29 +286,8 @@ pub struct GraphArgs {
     pub output: Option<PathBuf>,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum CollectCommand {
-    /// Collect IAM users, roles, their keys and policies, and Secrets Manager secrets
-    /// (metadata only) from the AWS account your login belongs to, or with --org from
-    /// every account of the organisation.
-    Aws(CollectAwsArgs),
-    /// Collect Entra ID app registrations, service principals and managed identities
-    /// (credentials' metadata, owners, Graph permissions, sign-ins), role assignments and
-    /// Key Vault item properties from the tenant and subscriptions your login can see.
-    Azure(CollectAzureArgs),
-    /// Collect service accounts, their user-managed keys' metadata, the IAM bindings they
-    /// hold (inherited ones included), who may impersonate them, the workloads that run as
-    /// them (VMs, GKE node pools, Cloud Run, Cloud Functions) and their last authentication
-    /// from the Google Cloud projects your login can see.
-    Gcp(CollectGcpArgs),
-    /// Collect a GitHub organisation's deploy keys, GitHub App installations and their
-    /// permissions, Actions secrets (names and dates only) and variables (counted), and
-    /// the fine-grained personal access tokens granted to it.
-    Github(CollectGithubArgs),
-    /// Collect ServiceAccounts, their RBAC grants, the workloads that use them and legacy
-    /// token Secrets (metadata only) from the cluster of a kubeconfig context.
-    Kubernetes(CollectKubernetesArgs),
-}
+/// `nhiscan collect <provider>`: one subcommand per live provider (collect/registry.rs).
+pub type CollectCommand = crate::collect::registry::CollectCommand<CollectOutputArgs>;
 
 /// The file formats an inventory can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -500,58 +296,9 @@ pub enum InventoryFormat {
     Jsonl,
 }
 
+/// Where `collect` writes the inventory.
 #[derive(Debug, Clone, Args)]
-pub struct CollectAwsArgs {
-    #[command(flatten)]
-    pub aws: AwsArgs,
-    /// Inventory format.
-    #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
-    pub format: InventoryFormat,
-    /// Write to this file (atomically) instead of stdout.
-    #[arg(short, long, value_name = "PATH")]
-    pub output: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct CollectAzureArgs {
-    #[command(flatten)]
-    pub azure: AzureArgs,
-    /// Inventory format.
-    #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
-    pub format: InventoryFormat,
-    /// Write to this file (atomically) instead of stdout.
-    #[arg(short, long, value_name = "PATH")]
-    pub output: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct CollectGcpArgs {
-    #[command(flatten)]
-    pub gcp: GcpArgs,
-    /// Inventory format.
-    #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
-    pub format: InventoryFormat,
-    /// Write to this file (atomically) instead of stdout.
-    #[arg(short, long, value_name = "PATH")]
-    pub output: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct CollectGithubArgs {
-    #[command(flatten)]
-    pub github: GithubArgs,
-    /// Inventory format.
-    #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
-    pub format: InventoryFormat,
-    /// Write to this file (atomically) instead of stdout.
-    #[arg(short, long, value_name = "PATH")]
-    pub output: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct CollectKubernetesArgs {
-    #[command(flatten)]
-    pub kubernetes: KubernetesArgs,
+pub struct CollectOutputArgs {
     /// Inventory format.
     #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
     pub format: InventoryFormat,

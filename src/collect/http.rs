@@ -56,6 +56,14 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// This policy with `seconds` per attempt (a provider's `--<provider>-timeout`).
+    pub fn with_attempt_timeout(self, seconds: u64) -> Self {
+        RetryPolicy {
+            attempt_timeout: Duration::from_secs(seconds),
+            ..self
+        }
+    }
+
     /// The wait after failed attempt `attempt` when the service names none: exponential,
     /// never more than `max_wait`.
     pub fn backoff(&self, attempt: u32) -> Duration {

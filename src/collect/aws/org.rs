@@ -85,7 +85,7 @@ impl Default for OrgOptions {
     }
 }
 
-pub use crate::collect::choices::{is_account_id, Shard};
+pub use super::{is_account_id, Shard};
 
 /// The state of an account `ListAccounts` said nothing about.
 const UNKNOWN_STATE: &str = "UNKNOWN";

@@ -23,7 +23,7 @@ use azure_identity::{
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::collect::choices::AzureAuthMethod as AuthMethod;
+pub use super::AzureAuthMethod as AuthMethod;
 
 /// A working login.
 #[derive(Debug, Clone)]

@@ -26,7 +26,7 @@ use std::time::Duration;
 /// The OAuth scope asked for; the login's IAM roles decide what it may read.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 
-pub use crate::collect::choices::GcpAuthMethod as AuthMethod;
+pub use super::GcpAuthMethod as AuthMethod;
 
 #[derive(Clone, Debug)]
 enum Source {

@@ -23,291 +23,66 @@
 //! `activity_tracked: false`), not a gap.
 //! Calls are counted in `Inventory::api_calls` as `gcp:<service>:<method>`.
 
+mod args;
+#[cfg(feature = "gcp")]
+mod collector;
+
+#[cfg(feature = "gcp")]
 pub mod ancestry;
+#[cfg(feature = "gcp")]
 pub mod api;
+#[cfg(feature = "gcp")]
 pub mod auth;
+#[cfg(feature = "gcp")]
 pub mod build;
+#[cfg(feature = "gcp")]
 pub mod errors;
+#[cfg(feature = "gcp")]
 pub mod permissions;
+#[cfg(feature = "gcp")]
 pub mod rest;
+#[cfg(feature = "gcp")]
 pub mod workloads;
 
-use crate::collect::counter::CallCounter;
-use crate::collect::coverage::not_fully_read;
+pub use args::*;
+
 use crate::collect::progress::Progress;
-use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider};
-use ancestry::{Ancestry, Inherited};
-use anyhow::{anyhow, Context, Result};
-use api::ActivityType;
-use auth::AuthMethod;
-use build::{AccountData, ProjectData};
-use errors::ApiError;
-use rest::{Rest, RetryPolicy};
-use std::sync::Arc;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use crate::collect::registry::Collector;
+use crate::inventory::{Inventory, Provider};
+use anyhow::Result;
+#[cfg(feature = "gcp")]
+pub use collector::*;
 
-/// What to scan and how.
-#[derive(Debug, Clone)]
-pub struct GcpOptions {
-    pub auth: AuthMethod,
-    /// Project ids or numbers; empty: every active project the login can list.
-    pub projects: Vec<String>,
-    /// Projects read at once. Default 4.
-    pub concurrency: usize,
-    /// Service accounts read at once within a project. Default 8.
-    pub account_concurrency: usize,
-    pub retry: RetryPolicy,
-    pub progress: Progress,
-}
+/// Google Cloud in the registry of live providers ([`crate::collect::registry`]).
+pub struct Gcp;
 
-impl Default for GcpOptions {
-    fn default() -> Self {
-        GcpOptions {
-            auth: AuthMethod::Auto,
-            projects: Vec::new(),
-            concurrency: 4,
-            account_concurrency: 8,
-            retry: RetryPolicy::default(),
-            progress: Progress::hidden(),
-        }
+impl Collector for Gcp {
+    const ID: &'static str = "gcp";
+    const NAME: &'static str = "Google Cloud";
+    const PROVIDER: Provider = Provider::Gcp;
+    const ABOUT: &'static str = "Collect service accounts, their user-managed keys' metadata, the IAM bindings they hold (inherited ones included), who may impersonate them, the workloads that run as them (VMs, GKE node pools, Cloud Run, Cloud Functions) and their last authentication from the Google Cloud projects your login can see";
+    type Args = GcpArgs;
+
+    #[cfg(feature = "gcp")]
+    fn collect(args: &GcpArgs, progress: Progress) -> Result<Inventory> {
+        let defaults = GcpOptions::default();
+        let options = GcpOptions {
+            auth: args.gcp_auth,
+            projects: args
+                .gcp_projects
+                .iter()
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            progress,
+            retry: defaults.retry.with_attempt_timeout(args.gcp_timeout),
+            ..defaults
+        };
+        collect_blocking(&options)
     }
-}
 
-/// Collects the projects.
-pub async fn collect(options: &GcpOptions) -> Result<Inventory> {
-    let counter = CallCounter::default();
-    let login = {
-        let _phase = options.progress.spinner("gcp: signing in");
-        auth::login(options.auth).await?
-    };
-    let description = login.description.clone();
-    let rest = Rest::new(login, counter.clone(), options.retry)
-        .context("cannot set up the HTTP client for Google Cloud")?;
-    let mut inventory = Inventory::new();
-    inventory.generated_at = Some(chrono::Utc::now());
-
-    let projects = {
-        let _phase = options.progress.spinner("gcp: listing projects");
-        if options.projects.is_empty() {
-            let projects = api::projects(&rest).await.map_err(|e| {
-                anyhow!(
-                    "cannot list the Google Cloud projects: {e}; or name them with \
-                     --gcp-project ID"
-                )
-            })?;
-            if projects.is_empty() {
-                return Err(anyhow!(
-                    "the Google Cloud login ({description}) sees no active project; name one \
-                     with --gcp-project ID, or grant the login resourcemanager.projects.get"
-                ));
-            }
-            projects
-        } else {
-            let mut found: Vec<api::Project> = Vec::new();
-            for id in &options.projects {
-                match api::project(&rest, id.trim()).await {
-                    // A project named twice (by id and by number) is read once.
-                    Ok(project) if found.iter().any(|p| p.name == project.name) => {}
-                    Ok(project) => found.push(project),
-                    Err(e) => inventory.coverage.push(Coverage {
-                        target: format!("gcp:project:{}", id.trim()),
-                        provider: Provider::Gcp,
-                        status: CoverageStatus::Failed,
-                        detail: Some(format!("the project could not be read: {e}")),
-                    }),
-                }
-            }
-            found
-        }
-    };
-
-    let ancestry = {
-        let _phase = options
-            .progress
-            .spinner("gcp: folders and organisation policies");
-        Ancestry::read(&rest, &projects).await
-    };
-    let phase = options.progress.bar("gcp: projects", projects.len() as u64);
-    let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
-    let mut tasks = JoinSet::new();
-    for (index, project) in projects.into_iter().enumerate() {
-        let (rest, limit) = (rest.clone(), limit.clone());
-        let account_concurrency = options.account_concurrency;
-        let inherited = ancestry.of(project.parent.as_deref());
-        tasks.spawn(async move {
-            let _permit = limit.acquire().await;
-            let collected = collect_project(&rest, project, inherited, account_concurrency).await;
-            (index, collected)
-        });
+    #[cfg(not(feature = "gcp"))]
+    fn collect(_: &GcpArgs, _: Progress) -> Result<Inventory> {
+        Err(crate::collect::registry::not_compiled::<Self>())
     }
-    let mut done = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        phase.inc();
-        match joined {
-            Ok(outcome) => done.push(outcome),
-            Err(e) => return Err(anyhow!("a GCP project task failed: {e}")),
-        }
-    }
-    done.sort_by_key(|(index, _)| *index);
-    let scanned = done.len();
-    for (_, (data, coverage)) in done {
-        let (identities, credentials) = build::build(&data);
-        inventory.identities.extend(identities);
-        inventory.credentials.extend(credentials);
-        inventory.coverage.push(coverage);
-    }
-    inventory.sources.push(format!(
-        "gcp: {scanned} project{} (signed in with {description})",
-        if scanned == 1 { "" } else { "s" }
-    ));
-    inventory.api_calls = counter.snapshot();
-    Ok(inventory)
-}
-
-/// Reads one project; what failed is in the coverage.
-async fn collect_project(
-    rest: &Rest,
-    project: api::Project,
-    inherited: Inherited,
-    account_concurrency: usize,
-) -> (ProjectData, Coverage) {
-    let id = project.project_id.clone();
-    let (policy, accounts, workloads, account_activity, key_activity) = tokio::join!(
-        api::project_policy(rest, &id),
-        api::service_accounts(rest, &id),
-        workloads::list_workloads(rest, &project),
-        api::activities(rest, &id, ActivityType::ServiceAccount),
-        api::activities(rest, &id, ActivityType::Key),
-    );
-    let mut problems = Vec::new();
-    let mut notes = inherited.notes;
-    let policy = policy
-        .map_err(|e| {
-            problems.push(format!(
-                "the project's IAM policy was not read (roles and project-wide \
-                 impersonation unknown): {e}"
-            ))
-        })
-        .ok();
-    let (workloads, workload_notes) = workloads;
-    notes.extend(workload_notes);
-    let mut activity = |result: Result<Vec<api::Activity>, ApiError>, what: &str| match result {
-        Ok(list) => Some(list),
-        Err(e) => {
-            notes.push(format!(
-                "{what} last authentication not read (Activity Analyzer): {e}"
-            ));
-            None
-        }
-    };
-    let account_activity = activity(account_activity, "service accounts'");
-    let key_activity = activity(key_activity, "keys'");
-
-    let accounts = match accounts {
-        Ok(accounts) => accounts,
-        Err(e) => {
-            problems.insert(0, format!("the service accounts could not be listed: {e}"));
-            let detail = problems
-                .into_iter()
-                .chain(notes)
-                .collect::<Vec<_>>()
-                .join("; ");
-            return (
-                ProjectData {
-                    project,
-                    policy,
-                    inherited: inherited.policies,
-                    accounts: Vec::new(),
-                    workloads,
-                    account_activity,
-                    key_activity,
-                },
-                Coverage {
-                    target: format!("gcp:project:{id}"),
-                    provider: Provider::Gcp,
-                    status: CoverageStatus::Failed,
-                    detail: Some(detail),
-                },
-            );
-        }
-    };
-
-    let limit = Arc::new(Semaphore::new(account_concurrency.max(1)));
-    let mut tasks = JoinSet::new();
-    for (index, account) in accounts.into_iter().enumerate() {
-        let (rest, limit, id) = (rest.clone(), limit.clone(), id.clone());
-        tasks.spawn(async move {
-            let _permit = limit.acquire().await;
-            let (keys, policy) = tokio::join!(
-                api::keys(&rest, &id, &account.email),
-                api::service_account_policy(&rest, &id, &account.email),
-            );
-            (index, account, keys, policy)
-        });
-    }
-    let mut read = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(outcome) = joined {
-            read.push(outcome);
-        }
-    }
-    read.sort_by_key(|(index, ..)| *index);
-    let mut account_problems = Vec::new();
-    let mut data = Vec::new();
-    for (_, account, keys, account_policy) in read {
-        let mut errors = Vec::new();
-        let keys = keys.map_err(|e| errors.push(format!("keys: {e}"))).ok();
-        let account_policy = account_policy
-            .map_err(|e| errors.push(format!("who may act as it: {e}")))
-            .ok();
-        if !errors.is_empty() {
-            account_problems.push(format!("{}: {}", account.email, errors.join("; ")));
-        }
-        data.push(AccountData {
-            account,
-            keys,
-            policy: account_policy,
-        });
-    }
-    if !account_problems.is_empty() {
-        problems.push(not_fully_read(
-            &account_problems,
-            data.len(),
-            "service accounts",
-        ));
-    }
-    let status = if problems.is_empty() {
-        CoverageStatus::Scanned
-    } else {
-        CoverageStatus::Partial
-    };
-    let detail = problems.into_iter().chain(notes).collect::<Vec<_>>();
-    (
-        ProjectData {
-            project,
-            policy,
-            inherited: inherited.policies,
-            accounts: data,
-            workloads,
-            account_activity,
-            key_activity,
-        },
-        Coverage {
-            target: format!("gcp:project:{id}"),
-            provider: Provider::Gcp,
-            status,
-            detail: (!detail.is_empty()).then(|| detail.join("; ")),
-        },
-    )
-}
-
-/// [`collect`] for callers without an async runtime: builds one and waits. Must not be
-/// called from inside a tokio runtime.
-pub fn collect_blocking(options: &GcpOptions) -> Result<Inventory> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime for the GCP collector")?;
-    runtime.block_on(collect(options))
 }

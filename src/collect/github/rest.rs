@@ -17,7 +17,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
-pub use crate::collect::choices::GITHUB_DEFAULT_API as DEFAULT_API;
+pub use super::GITHUB_DEFAULT_API as DEFAULT_API;
 
 /// The REST client: one per collection.
 #[derive(Debug, Clone)]
