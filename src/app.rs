@@ -29,6 +29,7 @@ use chrono::{DateTime, Utc};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use strum::VariantArray;
 
 /// How chatty to be on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -538,7 +539,9 @@ fn counts(enriched: &Enriched) -> InventoryCounts {
             .or_default()
             .credentials += 1;
     }
-    counts.by_provider.retain(|p, _| Provider::ALL.contains(p));
+    counts
+        .by_provider
+        .retain(|p, _| Provider::VARIANTS.contains(p));
     counts
 }
 

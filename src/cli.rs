@@ -2,7 +2,7 @@
 
 use crate::collect::registry::{LiveProvider, ProviderArgs};
 use crate::frameworks::Framework;
-use crate::report::outputs::OutputSpec;
+use crate::report::outputs::{OutputSpec, ScanFormat};
 use crate::report::rules::ListFormat;
 use crate::report::Format;
 use crate::rules::Severity;
@@ -129,11 +129,8 @@ pub struct OutputArgs {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Report")]
 pub struct ScanOutputArgs {
-    /// Report format, optionally with its file: FORMAT[:PATH]. Repeat for several
-    /// reports from one run; at most one without a file (stdout). Formats: table, csv,
-    /// json, jsonl, sarif, markdown, ocsf, xlsx. Default: [output] formats in
-    /// nhiscan.toml, else table.
-    #[arg(short, long = "format", value_name = "FORMAT[:PATH]")]
+    // The help lists the formats of `ScanFormat`.
+    #[arg(short, long = "format", value_name = "FORMAT[:PATH]", help = ScanFormat::help())]
     pub formats: Vec<OutputSpec>,
     /// Write the report (the one format without a file) to this file instead of stdout.
     #[arg(short, long, value_name = "PATH")]

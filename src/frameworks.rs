@@ -6,6 +6,7 @@ use crate::inventory::{CredentialKind, IdentityKind, Provider};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
+use strum::VariantArray;
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_frameworks.rs"));
@@ -148,8 +149,8 @@ impl Catalog {
                 ));
             }
             let known = |kind: &String| {
-                IdentityKind::ALL.iter().any(|k| k.as_str() == kind)
-                    || CredentialKind::ALL.iter().any(|k| k.as_str() == kind)
+                IdentityKind::VARIANTS.iter().any(|k| k.as_str() == kind)
+                    || CredentialKind::VARIANTS.iter().any(|k| k.as_str() == kind)
             };
             if let Some(kind) = control.kinds.iter().find(|k| !known(k)) {
                 return Err(format!(

@@ -76,8 +76,13 @@ impl Inventory {
     Serialize,
     Deserialize,
     schemars::JsonSchema,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+    strum::EnumString,
 )]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Provider {
     Aws,
     Azure,
@@ -88,30 +93,8 @@ pub enum Provider {
 }
 
 impl Provider {
-    pub const ALL: [Provider; 6] = [
-        Provider::Aws,
-        Provider::Azure,
-        Provider::Gcp,
-        Provider::Kubernetes,
-        Provider::Github,
-        Provider::Other,
-    ];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Aws => "aws",
-            Provider::Azure => "azure",
-            Provider::Gcp => "gcp",
-            Provider::Kubernetes => "kubernetes",
-            Provider::Github => "github",
-            Provider::Other => "other",
-        }
-    }
-}
-
-impl fmt::Display for Provider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -149,8 +132,13 @@ impl fmt::Display for Scope {
     Serialize,
     Deserialize,
     schemars::JsonSchema,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+    strum::EnumString,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ScopeKind {
     Organization,
     Account,
@@ -163,27 +151,29 @@ pub enum ScopeKind {
 
 impl ScopeKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ScopeKind::Organization => "organization",
-            ScopeKind::Account => "account",
-            ScopeKind::Tenant => "tenant",
-            ScopeKind::Subscription => "subscription",
-            ScopeKind::Project => "project",
-            ScopeKind::Cluster => "cluster",
-            ScopeKind::Other => "other",
-        }
-    }
-}
-
-impl fmt::Display for ScopeKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 /// What sort of non-human identity this is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum IdentityKind {
     /// A user account used by software (e.g. an IAM user with access keys).
     ServiceUser,
@@ -203,34 +193,8 @@ pub enum IdentityKind {
 }
 
 impl IdentityKind {
-    pub const ALL: [IdentityKind; 8] = [
-        IdentityKind::ServiceUser,
-        IdentityKind::Role,
-        IdentityKind::ServicePrincipal,
-        IdentityKind::AppRegistration,
-        IdentityKind::ManagedIdentity,
-        IdentityKind::ServiceAccount,
-        IdentityKind::App,
-        IdentityKind::Other,
-    ];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            IdentityKind::ServiceUser => "service_user",
-            IdentityKind::Role => "role",
-            IdentityKind::ServicePrincipal => "service_principal",
-            IdentityKind::AppRegistration => "app_registration",
-            IdentityKind::ManagedIdentity => "managed_identity",
-            IdentityKind::ServiceAccount => "service_account",
-            IdentityKind::App => "app",
-            IdentityKind::Other => "other",
-        }
-    }
-}
-
-impl fmt::Display for IdentityKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -353,8 +317,21 @@ pub struct Trust {
     pub conditions: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PrincipalType {
     Any,
     Account,
@@ -366,20 +343,29 @@ pub enum PrincipalType {
 
 impl PrincipalType {
     pub fn as_str(self) -> &'static str {
-        match self {
-            PrincipalType::Any => "any",
-            PrincipalType::Account => "account",
-            PrincipalType::Identity => "identity",
-            PrincipalType::Service => "service",
-            PrincipalType::Federated => "federated",
-            PrincipalType::Other => "other",
-        }
+        self.into()
     }
 }
 
 /// What sort of secret material a credential is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CredentialKind {
     AccessKey,
     ClientSecret,
@@ -394,43 +380,27 @@ pub enum CredentialKind {
 }
 
 impl CredentialKind {
-    pub const ALL: [CredentialKind; 10] = [
-        CredentialKind::AccessKey,
-        CredentialKind::ClientSecret,
-        CredentialKind::Certificate,
-        CredentialKind::SshKey,
-        CredentialKind::VaultSecret,
-        CredentialKind::VaultKey,
-        CredentialKind::Token,
-        CredentialKind::ServiceAccountKey,
-        CredentialKind::Password,
-        CredentialKind::Other,
-    ];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            CredentialKind::AccessKey => "access_key",
-            CredentialKind::ClientSecret => "client_secret",
-            CredentialKind::Certificate => "certificate",
-            CredentialKind::SshKey => "ssh_key",
-            CredentialKind::VaultSecret => "vault_secret",
-            CredentialKind::VaultKey => "vault_key",
-            CredentialKind::Token => "token",
-            CredentialKind::ServiceAccountKey => "service_account_key",
-            CredentialKind::Password => "password",
-            CredentialKind::Other => "other",
-        }
+        self.into()
     }
 }
 
-impl fmt::Display for CredentialKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CredentialStatus {
     #[default]
     Active,
@@ -439,10 +409,7 @@ pub enum CredentialStatus {
 
 impl CredentialStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            CredentialStatus::Active => "active",
-            CredentialStatus::Inactive => "inactive",
-        }
+        self.into()
     }
 }
 

@@ -3,11 +3,13 @@
 
 use crate::cli::{Cli, InitArgs};
 use crate::exit_policy::exit;
+use crate::report::outputs::ScanFormat;
 use anyhow::{bail, Context as _};
 use clap::CommandFactory;
 
-/// The config `nhiscan init` writes: every section, commented, valid as it is.
-pub const STARTER_CONFIG: &str = r#"# nhiscan configuration, written by `nhiscan init`.
+/// The config `nhiscan init` writes: every section, commented, valid as it is, with
+/// `{formats}` standing for the report formats.
+const STARTER_TEMPLATE: &str = r#"# nhiscan configuration, written by `nhiscan init`.
 #
 # nhiscan reads ./nhiscan.toml when it exists, or the file given with --config.
 # Unknown keys are an error, so a typo is reported instead of silently ignored.
@@ -54,7 +56,7 @@ pub const STARTER_CONFIG: &str = r#"# nhiscan configuration, written by `nhiscan
 
 [output]
 # Reports of `nhiscan scan` when no -f is given: FORMAT or FORMAT:PATH (at most one
-# without a path: stdout). Formats: table, csv, json, jsonl, sarif, markdown, ocsf, xlsx.
+# without a path: stdout). Formats: {formats}.
 # formats = ["table", "json:nhiscan-report.json", "sarif:nhiscan.sarif"]
 # CSV field separator (one character, or "tab") and a UTF-8 byte order mark for Excel.
 # csv_delimiter = ";"
@@ -75,6 +77,11 @@ pub const STARTER_CONFIG: &str = r#"# nhiscan configuration, written by `nhiscan
 
 /// `nhiscan init`: writes the starter config, refusing to replace a file unless
 /// `--force`.
+/// The commented starter `nhiscan.toml` that `nhiscan init` writes.
+pub fn starter_config() -> String {
+    STARTER_TEMPLATE.replace("{formats}", &ScanFormat::names())
+}
+
 pub fn init(args: &InitArgs) -> anyhow::Result<u8> {
     if args.path.exists() && !args.force {
         bail!(
@@ -83,7 +90,7 @@ pub fn init(args: &InitArgs) -> anyhow::Result<u8> {
         );
     }
     crate::report::write_output(Some(&args.path), |out| {
-        out.write_all(STARTER_CONFIG.as_bytes())
+        out.write_all(starter_config().as_bytes())
     })
     .with_context(|| format!("cannot write {}", args.path.display()))?;
     eprintln!("wrote {}", args.path.display());
@@ -132,8 +139,10 @@ mod tests {
 
     #[test]
     fn the_starter_config_is_valid_and_documents_every_section() {
+        let starter = starter_config();
+        assert!(starter.contains("Formats: table, csv, json, jsonl, sarif, markdown, ocsf, xlsx."));
         let config: crate::config::Config =
-            toml::from_str(STARTER_CONFIG).unwrap_or_else(|e| panic!("{e}"));
+            toml::from_str(&starter).unwrap_or_else(|e| panic!("{e}"));
         assert!(config.output.formats.is_empty());
         for section in [
             "[owners]",
@@ -144,10 +153,10 @@ mod tests {
             "[output]",
             "[rules.",
         ] {
-            assert!(STARTER_CONFIG.contains(section), "{section}");
+            assert!(starter.contains(section), "{section}");
         }
         // Uncommented, every example line is a valid config too.
-        let uncommented: String = STARTER_CONFIG
+        let uncommented: String = starter
             .lines()
             .map(|l| match l.strip_prefix("# ") {
                 Some(rest)

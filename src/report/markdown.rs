@@ -60,7 +60,7 @@ fn write_counts(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     } else {
         writeln!(out, "| Severity | Findings |\n|---|---:|")?;
     }
-    for s in Severity::ALL {
+    for s in Severity::descending() {
         let n = report.summary.by_severity.get(&s).copied().unwrap_or(0);
         if with_new {
             let new = new_by.get(&s).copied().unwrap_or(0);

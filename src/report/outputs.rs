@@ -14,9 +14,13 @@ use serde::Deserialize;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use strum::VariantArray;
 
 /// The report formats of `nhiscan scan`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "lowercase")]
 pub enum ScanFormat {
     /// Terminal table (the default).
     Table,
@@ -39,16 +43,23 @@ pub enum ScanFormat {
 
 impl ScanFormat {
     fn name(self) -> &'static str {
-        match self {
-            ScanFormat::Table => "table",
-            ScanFormat::Csv => "csv",
-            ScanFormat::Json => "json",
-            ScanFormat::Jsonl => "jsonl",
-            ScanFormat::Sarif => "sarif",
-            ScanFormat::Markdown => "markdown",
-            ScanFormat::Ocsf => "ocsf",
-            ScanFormat::Xlsx => "xlsx",
-        }
+        self.into()
+    }
+
+    /// Every format's name, comma-separated ("table, csv, ..."), for help texts.
+    pub fn names() -> String {
+        let names: Vec<&str> = Self::VARIANTS.iter().map(|f| f.name()).collect();
+        names.join(", ")
+    }
+
+    /// The help of `-f`.
+    pub fn help() -> String {
+        format!(
+            "Report format, optionally with its file: FORMAT[:PATH]. Repeat for several \
+             reports from one run; at most one without a file (stdout). Formats: {}. \
+             Default: [output] formats in nhiscan.toml, else table",
+            Self::names()
+        )
     }
 }
 
@@ -68,11 +79,13 @@ impl FromStr for OutputSpec {
             Some((name, path)) => (name, Some(path)),
             None => (text, None),
         };
-        let format = <ScanFormat as clap::ValueEnum>::from_str(name.trim(), true).map_err(|_| {
-            format!(
-                "`{name}` is not a report format: use table, csv, json, jsonl, sarif, markdown, ocsf or xlsx (FORMAT or FORMAT:PATH)"
-            )
-        })?;
+        let format =
+            <ScanFormat as clap::ValueEnum>::from_str(name.trim(), true).map_err(|_| {
+                format!(
+                    "`{name}` is not a report format: use {} (FORMAT or FORMAT:PATH)",
+                    ScanFormat::names()
+                )
+            })?;
         let path = match path {
             Some("") => return Err(format!("`{text}`: the path after `:` is empty")),
             Some(p) => Some(PathBuf::from(p)),

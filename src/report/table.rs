@@ -56,13 +56,12 @@ pub fn write(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<(
 }
 
 fn write_summary(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    let counts: Vec<String> = Severity::ALL
-        .iter()
+    let counts: Vec<String> = Severity::descending()
         .filter_map(|s| {
             report
                 .summary
                 .by_severity
-                .get(s)
+                .get(&s)
                 .map(|n| format!("{n} {s}"))
         })
         .collect();

@@ -178,12 +178,11 @@ fn write_summary(
         *r += 1;
         Ok(())
     };
-    let severities = Severity::ALL
-        .iter()
+    let severities = Severity::descending()
         .map(|sev| {
             (
                 sev.to_string(),
-                s.by_severity.get(sev).copied().unwrap_or(0),
+                s.by_severity.get(&sev).copied().unwrap_or(0),
             )
         })
         .collect();
@@ -199,7 +198,7 @@ fn write_summary(
 
     sheet.write_string_with_format(r, 0, "owner", bold)?;
     sheet.write_string_with_format(r, 1, "findings", bold)?;
-    for (i, sev) in Severity::ALL.iter().enumerate() {
+    for (i, sev) in Severity::descending().enumerate() {
         sheet.write_string_with_format(r, 2 + i as u16, sev.as_str(), bold)?;
     }
     r += 1;
@@ -209,11 +208,11 @@ fn write_summary(
     for (owner, counts) in by_owner {
         text_cell(sheet, r as usize, 0, owner)?;
         sheet.write_number(r, 1, counts.values().sum::<usize>() as f64)?;
-        for (i, sev) in Severity::ALL.iter().enumerate() {
+        for (i, sev) in Severity::descending().enumerate() {
             sheet.write_number(
                 r,
                 2 + i as u16,
-                counts.get(sev).copied().unwrap_or(0) as f64,
+                counts.get(&sev).copied().unwrap_or(0) as f64,
             )?;
         }
         r += 1;

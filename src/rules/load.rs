@@ -10,6 +10,7 @@ use cel::Program;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use strum::VariantArray;
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
@@ -546,7 +547,7 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
         }
     }
     let providers: &[Provider] = if spec.filter.providers.is_empty() {
-        &Provider::ALL
+        Provider::VARIANTS
     } else {
         &spec.filter.providers
     };
@@ -1085,7 +1086,9 @@ remediation: r
                     assert_eq!(folder, one.as_str(), "{id} is in rules/{folder}/");
                 }
                 _ => {
-                    let prefixed = Provider::ALL.iter().find(|p| id.starts_with(&prefix(**p)));
+                    let prefixed = Provider::VARIANTS
+                        .iter()
+                        .find(|p| id.starts_with(&prefix(**p)));
                     assert!(prefixed.is_none(), "{id}: a prefix, but no single provider");
                 }
             }

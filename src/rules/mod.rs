@@ -15,7 +15,7 @@ use crate::frameworks::Framework;
 use crate::inventory::{CredentialKind, IdentityKind, Provider};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt;
+use strum::VariantArray;
 
 /// How bad a finding is.
 #[derive(
@@ -30,8 +30,12 @@ use std::fmt;
     Serialize,
     Deserialize,
     schemars::JsonSchema,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Severity {
     Info,
     Low,
@@ -41,13 +45,10 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-        Severity::Info,
-    ];
+    /// Every severity, the most severe first.
+    pub fn descending() -> impl DoubleEndedIterator<Item = Severity> + ExactSizeIterator {
+        Severity::VARIANTS.iter().rev().copied()
+    }
 
     /// One level lower (`info` stays `info`).
     pub fn lower(self) -> Severity {
@@ -60,29 +61,22 @@ impl Severity {
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 impl std::str::FromStr for Severity {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Severity::ALL
-            .into_iter()
+        let names = || Severity::VARIANTS.iter().map(|v| v.as_str());
+        Severity::VARIANTS
+            .iter()
+            .copied()
             .find(|sev| sev.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("`{s}` is not a severity (info, low, medium, high, critical)"))
+            .ok_or_else(|| {
+                let names: Vec<&str> = names().collect();
+                format!("`{s}` is not a severity ({})", names.join(", "))
+            })
     }
 }
 
@@ -99,8 +93,13 @@ impl std::str::FromStr for Severity {
     Serialize,
     Deserialize,
     schemars::JsonSchema,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+    strum::EnumString,
 )]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Confidence {
     Low,
     Medium,
@@ -109,17 +108,28 @@ pub enum Confidence {
 
 impl Confidence {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Confidence::Low => "low",
-            Confidence::Medium => "medium",
-            Confidence::High => "high",
-        }
+        self.into()
     }
 }
 
 /// What a rule is evaluated against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+    strum::EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Target {
     Identity,
     Credential,
@@ -127,10 +137,7 @@ pub enum Target {
 
 impl Target {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Target::Identity => "identity",
-            Target::Credential => "credential",
-        }
+        self.into()
     }
 }
 
@@ -310,8 +317,11 @@ fn is_default_filter(filter: &Filter) -> bool {
 /// The names a `filter.kinds` entry may take for a target.
 pub fn known_kinds(target: Target) -> Vec<&'static str> {
     match target {
-        Target::Identity => IdentityKind::ALL.iter().map(|k| k.as_str()).collect(),
-        Target::Credential => CredentialKind::ALL.iter().map(|k| k.as_str()).collect(),
+        Target::Identity => IdentityKind::VARIANTS.iter().map(|k| k.as_str()).collect(),
+        Target::Credential => CredentialKind::VARIANTS
+            .iter()
+            .map(|k| k.as_str())
+            .collect(),
     }
 }
 

@@ -9,6 +9,7 @@ use crate::inventory::Provider;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+use strum::VariantArray;
 
 /// Which findings a remediation text is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +46,7 @@ impl Audience {
             Some((provider, kind)) => (provider, Some(kind)),
             None => (key, None),
         };
-        let provider = *Provider::ALL.iter().find(|p| p.as_str() == provider)?;
+        let provider = provider.parse::<Provider>().ok()?;
         Some(match kind {
             Some(kind) if !kind.is_empty() => Audience::Kind(provider, kind.to_string()),
             Some(_) => return None,
@@ -200,7 +201,11 @@ impl<'de> Visitor<'de> for RemediationVisitor {
             let audience = Audience::parse(&key).ok_or_else(|| {
                 de::Error::custom(format!(
                     "`{key}` is not a provider ({}), `provider/kind` or `default`",
-                    Provider::ALL.map(|p| p.as_str()).join(", ")
+                    Provider::VARIANTS
+                        .iter()
+                        .map(|p| p.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
             })?;
             if texts.iter().any(|(a, _)| *a == audience) {
@@ -256,7 +261,7 @@ mod tests {
             fallback.for_entity(Provider::Kubernetes, "service_account"),
             Some("d")
         );
-        assert!(fallback.uncovered(&Provider::ALL, &kinds).is_empty());
+        assert!(fallback.uncovered(Provider::VARIANTS, &kinds).is_empty());
         assert_eq!(
             serde_json::to_value(&split).ok(),
             Some(
