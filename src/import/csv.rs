@@ -18,50 +18,76 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use strum::VariantArray;
 
-pub const IDENTITY_COLUMNS: [&str; 19] = [
-    "provider",
-    "scope_kind",
-    "scope_id",
-    "scope_name",
-    "id",
-    "name",
-    "kind",
-    "description",
-    "created",
-    "last_activity",
-    "activity_tracked",
-    "enabled",
-    "tags",
-    "owners",
-    "interactive_login",
-    "admin",
-    "wildcard_actions",
-    "privileged_actions",
-    "policies",
-];
+/// The columns of one CSV file of an inventory: their names, in order, and the three
+/// that make the scope.
+pub trait Column: Copy + Into<&'static str> + VariantArray + 'static {
+    /// `scope_kind`, `scope_id`, `scope_name`.
+    const SCOPE: [Self; 3];
 
-pub const CREDENTIAL_COLUMNS: [&str; 19] = [
-    "provider",
-    "scope_kind",
-    "scope_id",
-    "scope_name",
-    "id",
-    "name",
-    "kind",
-    "identity_id",
-    "created",
-    "expires",
-    "last_used",
-    "usage_tracked",
-    "last_rotated",
-    "rotation_enabled",
-    "rotation_interval_days",
-    "status",
-    "region",
-    "vault",
-    "tags",
-];
+    fn name(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// The columns of `identities.csv`, in their documented order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+pub enum IdentityColumn {
+    Provider,
+    ScopeKind,
+    ScopeId,
+    ScopeName,
+    Id,
+    Name,
+    Kind,
+    Description,
+    Created,
+    LastActivity,
+    ActivityTracked,
+    Enabled,
+    Tags,
+    Owners,
+    InteractiveLogin,
+    Admin,
+    WildcardActions,
+    PrivilegedActions,
+    Policies,
+}
+
+impl Column for IdentityColumn {
+    const SCOPE: [Self; 3] = [Self::ScopeKind, Self::ScopeId, Self::ScopeName];
+}
+
+/// The columns of `credentials.csv`, in their documented order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+pub enum CredentialColumn {
+    Provider,
+    ScopeKind,
+    ScopeId,
+    ScopeName,
+    Id,
+    Name,
+    Kind,
+    IdentityId,
+    Created,
+    Expires,
+    LastUsed,
+    UsageTracked,
+    LastRotated,
+    RotationEnabled,
+    RotationIntervalDays,
+    Status,
+    Region,
+    Vault,
+    Tags,
+}
+
+impl Column for CredentialColumn {
+    const SCOPE: [Self; 3] = [Self::ScopeKind, Self::ScopeId, Self::ScopeName];
+}
 
 /// Reads `identities.csv` and, when present, `credentials.csv` from a folder.
 pub fn read_folder(dir: &Path) -> Result<Inventory, ImportError> {
@@ -86,30 +112,37 @@ pub fn read_folder(dir: &Path) -> Result<Inventory, ImportError> {
 }
 
 pub fn read_identities(path: &Path) -> Result<Vec<Identity>, ImportError> {
+    use IdentityColumn as C;
     read_rows(
         path,
-        &IDENTITY_COLUMNS,
-        &["provider", "scope_kind", "scope_id", "id", "name", "kind"],
+        &[
+            C::Provider,
+            C::ScopeKind,
+            C::ScopeId,
+            C::Id,
+            C::Name,
+            C::Kind,
+        ],
         |row| {
             Ok(Identity {
-                provider: row.parse_enum("provider")?,
+                provider: row.parse_enum(C::Provider)?,
                 scope: row.scope()?,
-                id: row.required("id")?.to_string(),
-                name: row.required("name")?.to_string(),
-                kind: row.parse_enum("kind")?,
-                description: row.text("description"),
-                created: row.time("created")?,
-                last_activity: row.time("last_activity")?,
-                activity_tracked: row.boolean("activity_tracked")?.unwrap_or(true),
-                enabled: row.boolean("enabled")?.unwrap_or(true),
-                tags: row.tags("tags")?,
-                owners: row.list("owners"),
-                interactive_login: row.boolean("interactive_login")?.unwrap_or(false),
+                id: row.required(C::Id)?.to_string(),
+                name: row.required(C::Name)?.to_string(),
+                kind: row.parse_enum(C::Kind)?,
+                description: row.text(C::Description),
+                created: row.time(C::Created)?,
+                last_activity: row.time(C::LastActivity)?,
+                activity_tracked: row.boolean(C::ActivityTracked)?.unwrap_or(true),
+                enabled: row.boolean(C::Enabled)?.unwrap_or(true),
+                tags: row.tags(C::Tags)?,
+                owners: row.list(C::Owners),
+                interactive_login: row.boolean(C::InteractiveLogin)?.unwrap_or(false),
                 permissions: Permissions {
-                    admin: row.boolean("admin")?.unwrap_or(false),
-                    wildcard_actions: row.list("wildcard_actions"),
-                    privileged_actions: row.list("privileged_actions"),
-                    policies: row.list("policies"),
+                    admin: row.boolean(C::Admin)?.unwrap_or(false),
+                    wildcard_actions: row.list(C::WildcardActions),
+                    privileged_actions: row.list(C::PrivilegedActions),
+                    policies: row.list(C::Policies),
                 },
                 trust: Vec::new(),
                 attributes: BTreeMap::new(),
@@ -119,34 +152,34 @@ pub fn read_identities(path: &Path) -> Result<Vec<Identity>, ImportError> {
 }
 
 pub fn read_credentials(path: &Path) -> Result<Vec<Credential>, ImportError> {
+    use CredentialColumn as C;
     read_rows(
         path,
-        &CREDENTIAL_COLUMNS,
-        &["provider", "scope_kind", "scope_id", "id", "kind"],
+        &[C::Provider, C::ScopeKind, C::ScopeId, C::Id, C::Kind],
         |row| {
             Ok(Credential {
-                provider: row.parse_enum("provider")?,
+                provider: row.parse_enum(C::Provider)?,
                 scope: row.scope()?,
-                id: row.required("id")?.to_string(),
-                name: row.text("name"),
-                kind: row.parse_enum("kind")?,
-                identity_id: row.text("identity_id"),
-                created: row.time("created")?,
-                expires: row.time("expires")?,
-                last_used: row.time("last_used")?,
-                usage_tracked: row.boolean("usage_tracked")?.unwrap_or(true),
-                last_rotated: row.time("last_rotated")?,
-                rotation_enabled: row.boolean("rotation_enabled")?,
-                rotation_interval_days: row.number("rotation_interval_days")?,
-                status: match row.get("status") {
-                    Some(_) => row.parse_enum("status")?,
+                id: row.required(C::Id)?.to_string(),
+                name: row.text(C::Name),
+                kind: row.parse_enum(C::Kind)?,
+                identity_id: row.text(C::IdentityId),
+                created: row.time(C::Created)?,
+                expires: row.time(C::Expires)?,
+                last_used: row.time(C::LastUsed)?,
+                usage_tracked: row.boolean(C::UsageTracked)?.unwrap_or(true),
+                last_rotated: row.time(C::LastRotated)?,
+                rotation_enabled: row.boolean(C::RotationEnabled)?,
+                rotation_interval_days: row.number(C::RotationIntervalDays)?,
+                status: match row.get(C::Status) {
+                    Some(_) => row.parse_enum(C::Status)?,
                     None => Default::default(),
                 },
                 location: Location {
-                    region: row.text("region"),
-                    vault: row.text("vault"),
+                    region: row.text(C::Region),
+                    vault: row.text(C::Vault),
                 },
-                tags: row.tags("tags")?,
+                tags: row.tags(C::Tags)?,
                 attributes: BTreeMap::new(),
             })
         },
@@ -194,64 +227,66 @@ fn csv_error(path: &Path, e: ::csv::Error) -> ImportError {
 }
 
 /// One data row with access by column name; empty cells read as absent.
-struct Row<'a> {
+struct Row<'a, C> {
     path: &'a Path,
     line: u64,
     columns: &'a HashMap<String, usize>,
     record: &'a ::csv::StringRecord,
+    column: std::marker::PhantomData<C>,
 }
 
-impl Row<'_> {
-    fn get(&self, column: &str) -> Option<&str> {
+impl<C: Column> Row<'_, C> {
+    fn get(&self, column: C) -> Option<&str> {
         self.columns
-            .get(column)
+            .get(column.name())
             .and_then(|&i| self.record.get(i))
             .map(str::trim)
             .filter(|v| !v.is_empty())
     }
 
-    fn error(&self, column: &str, message: impl Into<String>) -> ImportError {
+    fn error(&self, column: C, message: impl Into<String>) -> ImportError {
         ImportError::invalid(
             self.path,
             Some(Position {
                 line: self.line,
-                column: self.columns.get(column).map(|&i| i as u64 + 1),
+                column: self.columns.get(column.name()).map(|&i| i as u64 + 1),
             }),
-            Some(column.to_string()),
+            Some(column.name().to_string()),
             message,
         )
     }
 
-    fn required(&self, column: &str) -> Result<&str, ImportError> {
+    fn required(&self, column: C) -> Result<&str, ImportError> {
         self.get(column)
             .ok_or_else(|| self.error(column, "this column must not be empty"))
     }
 
-    fn text(&self, column: &str) -> Option<String> {
+    fn text(&self, column: C) -> Option<String> {
         self.get(column).map(str::to_string)
     }
 
-    fn parse_enum<T: DeserializeOwned>(&self, column: &str) -> Result<T, ImportError> {
+    fn parse_enum<T: DeserializeOwned>(&self, column: C) -> Result<T, ImportError> {
         let value = self.required(column)?;
         serde_json::from_value(serde_json::Value::String(value.to_string()))
             .map_err(|e| self.error(column, e.to_string()))
     }
 
     fn scope(&self) -> Result<Scope, ImportError> {
+        let [kind, id, name] = C::SCOPE;
         Ok(Scope {
-            kind: self.parse_enum("scope_kind")?,
-            id: self.required("scope_id")?.to_string(),
-            name: self.text("scope_name"),
+            kind: self.parse_enum(kind)?,
+            id: self.required(id)?.to_string(),
+            name: self.text(name),
         })
     }
 
-    fn time(&self, column: &str) -> Result<Option<DateTime<Utc>>, ImportError> {
+    fn time(&self, column: C) -> Result<Option<DateTime<Utc>>, ImportError> {
         self.get(column).map(|v| parse_time(v).ok_or_else(|| {
             self.error(column, format!("`{v}` is not a time (RFC 3339, e.g. 2025-01-31T00:00:00Z, or YYYY-MM-DD)"))
         })).transpose()
     }
 
-    fn boolean(&self, column: &str) -> Result<Option<bool>, ImportError> {
+    fn boolean(&self, column: C) -> Result<Option<bool>, ImportError> {
         self.get(column)
             .map(|v| match v.to_ascii_lowercase().as_str() {
                 "true" | "yes" | "1" => Ok(true),
@@ -261,7 +296,7 @@ impl Row<'_> {
             .transpose()
     }
 
-    fn number(&self, column: &str) -> Result<Option<u32>, ImportError> {
+    fn number(&self, column: C) -> Result<Option<u32>, ImportError> {
         self.get(column)
             .map(|v| {
                 v.parse()
@@ -270,7 +305,7 @@ impl Row<'_> {
             .transpose()
     }
 
-    fn list(&self, column: &str) -> Vec<String> {
+    fn list(&self, column: C) -> Vec<String> {
         self.get(column)
             .map(|v| {
                 v.split(';')
@@ -282,7 +317,7 @@ impl Row<'_> {
             .unwrap_or_default()
     }
 
-    fn tags(&self, column: &str) -> Result<BTreeMap<String, String>, ImportError> {
+    fn tags(&self, column: C) -> Result<BTreeMap<String, String>, ImportError> {
         let mut tags = BTreeMap::new();
         for pair in self.list(column) {
             let Some((key, value)) = pair.split_once('=') else {
@@ -296,12 +331,12 @@ impl Row<'_> {
 
 use crate::inventory::time::parse as parse_time;
 
-fn read_rows<T>(
+fn read_rows<T, C: Column>(
     path: &Path,
-    known: &[&str],
-    required: &[&str],
-    mut convert: impl FnMut(&Row) -> Result<T, ImportError>,
+    required: &[C],
+    mut convert: impl FnMut(&Row<C>) -> Result<T, ImportError>,
 ) -> Result<Vec<T>, ImportError> {
+    let known: Vec<&str> = C::VARIANTS.iter().map(|c| c.name()).collect();
     let mut reader = open(path)?;
     let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
     let mut columns = HashMap::new();
@@ -323,8 +358,8 @@ fn read_rows<T>(
         }
         columns.insert(name.to_string(), i);
     }
-    for column in required {
-        if !columns.contains_key(*column) {
+    for column in required.iter().map(|c| c.name()) {
+        if !columns.contains_key(column) {
             return Err(ImportError::invalid(
                 path,
                 Some(Position {
@@ -345,6 +380,7 @@ fn read_rows<T>(
             line,
             columns: &columns,
             record: &record,
+            column: std::marker::PhantomData,
         };
         out.push(convert(&row)?);
     }

@@ -580,8 +580,8 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
     match program {
         Some(program) if errors.is_empty() => Ok(Rule {
             params: spec.params.clone(),
-            identity_fields: uses.mask("identity", IDENTITY_FIELDS),
-            credential_fields: uses.mask("credential", CREDENTIAL_FIELDS),
+            identity_fields: uses.mask("identity", &IDENTITY_FIELDS),
+            credential_fields: uses.mask("credential", &CREDENTIAL_FIELDS),
             severity: spec.severity,
             origin: origin.to_string(),
             program,
