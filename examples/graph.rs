@@ -250,7 +250,7 @@ fn generate(args: &[String]) -> Result<(), String> {
     let written: usize = inventory.identities.iter().map(|i| i.trust.len()).sum();
     let file = std::fs::File::create(&out).map_err(|e| format!("{out}: {e}"))?;
     let mut writer = std::io::BufWriter::new(file);
-    nhiscan::report::inventory::write_lines(&inventory, &mut writer)
+    nhiscan::report::view::inventory::write_lines(&inventory, &mut writer)
         .map_err(|e| format!("{out}: {e}"))?;
     println!("wrote {identities} identities with {written} trust edges to {out}");
     Ok(())

@@ -1,8 +1,8 @@
 //! The commands: each wires the pipeline stages together and returns an exit code.
 
 use crate::cli::{
-    CollectCommand, GraphArgs, GraphFormat, InputArgs, InventoryArgs, InventoryFormat, MergeArgs,
-    OwnersArgs, ReportArgs, RuleArgs, RulesCommand, ScanArgs,
+    CollectCommand, DiffArgs, DiffFormat, GraphArgs, GraphFormat, InputArgs, InventoryArgs,
+    InventoryFormat, MergeArgs, OwnersArgs, ReportArgs, RuleArgs, RulesCommand, ScanArgs,
 };
 use crate::collect::progress::Progress;
 use crate::collect::registry::LiveProvider;
@@ -16,8 +16,8 @@ use crate::frameworks;
 use crate::inventory::time::parse as parse_time;
 use crate::inventory::Provider;
 use crate::inventory::{Coverage, CoverageStatus, Inventory};
-use crate::report::framework::{self, FrameworkReport, Run};
-use crate::report::inventory::View;
+use crate::report::view::framework::{self, FrameworkReport, Run};
+use crate::report::view::inventory::View;
 use crate::report::{
     self, outputs, sanitize, Format, InventoryCounts, Report, RulePack, ScanInfo, Style,
 };
@@ -142,7 +142,7 @@ fn load_inventory(
         .clone()
         .or_else(|| config.owners.roster.clone());
     if let Some(path) = &roster_path {
-        let roster = Roster::from_csv_path(path)?;
+        let roster = Roster::new(crate::import::csv::read_records(path)?);
         note(
             verbosity,
             format!("roster {} lists {} people", path.display(), roster.len()),
@@ -301,8 +301,8 @@ fn write_inventory(
     output: Option<&Path>,
 ) -> Result<()> {
     report::write_output(output, |out| match format {
-        InventoryFormat::Json => report::inventory::write_document(inventory, out),
-        InventoryFormat::Jsonl => report::inventory::write_lines(inventory, out),
+        InventoryFormat::Json => report::view::inventory::write_document(inventory, out),
+        InventoryFormat::Jsonl => report::view::inventory::write_lines(inventory, out),
     })
     .with_context(|| output_error(output))
 }
@@ -556,12 +556,12 @@ pub fn inventory(args: &InventoryArgs, verbosity: Verbosity) -> Result<u8> {
         _ => View::Identities,
     };
     report::write_output(output, |out| match args.output.format {
-        Format::Table => report::inventory::write_table(&enriched, view, style, out),
-        Format::Csv => report::inventory::write_csv(&enriched, view, out),
+        Format::Table => report::view::inventory::write_table(&enriched, view, style, out),
+        Format::Csv => report::view::inventory::write_csv(&enriched, view, out),
         Format::Json if view == View::AiAgents => {
-            report::inventory::write_document(&ai_agents_only(&enriched), out)
+            report::view::inventory::write_document(&ai_agents_only(&enriched), out)
         }
-        Format::Json => report::inventory::write_document(&enriched.inventory, out),
+        Format::Json => report::view::inventory::write_document(&enriched.inventory, out),
     })
     .with_context(|| output_error(output))?;
     Ok(exit::CLEAN)
@@ -569,7 +569,7 @@ pub fn inventory(args: &InventoryArgs, verbosity: Verbosity) -> Result<u8> {
 
 /// `nhiscan owners`: the ownership view, per owner or per entity.
 pub fn owners(args: &OwnersArgs, verbosity: Verbosity) -> Result<u8> {
-    use crate::report::owners;
+    use crate::report::view::owners;
     let config = Config::discover(args.input.config.as_deref())?;
     let (rules, _) = load_rules(&args.rules, &config)?;
     let (enriched, _) = load_inventory(&args.input, &config, verbosity)?;
@@ -650,16 +650,16 @@ pub fn graph(args: &GraphArgs, verbosity: Verbosity) -> Result<u8> {
         Direction::Forward
     };
     let walk = Walk::new(&enriched.delegation.graph, root, direction);
-    let view = report::graph::GraphView {
+    let view = report::view::graph::GraphView {
         walk: &walk,
         delegation: &enriched.delegation,
         identities,
     };
     let output = args.output.as_deref();
     report::write_output(output, |out| match args.format {
-        GraphFormat::Text => report::graph::write_text(&view, out),
-        GraphFormat::Dot => report::graph::write_dot(&view, out),
-        GraphFormat::Json => report::graph::write_json(&view, out),
+        GraphFormat::Text => report::view::graph::write_text(&view, out),
+        GraphFormat::Dot => report::view::graph::write_dot(&view, out),
+        GraphFormat::Json => report::view::graph::write_json(&view, out),
     })
     .with_context(|| output_error(output))?;
     Ok(exit::CLEAN)
@@ -675,7 +675,7 @@ pub fn rules(command: &RulesCommand, verbosity: Verbosity) -> Result<u8> {
             let config = Config::discover(config.as_deref())?;
             let (set, _) = load_rules(rules, &config)?;
             report::write_output(None, |out| {
-                crate::report::rules::write_list(&set, *format, style_for(None), out)
+                crate::report::view::rules::write_list(&set, *format, style_for(None), out)
             })
             .context("cannot write to stdout")?;
             Ok(exit::CLEAN)
@@ -686,8 +686,10 @@ pub fn rules(command: &RulesCommand, verbosity: Verbosity) -> Result<u8> {
             let Some(rule) = set.get(id) else {
                 bail!("no rule `{id}`; `nhiscan rules list` shows the rule ids");
             };
-            report::write_output(None, |out| crate::report::rules::write_explain(rule, out))
-                .context("cannot write to stdout")?;
+            report::write_output(None, |out| {
+                crate::report::view::rules::write_explain(rule, out)
+            })
+            .context("cannot write to stdout")?;
             Ok(exit::CLEAN)
         }
         RulesCommand::Check { dir } => {
@@ -722,4 +724,33 @@ pub fn rules(command: &RulesCommand, verbosity: Verbosity) -> Result<u8> {
             Ok(exit::CLEAN)
         }
     }
+}
+
+/// `nhiscan diff`.
+pub fn diff(args: &DiffArgs) -> anyhow::Result<u8> {
+    let old = report::document::read(&args.old)?;
+    let new = report::document::read(&args.new)?;
+    let diff = report::view::diff::compare(
+        old,
+        &args.old.display().to_string(),
+        new,
+        &args.new.display().to_string(),
+    );
+    let output = args.output.as_deref();
+    report::write_output(output, |out| match args.format {
+        DiffFormat::Table => report::view::diff::render::write_table(&diff, out),
+        DiffFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &diff)?;
+            writeln!(out)
+        }
+        DiffFormat::Markdown => report::view::diff::render::write_markdown(&diff, out),
+    })
+    .with_context(|| match output {
+        Some(p) => format!("cannot write {}", p.display()),
+        None => "cannot write to stdout".into(),
+    })?;
+    Ok(match args.fail_on {
+        Some(threshold) if diff.fails(threshold) => exit::FINDINGS,
+        _ => exit::CLEAN,
+    })
 }

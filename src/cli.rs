@@ -3,7 +3,7 @@
 use crate::collect::registry::{LiveProvider, ProviderArgs};
 use crate::frameworks::Framework;
 use crate::report::outputs::{OutputSpec, ScanFormat};
-use crate::report::rules::ListFormat;
+use crate::report::view::rules::ListFormat;
 use crate::report::Format;
 use crate::rules::Severity;
 use clap::{Args, Parser, Subcommand};

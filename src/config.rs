@@ -6,6 +6,22 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// `[output]` in `nhiscan.toml`: defaults for `scan`'s reports.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Reports when no `-f` is given: `FORMAT` or `FORMAT:PATH`, paths relative to the
+    /// config file.
+    #[serde(default)]
+    pub formats: Vec<String>,
+    /// Default for `--csv-delimiter`.
+    pub csv_delimiter: Option<String>,
+    /// Default for `--csv-bom`.
+    pub csv_bom: Option<bool>,
+    /// Default for `--top`.
+    pub markdown_top: Option<usize>,
+}
+
 /// The file looked for in the working directory when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "nhiscan.toml";
 
@@ -18,7 +34,7 @@ pub struct Config {
     pub scan: ScanConfig,
     /// `[output]`: default report formats and format options of `scan`.
     #[serde(default)]
-    pub output: crate::report::outputs::OutputConfig,
+    pub output: OutputConfig,
     /// `[ai]`: the AI-agent classifier's word, tag, permission and service lists.
     #[serde(default)]
     pub ai: crate::enrich::ai::AiConfig,

@@ -10,6 +10,21 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// Version of the JSON report document (the findings and what the scan saw). Bump on
+/// incompatible changes.
+pub const REPORT_VERSION: u32 = 1;
+
+/// One finding, reduced to its entity, rule and severity (what the ownership view
+/// counts), without building the finding.
+#[derive(Debug, Clone, Copy)]
+pub struct Hit<'a> {
+    pub target: Target,
+    /// The entity's position in the inventory's identities or credentials.
+    pub index: usize,
+    pub rule_id: &'a str,
+    pub severity: Severity,
+}
+
 /// The identity or credential a finding is about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EntityRef {

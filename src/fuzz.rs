@@ -129,7 +129,7 @@ proptest! {
         let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
         let path = dir.path().join("roster.csv");
         std::fs::write(&path, &bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let _ = crate::enrich::owner::Roster::from_csv_path(&path);
+        let _ = crate::import::csv::read_records::<crate::enrich::owner::RosterEntry>(&path);
     }
 
     #[test]

@@ -177,6 +177,43 @@ fn long_line(limit: u64) -> io::Error {
     )
 }
 
+/// Deserializes a JSON report (or the part of it a reader needs) into `T` with an error of the form `FILE:LINE:COL: message (field
+/// `path`)`.
+pub fn parse_report_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    bytes: &[u8],
+) -> anyhow::Result<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let mut message = inner.to_string();
+        if let Some(i) = message.rfind(" at line ") {
+            message.truncate(i);
+        }
+        let field = if field.is_empty() || field == "." {
+            String::new()
+        } else {
+            format!(" (field `{field}`)")
+        };
+        anyhow::anyhow!(
+            "{}:{}:{}: {message}{field}; is it a report of `nhiscan scan -f json`?",
+            path.display(),
+            inner.line(),
+            inner.column()
+        )
+    })?;
+    de.end().map_err(|e| {
+        anyhow::anyhow!(
+            "{}:{}:{}: unexpected content after the report",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

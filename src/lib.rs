@@ -9,7 +9,6 @@ pub mod app;
 pub mod cli;
 pub mod collect;
 pub mod config;
-pub mod diff;
 pub mod enrich;
 pub mod exit_policy;
 pub mod finding;

@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => app::merge(args, verbosity),
         Command::Owners(args) => app::owners(args, verbosity),
         Command::Graph(args) => app::graph(args, verbosity),
-        Command::Diff(args) => nhiscan::diff::run(args),
+        Command::Diff(args) => nhiscan::app::diff(args),
         Command::Schema => nhiscan::setup::schema(),
         Command::Init(args) => nhiscan::setup::init(args),
         Command::Completions { shell } => nhiscan::setup::completions(*shell),

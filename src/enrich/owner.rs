@@ -4,7 +4,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 use std::sync::Arc;
 
 /// Tag keys that name an owner when no configuration says otherwise, most specific first.
@@ -139,12 +138,6 @@ impl Roster {
             by_key,
             by_local_part,
         }
-    }
-
-    /// Reads a roster CSV with the columns `person,email,status,end_date`.
-    pub fn from_csv_path(path: &Path) -> Result<Self, crate::import::ImportError> {
-        let people = crate::import::csv::read_records::<RosterEntry>(path)?;
-        Ok(Roster::new(people))
     }
 
     pub fn len(&self) -> usize {

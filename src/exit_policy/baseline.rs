@@ -2,7 +2,7 @@
 //! run. Findings are matched by their stable id.
 
 use crate::finding::BaselineState;
-use crate::report::document::parse_json;
+use crate::input::parse_report_json;
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -60,13 +60,13 @@ impl Baseline {
 
     /// Parses a report; `path` names it in errors and in the report.
     pub fn parse(path: &Path, bytes: &[u8]) -> anyhow::Result<Baseline> {
-        let doc: Doc = parse_json(path, bytes)?;
-        if doc.report_version != crate::report::REPORT_VERSION {
+        let doc: Doc = parse_report_json(path, bytes)?;
+        if doc.report_version != crate::finding::REPORT_VERSION {
             anyhow::bail!(
                 "{}: report_version {} is not supported as a baseline (expected {})",
                 path.display(),
                 doc.report_version,
-                crate::report::REPORT_VERSION
+                crate::finding::REPORT_VERSION
             );
         }
         Ok(Baseline {

@@ -1,11 +1,11 @@
 //! The JSON report as a document to read back (`--baseline`, `nhiscan diff`) and to
-//! describe (`nhiscan schema`): the same fields [`super::Report`] writes, owned.
+//! describe (`nhiscan schema`): the same fields [`crate::report::Report`] writes, owned.
 
-use super::{EvalErrorRecord, InventoryCounts, ScanInfo, Summary, Tool, REPORT_VERSION};
 use crate::exit_policy::baseline::BaselineInfo;
 use crate::exit_policy::suppress::SuppressionReport;
 use crate::finding::Finding;
 use crate::inventory::Coverage;
+use crate::report::{EvalErrorRecord, InventoryCounts, ScanInfo, Summary, Tool, REPORT_VERSION};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -55,7 +55,7 @@ pub fn read(path: &Path) -> anyhow::Result<ReportDocument> {
 
 /// Parses a JSON report; `path` only names it in errors.
 pub fn parse(path: &Path, bytes: &[u8]) -> anyhow::Result<ReportDocument> {
-    let document: ReportDocument = parse_json(path, bytes)?;
+    let document: ReportDocument = crate::input::parse_report_json(path, bytes)?;
     if document.report_version != REPORT_VERSION {
         anyhow::bail!(
             "{}: report_version {} is not supported (this nhiscan reads version {REPORT_VERSION}); \
@@ -65,40 +65,6 @@ pub fn parse(path: &Path, bytes: &[u8]) -> anyhow::Result<ReportDocument> {
         );
     }
     Ok(document)
-}
-
-/// Deserializes JSON into `T` with an error of the form `FILE:LINE:COL: message (field
-/// `path`)`.
-pub fn parse_json<T: serde::de::DeserializeOwned>(path: &Path, bytes: &[u8]) -> anyhow::Result<T> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let field = e.path().to_string();
-        let inner = e.into_inner();
-        let mut message = inner.to_string();
-        if let Some(i) = message.rfind(" at line ") {
-            message.truncate(i);
-        }
-        let field = if field.is_empty() || field == "." {
-            String::new()
-        } else {
-            format!(" (field `{field}`)")
-        };
-        anyhow::anyhow!(
-            "{}:{}:{}: {message}{field}; is it a report of `nhiscan scan -f json`?",
-            path.display(),
-            inner.line(),
-            inner.column()
-        )
-    })?;
-    de.end().map_err(|e| {
-        anyhow::anyhow!(
-            "{}:{}:{}: unexpected content after the report",
-            path.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
-    Ok(value)
 }
 
 #[cfg(test)]

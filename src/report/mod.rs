@@ -3,24 +3,12 @@
 //! from one run). Files are written atomically: a temporary file beside the target,
 //! then a rename; devices and FIFOs directly ([`destination`]).
 
-pub mod csv;
 pub mod destination;
-pub mod diff;
 pub mod document;
-pub mod framework;
-pub mod graph;
-pub mod inventory;
-pub mod json;
-pub mod jsonl;
-pub mod markdown;
-pub mod ocsf;
+pub mod format;
 pub mod outputs;
-pub mod owners;
-pub mod rules;
 pub mod sanitize;
-pub mod sarif;
-pub mod table;
-pub mod xlsx;
+pub mod view;
 
 use crate::exit_policy::baseline::BaselineInfo;
 use crate::exit_policy::suppress::SuppressionReport;
@@ -36,8 +24,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Version of the JSON report document. Bump on incompatible changes.
-pub const REPORT_VERSION: u32 = 1;
+pub use crate::finding::REPORT_VERSION;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

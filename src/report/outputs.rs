@@ -1,16 +1,16 @@
 //! Several reports from one scan: `-f FORMAT[:PATH]` (repeatable; without a path,
 //! stdout), `-o PATH` for a single format, and `[output]` defaults in `nhiscan.toml`.
 //! Every file is staged beside its target and committed only once all of them were
-//! written ([`super::destination`]), so a failed run changes no report.
+//! written ([`crate::report::destination`]), so a failed run changes no report.
 
-use super::csv::{parse_delimiter, CsvOptions};
-use super::destination::{commit, stage};
-use super::markdown::DEFAULT_TOP;
-use super::{write_output, Report, Style};
+use crate::config::OutputConfig;
 use crate::enrich::Enriched;
+use crate::report::destination::{commit, stage};
+use crate::report::format::csv::{parse_delimiter, CsvOptions};
+use crate::report::format::markdown::DEFAULT_TOP;
+use crate::report::{write_output, Report, Style};
 use crate::rules::RuleSet;
 use anyhow::{anyhow, bail, Context as _};
-use serde::Deserialize;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -93,22 +93,6 @@ impl FromStr for OutputSpec {
         };
         Ok(OutputSpec { format, path })
     }
-}
-
-/// `[output]` in `nhiscan.toml`: defaults for `scan`'s reports.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutputConfig {
-    /// Reports when no `-f` is given: `FORMAT` or `FORMAT:PATH`, paths relative to the
-    /// config file.
-    #[serde(default)]
-    pub formats: Vec<String>,
-    /// Default for `--csv-delimiter`.
-    pub csv_delimiter: Option<String>,
-    /// Default for `--csv-bom`.
-    pub csv_bom: Option<bool>,
-    /// Default for `--top`.
-    pub markdown_top: Option<usize>,
 }
 
 /// Format options shared by the reports of one run.
@@ -254,14 +238,16 @@ fn render(
 ) -> io::Result<()> {
     let report = inputs.report;
     match format {
-        ScanFormat::Table => super::table::write(report, style, out),
-        ScanFormat::Csv => super::csv::write_with(report, inputs.settings.csv, out),
-        ScanFormat::Json => super::json::write(report, out),
-        ScanFormat::Jsonl => super::jsonl::write(report, out),
-        ScanFormat::Sarif => super::sarif::write(report, inputs.rules, out),
-        ScanFormat::Markdown => super::markdown::write(report, inputs.settings.top, out),
-        ScanFormat::Ocsf => super::ocsf::write(report, out),
-        ScanFormat::Xlsx => super::xlsx::write(report, inputs.enriched, out),
+        ScanFormat::Table => crate::report::format::table::write(report, style, out),
+        ScanFormat::Csv => crate::report::format::csv::write_with(report, inputs.settings.csv, out),
+        ScanFormat::Json => crate::report::format::json::write(report, out),
+        ScanFormat::Jsonl => crate::report::format::jsonl::write(report, out),
+        ScanFormat::Sarif => crate::report::format::sarif::write(report, inputs.rules, out),
+        ScanFormat::Markdown => {
+            crate::report::format::markdown::write(report, inputs.settings.top, out)
+        }
+        ScanFormat::Ocsf => crate::report::format::ocsf::write(report, out),
+        ScanFormat::Xlsx => crate::report::format::xlsx::write(report, inputs.enriched, out),
     }
 }
 

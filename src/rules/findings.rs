@@ -226,12 +226,12 @@ impl<'a> Findings<'a> {
     }
 
     /// Each finding's entity, rule and severity, without building the finding.
-    pub fn hits(&self) -> Vec<crate::report::owners::Hit<'a>> {
+    pub fn hits(&self) -> Vec<crate::finding::Hit<'a>> {
         self.matches
             .iter()
             .map(|m| {
                 let rule = self.rule(m);
-                crate::report::owners::Hit {
+                crate::finding::Hit {
                     target: m.target,
                     index: m.index as usize,
                     rule_id: rule.spec.id.as_str(),

@@ -1,8 +1,8 @@
 //! CSV: one finding per row, stable documented columns, safe to open in a spreadsheet.
 
-use super::sanitize::spreadsheet;
-use super::Report;
 use crate::finding::Finding;
+use crate::report::sanitize::spreadsheet;
+use crate::report::Report;
 use std::io::{self, Write};
 
 /// The columns, in order. Documented in docs/output.md; append new ones at the end only.

@@ -3,14 +3,14 @@
 //! and credentials) those rules were evaluated on that fail (have a finding of one of
 //! them) or pass (have none). A control no rule references is "not tested".
 
-use super::csv::safe_writer;
-use super::sanitize::spreadsheet;
-use super::table::{header, new_table, write_coverage_gaps};
-use super::{EvalErrorRecord, InventoryCounts, ScanInfo, Style, Tool};
 use crate::enrich::identity_type::IdentityType;
 use crate::enrich::Enriched;
 use crate::frameworks::{Catalog, Control, Framework};
 use crate::inventory::{Coverage, Provider};
+use crate::report::format::csv::safe_writer;
+use crate::report::format::table::{header, new_table, write_coverage_gaps};
+use crate::report::sanitize::spreadsheet;
+use crate::report::{EvalErrorRecord, InventoryCounts, ScanInfo, Style, Tool};
 use crate::rules::eval::{self, Evaluation};
 use crate::rules::{Rule, Target};
 use comfy_table::{Cell, ColumnConstraint, Width};

@@ -3,10 +3,12 @@
 //! Inventory (identities) and Credentials. Every inventory value is written as a
 //! string cell, so nothing in it is ever a formula.
 
-use super::csv::{row, COLUMNS};
-use super::inventory::{credential_rows, identity_rows, CREDENTIAL_COLUMNS, IDENTITY_COLUMNS};
-use super::Report;
 use crate::enrich::Enriched;
+use crate::report::format::csv::{row, COLUMNS};
+use crate::report::view::inventory::{
+    credential_rows, identity_rows, CREDENTIAL_COLUMNS, IDENTITY_COLUMNS,
+};
+use crate::report::Report;
 use crate::rules::Severity;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use std::collections::BTreeMap;
@@ -88,7 +90,7 @@ fn workbook(report: &Report, enriched: &Enriched) -> Result<Vec<u8>, XlsxError> 
 
 /// A string cell (never a formula), cut to fit Excel's cell limit, with a marker.
 fn text_cell(sheet: &mut Worksheet, row: usize, col: usize, text: &str) -> Result<(), XlsxError> {
-    let text = super::sanitize::truncate(text, super::sanitize::SPREADSHEET_CHARS);
+    let text = crate::report::sanitize::truncate(text, crate::report::sanitize::SPREADSHEET_CHARS);
     sheet.write_string(row as u32, col as u16, text.as_ref())?;
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! `nhiscan graph ID`: one identity's reach (or who reaches it) as a tree of shortest
 //! paths (text), a Graphviz digraph (dot) or a versioned JSON document.
 
-use super::sanitize::terminal;
 use crate::enrich::graph::walk::{Direction, Walk};
 use crate::enrich::graph::{hop, render_path, short_label, Delegation};
 use crate::inventory::{Identity, Scope};
+use crate::report::sanitize::terminal;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::{self, Write};

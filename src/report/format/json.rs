@@ -1,6 +1,6 @@
-//! JSON: the versioned report document (see [`super::Report`]).
+//! JSON: the versioned report document (see [`crate::report::Report`]).
 
-use super::Report;
+use crate::report::Report;
 use std::io::{self, Write};
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {

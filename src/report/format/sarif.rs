@@ -4,8 +4,8 @@
 //! so each result carries a synthetic artifact `nhiscan/<provider>/<scope id>` (line 1)
 //! beside a logical location naming the resource; the finding id is its fingerprint.
 
-use super::Report;
 use crate::finding::{BaselineState, Finding};
+use crate::report::Report;
 use crate::rules::{Confidence, Rule, RuleSet, Severity};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};

@@ -1,8 +1,8 @@
 //! The terminal table: findings most severe first, then a summary and coverage notes.
 
-use super::sanitize::terminal;
-use super::{Report, Style};
 use crate::inventory::{Coverage, CoverageStatus};
+use crate::report::sanitize::terminal;
+use crate::report::{Report, Style};
 use crate::rules::Severity;
 use comfy_table::{
     presets, Attribute, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width,

@@ -3,12 +3,13 @@
 //! entities as one row of their own; with `--list`, one row per owned entity, so that
 //! each owner's list can be filtered out of one CSV.
 
-use super::csv::safe_writer;
-use super::sanitize::{spreadsheet, terminal};
-use super::table::{header, new_table};
-use super::Style;
 use crate::enrich::owner::{OwnerStatus, ResolvedOwner};
 use crate::enrich::Enriched;
+use crate::finding::Hit;
+use crate::report::format::csv::safe_writer;
+use crate::report::format::table::{header, new_table};
+use crate::report::sanitize::{spreadsheet, terminal};
+use crate::report::Style;
 use crate::rules::{Severity, Target};
 use comfy_table::Cell;
 use serde::Serialize;
@@ -17,15 +18,6 @@ use std::io::{self, Write};
 
 /// The owner label of entities nobody owns.
 pub const UNOWNED: &str = "(unowned)";
-
-/// One finding, reduced to what the ownership view counts.
-#[derive(Debug, Clone, Copy)]
-pub struct Hit<'a> {
-    pub target: Target,
-    pub index: usize,
-    pub rule_id: &'a str,
-    pub severity: Severity,
-}
 
 /// One owner's totals.
 #[derive(Debug, Clone, Serialize)]

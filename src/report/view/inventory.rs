@@ -1,11 +1,11 @@
 //! `nhiscan inventory`: what was discovered, as a table, CSV or the JSON inventory.
 
-use super::csv::safe_writer;
-use super::sanitize::{spreadsheet, terminal};
-use super::table::{header, new_table};
-use super::Style;
 use crate::enrich::Enriched;
 use crate::inventory::Inventory;
+use crate::report::format::csv::safe_writer;
+use crate::report::format::table::{header, new_table};
+use crate::report::sanitize::{spreadsheet, terminal};
+use crate::report::Style;
 use chrono::{DateTime, Utc};
 use comfy_table::Cell;
 use std::io::{self, Write};

@@ -1,9 +1,9 @@
 //! OCSF: each finding as a Detection Finding event (class 2004, OCSF 1.5.0 with the
 //! `cloud` profile), one JSON object per line, for SIEMs and security data lakes.
 
-use super::Report;
 use crate::finding::Finding;
 use crate::inventory::{Provider, ScopeKind};
+use crate::report::Report;
 use crate::rules::{Confidence, Severity};
 use serde_json::{json, Value};
 use std::io::{self, Write};

@@ -1,9 +1,9 @@
 //! `nhiscan diff` as a terminal table or Markdown (JSON is the [`Diff`] itself).
 
-use super::markdown::cell;
-use super::sanitize::terminal;
-use crate::diff::{Changed, Diff};
+use super::{Changed, Diff};
 use crate::finding::{EntityRef, Finding};
+use crate::report::format::markdown::cell;
+use crate::report::sanitize::terminal;
 use std::io::{self, Write};
 
 fn headline(diff: &Diff) -> String {

@@ -1,8 +1,8 @@
 //! `rules list` and `rules explain`.
 
-use super::table::{header, new_table};
-use super::{Format, Style};
 use crate::frameworks::{self, Framework};
+use crate::report::format::table::{header, new_table};
+use crate::report::{Format, Style};
 use crate::rules::remediation::{self, Audience};
 use crate::rules::{References, Rule, RuleSet};
 use comfy_table::Cell;
@@ -65,7 +65,7 @@ pub fn write_list(
             writeln!(out)
         }
         Format::Csv => {
-            let mut w = super::csv::safe_writer(out);
+            let mut w = crate::report::format::csv::safe_writer(out);
             w.write_record([
                 "id",
                 "severity",
@@ -87,7 +87,7 @@ pub fn write_list(
                         r.origin.clone(),
                     ]
                     .iter()
-                    .map(|c| super::sanitize::spreadsheet(c)),
+                    .map(|c| crate::report::sanitize::spreadsheet(c)),
                 )?;
             }
             w.flush()
@@ -141,7 +141,7 @@ fn write_markdown_list(set: &RuleSet, out: &mut dyn Write) -> io::Result<()> {
     };
     let mut rules: Vec<&Rule> = set.rules.iter().collect();
     rules.sort_by_key(|r| (folder(r), r.spec.id.clone()));
-    let cell = super::markdown::cell;
+    let cell = crate::report::format::markdown::cell;
     writeln!(
         out,
         "| Rule | Area | Severity | What it flags | OWASP NHI | OWASP Agentic | CIS |"

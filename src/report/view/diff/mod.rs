@@ -2,12 +2,11 @@
 //! matched by their stable id: new, resolved, and changed (severity or evidence);
 //! identities and credentials by provider and id, from the reports' `inventory.entities`.
 
-use crate::cli::{DiffArgs, DiffFormat};
-use crate::exit_policy::exit;
+pub mod render;
+
 use crate::finding::{EntityRef, Finding};
-use crate::report::document::{self, ReportDocument};
+use crate::report::document::ReportDocument;
 use crate::rules::{Severity, Target};
-use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -204,33 +203,4 @@ impl Diff {
                     && c.finding.severity >= threshold
             })
     }
-}
-
-/// `nhiscan diff`.
-pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
-    let old = document::read(&args.old)?;
-    let new = document::read(&args.new)?;
-    let diff = compare(
-        old,
-        &args.old.display().to_string(),
-        new,
-        &args.new.display().to_string(),
-    );
-    let output = args.output.as_deref();
-    crate::report::write_output(output, |out| match args.format {
-        DiffFormat::Table => crate::report::diff::write_table(&diff, out),
-        DiffFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &diff)?;
-            writeln!(out)
-        }
-        DiffFormat::Markdown => crate::report::diff::write_markdown(&diff, out),
-    })
-    .with_context(|| match output {
-        Some(p) => format!("cannot write {}", p.display()),
-        None => "cannot write to stdout".into(),
-    })?;
-    Ok(match args.fail_on {
-        Some(threshold) if diff.fails(threshold) => exit::FINDINGS,
-        _ => exit::CLEAN,
-    })
 }

@@ -3,9 +3,9 @@
 //! value from the inventory is escaped so that it cannot break the table, start a code
 //! span, inject HTML or mention someone.
 
-use super::sanitize::terminal;
-use super::Report;
 use crate::finding::{BaselineState, Finding};
+use crate::report::sanitize::terminal;
+use crate::report::Report;
 use crate::rules::Severity;
 use std::io::{self, Write};
 
@@ -140,7 +140,11 @@ fn write_top(report: &Report, top: usize, out: &mut dyn Write) -> io::Result<()>
             out,
             "| {} |{status} {} | {entity} | {} {} | {owner} | {} |",
             f.severity,
-            cell(&format!("{}{}", f.rule_id, super::table::also_fails(f))),
+            cell(&format!(
+                "{}{}",
+                f.rule_id,
+                crate::report::format::table::also_fails(f)
+            )),
             f.entity.provider,
             cell(&f.entity.scope.to_string()),
             cell(&f.message)

@@ -1,7 +1,7 @@
 //! JSON Lines: one finding per line, as in the JSON report's `findings`, most severe
 //! first. For log pipelines and `jq -c`.
 
-use super::Report;
+use crate::report::Report;
 use std::io::{self, Write};
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {

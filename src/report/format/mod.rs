@@ -1,0 +1,12 @@
+//! The eight report formats of `nhiscan scan`, one module each: `write(report, …, out)`
+//! from the [`Report`](crate::report::Report) ([`outputs`](crate::report::outputs)
+//! picks them).
+
+pub mod csv;
+pub mod json;
+pub mod jsonl;
+pub mod markdown;
+pub mod ocsf;
+pub mod sarif;
+pub mod table;
+pub mod xlsx;
