@@ -203,6 +203,15 @@ fn sarif_is_valid_sarif_2_1_0_that_github_accepts() {
     let mut sarif = sarif;
     sarif["runs"][0]["tool"]["driver"]["version"] = "[version]".into();
     sarif["runs"][0]["tool"]["driver"]["semanticVersion"] = "[version]".into();
+    // Every rule descriptor is checked above; the snapshot keeps their ids, and the
+    // descriptor of the first result in full.
+    let descriptors = sarif["runs"][0]["tool"]["driver"]["rules"].take();
+    let first = results[0]["ruleIndex"].as_u64().unwrap_or(0) as usize;
+    insta::assert_json_snapshot!("sarif_small_first_rule", descriptors[first]);
+    sarif["runs"][0]["tool"]["driver"]["rules"] = descriptors
+        .as_array()
+        .map(|all| all.iter().map(|r| r["id"].clone()).collect())
+        .unwrap_or_default();
     insta::assert_json_snapshot!("sarif_small", sarif);
 }
 
@@ -909,7 +918,7 @@ fn the_example_estate_in_every_format() {
         .iter()
         .map(|f| f["id"].as_str().unwrap_or_default().to_string())
         .collect();
-    // A sanity check: the snapshots below pin the findings themselves.
+    // A sanity check: the per-rule snapshot below pins the findings themselves.
     assert!(ids.len() > 100, "{} findings", ids.len());
 
     let jsonl = text("findings.jsonl");
@@ -946,23 +955,97 @@ fn the_example_estate_in_every_format() {
         }
     }
 
+    // Every format carries the same findings, in the same order.
     let csv = text("findings.csv");
-    let mut rows = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
-    assert_eq!(rows.records().count(), ids.len());
+    let mut reader = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
+    let csv_ids: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap_or_else(|e| panic!("{e}"))[0].to_string())
+        .collect();
+    assert_eq!(csv_ids, ids, "CSV");
+    let results = sarif["runs"][0]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let sarif_ids: Vec<&str> = results
+        .iter()
+        .map(|r| {
+            r["partialFingerprints"]["nhiscanFindingId/v1"]
+                .as_str()
+                .unwrap_or("")
+        })
+        .collect();
+    assert_eq!(sarif_ids, ids, "SARIF");
+    let ocsf_ids: Vec<&str> = events
+        .iter()
+        .map(|e| e["finding_info"]["uid"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(ocsf_ids, ids, "OCSF");
     let mut book: Xlsx<_> = open_workbook(path("findings.xlsx")).unwrap_or_else(|e| panic!("{e}"));
-    let rows = book
+    let sheet = book
         .worksheet_range("Findings")
-        .unwrap_or_else(|e| panic!("{e}"))
-        .rows()
-        .count();
-    assert_eq!(rows, ids.len() + 1);
+        .unwrap_or_else(|e| panic!("{e}"));
+    let xlsx_ids: Vec<String> = sheet.rows().skip(1).map(|r| r[0].to_string()).collect();
+    assert_eq!(xlsx_ids, ids, "XLSX");
+    let table = text("report.txt");
+    let severity_column = table.lines().filter(|l| {
+        ["critical", "high", "medium", "low", "info"]
+            .iter()
+            .any(|s| l.starts_with(&format!("│ {s} ")))
+    });
+    assert_eq!(severity_column.count(), ids.len(), "table rows");
+    assert!(table.contains(&format!("{} findings (", ids.len())));
 
-    insta::assert_snapshot!("estate_table", text("report.txt"));
-    insta::assert_snapshot!("estate_csv", csv);
+    // What the estate yields, one line per rule, severity and provider: a change to
+    // any rule or collector shows here as a line a reviewer can read.
+    let mut counts: std::collections::BTreeMap<(String, String, String), usize> =
+        std::collections::BTreeMap::new();
+    for f in findings(&report) {
+        let key = |v: &Value| v.as_str().unwrap_or("?").to_string();
+        *counts
+            .entry((
+                key(&f["rule_id"]),
+                key(&f["severity"]),
+                key(&f["entity"]["provider"]),
+            ))
+            .or_default() += 1;
+    }
+    let per_rule: String = counts
+        .iter()
+        .map(|((rule, severity, provider), n)| {
+            format!("{rule:<42} {severity:<8} {provider:<10} {n}\n")
+        })
+        .collect();
+    insta::assert_snapshot!(
+        "estate_findings_per_rule",
+        format!("{} findings\n{per_rule}", ids.len())
+    );
+    // And which entity each finding is on (a finding that moves shows here).
+    let mut on: Vec<String> = findings(&report)
+        .iter()
+        .map(|f| {
+            let text = |v: &Value| v.as_str().unwrap_or("?").to_string();
+            format!("{:<42} {}", text(&f["rule_id"]), text(&f["entity"]["id"]))
+        })
+        .collect();
+    on.sort();
+    insta::assert_snapshot!("estate_finding_entities", on.join("\n"));
+
+    // A sample of each format: its first three findings (the table's closing summary),
+    // small enough to read.
+    let csv_sample: Vec<&str> = csv.lines().take(4).collect();
+    let first_findings: Vec<&str> = jsonl.lines().take(3).collect();
+    let summary_start = table
+        .lines()
+        .position(|l| l.contains(" findings (") && l.contains(" identities and "))
+        .unwrap_or(0);
+    let table_summary: Vec<&str> = table.lines().skip(summary_start).collect();
+    insta::assert_snapshot!("estate_table_summary", table_summary.join("\n"));
+    insta::assert_snapshot!("estate_csv_first_rows", csv_sample.join("\n"));
+    insta::assert_snapshot!("estate_jsonl_first_lines", first_findings.join("\n"));
+    insta::assert_json_snapshot!("estate_sarif_first_results", results[..3]);
+    insta::assert_json_snapshot!("estate_ocsf_first_event", events[0]);
     insta::assert_snapshot!("estate_markdown", text("summary.md"));
-    insta::assert_snapshot!("estate_jsonl", jsonl);
-    insta::assert_json_snapshot!("estate_sarif", sarif);
-    insta::assert_json_snapshot!("estate_ocsf", events);
 }
 
 /// One finding per root cause: on the example estate, no identity or credential has two
