@@ -867,22 +867,7 @@ fn missing_permissions_are_named_and_the_rest_is_kept() {
 fn enforcing() -> Option<(&'static Moto, Value)> {
     static SERVER: OnceLock<Option<Moto>> = OnceLock::new();
     let moto = SERVER
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-            let creds = dir.path().join("auditors.json");
-            let creds_arg = creds.to_string_lossy().into_owned();
-            let moto = Moto::start(&[
-                "--enforce-auth",
-                "--auditor-policy",
-                POLICY,
-                "--auditor-credentials",
-                &creds_arg,
-            ])?;
-            // Keep the credentials beside the server's own files.
-            let kept = moto.dir.path().join("auditors.json");
-            std::fs::copy(&creds, &kept).unwrap_or_else(|e| panic!("{e}"));
-            Some(moto)
-        })
+        .get_or_init(|| with_auditors(&["--enforce-auth", "--auditor-policy", POLICY]))
         .as_ref()?;
     let text = std::fs::read_to_string(moto.dir.path().join("auditors.json"))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -890,6 +875,20 @@ fn enforcing() -> Option<(&'static Moto, Value)> {
         moto,
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}")),
     ))
+}
+
+/// A moto server started with `args` that writes the keys of the auditors it creates
+/// (`--auditor-credentials`), kept beside the server's own files as `auditors.json`.
+fn with_auditors(args: &[&str]) -> Option<Moto> {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let creds = dir.path().join("auditors.json");
+    let creds_arg = creds.to_string_lossy().into_owned();
+    let mut all = args.to_vec();
+    all.extend(["--auditor-credentials", &creds_arg]);
+    let moto = Moto::start(&all)?;
+    let kept = moto.dir.path().join("auditors.json");
+    std::fs::copy(&creds, &kept).unwrap_or_else(|e| panic!("{e}"));
+    Some(moto)
 }
 
 /// The default credential chain, from the environment, in a child process (so that no
@@ -1387,10 +1386,7 @@ fn organisation() -> Option<(&'static Moto, (String, String))> {
     static SERVER: OnceLock<Option<Moto>> = OnceLock::new();
     let moto = SERVER
         .get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-            let creds = dir.path().join("auditors.json");
-            let creds_arg = creds.to_string_lossy().into_owned();
-            let moto = Moto::start(&[
+            with_auditors(&[
                 "--seed",
                 "org",
                 "--enforce-auth",
@@ -1398,12 +1394,7 @@ fn organisation() -> Option<(&'static Moto, (String, String))> {
                 POLICY,
                 "--org-policy",
                 ORG_POLICY,
-                "--auditor-credentials",
-                &creds_arg,
-            ])?;
-            let kept = moto.dir.path().join("auditors.json");
-            std::fs::copy(&creds, &kept).unwrap_or_else(|e| panic!("{e}"));
-            Some(moto)
+            ])
         })
         .as_ref()?;
     Some((moto, org_scanner_key(moto, "org")))
