@@ -33,6 +33,17 @@ export RUSTC_WORKSPACE_WRAPPER
 echo "== cargo build, every target, linted by clippy as it compiles (warnings are errors)"
 bash scripts/cargo-lint.sh build --locked --all-targets
 
+# The binary alone must reuse what the build above compiled: a dependency feature that
+# only a dev-dependency turns on would make cargo compile it (and everything above it)
+# again. Cargo.toml asks for those features in [dependencies] (see its comments).
+recompiled=$(cargo build --locked --bin nhiscan 2>&1 | grep -E '^\s*Compiling' || true)
+if [ -n "$recompiled" ]; then
+  echo "$recompiled" >&2
+  echo "== the binary's dependencies resolve to other features than the tests': ask for the" >&2
+  echo "   dev-dependencies' features in [dependencies] (cargo tree -e normal,dev -f '{p} {f}')" >&2
+  exit 1
+fi
+
 echo "== nhiscan rules check (built-in pack)"
 cargo run --locked --quiet -- rules check
 

@@ -96,6 +96,19 @@ impl Provider {
     pub fn as_str(self) -> &'static str {
         self.into()
     }
+
+    /// Its usual short name, as in OCSF's `cloud.provider`: AWS, Azure, GCP, Kubernetes,
+    /// GitHub, Other.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Aws => "AWS",
+            Provider::Azure => "Azure",
+            Provider::Gcp => "GCP",
+            Provider::Kubernetes => "Kubernetes",
+            Provider::Github => "GitHub",
+            Provider::Other => "Other",
+        }
+    }
 }
 
 /// The administrative boundary an entity belongs to.

@@ -116,14 +116,7 @@ fn confidence(c: Confidence) -> (u8, &'static str) {
 
 /// The `cloud` object: the provider, and the scope as an account of the matching type.
 fn cloud(f: &Finding) -> Value {
-    let provider = match f.entity.provider {
-        Provider::Aws => "AWS",
-        Provider::Azure => "Azure",
-        Provider::Gcp => "GCP",
-        Provider::Kubernetes => "Kubernetes",
-        Provider::Github => "GitHub",
-        Provider::Other => "Other",
-    };
+    let provider = f.entity.provider.name();
     let scope = &f.entity.scope;
     let (type_id, kind) = match (f.entity.provider, scope.kind) {
         (Provider::Aws, ScopeKind::Account) => (10, "AWS Account"),
