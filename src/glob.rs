@@ -1,6 +1,7 @@
 //! The crate's one wildcard matcher, for IAM actions and ARNs, Azure actions and
-//! permission names: `*` stands for any run of characters and `?` for one; nothing else
-//! is special (unlike file globs, `/` is an ordinary character).
+//! permission names, and the patterns users write (suppressions, `[identities]`): `*`
+//! stands for any run of characters and `?` for one; nothing else is special (unlike
+//! file globs, `/` is an ordinary character).
 
 /// Whether `pattern` matches all of `text`, comparing characters exactly (ARNs, as IAM
 /// compares resources).
@@ -42,6 +43,45 @@ fn wildcard(pattern: &[char], text: &[char]) -> bool {
         }
     }
     pattern[p..].iter().all(|c| *c == '*')
+}
+
+/// A pattern a user wrote, checked once: `*` and `?` only. The characters file globs
+/// give a meaning (`[`, `]`, `{`, `}`, `\\`) are refused rather than taken literally,
+/// so that a pattern written for another tool does not silently match nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    text: String,
+    ignore_case: bool,
+}
+
+impl Pattern {
+    /// `text`, compared exactly (`ignore_case`: ignoring ASCII case).
+    pub fn new(text: &str, ignore_case: bool) -> Result<Pattern, String> {
+        if let Some(c) = text.chars().find(|c| "[]{}\\".contains(*c)) {
+            return Err(format!(
+                "`{}` uses `{c}`, which nhiscan's patterns do not give a meaning: only `*` \
+                 (any run of characters) and `?` (one character) are wildcards",
+                text.escape_debug()
+            ));
+        }
+        Ok(Pattern {
+            text: text.to_string(),
+            ignore_case,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether the pattern matches all of `text`.
+    pub fn is_match(&self, text: &str) -> bool {
+        if self.ignore_case {
+            matches_ignore_case(&self.text, text)
+        } else {
+            matches(&self.text, text)
+        }
+    }
 }
 
 /// Whether two patterns (`*` on either side, ASCII case ignored) can match one same
@@ -107,6 +147,20 @@ mod tests {
         assert!(!matches_ignore_case("s3:*", "iam:PassRole"));
         assert!(matches("*", ""));
         assert!(!matches("a*b", "a"));
+    }
+
+    #[test]
+    fn user_patterns_know_stars_and_question_marks_only() {
+        let legacy =
+            Pattern::new("arn:aws:iam::*:user/legacy-*", false).unwrap_or_else(|e| panic!("{e}"));
+        assert!(legacy.is_match("arn:aws:iam::111122223333:user/legacy-sync"));
+        assert!(!legacy.is_match("arn:aws:iam::111122223333:user/Legacy-sync"));
+        let people = Pattern::new("*.*@example.com", true).unwrap_or_else(|e| panic!("{e}"));
+        assert!(people.is_match("Priya.Shah@EXAMPLE.com"));
+        for bad in ["role/{a,b}", "svc-[0-9]", "a\\*"] {
+            let e = Pattern::new(bad, false).err().unwrap_or_default();
+            assert!(e.contains("only `*`"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -23,8 +23,8 @@
 
 use super::ai::words;
 use super::owner::Roster;
+use crate::glob::Pattern;
 use crate::inventory::{Identity, IdentityKind};
-use globset::{GlobBuilder, GlobMatcher};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -173,15 +173,12 @@ pub struct IdentityTypeConfig {
 
 impl IdentityTypeConfig {
     pub fn classifier(&self) -> Result<IdentityTypeClassifier, String> {
-        let patterns = |list: &[String], key: &str| -> Result<Vec<(String, GlobMatcher)>, String> {
+        let patterns = |list: &[String], key: &str| -> Result<Vec<(String, Pattern)>, String> {
             list.iter()
                 .map(|p| {
-                    GlobBuilder::new(p)
-                        .case_insensitive(true)
-                        .literal_separator(false)
-                        .build()
-                        .map(|g| (p.clone(), g.compile_matcher()))
-                        .map_err(|e| format!("[identities] {key}: `{p}` is not a pattern: {e}"))
+                    Pattern::new(p, true)
+                        .map(|g| (p.clone(), g))
+                        .map_err(|e| format!("[identities] {key}: {e}"))
                 })
                 .collect()
         };
@@ -201,8 +198,8 @@ impl IdentityTypeConfig {
 /// The classifier's lists, from `[identities]` or the defaults.
 #[derive(Debug, Clone)]
 pub struct IdentityTypeClassifier {
-    humans: Vec<(String, GlobMatcher)>,
-    non_humans: Vec<(String, GlobMatcher)>,
+    humans: Vec<(String, Pattern)>,
+    non_humans: Vec<(String, Pattern)>,
     service_words: Vec<String>,
 }
 
@@ -285,7 +282,7 @@ impl IdentityTypeClassifier {
                 }
             }
         }
-        let listed = |list: &[(String, GlobMatcher)]| {
+        let listed = |list: &[(String, Pattern)]| {
             list.iter()
                 .find(|(_, m)| m.is_match(&identity.name) || m.is_match(&identity.id))
                 .map(|(p, _)| p.clone())

@@ -8,11 +8,11 @@
 //! does not rot.
 
 use crate::finding::Suppressed;
+use crate::glob::Pattern;
 use crate::inventory::time::parse as parse_time;
 use crate::inventory::Provider;
 use crate::rules::findings::Subject;
 use chrono::{DateTime, Utc};
-use globset::{Glob, GlobMatcher};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -75,10 +75,10 @@ enum Matcher {
     Id(String),
     Pattern {
         rule: String,
-        resource: GlobMatcher,
+        resource: Pattern,
         provider: Option<Provider>,
         account: Option<String>,
-        tags: Vec<(String, GlobMatcher)>,
+        tags: Vec<(String, Pattern)>,
     },
 }
 
@@ -404,10 +404,8 @@ impl Matcher {
     }
 }
 
-fn glob(pattern: &str, field: &str) -> Result<GlobMatcher, String> {
-    Glob::new(pattern)
-        .map(|g| g.compile_matcher())
-        .map_err(|e| format!("`{field}`: `{pattern}` is not a valid glob: {}", e.kind()))
+fn glob(pattern: &str, field: &str) -> Result<Pattern, String> {
+    Pattern::new(pattern, false).map_err(|e| format!("`{field}`: {e}"))
 }
 
 fn is_finding_id(id: &str) -> bool {
@@ -644,7 +642,7 @@ suppressions:
         );
         assert!(e.contains("`soon` is not a date"), "{e}");
         let e = errors("suppressions:\n  - rule: r\n    resource: \"a[\"\n    reason: x\n");
-        assert!(e.contains("not a valid glob"), "{e}");
+        assert!(e.contains("`resource`: `a[` uses `[`"), "{e}");
         let e = errors("suppressions:\n  - id: NHI-54e6e16cff199bbc\n    reason: \"  \"\n");
         assert!(e.contains("`reason` must say why"), "{e}");
         let e = errors("suppressions:\n  - id: NHI-54e6e16cff199bbc\n");
