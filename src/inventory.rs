@@ -33,6 +33,10 @@ pub struct Inventory {
     /// API calls a collector made, by `provider:service:Operation`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub api_calls: BTreeMap<String, u64>,
+    /// The shards of an organisation this inventory holds (`collect aws --org --shard`),
+    /// so that `merge` can tell a complete set from overlapping or missing shards.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardRecord>,
     #[serde(default)]
     pub identities: Vec<Identity>,
     #[serde(default)]
@@ -54,6 +58,7 @@ impl Inventory {
         for (call, count) in other.api_calls {
             *self.api_calls.entry(call).or_default() += count;
         }
+        self.shards.extend(other.shards);
         self.identities.extend(other.identities);
         self.credentials.extend(other.credentials);
         self.generated_at = match (self.generated_at, other.generated_at) {
@@ -61,6 +66,25 @@ impl Inventory {
             (a, b) => a.or(b),
         };
     }
+}
+
+/// One shard of an organisation, as a collection with `--shard K/N` took it: shard
+/// `index` of `count`, cut from the sorted list of accounts `accounts_digest` names.
+/// Shards of one run name the same list; a list that differs means another run (or an
+/// organisation that changed in between).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardRecord {
+    /// The provider and organisation, e.g. `aws:o-a1b2c3d4e5`.
+    pub organization: String,
+    /// K, from 1.
+    pub index: usize,
+    /// N.
+    pub count: usize,
+    /// How many accounts the shards were cut from.
+    pub accounts: usize,
+    /// SHA-256 (16 hex digits) of those accounts' sorted ids, one per line.
+    pub accounts_digest: String,
 }
 
 /// The cloud or platform an entity lives in.

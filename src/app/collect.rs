@@ -25,13 +25,16 @@ pub fn collect(command: &CollectCommand, verbosity: Verbosity) -> Result<u8> {
 /// carries are reported (and make the exit code 3) when the result is scanned.
 pub fn merge(args: &MergeArgs, verbosity: Verbosity) -> Result<u8> {
     let mut merged = Inventory::new();
+    let mut shards = Vec::new();
     for path in &args.files {
         let mut inventory = crate::import::read_path(path)?;
+        shards.push((path.display().to_string(), inventory.shards.clone()));
         if inventory.sources.is_empty() {
             inventory.sources.push(path.display().to_string());
         }
         merged.extend(inventory);
     }
+    crate::import::shards::check(&shards).map_err(|e| anyhow!("cannot merge: {e}"))?;
     crate::import::check_unique_ids(&merged, &args.files).context(
         "cannot merge: the inputs overlap (the same account collected twice, e.g. by two \
          runs with the same --shard or with different shard counts); merge each account's \

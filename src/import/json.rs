@@ -85,6 +85,8 @@ struct Header {
     sources: Vec<String>,
     #[serde(default)]
     api_calls: std::collections::BTreeMap<String, u64>,
+    #[serde(default)]
+    shards: Vec<crate::inventory::ShardRecord>,
 }
 
 /// How much of a JSON Lines file is parsed at a time (in parallel, line by line).
@@ -165,6 +167,7 @@ fn read_lines_from(
                     inventory.generated_at = header.generated_at;
                     inventory.sources = header.sources;
                     inventory.api_calls = header.api_calls;
+                    inventory.shards = header.shards;
                 }
                 Some(Line::Identity(identity)) => inventory.identities.push(identity),
                 Some(Line::Credential(credential)) => inventory.credentials.push(credential),

@@ -6,6 +6,7 @@
 
 pub mod csv;
 pub mod json;
+pub mod shards;
 
 use crate::inventory::{Inventory, Provider, SCHEMA_VERSION};
 use std::collections::HashSet;
@@ -179,8 +180,10 @@ fn read_stdin() -> Result<Inventory, ImportError> {
 /// Reads and joins several inputs, refusing duplicate ids across them.
 pub fn read_all(paths: &[PathBuf]) -> Result<Inventory, ImportError> {
     let mut all = Inventory::new();
+    let mut shards = Vec::new();
     for path in paths {
         let mut inventory = read_path(path)?;
+        shards.push((path.display().to_string(), inventory.shards.clone()));
         if inventory.sources.is_empty() {
             inventory.sources.push(if path.as_os_str() == "-" {
                 "stdin".to_string()
@@ -190,6 +193,7 @@ pub fn read_all(paths: &[PathBuf]) -> Result<Inventory, ImportError> {
         }
         all.extend(inventory);
     }
+    shards::check(&shards).map_err(|e| ImportError::invalid(Path::new("-i"), None, None, e))?;
     check_unique_ids(&all, paths)?;
     Ok(all)
 }

@@ -16,7 +16,7 @@ use nhiscan::inventory::{
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -1754,7 +1754,7 @@ fn comparable(inventory: &Inventory) -> Value {
     let object = value
         .as_object_mut()
         .unwrap_or_else(|| panic!("not an object"));
-    for volatile in ["generated_at", "sources", "api_calls"] {
+    for volatile in ["generated_at", "sources", "api_calls", "shards"] {
         object.remove(volatile);
     }
     value
@@ -1814,6 +1814,11 @@ fn shards_split_the_organisation_and_merged_they_equal_the_whole() {
         let shard = read_inventory(&dir.path().join(file));
         assert_eq!(covered_accounts(&shard), expected, "shard {k}/2");
         assert!(shard.sources[0].contains(&format!("in shard {k}/2")));
+        let [record] = shard.shards.as_slice() else {
+            panic!("shard {k}/2 records {:?}", shard.shards);
+        };
+        assert_eq!((record.index, record.count, record.accounts), (k, 2, 22));
+        assert!(record.organization.starts_with("aws:o-"), "{record:?}");
         shard_files.push(dir.path().join(file));
     }
 
@@ -1886,20 +1891,30 @@ fn shards_split_the_organisation_and_merged_they_equal_the_whole() {
     assert!(!merged_findings.is_empty());
     assert_eq!(merged_findings, findings(&dir.path().join("whole.json")));
 
-    // An account in two inputs is refused, naming the duplicate.
-    let out = nhiscan_cli()
-        .arg("merge")
-        .arg(&shard_files[0])
-        .arg(&shard_files[0])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("cannot merge") && stderr.contains("appears twice"),
-        "{stderr}"
+    assert_eq!(merged.shards.len(), 2);
+
+    // A shard twice, or one missing, is refused, naming it; nothing is written.
+    let refused = |files: &[&PathBuf], says: &str| {
+        let out = nhiscan_cli()
+            .arg("merge")
+            .args(files)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("cannot merge") && stderr.contains(says),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    };
+    refused(
+        &[&shard_files[0], &shard_files[0]],
+        "shard 1/2 appears twice",
     );
-    assert!(out.stdout.is_empty());
+    refused(&[&shard_files[1]], "shard(s) 1/2 missing");
+    // Merging the merged file with a shard it holds is the same shard twice.
+    refused(&[&merged_path, &shard_files[1]], "shard 2/2 appears twice");
 }
 
 #[test]

@@ -39,10 +39,11 @@ use super::errors::{api_error, ApiError, ErrorKind};
 use super::regions::partition_of_arn;
 use super::scp::ScpReader;
 use super::AwsOptions;
-use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider};
+use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider, ShardRecord};
 use anyhow::{bail, Context, Result};
 use aws_credential_types::provider::{self, error::CredentialsError, ProvideCredentials};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::sync::Semaphore;
@@ -94,6 +95,8 @@ const UNKNOWN_STATE: &str = "UNKNOWN";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgAccount {
     pub id: String,
+    /// `arn:aws:organizations::MANAGEMENT:account/o-ORG/ID`.
+    pub arn: Option<String>,
     pub name: Option<String>,
     /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`...
     pub state: String,
@@ -144,6 +147,33 @@ pub fn select(
     })
 }
 
+/// What `merge` needs to know of this shard: the organisation (its id from the accounts'
+/// ARNs, else the listing account), and the account list it was cut from.
+fn shard_record(
+    listed: &[OrgAccount],
+    basis: &[OrgAccount],
+    shard: Shard,
+    caller_account: &str,
+) -> ShardRecord {
+    let organization = listed
+        .iter()
+        .filter_map(|a| a.arn.as_deref())
+        .find_map(|arn| arn.split('/').find(|part| part.starts_with("o-")))
+        .map_or_else(
+            || format!("aws:listed by {caller_account}"),
+            |o| format!("aws:{o}"),
+        );
+    let ids: Vec<&str> = basis.iter().map(|a| a.id.as_str()).collect();
+    let digest = Sha256::digest(ids.join("\n").as_bytes());
+    ShardRecord {
+        organization,
+        index: shard.index,
+        count: shard.count,
+        accounts: ids.len(),
+        accounts_digest: digest.iter().take(8).map(|b| format!("{b:02x}")).collect(),
+    }
+}
+
 /// What every account's task needs.
 struct Shared {
     options: AwsOptions,
@@ -189,9 +219,19 @@ pub async fn collect(options: &AwsOptions, org: &OrgOptions) -> Result<Inventory
         .map_err(|e| anyhow::anyhow!(listing_error(&e, &caller_arn)))?;
     drop(listing);
     let selected = select(&accounts, &org.accounts, org.shard)?;
+    let shard = match org.shard {
+        Some(shard) => Some(shard_record(
+            &accounts,
+            &select(&accounts, &org.accounts, None)?,
+            shard,
+            &caller_account,
+        )),
+        None => None,
+    };
 
     let mut inventory = Inventory::new();
     inventory.generated_at = Some(chrono::Utc::now());
+    inventory.shards.extend(shard);
     let scps = match ScpReader::new(session.organizations()).await {
         Ok(reader) => Some(reader),
         Err(e) => {
@@ -304,6 +344,7 @@ async fn list_accounts(
                 .unwrap_or_else(|| UNKNOWN_STATE.to_string());
             accounts.push(OrgAccount {
                 id: id.to_string(),
+                arn: account.arn().map(str::to_string),
                 name: account.name().map(str::to_string),
                 state,
             });
@@ -558,6 +599,7 @@ mod tests {
         ids.iter()
             .map(|id| OrgAccount {
                 id: id.to_string(),
+                arn: None,
                 name: None,
                 state: "ACTIVE".into(),
             })
@@ -635,6 +677,7 @@ mod tests {
     fn a_denied_role_names_the_role_the_template_and_the_policy() {
         let account = OrgAccount {
             id: "444455556666".into(),
+            arn: None,
             name: Some("gamma".into()),
             state: "ACTIVE".into(),
         };

@@ -278,6 +278,10 @@ pub fn write_lines(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()>
         "sources": inventory.sources,
         "api_calls": inventory.api_calls,
     });
+    let mut header = header;
+    if !inventory.shards.is_empty() {
+        header["shards"] = serde_json::json!(inventory.shards);
+    }
     serde_json::to_writer(&mut *out, &header)?;
     writeln!(out)?;
     for c in &inventory.coverage {
