@@ -52,7 +52,7 @@ bash scripts/feature-builds.sh
 
 echo "== workflow and Dockerfile linters (zizmor, hadolint)"
 finished "$lint_setup" lint
-target/lint-venv/bin/zizmor --offline --min-severity low .github/workflows/ examples/ci/github-actions.yml
+target/lint-venv/bin/zizmor --offline --min-severity low .github/workflows/ examples/ci/github-actions.yml examples/ci/github-actions-sharded.yml
 target/lint-venv/bin/hadolint Dockerfile
 
 echo "== cargo test (unit tests, then the integration tests that run the real binary)"

@@ -284,7 +284,7 @@ pub struct GraphArgs {
 }
 
 /// `nhiscan collect <provider>`: one subcommand per live provider (collect/registry.rs).
-pub type CollectCommand = crate::collect::registry::CollectCommand<CollectOutputArgs>;
+pub type CollectCommand = crate::collect::registry::CollectCommand<CollectArgs>;
 
 /// The file formats an inventory can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -293,15 +293,20 @@ pub enum InventoryFormat {
     Jsonl,
 }
 
-/// Where `collect` writes the inventory.
+/// What every `collect <provider>` takes besides the provider's own arguments.
 #[derive(Debug, Clone, Args)]
-pub struct CollectOutputArgs {
+pub struct CollectArgs {
     /// Inventory format.
     #[arg(short, long, value_enum, default_value_t = InventoryFormat::Json)]
     pub format: InventoryFormat,
     /// Write to this file (atomically) instead of stdout.
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// Exit 0, not 3, when part of the provider could not be scanned (the inventory
+    /// records which, and `scan` reports it and exits 3): for job runners that take any
+    /// other exit code as a failure to retry, such as a Kubernetes Job.
+    #[arg(long)]
+    pub partial_ok: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -9,11 +9,11 @@ pub fn collect(command: &CollectCommand, verbosity: Verbosity) -> Result<u8> {
     let started = Instant::now();
     let progress = progress(verbosity);
     let inventory = command.provider.collect(&command.args, progress)?;
-    let (format, output) = (command.output.format, command.output.output.as_deref());
+    let (format, output) = (command.common.format, command.common.output.as_deref());
     write_inventory(&inventory, format, output)?;
     say_collected(&inventory, started, verbosity);
     let incomplete = inventory.coverage.iter().any(|c| c.status.is_incomplete());
-    Ok(if incomplete {
+    Ok(if incomplete && !command.common.partial_ok {
         exit::INCOMPLETE
     } else {
         exit::CLEAN

@@ -179,15 +179,16 @@ impl Args for ProviderArgs {
     }
 }
 
-/// `nhiscan collect <provider>`: the provider, its arguments, and the output's.
+/// `nhiscan collect <provider>`: the provider, its arguments, and those every
+/// `collect` takes (`Common`: the output, the exit code).
 #[derive(Debug, Clone)]
-pub struct CollectCommand<Output> {
+pub struct CollectCommand<Common> {
     pub provider: LiveProvider,
     pub args: ProviderArgs,
-    pub output: Output,
+    pub common: Common,
 }
 
-impl<Output: Args> FromArgMatches for CollectCommand<Output> {
+impl<Common: Args> FromArgMatches for CollectCommand<Common> {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
         let (id, sub) = matches.subcommand().ok_or_else(|| {
             clap::Error::raw(
@@ -204,7 +205,7 @@ impl<Output: Args> FromArgMatches for CollectCommand<Output> {
         Ok(CollectCommand {
             provider,
             args: ProviderArgs(sub.clone()),
-            output: Output::from_arg_matches(sub)?,
+            common: Common::from_arg_matches(sub)?,
         })
     }
 
@@ -214,11 +215,11 @@ impl<Output: Args> FromArgMatches for CollectCommand<Output> {
     }
 }
 
-impl<Output: Args> clap::Subcommand for CollectCommand<Output> {
+impl<Common: Args> clap::Subcommand for CollectCommand<Common> {
     fn augment_subcommands(cmd: Command) -> Command {
         PROVIDERS.iter().fold(cmd, |cmd, p| {
             // The arguments' own doc comments would set the help line: it goes last.
-            let sub = Output::augment_args((p.augment)(Command::new(p.id)));
+            let sub = Common::augment_args((p.augment)(Command::new(p.id)));
             cmd.subcommand(sub.about(p.about).long_about(None))
         })
     }

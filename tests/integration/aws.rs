@@ -2291,3 +2291,229 @@ fn an_endpoint_that_never_answers_times_out_naming_the_call() {
         "{detail}"
     );
 }
+
+/// The sharded examples, run as written against the seeded organisation (moto, with its
+/// endpoint added to every `collect aws`): the Kubernetes Indexed Job's container
+/// arguments (examples/kubernetes/nhiscan-org-sharded.yaml: each pod, then the scan Job)
+/// and the GitHub Actions matrix's `run` scripts (examples/ci/github-actions-sharded.yml:
+/// each matrix job, then the merge and the scan). Each finds what one job scanning the
+/// whole organisation finds.
+#[test]
+fn the_sharded_examples_run_as_written_against_the_organisation() {
+    let Some((moto, key)) = organisation() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let env = |cmd: &mut Command| {
+        cmd.env("AWS_ACCESS_KEY_ID", &key.0)
+            .env("AWS_SECRET_ACCESS_KEY", &key.1)
+            .env("AWS_REGION", "us-east-1");
+    };
+    let finding_ids = |report: &Path| {
+        let text = std::fs::read_to_string(report).unwrap_or_else(|e| panic!("{e}"));
+        let report: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        let mut ids: Vec<String> = report["findings"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap_or_default().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    // One job for the whole organisation.
+    let mut whole = nhiscan_cli();
+    env(&mut whole);
+    let out = whole
+        .args([
+            "collect",
+            "aws",
+            "--org",
+            "--endpoint-url",
+            &moto.endpoint,
+            "-o",
+        ])
+        .arg(dir.path().join("whole.json"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(3), "gamma fails");
+    let out = nhiscan_cli()
+        .args(["scan", "-f", "json", "-o"])
+        .arg(dir.path().join("whole-report.json"))
+        .arg("-i")
+        .arg(dir.path().join("whole.json"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(3));
+    let expected = finding_ids(&dir.path().join("whole-report.json"));
+    assert!(!expected.is_empty());
+
+    // Kubernetes: the Indexed Job's pods, then the scan Job, with /shards a folder here.
+    let text = std::fs::read_to_string("examples/kubernetes/nhiscan-org-sharded.yaml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let documents: Vec<Value> = serde_norway::Deserializer::from_str(&text)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    let job = |name: &str| {
+        documents
+            .iter()
+            .find(|d| d["kind"] == "Job" && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no Job {name}"))
+            .clone()
+    };
+    let shards_dir = dir.path().join("k8s");
+    std::fs::create_dir(&shards_dir).unwrap_or_else(|e| panic!("{e}"));
+    let args_of = |job: &Value, index: Option<u64>| -> Vec<String> {
+        job["spec"]["template"]["spec"]["containers"][0]["args"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|a| {
+                let a = a
+                    .as_str()
+                    .unwrap_or_default()
+                    .replace("/shards", &shards_dir.to_string_lossy());
+                match index {
+                    Some(i) => a.replace("$(JOB_COMPLETION_INDEX)", &i.to_string()),
+                    None => a,
+                }
+            })
+            .collect()
+    };
+    let collect = job("nhiscan-collect");
+    let completions = collect["spec"]["completions"].as_u64().unwrap_or(0);
+    assert_eq!(collect["spec"]["parallelism"].as_u64(), Some(completions));
+    assert!(completions >= 2);
+    for index in 0..completions {
+        let mut pod = nhiscan_cli();
+        env(&mut pod);
+        let args = args_of(&collect, Some(index));
+        assert_eq!(&args[..3], ["collect", "aws", "--org"]);
+        let out = pod
+            .args(&args)
+            .args(["--endpoint-url", &moto.endpoint])
+            .env("JOB_COMPLETION_INDEX", index.to_string())
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "pod {index}: {stderr}");
+    }
+    let scan_args = args_of(&job("nhiscan-scan"), None);
+    let inputs = scan_args.iter().filter(|a| *a == "-i").count() as u64;
+    assert_eq!(inputs, completions, "the scan Job reads every pod's shard");
+    let out = nhiscan_cli()
+        .args(&scan_args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "high findings, gamma not scanned: {stderr}"
+    );
+    assert_eq!(
+        finding_ids(&shards_dir.join("nhiscan-report.json")),
+        expected
+    );
+    // A pod's shard missing: the scan Job refuses the set.
+    std::fs::remove_file(shards_dir.join("org-1.jsonl")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(
+        shards_dir.join("org-0.jsonl"),
+        shards_dir.join("org-1.jsonl"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = nhiscan_cli()
+        .args(&scan_args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("shard 1/{completions} appears twice")),
+        "{stderr}"
+    );
+
+    // GitHub Actions: each matrix job's `run` in its own folder, its inventory carried
+    // to the scan job's `shards/` (as the artifacts are), then the scan job's `run`s.
+    let text = std::fs::read_to_string("examples/ci/github-actions-sharded.yml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let workflow: Value = serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    let shards: u64 = workflow["env"]["SHARDS"]
+        .as_str()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let matrix: Vec<u64> = workflow["jobs"]["collect"]["strategy"]["matrix"]["shard"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    assert_eq!(
+        matrix,
+        (1..=shards).collect::<Vec<_>>(),
+        "the matrix is 1..=SHARDS"
+    );
+    let step = |job: &str, name: &str| -> String {
+        workflow["jobs"][job]["steps"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .find(|s| s["name"].as_str().is_some_and(|n| n.starts_with(name)))
+            .and_then(|s| s["run"].as_str().map(str::to_string))
+            .unwrap_or_else(|| panic!("no step {name} in {job}"))
+    };
+    // `nhiscan` on PATH: the binary under test, with moto's endpoint for `collect aws`.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap_or_else(|e| panic!("{e}"));
+    crate::support::output::write_script(
+        &bin.join("nhiscan"),
+        &format!(
+            "#!/bin/sh\nif [ \"$1 $2\" = \"collect aws\" ]; then shift 2; exec {real} collect aws --endpoint-url {endpoint} \"$@\"; fi\nexec {real} \"$@\"\n",
+            real = env!("CARGO_BIN_EXE_nhiscan"),
+            endpoint = moto.endpoint
+        ),
+    );
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let run = |script: &str, workdir: &Path, extra: &[(&str, String)]| {
+        let mut bash = Command::new("bash");
+        bash.args(["-e", "-c", script])
+            .env_clear()
+            .env("PATH", &path)
+            .env("SHARDS", shards.to_string())
+            .env("GITHUB_OUTPUT", workdir.join("github-output"))
+            .env("GITHUB_STEP_SUMMARY", workdir.join("summary.md"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .current_dir(workdir);
+        env(&mut bash);
+        for (k, v) in extra {
+            bash.env(k, v);
+        }
+        let out = bash.output().unwrap_or_else(|e| panic!("{e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{script}\n{stderr}");
+    };
+    let scan_dir = dir.path().join("gha-scan");
+    std::fs::create_dir_all(scan_dir.join("shards")).unwrap_or_else(|e| panic!("{e}"));
+    for shard in &matrix {
+        let job_dir = dir.path().join(format!("gha-collect-{shard}"));
+        std::fs::create_dir(&job_dir).unwrap_or_else(|e| panic!("{e}"));
+        run(
+            &step("collect", "Collect shard"),
+            &job_dir,
+            &[("SHARD", shard.to_string())],
+        );
+        let file = format!("org-{shard}.jsonl");
+        std::fs::copy(job_dir.join(&file), scan_dir.join("shards").join(&file))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    run(&step("scan", "Merge the shards"), &scan_dir, &[]);
+    run(&step("scan", "Scan"), &scan_dir, &[]);
+    let output = std::fs::read_to_string(scan_dir.join("github-output")).unwrap_or_default();
+    assert_eq!(output.trim(), "code=4", "high findings, gamma not scanned");
+    assert_eq!(finding_ids(&scan_dir.join("nhiscan-report.json")), expected);
+    assert!(std::fs::read_to_string(scan_dir.join("summary.md")).is_ok_and(|s| !s.is_empty()));
+}

@@ -48,7 +48,8 @@ pub struct AwsArgs {
     )]
     pub accounts: Vec<String>,
     /// With --org: only shard K of N: the accounts (sorted by id, counted from 0) whose
-    /// position i has i mod N = K-1, so that N jobs split the organisation.
+    /// position i has i mod N = K-1, so that N jobs split the organisation. `auto/N`
+    /// takes K from JOB_COMPLETION_INDEX + 1 (a Kubernetes Indexed Job's pod).
     #[arg(long, value_name = "K/N", requires = "org", value_parser = parse_shard)]
     pub shard: Option<Shard>,
     /// Seconds one attempt of an AWS request may take, waiting for an answer
@@ -58,7 +59,7 @@ pub struct AwsArgs {
 }
 
 fn parse_shard(text: &str) -> Result<Shard, String> {
-    text.parse()
+    Shard::parse(text, std::env::var("JOB_COMPLETION_INDEX").ok().as_deref())
 }
 
 fn parse_account_id(text: &str) -> Result<String, String> {
@@ -86,6 +87,33 @@ impl Shard {
     /// Whether the account at `position` (from 0) of the sorted list is in this shard.
     pub fn holds(self, position: usize) -> bool {
         position % self.count == self.index - 1
+    }
+}
+
+/// The environment variable a Kubernetes Indexed Job gives each pod: its index, from 0.
+pub const JOB_COMPLETION_INDEX: &str = "JOB_COMPLETION_INDEX";
+
+impl Shard {
+    /// `K/N`, or `auto/N` with K = `completion_index` + 1 (the pod's
+    /// JOB_COMPLETION_INDEX in a Kubernetes Indexed Job of N completions).
+    pub fn parse(text: &str, completion_index: Option<&str>) -> Result<Shard, String> {
+        let Some(count) = text.trim().strip_prefix("auto/") else {
+            return text.parse();
+        };
+        let index = completion_index.ok_or_else(|| {
+            format!(
+                "`--shard {text}` takes its part from {JOB_COMPLETION_INDEX}, which only a \
+                 Kubernetes Indexed Job sets; elsewhere write K/N"
+            )
+        })?;
+        let from_zero: usize = index.trim().parse().map_err(|_| {
+            format!(
+                "{JOB_COMPLETION_INDEX}=`{}` is not an index",
+                index.escape_debug()
+            )
+        })?;
+        let shard: Shard = format!("{}/{count}", from_zero + 1).parse()?;
+        Ok(shard)
     }
 }
 
@@ -133,6 +161,28 @@ mod tests {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }
         assert_eq!(Shard { index: 3, count: 5 }.to_string(), "3/5");
+    }
+
+    #[test]
+    fn auto_shards_take_the_kubernetes_completion_index() {
+        assert_eq!(
+            Shard::parse("auto/4", Some("0")),
+            Ok(Shard { index: 1, count: 4 })
+        );
+        assert_eq!(
+            Shard::parse("auto/4", Some("3")),
+            Ok(Shard { index: 4, count: 4 })
+        );
+        assert_eq!(
+            Shard::parse("2/4", Some("0")),
+            Ok(Shard { index: 2, count: 4 })
+        );
+        assert!(
+            Shard::parse("auto/4", Some("4")).is_err(),
+            "index 4 of 4 completions"
+        );
+        assert!(Shard::parse("auto/4", Some("x")).is_err_and(|e| e.contains("not an index")));
+        assert!(Shard::parse("auto/4", None).is_err_and(|e| e.contains("Indexed Job")));
     }
 
     #[test]
