@@ -1760,6 +1760,19 @@ fn comparable(inventory: &Inventory) -> Value {
     value
 }
 
+/// A JSON report's finding ids, sorted.
+fn sorted_finding_ids(report: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = report["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
 fn read_inventory(path: &Path) -> Inventory {
     nhiscan::import::read_path(path).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -1876,16 +1889,7 @@ fn shards_split_the_organisation_and_merged_they_equal_the_whole() {
             .output()
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(out.status.code(), Some(3), "incomplete: gamma");
-        let report = json(&out);
-        let mut ids: Vec<String> = report["findings"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|f| f["id"].as_str().unwrap_or_default().to_string())
-            .collect();
-        ids.sort();
-        ids
+        sorted_finding_ids(&json(&out))
     };
     let merged_findings = findings(&merged_path);
     assert!(!merged_findings.is_empty());
@@ -2311,16 +2315,7 @@ fn the_sharded_examples_run_as_written_against_the_organisation() {
     };
     let finding_ids = |report: &Path| {
         let text = std::fs::read_to_string(report).unwrap_or_else(|e| panic!("{e}"));
-        let report: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
-        let mut ids: Vec<String> = report["findings"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|f| f["id"].as_str().unwrap_or_default().to_string())
-            .collect();
-        ids.sort();
-        ids
+        sorted_finding_ids(&serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}")))
     };
     // One job for the whole organisation.
     let mut whole = nhiscan_cli();
