@@ -2512,3 +2512,59 @@ fn the_sharded_examples_run_as_written_against_the_organisation() {
     assert_eq!(finding_ids(&scan_dir.join("nhiscan-report.json")), expected);
     assert!(std::fs::read_to_string(scan_dir.join("summary.md")).is_ok_and(|s| !s.is_empty()));
 }
+
+/// `--no-ssh-keys` drops the one per-user call family the credential report cannot stand
+/// in for (one `ListSSHPublicKeys` per user), and the coverage says what is missing;
+/// `--concurrency` bounds the requests in flight and refuses nonsense.
+#[test]
+fn no_ssh_keys_skips_their_calls_and_the_coverage_says_so() {
+    let Some(moto) = standard() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("inventory.json");
+    let out = nhiscan_cli()
+        .args(["collect", "aws", "--region", "us-east-1"])
+        .args([
+            "--endpoint-url",
+            &moto.endpoint,
+            "--no-ssh-keys",
+            "--concurrency",
+            "2",
+        ])
+        .arg("-o")
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(2), "{stderr}");
+    let inv = read_inventory(&path);
+    assert!(!inv.api_calls.contains_key("aws:iam:ListSSHPublicKeys"));
+    assert!(
+        inv.api_calls["aws:iam:ListAccessKeys"] > 0,
+        "the other per-user calls stay"
+    );
+    assert!(inv
+        .credentials
+        .iter()
+        .all(|c| c.kind != CredentialKind::SshKey));
+    let gap = inv
+        .coverage
+        .iter()
+        .find(|c| c.target.ends_with(":iam:ssh-keys"))
+        .unwrap_or_else(|| panic!("no ssh-keys coverage in {:?}", inv.coverage));
+    assert_eq!(gap.status, CoverageStatus::Skipped);
+    assert!(gap
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.contains("--no-ssh-keys")));
+
+    for bad in [["--concurrency", "0"], ["--concurrency", "100"]] {
+        let out = nhiscan_cli()
+            .args(["collect", "aws"])
+            .args(bad)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+}

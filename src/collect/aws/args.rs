@@ -52,6 +52,17 @@ pub struct AwsArgs {
     /// takes K from JOB_COMPLETION_INDEX + 1 (a Kubernetes Indexed Job's pod).
     #[arg(long, value_name = "K/N", requires = "org", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+    /// AWS requests in flight at once per account (per-user IAM calls, regions).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub concurrency: u64,
+    /// With --org: accounts scanned at once.
+    #[arg(long, value_name = "N", default_value_t = 4, requires = "org", value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub org_concurrency: u64,
+    /// Do not list each user's SSH public keys (one `iam:ListSSHPublicKeys` call per
+    /// user, the largest per-user call family): they are then missing from the
+    /// inventory, and the coverage says so.
+    #[arg(long)]
+    pub no_ssh_keys: bool,
     /// Seconds one attempt of an AWS request may take, waiting for an answer
     /// included, before it is retried (5 attempts at most).
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]

@@ -181,6 +181,18 @@ pub async fn collect(options: &AwsOptions) -> Result<Inventory> {
             detail: Some(format!("IAM users and roles were not collected: {e}")),
         }),
     }
+    if !options.ssh_keys {
+        inventory.coverage.push(Coverage {
+            target: format!("aws:{account}:iam:ssh-keys"),
+            provider: Provider::Aws,
+            status: CoverageStatus::Skipped,
+            detail: Some(
+                "users' SSH public keys were not listed (--no-ssh-keys): keys for \
+                 CodeCommit are missing from the inventory and from its findings"
+                    .into(),
+            ),
+        });
+    }
     for (region, result) in regional {
         let target = format!("aws:{account}:secretsmanager:{region}");
         match result {

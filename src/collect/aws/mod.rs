@@ -95,10 +95,12 @@ impl Collector for Aws {
                 external_id: args.external_id.clone(),
                 accounts: args.accounts.clone(),
                 shard: args.shard,
-                ..OrgOptions::default()
+                concurrency: args.org_concurrency as usize,
             }),
             progress,
             attempt_timeout: std::time::Duration::from_secs(args.aws_timeout),
+            concurrency: args.concurrency as usize,
+            ssh_keys: !args.no_ssh_keys,
             ..AwsOptions::default()
         };
         collect_blocking(&options)
