@@ -15,6 +15,8 @@ killed or its standard input is closed (so it never outlives the test that start
 
     {"ready": true, "endpoint": "http://127.0.0.1:PORT", "port": PORT, "account_id": "123456789012", ...}
 
+--stock             serves moto as published: without moto_extras' IAM operations, which
+                    it answers with an HTTP 500 HTML page (with --scale or --seed none).
 --scale N           seeds the benchmark estate of N identities (seed.seed_scale: users
                     with access keys, roles, N/4 secrets) instead of --seed's.
 --seed org          seeds an AWS Organization instead of the standard estate
@@ -84,8 +86,8 @@ import moto_extras  # noqa: E402
 import seed  # noqa: E402
 import seed_org  # noqa: E402
 
-# IAM operations moto lacks (service-specific credentials): see moto_extras.py.
-moto_extras.install()
+# IAM operations moto lacks (service-specific credentials): see moto_extras.py. They are
+# installed in main(), unless --stock asks for moto as published.
 
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
@@ -328,7 +330,15 @@ def main() -> None:
     parser.add_argument("--auditor-policy")
     parser.add_argument("--auditor-credentials")
     parser.add_argument("--org-policy")
+    parser.add_argument("--stock", action="store_true",
+                        help="moto as published, without moto_extras' IAM operations "
+                             "(it answers HTTP 500 to them); with --scale or --seed none")
     args = parser.parse_args()
+    if args.stock and args.scale is None and args.seed != "none":
+        parser.error("--stock serves moto without the operations the standard and org seeds "
+                     "use: give --scale N or --seed none")
+    if not args.stock:
+        moto_extras.install()
     if args.enforce_auth and not (args.auditor_policy and args.auditor_credentials):
         parser.error("--enforce-auth needs --auditor-policy and --auditor-credentials")
     if args.enforce_auth and args.seed == "org" and not args.org_policy:

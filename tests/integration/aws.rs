@@ -2568,3 +2568,47 @@ fn no_ssh_keys_skips_their_calls_and_the_coverage_says_so() {
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
     }
 }
+
+/// moto as published answers an IAM call it does not implement
+/// (`ListServiceSpecificCredentials`) with the same HTTP 500 page every time: the
+/// collector stops at the second identical answer instead of waiting through five
+/// attempts, and the coverage names what is missing.
+#[test]
+fn a_call_the_endpoint_cannot_answer_stops_at_the_second_identical_failure() {
+    let Some(moto) = Moto::start(&["--stock", "--scale", "20"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("inventory.json");
+    let out = nhiscan_cli()
+        .args([
+            "collect",
+            "aws",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &moto.endpoint,
+        ])
+        .arg("-o")
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let inv = read_inventory(&path);
+    assert_eq!(inv.api_calls["aws:iam:ListServiceSpecificCredentials"], 2);
+    let iam = inv
+        .coverage
+        .iter()
+        .find(|c| c.target.ends_with(":iam"))
+        .unwrap_or_else(|| panic!("{:?}", inv.coverage));
+    assert_eq!(iam.status, CoverageStatus::Partial);
+    assert!(
+        iam.detail
+            .as_deref()
+            .is_some_and(|d| d.contains("ervice-specific")),
+        "{:?}",
+        iam.detail
+    );
+    assert_eq!(inv.identities.len(), 20, "everything else is collected");
+}

@@ -60,11 +60,15 @@ impl Session {
         let iam = aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::config::Builder::from(&base)
                 .interceptor(super::calls::interceptor(counter, "iam"))
+                .interceptor(super::give_up::GiveUp)
+                .retry_classifier(super::give_up::GiveUpClassifier)
                 .build(),
         );
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&base)
                 .interceptor(super::calls::interceptor(counter, "sts"))
+                .interceptor(super::give_up::GiveUp)
+                .retry_classifier(super::give_up::GiveUpClassifier)
                 .build(),
         );
         Ok(Session {
@@ -82,6 +86,8 @@ impl Session {
         aws_sdk_organizations::Client::from_conf(
             aws_sdk_organizations::config::Builder::from(&self.base)
                 .interceptor(super::calls::interceptor(&self.counter, "organizations"))
+                .interceptor(super::give_up::GiveUp)
+                .retry_classifier(super::give_up::GiveUpClassifier)
                 .build(),
         )
     }
@@ -92,6 +98,8 @@ impl Session {
             aws_sdk_secretsmanager::config::Builder::from(&self.base)
                 .region(Region::new(region.to_string()))
                 .interceptor(super::calls::interceptor(&self.counter, "secretsmanager"))
+                .interceptor(super::give_up::GiveUp)
+                .retry_classifier(super::give_up::GiveUpClassifier)
                 .build(),
         )
     }

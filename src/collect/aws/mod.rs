@@ -48,6 +48,8 @@ pub mod effective;
 #[cfg(feature = "aws")]
 pub mod errors;
 #[cfg(feature = "aws")]
+pub mod give_up;
+#[cfg(feature = "aws")]
 pub mod iam;
 #[cfg(feature = "aws")]
 pub mod iam_policy;
