@@ -7,6 +7,11 @@
 # operation, calls per identity, and the floor they are compared with.
 #
 #   bash scripts/bench-aws.sh [IDENTITIES] [RUNS]        # defaults: 2000 3
+#   STOCK=1 bash scripts/bench-aws.sh                    # against moto as published
+#
+# STOCK=1 starts moto without the IAM operations scripts/moto/moto_extras.py adds
+# (ListServiceSpecificCredentials...), which moto answers with an HTTP 500 page, as an
+# endpoint that lacks a call does; the outputs then go to target/bench-aws-stock/.
 #
 # The floor is the fewest calls that collect the same facts: every account-wide call
 # as made (one per page; the credential report counted once, without its polling)
@@ -23,6 +28,11 @@ cd "$(dirname "$0")/.."
 identities=${1:-2000}
 runs=${2:-3}
 dir=target/bench-aws
+stock=()
+if [ "${STOCK:-}" = 1 ]; then
+  dir=target/bench-aws-stock
+  stock=(--stock)
+fi
 mkdir -p "$dir"
 rm -f "$dir"/requests.log
 
@@ -32,7 +42,7 @@ nhiscan=target/release/nhiscan
 
 # moto runs as a coprocess: it exits when its standard input (our end) is closed.
 seed_started=$(date +%s.%N)
-coproc MOTO { exec target/moto-venv/bin/python scripts/moto/server.py --scale "$identities" \
+coproc MOTO { exec target/moto-venv/bin/python scripts/moto/server.py --scale "$identities" "${stock[@]}" \
   --request-log "$dir/requests.log" 2>"$dir/server.err"; }
 moto_pid=$MOTO_PID
 trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
