@@ -576,7 +576,13 @@ def seed_scale(endpoint: str, identities: int) -> dict:
     half roles (every 4th with an inline policy), and identities/4 secrets in us-east-1.
     Creation times tick one second per clock reading from 2024-01-01, so that no two
     keys share a creation second (as in a real account)."""
-    iam = _client("iam", endpoint)
+    return fill_scale(_client("iam", endpoint), _client("secretsmanager", endpoint, "us-east-1"),
+                      identities)
+
+
+def fill_scale(iam, sm, identities: int) -> dict:
+    """seed_scale's estate, through the given IAM and Secrets Manager clients (of any
+    account)."""
     users = identities // 2
     roles = identities - users
     secrets = identities // 4
@@ -599,7 +605,6 @@ def seed_scale(endpoint: str, identities: int) -> dict:
             )
             if i % 4 == 0:
                 iam.put_role_policy(RoleName=name, PolicyName="read", PolicyDocument=policy)
-        sm = _client("secretsmanager", endpoint, "us-east-1")
         for i in range(secrets):
             sm.create_secret(Name=f"scale/secret-{i:05d}", SecretString="seed",
                              Tags=_tags(team="scale"))

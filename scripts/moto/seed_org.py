@@ -130,6 +130,29 @@ def seed_org(endpoint: str) -> dict:
     }
 
 
+def seed_org_scale(endpoint: str, accounts: int, identities: int) -> dict:
+    """The benchmark organisation (scripts/bench-aws-org.sh): `accounts` member accounts,
+    each with the audit role and seed.seed_scale's estate of `identities` identities
+    (and identities/4 secrets); the management account holds nothing else."""
+    from seed import fill_scale
+
+    org = _client("organizations", endpoint)
+    org.create_organization(FeatureSet="ALL")
+    ids = {}
+    for i in range(accounts):
+        name = f"scale-{i:03d}"
+        ids[name] = org.create_account(
+            Email=f"{name}@example.com", AccountName=name, RoleName=AUDIT_ROLE
+        )["CreateAccountStatus"]["AccountId"]
+    for account in ids.values():
+        key = _assumed(endpoint, account, AUDIT_ROLE)
+        fill_scale(_in(endpoint, "iam", key), _in(endpoint, "secretsmanager", key), identities)
+    return {
+        "org": {"management": ACCOUNT_ID, "audit_role": AUDIT_ROLE, "accounts": ids},
+        "identities_per_account": identities,
+    }
+
+
 def _policy(action: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": action, "Resource": "*"}]})

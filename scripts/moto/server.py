@@ -17,6 +17,9 @@ killed or its standard input is closed (so it never outlives the test that start
 
 --stock             serves moto as published: without moto_extras' IAM operations, which
                     it answers with an HTTP 500 HTML page (with --scale or --seed none).
+--org-accounts M    with --scale N: seeds an organisation of M member accounts of N
+                    identities each instead (seed_org.seed_org_scale), for
+                    scripts/bench-aws-org.sh.
 --scale N           seeds the benchmark estate of N identities (seed.seed_scale: users
                     with access keys, roles, N/4 secrets) instead of --seed's.
 --seed org          seeds an AWS Organization instead of the standard estate
@@ -330,6 +333,9 @@ def main() -> None:
     parser.add_argument("--auditor-policy")
     parser.add_argument("--auditor-credentials")
     parser.add_argument("--org-policy")
+    parser.add_argument("--org-accounts", type=int, metavar="M",
+                        help="with --scale N: an organisation of M member accounts of N "
+                             "identities each (seed_org.seed_org_scale)")
     parser.add_argument("--stock", action="store_true",
                         help="moto as published, without moto_extras' IAM operations "
                              "(it answers HTTP 500 to them); with --scale or --seed none")
@@ -344,7 +350,9 @@ def main() -> None:
     if args.enforce_auth and args.seed == "org" and not args.org_policy:
         parser.error("--enforce-auth with --seed org needs --org-policy")
     disable_regions(set(args.disabled_region))
-    if args.seed == "org":
+    if args.org_accounts is not None and args.scale is None:
+        parser.error("--org-accounts needs --scale N (identities per account)")
+    if args.seed == "org" or args.org_accounts is not None:
         # moto would load AWS's ~1,300 managed policies into each account's IAM backend,
         # seconds per account; the organisation's seed uses none of them.
         os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "false"
@@ -356,7 +364,9 @@ def main() -> None:
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
 
-    if args.scale is not None:
+    if args.org_accounts is not None:
+        summary = seed_org.seed_org_scale(endpoint, args.org_accounts, args.scale)
+    elif args.scale is not None:
         summary = seed.seed_scale(endpoint, args.scale)
     else:
         seeders = {"standard": seed.seed, "org": seed_org.seed_org}

@@ -2612,3 +2612,46 @@ fn a_call_the_endpoint_cannot_answer_stops_at_the_second_identical_failure() {
     );
     assert_eq!(inv.identities.len(), 20, "everything else is collected");
 }
+
+/// The benchmark organisation (scripts/bench-aws-org.sh) seeds as it says, and `--org`
+/// collects every account of it with the accounts scanned two at a time.
+#[test]
+fn the_benchmark_organisation_is_collected_whole() {
+    let Some(moto) = Moto::start(&["--scale", "6", "--org-accounts", "3"]) else {
+        return;
+    };
+    let accounts = org_accounts(&moto);
+    assert_eq!(accounts.len(), 3);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("org.json");
+    let out = nhiscan_cli()
+        .args([
+            "collect",
+            "aws",
+            "--org",
+            "--org-concurrency",
+            "2",
+            "--region",
+            "us-east-1",
+        ])
+        .args(["--endpoint-url", &moto.endpoint, "-o"])
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let inv = read_inventory(&path);
+    let expected: std::collections::BTreeSet<String> = accounts.values().cloned().collect();
+    let covered: std::collections::BTreeSet<String> = covered_accounts(&inv)
+        .into_iter()
+        .filter(|a| expected.contains(a))
+        .collect();
+    assert_eq!(covered, expected);
+    // Per account: 3 users and 3 roles, plus the audit role the account was made with.
+    let seeded = inv
+        .identities
+        .iter()
+        .filter(|i| i.name.starts_with("scale-"))
+        .count();
+    assert_eq!(seeded, 3 * 6);
+}
