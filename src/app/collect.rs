@@ -24,22 +24,8 @@ pub fn collect(command: &CollectCommand, verbosity: Verbosity) -> Result<u8> {
 /// included), refusing an id that two of them hold. Exits 0; the coverage gaps it
 /// carries are reported (and make the exit code 3) when the result is scanned.
 pub fn merge(args: &MergeArgs, verbosity: Verbosity) -> Result<u8> {
-    let mut merged = Inventory::new();
-    let mut shards = Vec::new();
-    for path in &args.files {
-        let mut inventory = crate::import::read_path(path)?;
-        shards.push((path.display().to_string(), inventory.shards.clone()));
-        if inventory.sources.is_empty() {
-            inventory.sources.push(path.display().to_string());
-        }
-        merged.extend(inventory);
-    }
-    crate::import::shards::check(&shards).map_err(|e| anyhow!("cannot merge: {e}"))?;
-    crate::import::check_unique_ids(&merged, &args.files).context(
-        "cannot merge: the inputs overlap (the same account collected twice, e.g. by two \
-         runs with the same --shard or with different shard counts); merge each account's \
-         inventory once",
-    )?;
+    // The same reading and checks as `scan -i A -i B`.
+    let merged = crate::import::read_all(&args.files).context("cannot merge")?;
     write_inventory(&merged, args.format, args.output.as_deref())?;
     note(
         verbosity,

@@ -177,7 +177,8 @@ fn read_stdin() -> Result<Inventory, ImportError> {
     Ok(inventory)
 }
 
-/// Reads and joins several inputs, refusing duplicate ids across them.
+/// Reads and joins several inputs (`scan -i`, `merge`), refusing duplicate ids across
+/// them and shards of an organisation that are not one run's complete set.
 pub fn read_all(paths: &[PathBuf]) -> Result<Inventory, ImportError> {
     let mut all = Inventory::new();
     let mut shards = Vec::new();
@@ -193,7 +194,8 @@ pub fn read_all(paths: &[PathBuf]) -> Result<Inventory, ImportError> {
         }
         all.extend(inventory);
     }
-    shards::check(&shards).map_err(|e| ImportError::invalid(Path::new("-i"), None, None, e))?;
+    shards::check(&shards)
+        .map_err(|e| ImportError::invalid(Path::new(&inputs_label(paths)), None, None, e))?;
     check_unique_ids(&all, paths)?;
     Ok(all)
 }
@@ -228,20 +230,23 @@ pub fn check_unique_ids(inventory: &Inventory, paths: &[PathBuf]) -> Result<(), 
         .map(|d| ("identity", "identities.id", d))
         .or_else(|| first_duplicate(credentials).map(|d| ("credential", "credentials.id", d)))
         .map_or(Ok(()), |(what, field, (provider, id))| {
-            let inputs = paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
             Err(ImportError::invalid(
-                Path::new(&inputs),
+                Path::new(&inputs_label(paths)),
                 None,
                 Some(field.into()),
                 format!(
-                    "{what} `{id}` ({provider}) appears twice; ids must be unique per provider"
+                    "{what} `{id}` ({provider}) appears twice; ids must be unique per provider \
+                     (the inputs overlap: the same account collected twice, e.g. by two runs \
+                     with the same --shard or with different shard counts?)"
                 ),
             ))
         })
+}
+
+/// The inputs, as an error names them.
+fn inputs_label(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    names.join(", ")
 }
 
 /// The first (provider, id) pair that occurs twice.
