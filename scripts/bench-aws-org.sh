@@ -22,18 +22,9 @@ bash scripts/moto/setup.sh
 cargo build --quiet --release --bin nhiscan
 nhiscan=target/release/nhiscan
 
+source scripts/moto/start.sh
 seed_started=$(date +%s)
-coproc MOTO { exec target/moto-venv/bin/python scripts/moto/server.py --scale "$per_account" \
-  --org-accounts "$accounts" 2>"$dir/server.err"; }
-moto_pid=$MOTO_PID
-trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
-if ! read -r -t 3600 ready <&"${MOTO[0]}"; then
-  echo "moto did not become ready; its stderr:" >&2
-  tail -20 "$dir/server.err" >&2
-  exit 1
-fi
-echo "$ready" >"$dir/ready.json"
-endpoint=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["endpoint"])' "$ready")
+start_moto "$dir" --scale "$per_account" --org-accounts "$accounts"
 mapfile -t ids < <(python3 -c 'import json,sys
 for i in sorted(json.loads(sys.argv[1])["org"]["accounts"].values()): print(i)' "$ready")
 echo "organisation    $accounts accounts x $per_account identities; seeded in $(( $(date +%s) - seed_started )) s"

@@ -40,20 +40,10 @@ bash scripts/moto/setup.sh
 cargo build --quiet --release --bin nhiscan
 nhiscan=target/release/nhiscan
 
-# moto runs as a coprocess: it exits when its standard input (our end) is closed.
+source scripts/moto/start.sh
 seed_started=$(date +%s.%N)
-coproc MOTO { exec target/moto-venv/bin/python scripts/moto/server.py --scale "$identities" "${stock[@]}" \
-  --request-log "$dir/requests.log" 2>"$dir/server.err"; }
-moto_pid=$MOTO_PID
-trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
-if ! read -r -t 1800 ready <&"${MOTO[0]}"; then
-  echo "moto did not become ready; its stderr:" >&2
-  tail -20 "$dir/server.err" >&2
-  exit 1
-fi
+start_moto "$dir" --scale "$identities" "${stock[@]}" --request-log "$dir/requests.log"
 seed_s=$(python3 -c "import time,sys; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$seed_started")
-echo "$ready" >"$dir/ready.json"
-endpoint=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["endpoint"])' "$ready")
 
 scan() { # run number
   env -i PATH="$PATH" HOME="${HOME:-/tmp}" \

@@ -50,7 +50,9 @@ killed or its standard input is closed (so it never outlives the test that start
 
 POST /__nhiscan/faults {"throttle": 0.2, "error": 0, "reset": 0, "slow": 0,
                     "slow_seconds": 3, "seed": 1} injects faults into that share of the
-                    requests that follow (see Faults); {} switches them off. Both
+                    requests that follow, and {"rate": 100} throttles each access key
+                    above 100 requests a second per service (see Faults); {} switches
+                    them off. Both
                     GET and POST answer with the spec in force until then and how many
                     of each fault it injected.
 
@@ -101,27 +103,52 @@ class Faults:
     "seed": 1, "operations": ["ListSigningCertificates"]}: the share of requests answered
     with the service's throttling error, an HTTP 500, a reset connection, or a reply that
     comes `slow_seconds` late; with "operations", only requests for those. The choice is
-    a seeded random draw per request, so a run is repeatable."""
+    a seeded random draw per request, so a run is repeatable.
+
+    {"rate": 100, "burst": 100} throttles as AWS does, by request rate instead of at
+    random: each access key has a token bucket per service that holds `burst` requests
+    and refills at `rate` a second; a request that finds it empty gets the throttling
+    error. It combines with the shares above."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.spec = {}
         self.random = random.Random(0)
         self.counts = {}
+        self.buckets = {}
 
     def set(self, spec: dict) -> None:
         with self.lock:
             self.spec = spec
             self.random = random.Random(spec.get("seed", 1))
             self.counts = {}
+            self.buckets = {}
 
-    def draw(self, operation: str) -> str | None:
+    def over_rate(self, bucket: str) -> bool:
+        """Takes a token from `bucket` (see the class): False, or True when it is empty."""
+        rate = float(self.spec.get("rate", 0))
+        if rate <= 0:
+            return False
+        burst = float(self.spec.get("burst", rate))
+        now = time.monotonic()
+        tokens, then = self.buckets.get(bucket, (burst, now))
+        tokens = min(burst, tokens + (now - then) * rate)
+        if tokens < 1:
+            self.buckets[bucket] = (tokens, now)
+            return True
+        self.buckets[bucket] = (tokens - 1, now)
+        return False
+
+    def draw(self, operation: str, bucket: str = "-") -> str | None:
         with self.lock:
             if not self.spec:
                 return None
             only = self.spec.get("operations")
             if only is not None and operation not in only:
                 return None
+            if self.over_rate(bucket):
+                self.counts["rate"] = self.counts.get("rate", 0) + 1
+                return "throttle"
             roll = self.random.random()
             for kind in ("throttle", "error", "reset", "slow"):
                 share = float(self.spec.get(kind, 0))
@@ -166,7 +193,7 @@ class RequestLog:
             status_holder["status"] = status.split(" ", 1)[0]
             return start_response(status, headers, exc_info)
 
-        fault = None if path.startswith("/moto-api") else FAULTS.draw(operation)
+        fault = None if path.startswith("/moto-api") else FAULTS.draw(operation, f"{key} {service}")
         if fault == "reset":
             self.reset(environ)
             status_holder["status"] = "reset"

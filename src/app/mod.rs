@@ -33,7 +33,7 @@ use crate::report::{
 };
 use crate::rules::findings::Findings;
 use crate::rules::load::{Override, RuleError};
-use crate::rules::{check, eval, RuleSet};
+use crate::rules::{check, eval, RuleSet, Target};
 use anyhow::{anyhow, bail, Context as _, Result};
 use chrono::{DateTime, Utc};
 use std::io::IsTerminal;
@@ -181,11 +181,15 @@ fn load_inventory(
     Ok((enriched, roster_path))
 }
 
+/// Bars unless `--quiet`; with `-v`, also a line per finished scope (e.g. each account
+/// of an organisation).
 fn progress(verbosity: Verbosity) -> Progress {
-    if verbosity == Verbosity::Quiet {
-        Progress::hidden()
-    } else {
-        Progress::on_stderr()
+    match verbosity {
+        Verbosity::Quiet => Progress::hidden(),
+        Verbosity::Normal => Progress::on_stderr(),
+        Verbosity::Verbose => {
+            Progress::on_stderr().with_notes(|line| format!("nhiscan: {}", sanitize::message(line)))
+        }
     }
 }
 
@@ -262,6 +266,12 @@ fn counts(enriched: &Enriched) -> InventoryCounts {
             .collect(),
         ..Default::default()
     };
+    // By provider and scope (each scope's entities in collection order), so that the
+    // report does not depend on the order scopes were collected or merged in.
+    fn key(e: &EntityRef) -> (bool, Provider, &str) {
+        (e.target == Target::Credential, e.provider, &e.scope.id)
+    }
+    counts.entities.sort_by(|a, b| key(a).cmp(&key(b)));
     for i in &enriched.inventory.identities {
         counts.by_provider.entry(i.provider).or_default().identities += 1;
     }

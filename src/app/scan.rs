@@ -75,7 +75,7 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
             incomplete,
             ..scan_info(&args.input, &enriched, roster, &config, &rules, &dirs)
         },
-        coverage: enriched.inventory.coverage.clone(),
+        coverage: sorted_coverage(&enriched.inventory.coverage),
         inventory: counts(&enriched),
         summary,
         baseline: triage.baseline,
@@ -164,4 +164,12 @@ pub(super) fn scan_info(
         incomplete: false,
         api_calls: enriched.inventory.api_calls.clone(),
     }
+}
+
+/// The coverage by target, so that a report does not depend on the order the parts
+/// were collected or merged in (accounts scanned at once, shards).
+fn sorted_coverage(coverage: &[Coverage]) -> Vec<Coverage> {
+    let mut sorted = coverage.to_vec();
+    sorted.sort_by(|a, b| a.target.cmp(&b.target));
+    sorted
 }

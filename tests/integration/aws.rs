@@ -1804,6 +1804,10 @@ fn shards_split_the_organisation_and_merged_they_equal_the_whole() {
     assert_eq!(code, Some(3), "gamma failed: {stderr}");
     assert!(stderr.contains("(gamma) was not scanned"), "{stderr}");
     assert!(
+        !stderr.contains("API calls in"),
+        "per-account lines only with -v"
+    );
+    assert!(
         !stderr.contains('\r') && !stderr.contains('\u{1b}'),
         "no progress bars when stderr is not a terminal: {stderr:?}"
     );
@@ -1815,13 +1819,36 @@ fn shards_split_the_organisation_and_merged_they_equal_the_whole() {
     assert_eq!(sorted.len(), 22);
     let mut shard_files = Vec::new();
     for (k, file, format) in [(1, "shard1.json", "json"), (2, "shard2.jsonl", "jsonl")] {
-        let (code, stderr) = collect(&["--shard", &format!("{k}/2"), "-f", format], file);
+        let (code, stderr) = collect(
+            &["--shard", &format!("{k}/2"), "-f", format, "--verbose"],
+            file,
+        );
         let expected: std::collections::BTreeSet<String> = sorted
             .iter()
             .enumerate()
             .filter(|(i, _)| i % 2 == k - 1)
             .map(|(_, id)| id.to_string())
             .collect();
+        // -v: one line per account of the shard, saying how it went.
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("nhiscan: aws:"))
+            .collect();
+        assert_eq!(lines.len(), expected.len(), "{stderr}");
+        for id in &expected {
+            let line = lines
+                .iter()
+                .find(|l| l.starts_with(&format!("nhiscan: aws:{id}")))
+                .unwrap_or_else(|| panic!("no line for {id}: {stderr}"));
+            let outcome = if *id == accounts["gamma"] {
+                "): not scanned after "
+            } else if *id == accounts["delta"] {
+                "): skipped after "
+            } else {
+                "; complete"
+            };
+            assert!(line.contains(outcome), "{line}");
+        }
         let holds_gamma = expected.contains(&accounts["gamma"]);
         assert_eq!(code, Some(if holds_gamma { 3 } else { 0 }), "{stderr}");
         let shard = read_inventory(&dir.path().join(file));
@@ -2613,45 +2640,106 @@ fn a_call_the_endpoint_cannot_answer_stops_at_the_second_identical_failure() {
     assert_eq!(inv.identities.len(), 20, "everything else is collected");
 }
 
-/// The benchmark organisation (scripts/bench-aws-org.sh) seeds as it says, and `--org`
-/// collects every account of it with the accounts scanned two at a time.
+/// The benchmark organisation (scripts/bench-aws-org.sh) at 50 accounts: collected in
+/// one job (8 accounts at a time) and in three shard jobs, the shards merge into the
+/// single job's inventory, and their reports are the same report (issue 17).
 #[test]
-fn the_benchmark_organisation_is_collected_whole() {
-    let Some(moto) = Moto::start(&["--scale", "6", "--org-accounts", "3"]) else {
+fn fifty_accounts_in_three_shards_merge_into_the_single_job_report() {
+    let Some(moto) = Moto::start(&["--scale", "4", "--org-accounts", "50"]) else {
         return;
     };
     let accounts = org_accounts(&moto);
-    assert_eq!(accounts.len(), 3);
+    assert_eq!(accounts.len(), 50);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let path = dir.path().join("org.json");
-    let out = nhiscan_cli()
-        .args([
-            "collect",
-            "aws",
-            "--org",
-            "--org-concurrency",
-            "2",
-            "--region",
-            "us-east-1",
-        ])
-        .args(["--endpoint-url", &moto.endpoint, "-o"])
-        .arg(&path)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let inv = read_inventory(&path);
+    let collect = |extra: &[&str], file: &str| {
+        let out = nhiscan_cli()
+            .args(["collect", "aws", "--org", "--org-concurrency", "8"])
+            .args(["--region", "us-east-1", "--endpoint-url", &moto.endpoint])
+            .args(extra)
+            .arg("-o")
+            .arg(dir.path().join(file))
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{file}: {stderr}");
+        dir.path().join(file)
+    };
+    let whole_path = collect(&[], "whole.json");
+    let whole = read_inventory(&whole_path);
     let expected: std::collections::BTreeSet<String> = accounts.values().cloned().collect();
-    let covered: std::collections::BTreeSet<String> = covered_accounts(&inv)
+    let covered: std::collections::BTreeSet<String> = covered_accounts(&whole)
         .into_iter()
         .filter(|a| expected.contains(a))
         .collect();
     assert_eq!(covered, expected);
-    // Per account: 3 users and 3 roles, plus the audit role the account was made with.
-    let seeded = inv
+    // Per account: 2 users and 2 roles, plus the audit role the account was made with.
+    let seeded = whole
         .identities
         .iter()
         .filter(|i| i.name.starts_with("scale-"))
         .count();
-    assert_eq!(seeded, 3 * 6);
+    assert_eq!(seeded, 50 * 4);
+
+    let shards: Vec<PathBuf> = (1..=3)
+        .map(|k| collect(&["--shard", &format!("{k}/3")], &format!("shard{k}.json")))
+        .collect();
+    let merged_path = dir.path().join("merged.json");
+    let out = nhiscan_cli()
+        .arg("merge")
+        .args(&shards)
+        .arg("-o")
+        .arg(&merged_path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        comparable(&read_inventory(&merged_path)),
+        comparable(&whole)
+    );
+
+    // The reports: every finding the same, field for field, and the same summary.
+    let report = |path: &Path| {
+        let out = nhiscan_cli()
+            .args(["scan", "--now", "2026-11-01", "-f", "json", "-i"])
+            .arg(path)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut report = json(&out);
+        // Each job assumes the audit role, so its last use moves from one job to the
+        // next: as `comparable` does for the inventories, leave it out.
+        for finding in report["findings"].as_array_mut().into_iter().flatten() {
+            if let Some(evidence) = finding["evidence"].as_object_mut() {
+                evidence.retain(|k, _| !k.ends_with("last_activity") && !k.ends_with("last_used"));
+            }
+        }
+        // All but the run's own facts (`scan`: when, how long, which inputs).
+        ["findings", "summary", "coverage", "inventory"].map(|part| report[part].clone())
+    };
+    let merged = report(&merged_path);
+    let whole = report(&whole_path);
+    assert!(merged[0].as_array().is_some_and(|f| f.len() > 50));
+    for (part, (merged, whole)) in ["findings", "summary", "coverage", "inventory"]
+        .iter()
+        .zip(merged.iter().zip(&whole))
+    {
+        let (Some(merged), Some(whole)) = (merged.as_array(), whole.as_array()) else {
+            assert_eq!(merged, whole, "{part}");
+            continue;
+        };
+        assert_eq!(merged.len(), whole.len(), "{part}");
+        if let Some((m, w)) = merged.iter().zip(whole).find(|(m, w)| m != w) {
+            panic!("{part} differ first at\n merged: {m}\n  whole: {w}");
+        }
+    }
 }

@@ -63,10 +63,25 @@ pub struct AwsArgs {
     /// inventory, and the coverage says so.
     #[arg(long)]
     pub no_ssh_keys: bool,
+    /// How throttled AWS requests are retried: `standard` backs off each request on
+    /// its own (exponential, with jitter); `adaptive` also slows every later request of
+    /// the client after throttling (the SDK's client-side rate limiter).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = RetryMode::Standard)]
+    pub retry_mode: RetryMode,
     /// Seconds one attempt of an AWS request may take, waiting for an answer
     /// included, before it is retried (5 attempts at most).
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub aws_timeout: u64,
+}
+
+/// `--retry-mode`: the AWS SDK's retry modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum RetryMode {
+    /// Exponential backoff with jitter, per request.
+    #[default]
+    Standard,
+    /// Standard, plus a client-side rate limiter that slows down after throttling.
+    Adaptive,
 }
 
 fn parse_shard(text: &str) -> Result<Shard, String> {

@@ -1,5 +1,6 @@
 //! The top of the AWS collection: its options and the run that fills an inventory.
 
+use super::RetryMode;
 use super::{calls, config, errors, iam, org, query, regions, scp, secrets};
 use crate::collect::progress::Progress;
 use crate::inventory::{Coverage, CoverageStatus, Inventory, Provider, Scope, ScopeKind};
@@ -33,6 +34,9 @@ pub struct AwsOptions {
     /// Attempts per request, with the SDK's standard retry (exponential backoff with
     /// jitter, from 200 ms, on throttling, 5xx and I/O errors). Default 5.
     pub max_attempts: u32,
+    /// Standard retries, or adaptive ones (a client-side rate limiter on top). Default
+    /// standard.
+    pub retry_mode: RetryMode,
     /// How long one attempt may take, from connecting to the last byte of the answer,
     /// before it is abandoned and retried. Default 60 s.
     pub attempt_timeout: Duration,
@@ -63,6 +67,7 @@ impl Default for AwsOptions {
             credentials: None,
             concurrency: 8,
             max_attempts: 5,
+            retry_mode: RetryMode::Standard,
             attempt_timeout: Duration::from_secs(60),
             ssh_keys: true,
             credential_report_timeout: Duration::from_secs(120),
@@ -89,7 +94,7 @@ pub async fn collect_any(options: &AwsOptions) -> Result<Inventory> {
 pub async fn collect(options: &AwsOptions) -> Result<Inventory> {
     let counter = CallCounter::default();
     let session = Session::load(options, &counter).await?;
-    let identifying = options.progress.spinner("aws: identifying the account");
+    let identifying = options.progress.step("aws:", "identifying the account");
     let caller = session
         .sts
         .get_caller_identity()
@@ -120,7 +125,7 @@ pub async fn collect(options: &AwsOptions) -> Result<Inventory> {
     let mut inventory = Inventory::new();
     let mut scan_regions = session.regions.clone();
     if options.all_regions {
-        let _listing = options.progress.spinner(format!("{label} listing regions"));
+        let _listing = options.progress.step(&label, "listing regions");
         let partition = regions::partition_of_arn(caller.arn().unwrap_or_default());
         match regions::enabled(&session, &query::retry_policy(options), partition).await {
             Ok(enabled) => scan_regions = regions::union(&session.regions, &enabled),
@@ -139,14 +144,13 @@ pub async fn collect(options: &AwsOptions) -> Result<Inventory> {
 
     let (iam_result, regional) = tokio::join!(
         async {
-            let _phase = options
-                .progress
-                .spinner(format!("{label} IAM users and roles"));
+            let _phase = options.progress.step(&label, "IAM users and roles");
             iam::collect(&session.iam, &scope, options).await
         },
         async {
-            let phase = options.progress.bar(
-                format!("{label} Secrets Manager regions"),
+            let phase = options.progress.steps(
+                &label,
+                "Secrets Manager regions",
                 scan_regions.len() as u64,
             );
             collect_secrets(&session, &scope, &scan_regions, options, &phase).await

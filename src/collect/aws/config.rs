@@ -3,11 +3,12 @@
 //! standard retry with short backoff; every client carries the call-counting, read-only interceptor.
 
 use super::calls::CallCounter;
-use super::AwsOptions;
+use super::{AwsOptions, RetryMode};
 use anyhow::{bail, Result};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_iam::config::retry::{ClientRateLimiter, RetryPartition};
 use std::time::Duration;
 
 /// Clients for one account, sharing one loaded configuration and one call counter.
@@ -59,6 +60,7 @@ impl Session {
         }
         let iam = aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::config::Builder::from(&base)
+                .retry_partition(own_partition("iam"))
                 .interceptor(super::calls::interceptor(counter, "iam"))
                 .interceptor(super::give_up::GiveUp)
                 .retry_classifier(super::give_up::GiveUpClassifier)
@@ -66,6 +68,7 @@ impl Session {
         );
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&base)
+                .retry_partition(own_partition("sts"))
                 .interceptor(super::calls::interceptor(counter, "sts"))
                 .interceptor(super::give_up::GiveUp)
                 .retry_classifier(super::give_up::GiveUpClassifier)
@@ -85,6 +88,7 @@ impl Session {
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         aws_sdk_organizations::Client::from_conf(
             aws_sdk_organizations::config::Builder::from(&self.base)
+                .retry_partition(own_partition("organizations"))
                 .interceptor(super::calls::interceptor(&self.counter, "organizations"))
                 .interceptor(super::give_up::GiveUp)
                 .retry_classifier(super::give_up::GiveUpClassifier)
@@ -97,12 +101,28 @@ impl Session {
         aws_sdk_secretsmanager::Client::from_conf(
             aws_sdk_secretsmanager::config::Builder::from(&self.base)
                 .region(Region::new(region.to_string()))
+                .retry_partition(own_partition("secretsmanager"))
                 .interceptor(super::calls::interceptor(&self.counter, "secretsmanager"))
                 .interceptor(super::give_up::GiveUp)
                 .retry_classifier(super::give_up::GiveUpClassifier)
                 .build(),
         )
     }
+}
+
+/// A retry partition of this client alone. The SDK's default partition is per service,
+/// shared by every client of the process: with `--org`, one throttled account would
+/// spend the retry quota (and, in adaptive mode, slow the sending rate) of every other
+/// account, although AWS throttles each account on its own.
+fn own_partition(service: &'static str) -> RetryPartition {
+    // As the SDK starts its own limiter: at the slowest rate, not yet limiting (it
+    // limits only after a throttle), its clock at now.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64());
+    RetryPartition::custom(service)
+        .client_rate_limiter(ClientRateLimiter::new(now))
+        .build()
 }
 
 /// Region names are lowercase letters, digits and dashes (`eu-west-1`); anything else
@@ -138,12 +158,17 @@ fn timeouts(options: &AwsOptions) -> TimeoutConfig {
         .build()
 }
 
-/// Standard retries with exponential backoff and full jitter, starting at 200 ms and at
-/// most 5 s apart: a throttled call waits about as long as throttling needs, while the
-/// others go on. (The adaptive mode's client-side rate limiter, tried first, held every
-/// call back after a few throttles: 20% throttled requests made a 2 s scan take 745 s.)
+/// Retries with exponential backoff and full jitter, starting at 200 ms and at most 5 s
+/// apart. Standard mode: a throttled call waits about as long as throttling needs,
+/// while the others go on. Adaptive mode adds the SDK's client-side rate limiter, which
+/// slows every call of the client after a throttle (docs/performance-aws.md measures
+/// both against a rate-limited emulator).
 fn retries(options: &AwsOptions) -> RetryConfig {
-    RetryConfig::standard()
+    let config = match options.retry_mode {
+        RetryMode::Standard => RetryConfig::standard(),
+        RetryMode::Adaptive => RetryConfig::adaptive(),
+    };
+    config
         .with_max_attempts(options.max_attempts.max(1))
         .with_initial_backoff(Duration::from_millis(200))
         .with_max_backoff(Duration::from_secs(5))

@@ -45,7 +45,7 @@ use aws_credential_types::provider::{self, error::CredentialsError, ProvideCrede
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -261,6 +261,9 @@ pub async fn collect(options: &AwsOptions, org: &OrgOptions) -> Result<Inventory
 
     let mut per_account = options.clone();
     per_account.org = None;
+    per_account.progress = options
+        .progress
+        .per_scope("aws organization", selected.len() as u64);
     let context = Arc::new(Shared {
         options: per_account,
         org: org.clone(),
@@ -278,7 +281,14 @@ pub async fn collect(options: &AwsOptions, org: &OrgOptions) -> Result<Inventory
         let (context, limit, account) = (context.clone(), limit.clone(), account.clone());
         tasks.spawn(async move {
             let _permit = limit.acquire().await;
-            (position, collect_account(&account, &context).await)
+            let started = Instant::now();
+            let account_inventory = collect_account(&account, &context).await;
+            context.options.progress.note(&account_note(
+                &account,
+                &account_inventory,
+                started.elapsed(),
+            ));
+            (position, account_inventory)
         });
     }
     let mut done: Vec<(usize, Inventory)> = Vec::with_capacity(selected.len());
@@ -371,6 +381,44 @@ fn listing_error(e: &ApiError, caller_arn: &str) -> String {
     }
 }
 
+/// The `-v` line of one finished account: what was collected, with how many calls, how
+/// long it took, and what is missing; or why the account was not scanned.
+fn account_note(account: &OrgAccount, inventory: &Inventory, took: Duration) -> String {
+    let target = format!("aws:{}", account.id);
+    let label = match &account.name {
+        Some(name) => format!("{target} ({name})"),
+        None => target.clone(),
+    };
+    if let [only] = inventory.coverage.as_slice() {
+        let outcome = match only.status {
+            CoverageStatus::Skipped => "skipped",
+            CoverageStatus::Failed => "not scanned",
+            CoverageStatus::Partial | CoverageStatus::Scanned => "",
+        };
+        if only.target == target && !outcome.is_empty() {
+            let detail = only.detail.as_deref().unwrap_or("no detail");
+            return format!("{label}: {outcome} after {took:.2?}: {detail}");
+        }
+    }
+    let calls: u64 = inventory.api_calls.values().sum();
+    let gaps: Vec<&str> = inventory
+        .coverage
+        .iter()
+        .filter(|c| c.status.is_incomplete())
+        .map(|c| c.target.as_str())
+        .collect();
+    let outcome = if gaps.is_empty() {
+        "complete".to_string()
+    } else {
+        format!("incomplete: {}", gaps.join(", "))
+    };
+    format!(
+        "{label}: {} identities, {} credentials, {calls} API calls in {took:.2?}; {outcome}",
+        inventory.identities.len(),
+        inventory.credentials.len(),
+    )
+}
+
 /// One account: skipped, failed, or its inventory. Never an error: the other accounts
 /// go on.
 async fn collect_account(account: &OrgAccount, context: &Shared) -> Inventory {
@@ -404,9 +452,7 @@ async fn collect_account(account: &OrgAccount, context: &Shared) -> Inventory {
     );
     let mut options = context.options.clone();
     let mut own_credentials_because = None;
-    let assuming = options
-        .progress
-        .spinner(format!("aws:{} assuming {}", account.id, org.role_name));
+    let assuming = options.progress.step(&target, "assuming the audit role");
     match assume(&context.sts, &role_arn, org.external_id.as_deref()).await {
         Ok(first) => {
             options.credentials = Some(SharedCredentialsProvider::new(AssumedRole {

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Benchmark of retries under throttling: seeds moto with IDENTITIES IAM identities
+# (scripts/moto/seed.py: seed_scale), then has it throttle as AWS does, by rate (each
+# access key may send RATE requests a second per service, in bursts of RATE: see Faults
+# in scripts/moto/server.py), and times `nhiscan scan --provider aws` for each retry
+# mode and each --concurrency. Prints, per run: wall time, the requests sent (attempts,
+# from moto's request log), how many were throttled, and the coverage.
+#
+#   bash scripts/bench-aws-throttle.sh [IDENTITIES] [RATE] [CONCURRENCY...]
+#   # defaults: 2000 100 2 4 8 16
+#
+# The floor is the API calls / RATE: the time the calls take if sent at exactly the
+# allowed rate. A run that fails calls after its retries (coverage incomplete) says so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+identities=${1:-2000}
+rate=${2:-100}
+shift $(( $# > 2 ? 2 : $# ))
+concurrency=("$@")
+[ ${#concurrency[@]} -gt 0 ] || concurrency=(2 4 8 16)
+dir=target/bench-aws-throttle
+mkdir -p "$dir"
+rm -f "$dir"/requests.log "$dir"/runs.tsv
+
+bash scripts/moto/setup.sh
+cargo build --quiet --release --bin nhiscan
+nhiscan=target/release/nhiscan
+
+source scripts/moto/start.sh
+start_moto "$dir" --scale "$identities" --request-log "$dir/requests.log"
+faults() { python3 - "$endpoint" "$1" <<'PY'
+import sys, urllib.request
+request = urllib.request.Request(sys.argv[1] + "/__nhiscan/faults", data=sys.argv[2].encode(), method="POST")
+print(urllib.request.urlopen(request).read().decode())
+PY
+}
+
+for mode in standard adaptive; do
+  for n in "${concurrency[@]}"; do
+    faults "{\"rate\": $rate, \"burst\": $rate}" >/dev/null
+    before=$(wc -l <"$dir/requests.log")
+    code=0
+    env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
+      AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+      AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent \
+      /usr/bin/time -f "%e" -o "$dir/time" timeout 900 \
+      "$nhiscan" -v scan --provider aws --endpoint-url "$endpoint" --region us-east-1 \
+      --retry-mode "$mode" --concurrency "$n" \
+      --now 2026-11-01 -f json -o "$dir/report-$mode-$n.json" 2>"$dir/scan-$mode-$n.err" || code=$?
+    injected=$(faults '{}')
+    sent=$(( $(wc -l <"$dir/requests.log") - before ))
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$n" "$(tail -1 "$dir/time")" "$sent" "$code" "$injected" >>"$dir/runs.tsv"
+  done
+done
+
+python3 - "$dir" "$rate" <<'PY'
+import json, sys
+d, rate = sys.argv[1], int(sys.argv[2])
+print(f"throttled above {rate} requests/s per service; floor = calls / {rate}")
+print(f"{'mode':9} {'conc':>4} {'wall':>8} {'floor':>7} {'calls':>6} {'sent':>6} {'throttled':>9}  coverage")
+for line in open(f"{d}/runs.tsv"):
+    mode, n, wall, sent, code, injected = line.rstrip("\n").split("\t")
+    throttled = json.loads(injected)["injected"].get("rate", 0)
+    try:
+        report = json.load(open(f"{d}/report-{mode}-{n}.json"))
+        calls = sum(report["scan"]["api_calls"].values())
+        coverage = "INCOMPLETE" if report["scan"].get("incomplete") else "complete"
+    except (OSError, ValueError):
+        calls, coverage = 0, f"no report (exit {code})"
+    print(f"{mode:9} {n:>4} {float(wall):7.2f}s {calls / rate:6.1f}s {calls:6d} {int(sent):6d} {throttled:9d}  {coverage}")
+PY
