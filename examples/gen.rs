@@ -26,12 +26,11 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use nhiscan::inventory::{
-    Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Inventory, Location,
-    Permissions, PrincipalType, Provider, Scope, ScopeKind, Trust,
+    Attributes, Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Inventory,
+    Location, Permissions, PrincipalType, Provider, Scope, ScopeKind, Tags, Trust,
 };
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -468,7 +467,14 @@ const AWS_SERVICES: &[&str] = &[
     "bedrock.amazonaws.com",
 ];
 
+/// AWS accounts: at least 40, and enough that none holds more than
+/// [`AWS_IDENTITIES_PER_ACCOUNT`] (IAM allows at most 5,000 users and 5,000 roles per
+/// account; with 40 accounts at every size, a 1,000,000-identity estate put 11,500 in
+/// each, and trusts of whole accounts made 8.7 million delegation edges).
 const AWS_ACCOUNTS: u64 = 40;
+const AWS_IDENTITIES_PER_ACCOUNT: u64 = 2_500;
+/// The share of identities that are AWS ones (the provider draw's 0..=45 of 100).
+const AWS_PERCENT: u64 = 46;
 const AZURE_SUBSCRIPTIONS: u64 = 12;
 const GCP_PROJECTS: u64 = 20;
 const CLUSTERS: u64 = 8;
@@ -488,6 +494,8 @@ struct Generator {
     credentials: u64,
     tenant: String,
     id_mask: u64,
+    /// How many AWS accounts the AWS identities are spread over.
+    aws_accounts: u64,
 }
 
 impl Generator {
@@ -501,6 +509,8 @@ impl Generator {
             credentials,
             tenant,
             id_mask: rng.next_u64(),
+            aws_accounts: AWS_ACCOUNTS
+                .max((identities * AWS_PERCENT / 100).div_ceil(AWS_IDENTITIES_PER_ACCOUNT)),
         }
     }
 
@@ -542,7 +552,7 @@ impl Generator {
         start..end
     }
 
-    fn owner_tags(&self, rng: &mut Rng, tags: &mut BTreeMap<String, String>) {
+    fn owner_tags(&self, rng: &mut Rng, tags: &mut Tags) {
         let team = rng.pick(TEAMS).to_string();
         let roll = rng.below(100);
         if roll < 10 {
@@ -587,9 +597,9 @@ impl Generator {
             _ => (Provider::Kubernetes, IdentityKind::ServiceAccount),
         };
         let name = format!("{app}-{env}-{index}");
-        let mut tags = BTreeMap::new();
+        let mut tags = Tags::new();
         let mut owners = Vec::new();
-        let mut attributes = BTreeMap::new();
+        let mut attributes = Attributes::new();
         let mut trust = Vec::new();
         let mut activity_tracked = true;
         let mut interactive_login = false;
@@ -598,7 +608,7 @@ impl Generator {
             (Provider::Aws, _) => {
                 let account = format!(
                     "{:012}",
-                    100_000_000_000 + rng.below(AWS_ACCOUNTS) * 1_010_101
+                    100_000_000_000 + rng.below(self.aws_accounts) * 1_010_101
                 );
                 let scope = Scope {
                     kind: ScopeKind::Account,
@@ -812,7 +822,7 @@ impl Generator {
             85..=98 => {
                 let other = format!(
                     "{:012}",
-                    100_000_000_000 + rng.below(AWS_ACCOUNTS + 5) * 1_010_101
+                    100_000_000_000 + rng.below(self.aws_accounts + 5) * 1_010_101
                 );
                 let conditions = if rng.chance(50) {
                     vec![format!(
@@ -959,8 +969,8 @@ impl Generator {
                 CredentialStatus::Inactive
             },
             location: Location::default(),
-            tags: BTreeMap::new(),
-            attributes: BTreeMap::new(),
+            tags: Tags::new(),
+            attributes: Attributes::new(),
         }
     }
 
@@ -992,7 +1002,7 @@ impl Generator {
             _ => rng.range(366, 1800),
         };
         let created = self.ago(&mut rng, age);
-        let mut tags = BTreeMap::new();
+        let mut tags = Tags::new();
         self.owner_tags(&mut rng, &mut tags);
 
         if azure {
@@ -1028,7 +1038,7 @@ impl Generator {
                     vault: Some(vault),
                 },
                 tags,
-                attributes: BTreeMap::new(),
+                attributes: Attributes::new(),
             }
         } else {
             let region = rng.pick(AWS_REGIONS).to_string();
@@ -1085,7 +1095,7 @@ impl Generator {
                     vault: Some("secretsmanager".to_string()),
                 },
                 tags,
-                attributes: BTreeMap::new(),
+                attributes: Attributes::new(),
             }
         }
     }

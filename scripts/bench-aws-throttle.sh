@@ -8,6 +8,9 @@
 #
 #   bash scripts/bench-aws-throttle.sh [IDENTITIES] [RATE] [CONCURRENCY...]
 #   # defaults: 2000 100 2 4 8 16
+#   FAULTS='{"throttle": 0.2}' bash scripts/bench-aws-throttle.sh 1000 1 4 8
+#                                   # another fault spec instead of the rate limit
+#   NHISCAN=path/to/nhiscan ...     # that binary instead of building the release one
 #
 # The floor is the API calls / RATE: the time the calls take if sent at exactly the
 # allowed rate. A run that fails calls after its retries (coverage incomplete) says so.
@@ -23,8 +26,12 @@ mkdir -p "$dir"
 rm -f "$dir"/requests.log "$dir"/runs.tsv
 
 bash scripts/moto/setup.sh
-cargo build --quiet --release --bin nhiscan
-nhiscan=target/release/nhiscan
+nhiscan=${NHISCAN:-}
+if [ -z "$nhiscan" ]; then
+  cargo build --quiet --release --bin nhiscan
+  nhiscan=target/release/nhiscan
+fi
+spec=${FAULTS:-"{\"rate\": $rate, \"burst\": $rate}"}
 
 source scripts/moto/start.sh
 start_moto "$dir" --scale "$identities" --request-log "$dir/requests.log"
@@ -37,7 +44,7 @@ PY
 
 for mode in standard adaptive; do
   for n in "${concurrency[@]}"; do
-    faults "{\"rate\": $rate, \"burst\": $rate}" >/dev/null
+    faults "$spec" >/dev/null
     before=$(wc -l <"$dir/requests.log")
     code=0
     env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
@@ -56,7 +63,8 @@ done
 python3 - "$dir" "$rate" <<'PY'
 import json, sys
 d, rate = sys.argv[1], int(sys.argv[2])
-print(f"throttled above {rate} requests/s per service; floor = calls / {rate}")
+import os
+print(f"faults: {os.environ.get('FAULTS') or f'throttled above {rate} requests/s per service'}; floor = calls / {rate}")
 print(f"{'mode':9} {'conc':>4} {'wall':>8} {'floor':>7} {'calls':>6} {'sent':>6} {'throttled':>9}  coverage")
 for line in open(f"{d}/runs.tsv"):
     mode, n, wall, sent, code, injected = line.rstrip("\n").split("\t")

@@ -111,7 +111,7 @@ impl Control {
     }
 
     /// Whether an entity with `attributes` has every value [`Control::attributes`] asks.
-    pub fn concerns_attributes(&self, attributes: &BTreeMap<String, serde_json::Value>) -> bool {
+    pub fn concerns_attributes(&self, attributes: &crate::inventory::Attributes) -> bool {
         self.attributes
             .iter()
             .all(|(key, value)| attributes.get(key) == Some(value))
@@ -123,7 +123,7 @@ impl Control {
         &self,
         provider: Provider,
         kind: &str,
-        attributes: &BTreeMap<String, serde_json::Value>,
+        attributes: &crate::inventory::Attributes,
     ) -> bool {
         self.concerns(provider, kind) && self.concerns_attributes(attributes)
     }

@@ -9,6 +9,15 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
+mod sorted_map;
+pub use sorted_map::SortedMap;
+
+/// An entity's tags (labels): key → value, sorted by key.
+pub type Tags = SortedMap<String>;
+
+/// Provider-specific facts of an entity: name → JSON value, sorted by name.
+pub type Attributes = SortedMap<serde_json::Value>;
+
 /// Version of the inventory document format. Bump on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -266,8 +275,8 @@ pub struct Identity {
     pub activity_tracked: bool,
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub enabled: bool,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
+    pub tags: Tags,
     /// Owners declared by the platform itself (e.g. Entra application owners).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owners: Vec<String>,
@@ -280,8 +289,8 @@ pub struct Identity {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trust: Vec<Trust>,
     /// Anything else a source knows, kept as-is.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub attributes: BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
+    pub attributes: Attributes,
 }
 
 impl Identity {
@@ -305,12 +314,12 @@ impl Identity {
             last_activity: None,
             activity_tracked: false,
             enabled: true,
-            tags: BTreeMap::new(),
+            tags: Tags::new(),
             owners: Vec::new(),
             interactive_login: false,
             permissions: Permissions::default(),
             trust: Vec::new(),
-            attributes: BTreeMap::new(),
+            attributes: Attributes::new(),
         }
     }
 }
@@ -499,10 +508,10 @@ pub struct Credential {
     pub status: CredentialStatus,
     #[serde(default, skip_serializing_if = "Location::is_empty")]
     pub location: Location,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub attributes: BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
+    pub tags: Tags,
+    #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
+    pub attributes: Attributes,
 }
 
 /// Where a credential is kept.

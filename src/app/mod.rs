@@ -54,6 +54,20 @@ fn note(verbosity: Verbosity, message: impl AsRef<str>) {
     }
 }
 
+/// The process's peak memory so far (resident set), as `, peak memory N MiB` for the
+/// `-v` stage notes; empty where the system does not say (it is read from Linux's
+/// `/proc/self/status`).
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(format!(", peak memory {} MiB", kib / 1024))
+        })
+        .unwrap_or_default()
+}
+
 fn warn(verbosity: Verbosity, message: impl AsRef<str>) {
     if verbosity != Verbosity::Quiet {
         eprintln!("warning: {}", sanitize::message(message.as_ref()));
@@ -124,7 +138,7 @@ fn load_inventory(
     note(
         verbosity,
         format!(
-            "read {} identities and {} credentials in {:.2?} from {}",
+            "read {} identities and {} credentials in {:.2?} from {}{}",
             inventory.identities.len(),
             inventory.credentials.len(),
             started.elapsed(),
@@ -133,7 +147,8 @@ fn load_inventory(
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            peak_memory()
         ),
     );
     let mut resolver = OwnerResolver::default();
@@ -173,9 +188,10 @@ fn load_inventory(
     note(
         verbosity,
         format!(
-            "enriched in {:.2?} (delegation graph: {} edges)",
+            "enriched in {:.2?} (delegation graph: {} edges){}",
             started.elapsed(),
-            enriched.delegation.graph.edge_count()
+            enriched.delegation.graph.edge_count(),
+            peak_memory()
         ),
     );
     Ok((enriched, roster_path))

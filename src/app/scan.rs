@@ -55,9 +55,10 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
     note(
         verbosity,
         format!(
-            "evaluated {enabled} rules in {:.2?}: {} findings",
+            "evaluated {enabled} rules in {:.2?}: {} findings{}",
             started.elapsed(),
-            findings.len()
+            findings.len(),
+            peak_memory()
         ),
     );
     warn_rule_errors(&errors, verbosity);
@@ -94,10 +95,11 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
     note(
         verbosity,
         format!(
-            "wrote {} findings to {} in {:.2?}",
+            "wrote {} findings to {} in {:.2?}{}",
             report.findings.len(),
             written.join(", "),
-            started.elapsed()
+            started.elapsed(),
+            peak_memory()
         ),
     );
     Ok(code)

@@ -190,7 +190,7 @@ pub fn enrich(inventory: Inventory, as_of: DateTime<Utc>, owners: &OwnerResolver
 /// Tag keys that name an environment, matched case-insensitively (`Env`, `ENVIRONMENT`).
 pub const ENVIRONMENT_TAG_KEYS: &[&str] = &["env", "environment", "stage"];
 
-fn add_environments(tags: &std::collections::BTreeMap<String, String>, into: &mut Vec<String>) {
+fn add_environments(tags: &crate::inventory::Tags, into: &mut Vec<String>) {
     let values = tags.iter().filter(|(key, _)| {
         ENVIRONMENT_TAG_KEYS
             .iter()

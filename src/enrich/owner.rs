@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Tag keys that name an owner when no configuration says otherwise, most specific first.
@@ -200,7 +200,7 @@ impl OwnerResolver {
     /// judges them against the roster.
     pub fn resolve(
         &self,
-        tags: &BTreeMap<String, String>,
+        tags: &crate::inventory::Tags,
         declared: &[String],
         as_of: DateTime<Utc>,
     ) -> ResolvedOwner {
@@ -320,7 +320,7 @@ mod tests {
         ])
     }
 
-    fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn tags(pairs: &[(&str, &str)]) -> crate::inventory::Tags {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -523,7 +523,7 @@ mod tests {
     fn subject<'a>(
         rule_id: &'a str,
         entity_id: &'a str,
-        tags: &'a BTreeMap<String, String>,
+        tags: &'a crate::inventory::Tags,
     ) -> Subject<'a> {
         Subject {
             rule_id,
@@ -560,8 +560,9 @@ suppressions:
             s.entries.iter().map(|e| e.line).collect::<Vec<_>>(),
             [3, 5, 12]
         );
-        let tags = BTreeMap::from([("team".to_string(), "payments".to_string())]);
-        let none = BTreeMap::new();
+        let tags =
+            crate::inventory::Tags::from_iter([("team".to_string(), "payments".to_string())]);
+        let none = crate::inventory::Tags::new();
         let subjects = vec![
             subject(
                 "static-key-not-rotated",
@@ -604,7 +605,8 @@ suppressions:
     #[test]
     fn expired_entries_stop_suppressing_and_are_reported() {
         let s = Suppressions::parse("ignore.yaml", FILE).unwrap_or_else(|e| panic!("{e:?}"));
-        let tags = BTreeMap::from([("team".to_string(), "payments".to_string())]);
+        let tags =
+            crate::inventory::Tags::from_iter([("team".to_string(), "payments".to_string())]);
         let subjects = vec![subject(
             "static-key-not-rotated",
             "arn:aws:iam::111122223333:user/legacy-sync",

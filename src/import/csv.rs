@@ -13,10 +13,12 @@
 //! `YYYY-MM-DD`; `tags` are `key=value` pairs joined by `;`; lists are joined by `;`.
 
 use super::{ImportError, Position};
-use crate::inventory::{Credential, Identity, Inventory, Location, Permissions, Scope};
+use crate::inventory::{
+    Attributes, Credential, Identity, Inventory, Location, Permissions, Scope, Tags,
+};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 use strum::VariantArray;
 
@@ -145,7 +147,7 @@ pub fn read_identities(path: &Path) -> Result<Vec<Identity>, ImportError> {
                     policies: row.list(C::Policies),
                 },
                 trust: Vec::new(),
-                attributes: BTreeMap::new(),
+                attributes: Attributes::new(),
             })
         },
     )
@@ -180,7 +182,7 @@ pub fn read_credentials(path: &Path) -> Result<Vec<Credential>, ImportError> {
                     vault: row.text(C::Vault),
                 },
                 tags: row.tags(C::Tags)?,
-                attributes: BTreeMap::new(),
+                attributes: Attributes::new(),
             })
         },
     )
@@ -317,8 +319,8 @@ impl<C: Column> Row<'_, C> {
             .unwrap_or_default()
     }
 
-    fn tags(&self, column: C) -> Result<BTreeMap<String, String>, ImportError> {
-        let mut tags = BTreeMap::new();
+    fn tags(&self, column: C) -> Result<Tags, ImportError> {
+        let mut tags = Tags::new();
         for pair in self.list(column) {
             let Some((key, value)) = pair.split_once('=') else {
                 return Err(self.error(column, format!("`{pair}` is not key=value")));

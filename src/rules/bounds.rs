@@ -7,7 +7,6 @@ use crate::inventory::{Credential, Identity};
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 use cel::Program;
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// The longest `when` (or `lower_severity_when`) expression, in characters.
 pub const MAX_CHARS: usize = 10_000;
@@ -173,7 +172,7 @@ pub fn largest_in_credential(credential: &Credential) -> usize {
         .max(largest_in_map(&credential.attributes))
 }
 
-fn largest_in_map(map: &BTreeMap<String, Value>) -> usize {
+fn largest_in_map(map: &crate::inventory::Attributes) -> usize {
     map.values()
         .map(largest_in_json)
         .max()

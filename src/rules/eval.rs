@@ -8,7 +8,7 @@ use crate::enrich::identity_type::IdentityType;
 use crate::enrich::Enriched;
 use crate::inventory::Provider;
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
-use cel::{Context, Env, Value};
+use cel::{Context, Value};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
@@ -66,7 +66,7 @@ pub fn evaluate(rules: &RuleSet, enriched: &Enriched) -> Evaluation {
 /// Evaluates the given rules (those enabled) on every entity they apply to;
 /// `Match::rule` indexes `rules`.
 pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
-    let env = Arc::new(Env::stdlib());
+    let env = Arc::new(super::environment::environment());
     let for_target = |target: Target| -> Vec<(u32, &Rule)> {
         rules
             .iter()

@@ -38,7 +38,7 @@ pub struct Subject<'a> {
     pub entity_id: &'a str,
     pub entity_name: Option<&'a str>,
     /// The entity's tags; for a credential, then its identity's.
-    pub tags: Vec<&'a BTreeMap<String, String>>,
+    pub tags: Vec<&'a crate::inventory::Tags>,
 }
 
 impl Subject<'_> {
@@ -328,7 +328,7 @@ impl<'a> Findings<'a> {
 }
 
 /// Leaves out of a finding's references the controls that do not concern its entity.
-fn keep_concerning(finding: &mut Finding, attributes: &BTreeMap<String, serde_json::Value>) {
+fn keep_concerning(finding: &mut Finding, attributes: &crate::inventory::Attributes) {
     let entity = &finding.entity;
     if let Some(references) =
         finding

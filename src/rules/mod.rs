@@ -3,6 +3,7 @@
 
 pub mod bounds;
 pub mod check;
+pub mod environment;
 pub mod eval;
 pub mod findings;
 pub mod load;
@@ -232,7 +233,7 @@ impl References {
         &self,
         provider: Provider,
         kind: &str,
-        attributes: &BTreeMap<String, serde_json::Value>,
+        attributes: &crate::inventory::Attributes,
     ) -> Option<References> {
         let catalogs = crate::frameworks::catalogs().ok()?;
         let concerns = |framework: Framework, id: &String| {

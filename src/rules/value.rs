@@ -239,7 +239,7 @@ fn strings(items: &[String]) -> Fact<'_> {
     Fact::List(items.iter().map(|s| Fact::Str(s)).collect())
 }
 
-fn string_map(map: &BTreeMap<String, String>) -> Fact<'_> {
+fn string_map(map: &crate::inventory::Tags) -> Fact<'_> {
     Fact::Map(
         map.iter()
             .map(|(k, v)| (k.as_str(), Fact::Str(v)))
@@ -247,7 +247,7 @@ fn string_map(map: &BTreeMap<String, String>) -> Fact<'_> {
     )
 }
 
-fn json_map(map: &BTreeMap<String, serde_json::Value>) -> Fact<'_> {
+fn json_map(map: &crate::inventory::Attributes) -> Fact<'_> {
     Fact::Map(
         map.iter()
             .map(|(k, v)| (k.as_str(), Fact::Json(v)))

@@ -10,11 +10,12 @@
 
 use super::errors::{api_error, ApiError};
 use super::time;
-use crate::inventory::{Credential, CredentialKind, CredentialStatus, Location, Provider, Scope};
+use crate::inventory::{
+    Attributes, Credential, CredentialKind, CredentialStatus, Location, Provider, Scope,
+};
 use aws_sdk_secretsmanager::types::SecretListEntry;
 use aws_sdk_secretsmanager::Client;
 use serde_json::json;
-use std::collections::BTreeMap;
 
 /// The secrets of one region.
 pub async fn collect_region(
@@ -41,7 +42,7 @@ pub async fn collect_region(
 
 fn credential(entry: &SecretListEntry, scope: &Scope, region: &str) -> Option<Credential> {
     let arn = entry.arn()?;
-    let mut attributes = BTreeMap::new();
+    let mut attributes = Attributes::new();
     let mut put = |key: &str, value: Option<serde_json::Value>| {
         if let Some(value) = value {
             attributes.insert(key.to_string(), value);

@@ -16,12 +16,12 @@ use super::msgraph::{
 };
 use super::privilege::{self, RoleClass, ScopeLevel};
 use crate::inventory::{
-    Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location, Permissions,
-    Provider, Scope,
+    Attributes, Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location,
+    Permissions, Provider, Scope, Tags,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 /// Tenants that own Microsoft's first-party applications.
 const MICROSOFT_TENANTS: &[&str] = &[
@@ -99,7 +99,7 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
 
     for app in &directory.applications {
         let sp = sp_by_app.get(app.app_id.as_str()).copied();
-        let mut attributes = BTreeMap::new();
+        let mut attributes = Attributes::new();
         attributes.insert("appId".into(), json!(app.app_id));
         if let Some(sp) = sp {
             attributes.insert("servicePrincipalId".into(), json!(sp.id));
@@ -194,7 +194,7 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
             built.first_party_skipped += 1;
             continue;
         }
-        let mut attributes = BTreeMap::new();
+        let mut attributes = Attributes::new();
         if let Some(app_id) = &sp.app_id {
             attributes.insert(
                 if managed { "clientId" } else { "appId" }.into(),
@@ -269,8 +269,8 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
         if by_principal.contains_key(*principal) {
             continue;
         }
-        let mut attributes = BTreeMap::new();
-        let mut tags = BTreeMap::new();
+        let mut attributes = Attributes::new();
+        let mut tags = Tags::new();
         attributes.insert("assignment".into(), json!("user"));
         attributes.insert("resourceId".into(), json!(arm.id));
         if let Some(client) = arm.properties.as_ref().and_then(|p| p.client_id.as_ref()) {
@@ -302,7 +302,7 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
                     continue;
                 }
                 by_principal.insert(p.principal_id.clone(), built.identities.len());
-                let mut attributes = BTreeMap::new();
+                let mut attributes = Attributes::new();
                 attributes.insert(
                     "known_from".into(),
                     json!("role assignment (the directory could not be read)"),
@@ -343,8 +343,8 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
 }
 
 fn merge_arm_identity(
-    attributes: &mut BTreeMap<String, Value>,
-    tags: &mut BTreeMap<String, String>,
+    attributes: &mut Attributes,
+    tags: &mut Tags,
     arm: &UserAssignedIdentity,
     subscription: &Subscription,
 ) {
@@ -443,10 +443,15 @@ fn add_credentials(
     let secrets = secrets.iter().map(|s| {
         let dates = (s.start_date_time.as_deref(), s.end_date_time.as_deref());
         let named = (s.key_id.as_deref(), s.display_name.as_deref());
-        (CredentialKind::ClientSecret, named, dates, BTreeMap::new())
+        (
+            CredentialKind::ClientSecret,
+            named,
+            dates,
+            Attributes::new(),
+        )
     });
     let certificates = certificates.iter().map(|c| {
-        let mut attributes = BTreeMap::new();
+        let mut attributes = Attributes::new();
         if let Some(t) = &c.key_type {
             attributes.insert("type".to_string(), json!(t));
         }
@@ -475,7 +480,7 @@ fn credential(
     (start, end): (Option<&str>, Option<&str>),
     on: &str,
     index: usize,
-    mut attributes: BTreeMap<String, Value>,
+    mut attributes: Attributes,
 ) -> Credential {
     attributes.insert("on".into(), json!(on));
     Credential {
@@ -497,7 +502,7 @@ fn credential(
         rotation_interval_days: None,
         status: CredentialStatus::Active,
         location: Location::default(),
-        tags: BTreeMap::new(),
+        tags: Tags::new(),
         attributes,
     }
 }
@@ -509,7 +514,7 @@ fn owner_labels(owners: &[Owner]) -> Vec<String> {
 }
 
 /// Entra tags are plain strings; `key:value` and `key=value` become key and value.
-fn entra_tags(tags: &[String]) -> BTreeMap<String, String> {
+fn entra_tags(tags: &[String]) -> Tags {
     tags.iter()
         .map(|tag| match tag.split_once([':', '=']) {
             Some((k, v)) if !k.is_empty() && !k.contains(' ') => (k.to_string(), v.to_string()),

@@ -14,7 +14,9 @@
 use super::arm::Vault;
 use super::errors::{ApiError, ErrorKind};
 use crate::collect::counter::CallCounter;
-use crate::inventory::{Credential, CredentialKind, CredentialStatus, Location, Provider, Scope};
+use crate::inventory::{
+    Attributes, Credential, CredentialKind, CredentialStatus, Location, Provider, Scope,
+};
 use async_trait::async_trait;
 use azure_core::credentials::TokenCredential;
 use azure_core::http::policies::{Policy, PolicyResult};
@@ -26,7 +28,7 @@ use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Refuses every request but a GET of a listing (`/secrets`, `/keys`, `/certificates`,
@@ -317,7 +319,7 @@ fn to_credential(
         .rsplit('/')
         .next()
         .map(str::to_string);
-    let mut attributes = BTreeMap::new();
+    let mut attributes = Attributes::new();
     attributes.insert("vault_uri".into(), json!(vault_uri));
     attributes.insert("vault_id".into(), json!(vault.id));
     attributes.insert("subscriptionId".into(), json!(subscription));

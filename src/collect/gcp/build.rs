@@ -8,12 +8,12 @@
 
 use super::api::{Activity, Binding, Key, Policy, Project, ServiceAccount};
 use crate::inventory::{
-    Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location, PrincipalType,
-    Provider, Scope, ScopeKind, Trust,
+    Attributes, Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location,
+    PrincipalType, Provider, Scope, ScopeKind, Tags, Trust,
 };
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 /// Roles that let their holder act as a service account (mint its tokens, attach it to
 /// resources, federate into it).
@@ -187,7 +187,7 @@ fn grant_conditions(binding: &Binding, granted_on: Option<&str>) -> Vec<String> 
 }
 
 /// `key=value` words of a description.
-fn description_tags(description: &str) -> BTreeMap<String, String> {
+fn description_tags(description: &str) -> Tags {
     description
         .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
         .filter_map(|word| {
@@ -327,7 +327,7 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
             identity.activity_tracked = true;
             identity.last_activity = account_seen.get(&email).copied().flatten();
         }
-        identity.tags = project.labels.clone();
+        identity.tags = project.labels.clone().into();
         if let Some(description) = &account.description {
             identity.tags.extend(description_tags(description));
         }
@@ -469,7 +469,7 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
                 .get(&(email.clone(), key_id.clone()))
                 .copied()
                 .flatten();
-            let mut attributes = BTreeMap::new();
+            let mut attributes = Attributes::new();
             for (field, value) in [
                 ("keyType", &key.key_type),
                 ("keyOrigin", &key.key_origin),
@@ -499,7 +499,7 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
                     CredentialStatus::Active
                 },
                 location: Location::default(),
-                tags: BTreeMap::new(),
+                tags: Tags::new(),
                 attributes,
             });
         }

@@ -22,8 +22,8 @@
 
 use super::api::{DeployKey, Installation, Repository, Secret, TokenGrant};
 use crate::inventory::{
-    Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location, Permissions,
-    Provider, Scope,
+    Attributes, Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location,
+    Permissions, Provider, Scope, Tags,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -145,7 +145,7 @@ fn deploy_key(scope: &Scope, repo: &Repository, key: &DeployKey) -> (Identity, C
         policies: vec![grant],
         ..Permissions::default()
     };
-    let attributes: BTreeMap<String, Value> = [
+    let attributes: Attributes = [
         ("type", json!("deploy_key")),
         ("repository", json!(repo.full_name)),
         ("repository_archived", json!(repo.archived)),
@@ -177,7 +177,7 @@ fn deploy_key(scope: &Scope, repo: &Repository, key: &DeployKey) -> (Identity, C
             CredentialStatus::Inactive
         },
         location: Location::default(),
-        tags: BTreeMap::new(),
+        tags: Tags::new(),
         attributes,
     };
     (identity, credential)
@@ -210,7 +210,7 @@ fn app(scope: &Scope, org: &str, installation: &Installation) -> Identity {
             .collect(),
         ..Permissions::default()
     };
-    let mut attributes = BTreeMap::new();
+    let mut attributes = Attributes::new();
     let mut put = |k: &str, v: Value| {
         attributes.insert(k.to_string(), v);
     };
@@ -277,7 +277,7 @@ fn token_grant(scope: &Scope, org: &str, grant: &TokenGrant) -> (Identity, Crede
             .collect(),
         ..Permissions::default()
     };
-    let mut attributes = BTreeMap::new();
+    let mut attributes = Attributes::new();
     attributes.insert("type".into(), json!("fine_grained_pat"));
     attributes.insert("owner".into(), json!(grant.owner.login));
     attributes.insert("permissions".into(), json!(grant.permissions));
@@ -306,7 +306,7 @@ fn token_grant(scope: &Scope, org: &str, grant: &TokenGrant) -> (Identity, Crede
         rotation_interval_days: None,
         status: CredentialStatus::Active,
         location: Location::default(),
-        tags: BTreeMap::new(),
+        tags: Tags::new(),
         attributes,
     };
     (identity, credential)
@@ -320,7 +320,7 @@ fn actions_secret(
     repository: Option<&str>,
     secret: &Secret,
 ) -> Credential {
-    let mut attributes = BTreeMap::new();
+    let mut attributes = Attributes::new();
     attributes.insert("type".into(), json!("actions_secret"));
     attributes.insert("level".into(), json!(level));
     if let Some(repository) = repository {
@@ -348,7 +348,7 @@ fn actions_secret(
             region: None,
             vault: Some(vault.to_string()),
         },
-        tags: BTreeMap::new(),
+        tags: Tags::new(),
         attributes,
     }
 }

@@ -3,8 +3,8 @@
 //! legacy service-account token Secret (metadata only).
 
 use crate::inventory::{
-    Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location, PrincipalType,
-    Provider, Scope, Trust,
+    Attributes, Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location,
+    PrincipalType, Provider, Scope, Tags, Trust,
 };
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
@@ -518,8 +518,8 @@ fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
 /// Labels as they are, plus owner-like labels and annotations (`owner`, `team`,
 /// `contact`, `example.com/owner`...) also under their last path segment, so that the
 /// owner resolver finds them.
-fn tags(meta: &ObjectMeta) -> BTreeMap<String, String> {
-    let mut tags: BTreeMap<String, String> = meta.labels.clone().unwrap_or_default();
+fn tags(meta: &ObjectMeta) -> Tags {
+    let mut tags: Tags = meta.labels.clone().unwrap_or_default().into();
     let owner_like = |key: &str| {
         matches!(
             key,
@@ -576,7 +576,7 @@ fn token_credential(scope: &Scope, meta: &ObjectMeta) -> Option<Credential> {
     let name = meta.name.as_deref()?;
     let identity_id = annotation(meta, TOKEN_SA_ANNOTATION)
         .map(|sa| format!("system:serviceaccount:{namespace}:{sa}"));
-    let mut attributes = BTreeMap::new();
+    let mut attributes = Attributes::new();
     attributes.insert("secretType".into(), json!(TOKEN_SECRET_TYPE));
     attributes.insert("namespace".into(), json!(namespace));
     let invalid_since = label_date(meta, TOKEN_INVALID_SINCE_LABEL);
@@ -603,7 +603,7 @@ fn token_credential(scope: &Scope, meta: &ObjectMeta) -> Option<Credential> {
             CredentialStatus::Active
         },
         location: Location::default(),
-        tags: meta.labels.clone().unwrap_or_default(),
+        tags: meta.labels.clone().unwrap_or_default().into(),
         attributes,
     })
 }

@@ -247,7 +247,7 @@ impl<'a> Shape<'a> {
 fn entity_shape(
     enriched: &Enriched,
     (target, index): EntityKey,
-) -> (ShapeKey<'_>, &BTreeMap<String, serde_json::Value>) {
+) -> (ShapeKey<'_>, &crate::inventory::Attributes) {
     let index = index as usize;
     match target {
         Target::Identity => {

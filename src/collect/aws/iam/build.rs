@@ -7,8 +7,8 @@ use crate::collect::aws::iam_policy::{self, ADMINISTRATOR_ACCESS_ARN};
 use crate::collect::aws::scp::ServiceControl;
 use crate::collect::aws::{time, trust};
 use crate::inventory::{
-    Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location, Permissions,
-    Provider, Scope,
+    Attributes, Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location,
+    Permissions, Provider, Scope, Tags,
 };
 use aws_sdk_iam::types::{
     AttachedPolicy, GroupDetail, ManagedPolicyDetail, PolicyDetail, RoleDetail, StatusType, Tag,
@@ -16,7 +16,7 @@ use aws_sdk_iam::types::{
 };
 use serde_json::{json, Value};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The ARN prefix of AWS managed policies.
@@ -156,7 +156,7 @@ impl PermissionsBuilder {
 
     /// The effective permissions, and the `assume_role_targets`, `ai_actions`,
     /// `privileged_grants` and `conditional_actions` attributes when there are any.
-    fn build(self, attributes: &mut BTreeMap<String, Value>) -> Permissions {
+    fn build(self, attributes: &mut Attributes) -> Permissions {
         // Each policy as it applies to this caller (conditions on who it is decided).
         let caller = self.caller.as_ref();
         let resolved: Vec<(Cow<'_, [Statement]>, bool)> = self
@@ -265,7 +265,7 @@ fn policy_name(policy: &AttachedPolicy) -> String {
         .to_string()
 }
 
-fn iam_tags(tags: &[Tag]) -> BTreeMap<String, String> {
+fn iam_tags(tags: &[Tag]) -> Tags {
     tags.iter()
         .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect()
@@ -323,7 +323,7 @@ pub(super) fn build_user(
     }
 
     let row = user.row.as_ref();
-    let mut attributes = BTreeMap::new();
+    let mut attributes = Attributes::new();
     attributes.insert("path".into(), json!(detail.path().unwrap_or("/")));
     if let Some(id) = detail.user_id() {
         attributes.insert("user_id".into(), json!(id));
@@ -374,7 +374,7 @@ pub(super) fn build_user(
                 continue;
             };
             last_activity = last_activity.max(key.last_used);
-            let mut attributes = BTreeMap::new();
+            let mut attributes = Attributes::new();
             attributes.insert("user_name".into(), json!(user.name));
             if let Some(service) = &key.service {
                 attributes.insert("last_used_service".into(), json!(service));
@@ -398,7 +398,7 @@ pub(super) fn build_user(
                 rotation_interval_days: None,
                 status: status(key.meta.status()),
                 location: Location::default(),
-                tags: BTreeMap::new(),
+                tags: Tags::new(),
                 attributes,
             });
         }
@@ -419,8 +419,8 @@ pub(super) fn build_user(
                 rotation_interval_days: None,
                 status: status(Some(ssh.status())),
                 location: Location::default(),
-                tags: BTreeMap::new(),
-                attributes: BTreeMap::from([("user_name".to_string(), json!(user.name))]),
+                tags: Tags::new(),
+                attributes: Attributes::from_iter([("user_name".to_string(), json!(user.name))]),
             });
         }
         for cert in &keys.signing_certificates {
@@ -440,8 +440,8 @@ pub(super) fn build_user(
                 rotation_interval_days: None,
                 status: status(Some(cert.status())),
                 location: Location::default(),
-                tags: BTreeMap::new(),
-                attributes: BTreeMap::from([
+                tags: Tags::new(),
+                attributes: Attributes::from_iter([
                     ("user_name".to_string(), json!(user.name)),
                     ("certificate_type".to_string(), json!("signing")),
                 ]),
@@ -537,7 +537,7 @@ pub(super) fn build_role(
         None => Vec::new(),
     };
 
-    let mut attributes = BTreeMap::new();
+    let mut attributes = Attributes::new();
     attributes.insert("path".into(), json!(path));
     if let Some(id) = role.role_id() {
         attributes.insert("role_id".into(), json!(id));
@@ -636,7 +636,7 @@ mod tests {
         let ai_actions = |book: &mut PolicyBook<'_>, arn: &str| {
             let mut builder = PermissionsBuilder::default();
             builder.add(arn.to_string(), book.attached(&attached(arn)));
-            let mut attributes = BTreeMap::new();
+            let mut attributes = Attributes::new();
             builder.build(&mut attributes);
             attributes.get("ai_actions").cloned()
         };

@@ -35,7 +35,7 @@ use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -183,18 +183,18 @@ pub(super) struct OidcFacts {
     pub(super) client_ids: Vec<String>,
     pub(super) thumbprints: Vec<String>,
     pub(super) created: Option<DateTime<Utc>>,
-    pub(super) tags: BTreeMap<String, String>,
+    pub(super) tags: crate::inventory::Tags,
 }
 
 #[derive(Debug, Default, Clone)]
 pub(super) struct SamlFacts {
     pub(super) created: Option<DateTime<Utc>>,
     pub(super) valid_until: Option<DateTime<Utc>>,
-    pub(super) tags: BTreeMap<String, String>,
+    pub(super) tags: crate::inventory::Tags,
     pub(super) certificates_expire: Option<DateTime<Utc>>,
 }
 
-fn tags(tags: &[Tag]) -> BTreeMap<String, String> {
+fn tags(tags: &[Tag]) -> crate::inventory::Tags {
     tags.iter()
         .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect()

@@ -15,11 +15,13 @@
 
 use crate::collect::aws::errors::{api_error, ApiError, ErrorKind};
 use crate::collect::aws::time;
-use crate::inventory::{Credential, CredentialKind, CredentialStatus, Location, Provider, Scope};
+use crate::inventory::{
+    Attributes, Credential, CredentialKind, CredentialStatus, Location, Provider, Scope, Tags,
+};
 use aws_sdk_iam::types::{ServiceSpecificCredentialMetadata, StatusType};
 use aws_sdk_iam::Client;
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -200,7 +202,7 @@ pub(super) fn credential(
     } else {
         CredentialKind::Token
     };
-    let mut attributes = BTreeMap::new();
+    let mut attributes = Attributes::new();
     attributes.insert("user_name".into(), json!(meta.user_name()));
     attributes.insert("service_name".into(), json!(service));
     if !meta.service_user_name().is_empty() {
@@ -225,7 +227,7 @@ pub(super) fn credential(
             _ => CredentialStatus::Inactive,
         },
         location: Location::default(),
-        tags: BTreeMap::new(),
+        tags: Tags::new(),
         attributes,
     }
 }
