@@ -612,8 +612,8 @@ impl Generator {
                 );
                 let scope = Scope {
                     kind: ScopeKind::Account,
-                    id: account.clone(),
-                    name: Some(format!("acme-{env}-{}", &account[8..])),
+                    id: account.clone().into(),
+                    name: Some(format!("acme-{env}-{}", &account[8..]).into()),
                 };
                 if kind == IdentityKind::ServiceUser {
                     interactive_login = rng.chance(3);
@@ -629,8 +629,8 @@ impl Generator {
                 let sub = rng.below(AZURE_SUBSCRIPTIONS);
                 let scope = Scope {
                     kind: ScopeKind::Subscription,
-                    id: guid(mix(sub ^ 0x5ab5), mix(sub ^ 0x5ab6)),
-                    name: Some(format!("acme-sub-{sub:02}")),
+                    id: guid(mix(sub ^ 0x5ab5), mix(sub ^ 0x5ab6)).into(),
+                    name: Some(format!("acme-sub-{sub:02}").into()),
                 };
                 let id = guid(self.unique(index), rng.next_u64());
                 attributes.insert(
@@ -646,8 +646,8 @@ impl Generator {
             (Provider::Azure, _) => {
                 let scope = Scope {
                     kind: ScopeKind::Tenant,
-                    id: self.tenant.clone(),
-                    name: Some("acme.onmicrosoft.com".to_string()),
+                    id: self.tenant.clone().into(),
+                    name: Some("acme.onmicrosoft.com".to_string().into()),
                 };
                 let id = guid(self.unique(index), rng.next_u64());
                 attributes.insert(
@@ -675,7 +675,7 @@ impl Generator {
                 let id = format!("{name}@{project}.iam.gserviceaccount.com");
                 let scope = Scope {
                     kind: ScopeKind::Project,
-                    id: project,
+                    id: project.into(),
                     name: None,
                 };
                 (scope, id, Some(CredentialKind::ServiceAccountKey))
@@ -687,7 +687,7 @@ impl Generator {
                 let id = format!("system:serviceaccount:{namespace}:{name}");
                 let scope = Scope {
                     kind: ScopeKind::Cluster,
-                    id: cluster,
+                    id: cluster.into(),
                     name: None,
                 };
                 (scope, id, Some(CredentialKind::Token))
@@ -987,13 +987,13 @@ impl Generator {
             Some(identity) => identity.scope.clone(),
             None if azure => Scope {
                 kind: ScopeKind::Subscription,
-                id: guid(mix(0x5ab5), mix(0x5ab6)),
-                name: Some("acme-sub-00".to_string()),
+                id: guid(mix(0x5ab5), mix(0x5ab6)).into(),
+                name: Some("acme-sub-00".to_string().into()),
             },
             None => Scope {
                 kind: ScopeKind::Account,
-                id: format!("{:012}", 100_000_000_000u64),
-                name: Some("acme-prod-00000000".to_string()),
+                id: format!("{:012}", 100_000_000_000u64).into(),
+                name: Some("acme-prod-00000000".to_string().into()),
             },
         };
         let age = match rng.below(100) {
@@ -1034,8 +1034,8 @@ impl Generator {
                 rotation_interval_days: None,
                 status: CredentialStatus::Active,
                 location: Location {
-                    region: Some(rng.pick(AZURE_REGIONS).to_string()),
-                    vault: Some(vault),
+                    region: Some(rng.pick(AZURE_REGIONS).to_string().into()),
+                    vault: Some(vault.into()),
                 },
                 tags,
                 attributes: Attributes::new(),
@@ -1091,8 +1091,8 @@ impl Generator {
                 rotation_interval_days: interval,
                 status: CredentialStatus::Active,
                 location: Location {
-                    region: Some(region),
-                    vault: Some("secretsmanager".to_string()),
+                    region: Some(region.into()),
+                    vault: Some("secretsmanager".to_string().into()),
                 },
                 tags,
                 attributes: Attributes::new(),

@@ -131,7 +131,7 @@ impl Estate {
         let name = arn.rsplit('/').next().unwrap_or_default().to_string();
         let scope = Scope {
             kind: ScopeKind::Account,
-            id: account,
+            id: account.into(),
             name: None,
         };
         let kind = if tier == 0 {
@@ -144,7 +144,7 @@ impl Estate {
         if index.is_multiple_of(10) {
             identity
                 .attributes
-                .insert("assume_role_targets".into(), json!(["*"]));
+                .insert("assume_role_targets", json!(["*"]));
         }
         if tier == 0 {
             return identity;

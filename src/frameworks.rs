@@ -114,7 +114,7 @@ impl Control {
     pub fn concerns_attributes(&self, attributes: &crate::inventory::Attributes) -> bool {
         self.attributes
             .iter()
-            .all(|(key, value)| attributes.get(key) == Some(value))
+            .all(|(key, value)| attributes.get(key.as_str()) == Some(value))
     }
 
     /// Whether an entity of `provider` and `kind` with `attributes` falls under the

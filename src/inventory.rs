@@ -10,10 +10,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 mod sorted_map;
+mod text;
 pub use sorted_map::SortedMap;
+pub use text::Text;
 
 /// An entity's tags (labels): key → value, sorted by key.
-pub type Tags = SortedMap<String>;
+pub type Tags = SortedMap<Text>;
 
 /// Provider-specific facts of an entity: name → JSON value, sorted by name.
 pub type Attributes = SortedMap<serde_json::Value>;
@@ -68,12 +70,22 @@ impl Inventory {
             *self.api_calls.entry(call).or_default() += count;
         }
         self.shards.extend(other.shards);
-        self.identities.extend(other.identities);
-        self.credentials.extend(other.credentials);
+        append(&mut self.identities, other.identities);
+        append(&mut self.credentials, other.credentials);
         self.generated_at = match (self.generated_at, other.generated_at) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
+    }
+}
+
+/// Appends `more` to `all`; into an empty `all` it moves the vector instead, so that
+/// reading one large inventory does not hold it twice while it is copied.
+fn append<T>(all: &mut Vec<T>, more: Vec<T>) {
+    if all.is_empty() {
+        *all = more;
+    } else {
+        all.extend(more);
     }
 }
 
@@ -152,9 +164,9 @@ impl Provider {
 pub struct Scope {
     pub kind: ScopeKind,
     /// Account id, tenant id, subscription id, project id, cluster name...
-    pub id: String,
+    pub id: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Text>,
 }
 
 impl fmt::Display for Scope {
@@ -519,10 +531,10 @@ pub struct Credential {
 #[serde(deny_unknown_fields)]
 pub struct Location {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
+    pub region: Option<Text>,
     /// Vault, secret store or key ring holding it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vault: Option<String>,
+    pub vault: Option<Text>,
 }
 
 impl Location {

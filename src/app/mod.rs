@@ -21,25 +21,22 @@ use crate::enrich::graph::walk::{self, Direction, Walk};
 use crate::enrich::owner::{OwnerResolver, Roster};
 use crate::enrich::{enrich_with, Classifiers, Enriched};
 use crate::exit_policy::{self, exit};
-use crate::finding::EntityRef;
 use crate::frameworks;
 use crate::inventory::time::parse as parse_time;
-use crate::inventory::Provider;
 use crate::inventory::{Coverage, CoverageStatus, Inventory};
 use crate::report::view::framework::{self, FrameworkReport, Run};
 use crate::report::view::inventory::View;
 use crate::report::{
-    self, outputs, sanitize, Format, InventoryCounts, Report, RulePack, ScanInfo, Style,
+    self, outputs, sanitize, Format, InventorySection, Report, RulePack, ScanInfo, Style,
 };
 use crate::rules::findings::Findings;
 use crate::rules::load::{Override, RuleError};
-use crate::rules::{check, eval, RuleSet, Target};
+use crate::rules::{check, eval, RuleSet};
 use anyhow::{anyhow, bail, Context as _, Result};
 use chrono::{DateTime, Utc};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use strum::VariantArray;
 /// How chatty to be on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
@@ -270,36 +267,4 @@ fn output_error(output: Option<&Path>) -> String {
         Some(p) => format!("cannot write {}", p.display()),
         None => "cannot write to stdout".into(),
     }
-}
-
-fn counts(enriched: &Enriched) -> InventoryCounts {
-    let inventory = &enriched.inventory;
-    let mut counts = InventoryCounts {
-        identities: inventory.identities.len(),
-        credentials: inventory.credentials.len(),
-        entities: (inventory.identities.iter().map(EntityRef::identity))
-            .chain(inventory.credentials.iter().map(EntityRef::credential))
-            .collect(),
-        ..Default::default()
-    };
-    // By provider and scope (each scope's entities in collection order), so that the
-    // report does not depend on the order scopes were collected or merged in.
-    fn key(e: &EntityRef) -> (bool, Provider, &str) {
-        (e.target == Target::Credential, e.provider, &e.scope.id)
-    }
-    counts.entities.sort_by(|a, b| key(a).cmp(&key(b)));
-    for i in &enriched.inventory.identities {
-        counts.by_provider.entry(i.provider).or_default().identities += 1;
-    }
-    for c in &enriched.inventory.credentials {
-        counts
-            .by_provider
-            .entry(c.provider)
-            .or_default()
-            .credentials += 1;
-    }
-    counts
-        .by_provider
-        .retain(|p, _| Provider::VARIANTS.contains(p));
-    counts
 }

@@ -77,7 +77,7 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
             ..scan_info(&args.input, &enriched, roster, &config, &rules, &dirs)
         },
         coverage: sorted_coverage(&enriched.inventory.coverage),
-        inventory: counts(&enriched),
+        inventory: InventorySection::of(&enriched.inventory),
         summary,
         baseline: triage.baseline,
         suppressions: triage.suppressions,

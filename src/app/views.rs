@@ -29,7 +29,7 @@ pub fn report(args: &ReportArgs, verbosity: Verbosity) -> Result<u8> {
         catalogs.get(args.framework),
         &run,
         scan,
-        counts(&enriched),
+        InventorySection::of(&enriched.inventory),
     );
     let output = args.output.output.as_deref();
     let style = style_for(output);

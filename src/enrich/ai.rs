@@ -380,9 +380,7 @@ mod tests {
         assert!(classify(&identity("support-agent-llm")).ai_agent);
         assert!(classify(&identity("copilot-connector")).ai_agent);
         let mut tagged = identity("ticket-router");
-        tagged
-            .tags
-            .insert("workload-type".into(), "ai-agent".into());
+        tagged.tags.insert("workload-type", "ai-agent");
         let verdict = classify(&tagged);
         assert!(verdict.ai_agent);
         assert!(verdict
@@ -398,7 +396,7 @@ mod tests {
         let mut whole_service = identity("ticket-router");
         whole_service
             .attributes
-            .insert("ai_actions".into(), serde_json::json!(["bedrock:*"]));
+            .insert("ai_actions", serde_json::json!(["bedrock:*"]));
         assert!(classify(&whole_service).ai_agent);
         let mut trusted = identity("orchestrator");
         trusted.trust.push(Trust {
@@ -431,7 +429,7 @@ mod tests {
         // What the AWS managed ReadOnlyAccess lists for the AI services, and full access.
         let mut reader = identity("analytics-reader");
         reader.attributes.insert(
-            "ai_actions".into(),
+            "ai_actions",
             serde_json::json!(["bedrock:List*", "bedrock:Get*", "bedrock-agentcore:Get*"]),
         );
         reader.permissions.wildcard_actions =
@@ -450,7 +448,7 @@ mod tests {
         let mut declared = identity("support-agent-llm");
         declared
             .attributes
-            .insert("ai_agent".into(), serde_json::json!(false));
+            .insert("ai_agent", serde_json::json!(false));
         assert!(!classify(&declared).ai_agent);
         let config = AiConfig {
             lists: [("extra_strong_words".to_string(), vec!["Jarvis".to_string()])]

@@ -309,7 +309,7 @@ impl IdentityTypeClassifier {
             candidates.extend(
                 EMAIL_TAG_KEYS
                     .iter()
-                    .filter_map(|k| identity.tags.get(*k).map(String::as_str)),
+                    .filter_map(|k| identity.tags.get(*k).map(|v| v.as_str())),
             );
             for candidate in candidates {
                 if let Some(person) = roster_person(roster, candidate) {
@@ -488,7 +488,7 @@ mod tests {
         identity.interactive_login = true;
         identity
             .attributes
-            .insert("mfa_active".into(), serde_json::json!(mfa));
+            .insert("mfa_active", serde_json::json!(mfa));
         identity
     }
 
@@ -562,7 +562,7 @@ mod tests {
     #[test]
     fn declarations_decide_alone() {
         let mut tagged = console(user("mlopez"), true);
-        tagged.tags.insert("identity-type".into(), "service".into());
+        tagged.tags.insert("identity-type", "service");
         assert_eq!(classify(&tagged, 0).identity_type, IdentityType::NonHuman);
         let config = IdentityTypeConfig {
             humans: vec!["ops-*".into()],

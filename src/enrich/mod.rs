@@ -501,18 +501,18 @@ mod tests {
             (None, None)
         );
         user.attributes
-            .insert("password_enabled".into(), serde_json::json!(true));
+            .insert("password_enabled", serde_json::json!(true));
         let facts = identity_facts(&user, now, &OwnerResolver::default());
         assert_eq!(
             (facts.password_days_since_used, facts.password_age_days),
             (None, Some(365))
         );
         user.attributes.insert(
-            "password_last_used".into(),
+            "password_last_used",
             serde_json::json!("2025-11-17T00:00:00Z"),
         );
         user.attributes.insert(
-            "password_last_changed".into(),
+            "password_last_changed",
             serde_json::json!("2025-06-01T00:00:00Z"),
         );
         let facts = identity_facts(&user, now, &OwnerResolver::default());

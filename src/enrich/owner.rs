@@ -210,7 +210,11 @@ impl OwnerResolver {
             .map(|o| (o.trim().to_string(), "declared".to_string()))
             .collect();
         for key in &self.tag_keys {
-            if let Some(value) = tags.get(key).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            if let Some(value) = tags
+                .get(key.as_str())
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+            {
                 candidates.push((value.to_string(), format!("tag:{key}")));
             }
         }

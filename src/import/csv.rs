@@ -178,8 +178,8 @@ pub fn read_credentials(path: &Path) -> Result<Vec<Credential>, ImportError> {
                     None => Default::default(),
                 },
                 location: Location {
-                    region: row.text(C::Region),
-                    vault: row.text(C::Vault),
+                    region: row.text(C::Region).map(Into::into),
+                    vault: row.text(C::Vault).map(Into::into),
                 },
                 tags: row.tags(C::Tags)?,
                 attributes: Attributes::new(),
@@ -277,8 +277,8 @@ impl<C: Column> Row<'_, C> {
         let [kind, id, name] = C::SCOPE;
         Ok(Scope {
             kind: self.parse_enum(kind)?,
-            id: self.required(id)?.to_string(),
-            name: self.text(name),
+            id: self.required(id)?.to_string().into(),
+            name: self.text(name).map(Into::into),
         })
     }
 
@@ -325,7 +325,7 @@ impl<C: Column> Row<'_, C> {
             let Some((key, value)) = pair.split_once('=') else {
                 return Err(self.error(column, format!("`{pair}` is not key=value")));
             };
-            tags.insert(key.trim().to_string(), value.trim().to_string());
+            tags.insert(key.trim(), value.trim());
         }
         Ok(tags)
     }
@@ -412,7 +412,7 @@ mod tests {
              aws,account,1,arn:a,a,service_user,owner=x@y;team=z,s3:*;iam:*,2025-01-02\n",
         );
         let ids = read_identities(&path).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(ids[0].tags.get("team").map(String::as_str), Some("z"));
+        assert_eq!(ids[0].tags.get("team").map(|v| v.as_str()), Some("z"));
         assert_eq!(ids[0].permissions.wildcard_actions, vec!["s3:*", "iam:*"]);
         assert!(ids[0].created.is_some());
     }

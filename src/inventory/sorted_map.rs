@@ -1,5 +1,6 @@
 //! [`SortedMap`]: the string-keyed map of an entity's tags and attributes.
 
+use super::Text;
 use litemap::LiteMap;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
@@ -15,7 +16,7 @@ use std::ops::{Deref, DerefMut, Index};
 /// a large inventory's memory. Reads are binary searches; it derefs to [`LiteMap`] for
 /// the rest of a map's methods. Serialized as a JSON object, like a `BTreeMap`.
 #[derive(Clone, PartialEq, Eq)]
-pub struct SortedMap<V>(LiteMap<String, V>);
+pub struct SortedMap<V>(LiteMap<Text, V>);
 
 impl<V> SortedMap<V> {
     pub fn new() -> Self {
@@ -29,6 +30,11 @@ impl<V> SortedMap<V> {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Sets `key` to `value`; returns the value it replaced.
+    pub fn insert(&mut self, key: impl Into<Text>, value: impl Into<V>) -> Option<V> {
+        self.0.insert(key.into(), value.into())
+    }
 }
 
 impl<V> Default for SortedMap<V> {
@@ -38,7 +44,7 @@ impl<V> Default for SortedMap<V> {
 }
 
 impl<V> Deref for SortedMap<V> {
-    type Target = LiteMap<String, V>;
+    type Target = LiteMap<Text, V>;
     fn deref(&self) -> &Self::Target {
         &self.0
     }
@@ -62,41 +68,41 @@ impl<V> Index<&str> for SortedMap<V> {
 }
 
 /// Later entries replace earlier ones with the same key, as in a `BTreeMap`.
-impl<V> FromIterator<(String, V)> for SortedMap<V> {
-    fn from_iter<I: IntoIterator<Item = (String, V)>>(entries: I) -> Self {
+impl<K: Into<Text>, W: Into<V>, V> FromIterator<(K, W)> for SortedMap<V> {
+    fn from_iter<I: IntoIterator<Item = (K, W)>>(entries: I) -> Self {
         let mut map = SortedMap::new();
         map.extend(entries);
         map
     }
 }
 
-impl<V> Extend<(String, V)> for SortedMap<V> {
-    fn extend<I: IntoIterator<Item = (String, V)>>(&mut self, entries: I) {
+impl<K: Into<Text>, W: Into<V>, V> Extend<(K, W)> for SortedMap<V> {
+    fn extend<I: IntoIterator<Item = (K, W)>>(&mut self, entries: I) {
         for (key, value) in entries {
-            self.0.insert(key, value);
+            self.0.insert(key.into(), value.into());
         }
     }
 }
 
-impl<V> From<std::collections::BTreeMap<String, V>> for SortedMap<V> {
-    fn from(map: std::collections::BTreeMap<String, V>) -> Self {
+impl<W: Into<V>, V> From<std::collections::BTreeMap<String, W>> for SortedMap<V> {
+    fn from(map: std::collections::BTreeMap<String, W>) -> Self {
         // Already sorted and unique: appended in order, no searching.
-        let entries: Vec<(String, V)> = map.into_iter().collect();
+        let entries: Vec<(Text, V)> = map.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
         SortedMap(LiteMap::from_sorted_store_unchecked(entries))
     }
 }
 
 impl<V> IntoIterator for SortedMap<V> {
-    type Item = (String, V);
-    type IntoIter = std::vec::IntoIter<(String, V)>;
+    type Item = (Text, V);
+    type IntoIter = std::vec::IntoIter<(Text, V)>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_tuple_vec().into_iter()
     }
 }
 
 impl<'a, V> IntoIterator for &'a SortedMap<V> {
-    type Item = (&'a String, &'a V);
-    type IntoIter = <&'a LiteMap<String, V> as IntoIterator>::IntoIter;
+    type Item = (&'a Text, &'a V);
+    type IntoIter = <&'a LiteMap<Text, V> as IntoIterator>::IntoIter;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
     }
@@ -137,7 +143,7 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for SortedMapVisitor<V> {
     /// as in a `BTreeMap`) and trims the vector to its length: a parsed inventory holds
     /// millions of these maps.
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-        let mut entries: Vec<(String, V)> = Vec::with_capacity(access.size_hint().unwrap_or(0));
+        let mut entries: Vec<(Text, V)> = Vec::with_capacity(access.size_hint().unwrap_or(0));
         while let Some(entry) = access.next_entry()? {
             entries.push(entry);
         }
@@ -169,7 +175,7 @@ mod tests {
     fn writes_an_object_sorted_by_key_and_an_empty_one_as_braces() {
         let map: SortedMap<String> = [("z", "1"), ("a", "2")]
             .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (k, v.to_string()))
             .collect();
         assert_eq!(
             serde_json::to_string(&map).unwrap_or_default(),

@@ -5,6 +5,7 @@
 
 pub mod destination;
 pub mod document;
+pub mod entities;
 pub mod format;
 pub mod outputs;
 pub mod sanitize;
@@ -18,6 +19,7 @@ use crate::rules::eval::EvalError;
 use crate::rules::findings::Findings;
 use crate::rules::Severity;
 use chrono::{DateTime, Utc};
+pub use entities::InventorySection;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,7 +45,7 @@ pub struct Report<'a> {
     pub scan: ScanInfo,
     /// What was scanned and what could not be, with why.
     pub coverage: Vec<Coverage>,
-    pub inventory: InventoryCounts,
+    pub inventory: InventorySection<'a>,
     pub summary: Summary,
     /// With `--baseline`: the report compared against.
     #[serde(default, skip_serializing_if = "Option::is_none")]

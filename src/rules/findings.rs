@@ -52,7 +52,7 @@ impl Subject<'_> {
         self.tags
             .iter()
             .find_map(|t| t.get(key))
-            .map(String::as_str)
+            .map(|v| v.as_str())
     }
 }
 

@@ -117,8 +117,8 @@ pub async fn collect(options: &AwsOptions) -> Result<Inventory> {
     drop(identifying);
     let scope = Scope {
         kind: ScopeKind::Account,
-        id: account.clone(),
-        name: alias,
+        id: account.clone().into(),
+        name: alias.map(Into::into),
     };
     let label = format!("aws:{account}");
 

@@ -112,8 +112,8 @@ fn credential(entry: &SecretListEntry, scope: &Scope, region: &str) -> Option<Cr
             CredentialStatus::Active
         },
         location: Location {
-            region: Some(region.to_string()),
-            vault: Some("secretsmanager".to_string()),
+            region: Some(region.to_string().into()),
+            vault: Some("secretsmanager".to_string().into()),
         },
         tags,
         attributes,

@@ -100,12 +100,12 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
     for app in &directory.applications {
         let sp = sp_by_app.get(app.app_id.as_str()).copied();
         let mut attributes = Attributes::new();
-        attributes.insert("appId".into(), json!(app.app_id));
+        attributes.insert("appId", json!(app.app_id));
         if let Some(sp) = sp {
-            attributes.insert("servicePrincipalId".into(), json!(sp.id));
+            attributes.insert("servicePrincipalId", json!(sp.id));
         }
         if let Some(audience) = &app.sign_in_audience {
-            attributes.insert("signInAudience".into(), json!(audience));
+            attributes.insert("signInAudience", json!(audience));
         }
         let mut owners = owner_labels(&app.owners);
         if let Some(sp) = sp {
@@ -196,13 +196,10 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
         }
         let mut attributes = Attributes::new();
         if let Some(app_id) = &sp.app_id {
-            attributes.insert(
-                if managed { "clientId" } else { "appId" }.into(),
-                json!(app_id),
-            );
+            attributes.insert(if managed { "clientId" } else { "appId" }, json!(app_id));
         }
         if let Some(t) = &sp.service_principal_type {
-            attributes.insert("servicePrincipalType".into(), json!(t));
+            attributes.insert("servicePrincipalType", json!(t));
         }
         let mut tags = entra_tags(&sp.tags);
         let kind = if managed {
@@ -211,11 +208,11 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
                 .iter()
                 .any(|n| n.eq_ignore_ascii_case("isExplicit=True"));
             attributes.insert(
-                "assignment".into(),
+                "assignment",
                 json!(if explicit { "user" } else { "system" }),
             );
             if let Some(resource) = sp.alternative_names.iter().find(|n| n.starts_with('/')) {
-                attributes.insert("resourceId".into(), json!(resource));
+                attributes.insert("resourceId", json!(resource));
             }
             if let Some((arm, subscription)) = arm_identities.get(sp.id.as_str()) {
                 merge_arm_identity(&mut attributes, &mut tags, arm, subscription);
@@ -223,12 +220,12 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
             IdentityKind::ManagedIdentity
         } else {
             if let Some(org) = owner_org {
-                attributes.insert("appOwnerOrganizationId".into(), json!(org));
+                attributes.insert("appOwnerOrganizationId", json!(org));
                 attributes.insert(
-                    "third_party".into(),
+                    "third_party",
                     json!(!org.eq_ignore_ascii_case(&scope.id) && !first_party),
                 );
-                attributes.insert("microsoft_first_party".into(), json!(first_party));
+                attributes.insert("microsoft_first_party", json!(first_party));
             }
             IdentityKind::ServicePrincipal
         };
@@ -271,10 +268,10 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
         }
         let mut attributes = Attributes::new();
         let mut tags = Tags::new();
-        attributes.insert("assignment".into(), json!("user"));
-        attributes.insert("resourceId".into(), json!(arm.id));
+        attributes.insert("assignment", json!("user"));
+        attributes.insert("resourceId", json!(arm.id));
         if let Some(client) = arm.properties.as_ref().and_then(|p| p.client_id.as_ref()) {
-            attributes.insert("clientId".into(), json!(client));
+            attributes.insert("clientId", json!(client));
         }
         merge_arm_identity(&mut attributes, &mut tags, arm, subscription);
         by_principal.insert((*principal).to_string(), built.identities.len());
@@ -304,7 +301,7 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
                 by_principal.insert(p.principal_id.clone(), built.identities.len());
                 let mut attributes = Attributes::new();
                 attributes.insert(
-                    "known_from".into(),
+                    "known_from",
                     json!("role assignment (the directory could not be read)"),
                 );
                 built.identities.push(Identity {
@@ -348,13 +345,13 @@ fn merge_arm_identity(
     arm: &UserAssignedIdentity,
     subscription: &Subscription,
 ) {
-    attributes.insert("resourceId".into(), json!(arm.id));
-    attributes.insert("subscriptionId".into(), json!(subscription.subscription_id));
+    attributes.insert("resourceId", json!(arm.id));
+    attributes.insert("subscriptionId", json!(subscription.subscription_id));
     if let Some(location) = &arm.location {
-        attributes.insert("location".into(), json!(location));
+        attributes.insert("location", json!(location));
     }
     for (k, v) in arm.tags.iter().flatten() {
-        tags.insert(k.clone(), v.clone());
+        tags.insert(k.as_str(), v.as_str());
     }
 }
 
@@ -381,10 +378,10 @@ fn apply_graph_permissions(identity: &mut Identity, permissions: &[&str]) {
     }
     identity
         .attributes
-        .insert("graph_app_permissions".into(), json!(names));
+        .insert("graph_app_permissions", json!(names));
     identity
         .attributes
-        .insert("privileged_graph_permissions".into(), json!(privileged));
+        .insert("privileged_graph_permissions", json!(privileged));
 }
 
 fn apply_role(
@@ -424,10 +421,9 @@ fn apply_role(
         match identity.attributes.get_mut("privileged_role_assignments") {
             Some(Value::Array(list)) => list.push(entry),
             _ => {
-                identity.attributes.insert(
-                    "privileged_role_assignments".into(),
-                    Value::Array(vec![entry]),
-                );
+                identity
+                    .attributes
+                    .insert("privileged_role_assignments", Value::Array(vec![entry]));
             }
         }
     }
@@ -453,10 +449,10 @@ fn add_credentials(
     let certificates = certificates.iter().map(|c| {
         let mut attributes = Attributes::new();
         if let Some(t) = &c.key_type {
-            attributes.insert("type".to_string(), json!(t));
+            attributes.insert("type", json!(t));
         }
         if let Some(u) = &c.usage {
-            attributes.insert("usage".to_string(), json!(u));
+            attributes.insert("usage", json!(u));
         }
         let dates = (c.start_date_time.as_deref(), c.end_date_time.as_deref());
         let named = (c.key_id.as_deref(), c.display_name.as_deref());
@@ -482,7 +478,7 @@ fn credential(
     index: usize,
     mut attributes: Attributes,
 ) -> Credential {
-    attributes.insert("on".into(), json!(on));
+    attributes.insert("on", json!(on));
     Credential {
         provider: Provider::Azure,
         scope: identity.scope.clone(),

@@ -90,11 +90,12 @@ pub async fn collect(options: &AzureOptions) -> Result<Inventory> {
     };
     let scope = Scope {
         kind: ScopeKind::Tenant,
-        id: tenant_id.clone(),
+        id: tenant_id.clone().into(),
         name: organization
             .as_ref()
             .ok()
-            .and_then(msgraph::Organization::label),
+            .and_then(msgraph::Organization::label)
+            .map(Into::into),
     };
     let mut inventory = Inventory::new();
     inventory.generated_at = Some(chrono::Utc::now());

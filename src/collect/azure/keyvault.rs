@@ -320,18 +320,18 @@ fn to_credential(
         .next()
         .map(str::to_string);
     let mut attributes = Attributes::new();
-    attributes.insert("vault_uri".into(), json!(vault_uri));
-    attributes.insert("vault_id".into(), json!(vault.id));
-    attributes.insert("subscriptionId".into(), json!(subscription));
-    attributes.insert("vault_rbac".into(), json!(vault.rbac_authorization()));
+    attributes.insert("vault_uri", json!(vault_uri));
+    attributes.insert("vault_id", json!(vault.id));
+    attributes.insert("subscriptionId", json!(subscription));
+    attributes.insert("vault_rbac", json!(vault.rbac_authorization()));
     if let Some(updated) = chrono_time(item.updated) {
-        attributes.insert("updated".into(), json!(updated));
+        attributes.insert("updated", json!(updated));
     }
     if let Some(not_before) = chrono_time(item.not_before) {
-        attributes.insert("not_before".into(), json!(not_before));
+        attributes.insert("not_before", json!(not_before));
     }
     if let Some(content_type) = item.content_type {
-        attributes.insert("content_type".into(), json!(content_type));
+        attributes.insert("content_type", json!(content_type));
     }
     let created = chrono_time(item.created);
     Credential {
@@ -358,8 +358,8 @@ fn to_credential(
             CredentialStatus::Active
         },
         location: Location {
-            region: vault.location.clone(),
-            vault: Some(vault.name.clone()),
+            region: vault.location.clone().map(Into::into),
+            vault: Some(vault.name.clone().into()),
         },
         tags: item.tags.into_iter().flatten().collect(),
         attributes,

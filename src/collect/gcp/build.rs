@@ -224,11 +224,12 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
     let project = &data.project;
     let scope = Scope {
         kind: ScopeKind::Project,
-        id: project.project_id.clone(),
+        id: project.project_id.clone().into(),
         name: project
             .display_name
             .clone()
-            .filter(|n| n != &project.project_id),
+            .filter(|n| n != &project.project_id)
+            .map(Into::into),
     };
     // Every binding that applies to the project's accounts, with where it is granted:
     // `None` on the project, else the folder or organisation it is inherited from.
@@ -428,39 +429,39 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
 
         let attributes = &mut identity.attributes;
         if let Some(id) = &account.unique_id {
-            attributes.insert("uniqueId".into(), json!(id));
+            attributes.insert("uniqueId", json!(id));
         }
         if let Some(name) = &account.display_name {
-            attributes.insert("displayName".into(), json!(name));
+            attributes.insert("displayName", json!(name));
         }
-        attributes.insert("projectNumber".into(), json!(project.number()));
+        attributes.insert("projectNumber", json!(project.number()));
         if data.policy.is_some() {
-            attributes.insert("project_roles".into(), json!(role_texts));
+            attributes.insert("project_roles", json!(role_texts));
             let primitive: Vec<&String> = roles
                 .iter()
                 .filter(|r| PRIMITIVE_ROLES.contains(&r.as_str()))
                 .collect();
-            attributes.insert("primitive_roles".into(), json!(primitive));
+            attributes.insert("primitive_roles", json!(primitive));
             let admin: Vec<&String> = roles.iter().filter(|r| is_cis_admin_role(r)).collect();
-            attributes.insert("admin_roles".into(), json!(admin));
+            attributes.insert("admin_roles", json!(admin));
         }
         if policy.is_some() || data.policy.is_some() {
-            attributes.insert("impersonators".into(), Value::Array(impersonators));
-            attributes.insert("impersonator_count".into(), json!(impersonator_count));
+            attributes.insert("impersonators", Value::Array(impersonators));
+            attributes.insert("impersonator_count", json!(impersonator_count));
         }
         if data.workloads.is_some() {
             let mut used_by = workloads.get(&email).cloned().unwrap_or_default();
             used_by.sort();
-            attributes.insert("workloads".into(), json!(used_by));
+            attributes.insert("workloads", json!(used_by));
             let mut full = full_scope.get(&email).cloned().unwrap_or_default();
             full.sort();
-            attributes.insert("full_api_scope_instances".into(), json!(full));
+            attributes.insert("full_api_scope_instances", json!(full));
         }
         if let Some(which) = default_account(&email, project) {
-            attributes.insert("default_service_account".into(), json!(which));
+            attributes.insert("default_service_account", json!(which));
         }
         if keys.is_none() {
-            attributes.insert("keys_listed".into(), json!(false));
+            attributes.insert("keys_listed", json!(false));
         }
 
         for key in keys.iter().flatten() {

@@ -278,16 +278,16 @@ fn token_grant(scope: &Scope, org: &str, grant: &TokenGrant) -> (Identity, Crede
         ..Permissions::default()
     };
     let mut attributes = Attributes::new();
-    attributes.insert("type".into(), json!("fine_grained_pat"));
-    attributes.insert("owner".into(), json!(grant.owner.login));
-    attributes.insert("permissions".into(), json!(grant.permissions));
-    attributes.insert("write_permissions".into(), json!(writes));
-    attributes.insert("token_expired".into(), json!(grant.token_expired));
+    attributes.insert("type", json!("fine_grained_pat"));
+    attributes.insert("owner", json!(grant.owner.login));
+    attributes.insert("permissions", json!(grant.permissions));
+    attributes.insert("write_permissions", json!(writes));
+    attributes.insert("token_expired", json!(grant.token_expired));
     if let Some(token_id) = grant.token_id {
-        attributes.insert("token_id".into(), json!(token_id));
+        attributes.insert("token_id", json!(token_id));
     }
     if let Some(selection) = &grant.repository_selection {
-        attributes.insert("repository_selection".into(), json!(selection));
+        attributes.insert("repository_selection", json!(selection));
     }
     identity.attributes = attributes.clone();
     let credential = Credential {
@@ -321,13 +321,13 @@ fn actions_secret(
     secret: &Secret,
 ) -> Credential {
     let mut attributes = Attributes::new();
-    attributes.insert("type".into(), json!("actions_secret"));
-    attributes.insert("level".into(), json!(level));
+    attributes.insert("type", json!("actions_secret"));
+    attributes.insert("level", json!(level));
     if let Some(repository) = repository {
-        attributes.insert("repository".into(), json!(repository));
+        attributes.insert("repository", json!(repository));
     }
     if let Some(visibility) = &secret.visibility {
-        attributes.insert("visibility".into(), json!(visibility));
+        attributes.insert("visibility", json!(visibility));
     }
     Credential {
         provider: Provider::Github,
@@ -346,7 +346,7 @@ fn actions_secret(
         status: CredentialStatus::Active,
         location: Location {
             region: None,
-            vault: Some(vault.to_string()),
+            vault: Some(vault.to_string().into()),
         },
         tags: Tags::new(),
         attributes,

@@ -67,8 +67,12 @@ pub async fn collect(options: &GithubOptions) -> Result<Inventory> {
     let org = organization.login.clone();
     let scope = Scope {
         kind: ScopeKind::Organization,
-        id: org.clone(),
-        name: organization.name.clone().filter(|n| n != &org),
+        id: org.clone().into(),
+        name: organization
+            .name
+            .clone()
+            .filter(|n| n != &org)
+            .map(Into::into),
     };
 
     let (org_part, repos_part) = tokio::join!(

@@ -252,10 +252,10 @@ pub fn build(scope: &Scope, data: &ClusterData) -> (Vec<Identity>, Vec<Credentia
             identity.description = Some(description.to_string());
         }
         let attributes = &mut identity.attributes;
-        attributes.insert("namespace".into(), json!(namespace));
-        attributes.insert("service_account".into(), json!(name));
+        attributes.insert("namespace", json!(namespace));
+        attributes.insert("service_account", json!(name));
         attributes.insert(
-            "automount_token".into(),
+            "automount_token",
             json!(sa.automount_service_account_token.unwrap_or(true)),
         );
         for key in [
@@ -264,7 +264,7 @@ pub fn build(scope: &Scope, data: &ClusterData) -> (Vec<Identity>, Vec<Credentia
             "azure.workload.identity/client-id",
         ] {
             if let Some(value) = annotation(&sa.metadata, key) {
-                attributes.insert(key.into(), json!(value));
+                attributes.insert(key, json!(value));
             }
         }
         if data.workloads.is_some() {
@@ -272,7 +272,7 @@ pub fn build(scope: &Scope, data: &ClusterData) -> (Vec<Identity>, Vec<Credentia
                 .get(&(namespace.to_string(), name.to_string()))
                 .map(|set| set.iter().cloned().collect())
                 .unwrap_or_default();
-            attributes.insert("workloads".into(), json!(used));
+            attributes.insert("workloads", json!(used));
         }
 
         let mut bindings = Vec::new();
@@ -372,8 +372,8 @@ pub fn build(scope: &Scope, data: &ClusterData) -> (Vec<Identity>, Vec<Credentia
         permissions.wildcard_actions = wildcard.into_iter().collect();
         permissions.privileged_actions = privileged.into_iter().collect();
         let attributes = &mut identity.attributes;
-        attributes.insert("bindings".into(), Value::Array(bindings));
-        attributes.insert("reads_all_secrets".into(), json!(reads_all_secrets));
+        attributes.insert("bindings", Value::Array(bindings));
+        attributes.insert("reads_all_secrets", json!(reads_all_secrets));
         // An administrator already holds everything: its edges would say nothing.
         if identity.permissions.admin {
             acts_as.clear();
@@ -545,11 +545,11 @@ fn tags(meta: &ObjectMeta) -> Tags {
             if last != key {
                 short.push((last.to_string(), value.clone()));
             }
-            tags.insert(key.clone(), value.clone());
+            tags.insert(key.as_str(), value.as_str());
         }
     }
     for (key, value) in short {
-        tags.entry(key).or_insert(value);
+        tags.entry(key.into()).or_insert(value.into());
     }
     tags
 }
@@ -577,11 +577,11 @@ fn token_credential(scope: &Scope, meta: &ObjectMeta) -> Option<Credential> {
     let identity_id = annotation(meta, TOKEN_SA_ANNOTATION)
         .map(|sa| format!("system:serviceaccount:{namespace}:{sa}"));
     let mut attributes = Attributes::new();
-    attributes.insert("secretType".into(), json!(TOKEN_SECRET_TYPE));
-    attributes.insert("namespace".into(), json!(namespace));
+    attributes.insert("secretType", json!(TOKEN_SECRET_TYPE));
+    attributes.insert("namespace", json!(namespace));
     let invalid_since = label_date(meta, TOKEN_INVALID_SINCE_LABEL);
     if let Some(since) = invalid_since {
-        attributes.insert("invalid_since".into(), json!(since));
+        attributes.insert("invalid_since", json!(since));
     }
     Some(Credential {
         provider: Provider::Kubernetes,

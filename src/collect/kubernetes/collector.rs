@@ -374,8 +374,8 @@ pub async fn collect(options: &KubernetesOptions) -> Result<Inventory> {
     };
     let scope = Scope {
         kind: ScopeKind::Cluster,
-        id: cluster.clone(),
-        name: (context != cluster).then(|| context.clone()),
+        id: cluster.clone().into(),
+        name: (context != cluster).then(|| context.as_str().into()),
     };
     let mut inventory = Inventory::new();
     inventory.generated_at = Some(chrono::Utc::now());

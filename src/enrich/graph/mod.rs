@@ -144,7 +144,7 @@ impl Graph {
             .map(|identity| {
                 let key = Boundary {
                     kind: identity.scope.kind,
-                    id: identity.scope.id.clone(),
+                    id: identity.scope.id.to_string(),
                     subscription: subscription_of(identity),
                 };
                 *interned.entry(key).or_insert_with_key(|key| {

@@ -521,7 +521,7 @@ mod tests {
             .map(|i| {
                 let scope = Scope {
                     kind: ScopeKind::Account,
-                    id: format!("{}", i % accounts),
+                    id: format!("{}", i % accounts).into(),
                     name: None,
                 };
                 let mut identity = Identity::new(

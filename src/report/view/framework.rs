@@ -10,7 +10,7 @@ use crate::inventory::{Coverage, Provider};
 use crate::report::format::csv::safe_writer;
 use crate::report::format::table::{header, new_table, write_coverage_gaps};
 use crate::report::sanitize::spreadsheet;
-use crate::report::{EvalErrorRecord, InventoryCounts, ScanInfo, Style, Tool};
+use crate::report::{EvalErrorRecord, InventorySection, ScanInfo, Style, Tool};
 use crate::rules::eval::{self, Evaluation};
 use crate::rules::{Rule, Target};
 use comfy_table::{Cell, ColumnConstraint, Width};
@@ -23,13 +23,13 @@ pub const FRAMEWORK_REPORT_VERSION: u32 = 1;
 
 /// The framework report: the document the JSON reporter writes.
 #[derive(Debug, Serialize)]
-pub struct FrameworkReport {
+pub struct FrameworkReport<'a> {
     pub report_version: u32,
     pub tool: Tool,
     pub framework: FrameworkInfo,
     pub scan: ScanInfo,
     pub coverage: Vec<Coverage>,
-    pub inventory: InventoryCounts,
+    pub inventory: InventorySection<'a>,
     pub summary: ControlSummary,
     pub controls: Vec<ControlResult>,
     /// The enabled rules that reference the framework.
@@ -134,15 +134,15 @@ pub struct Run<'a> {
     pub evaluation: &'a Evaluation,
 }
 
-impl FrameworkReport {
+impl<'a> FrameworkReport<'a> {
     /// Tallies each control of `catalog` over the run.
     pub fn new(
         framework: Framework,
         catalog: &Catalog,
         run: &Run,
         scan: ScanInfo,
-        inventory: InventoryCounts,
-    ) -> FrameworkReport {
+        inventory: InventorySection<'a>,
+    ) -> FrameworkReport<'a> {
         let shape = Shape::of(run.enriched);
         let referencing: Vec<usize> = (0..run.rules.len())
             .filter(|&r| {
@@ -573,7 +573,7 @@ references: { owasp_nhi: [NHI1, NHI7] }
             catalogs.get(Framework::OwaspNhi),
             &run,
             scan_info(now),
-            InventoryCounts::default(),
+            InventorySection::default(),
         );
         let control = |report: &FrameworkReport, id: &str| {
             let c = report.controls.iter().find(|c| c.id == id);
@@ -603,7 +603,7 @@ references: { owasp_nhi: [NHI1, NHI7] }
             catalogs.get(Framework::Cis),
             &run,
             scan_info(now),
-            InventoryCounts::default(),
+            InventorySection::default(),
         );
         assert_eq!(
             control(&cis, "CIS AWS Foundations 1.14"),

@@ -186,17 +186,14 @@ impl PermissionsBuilder {
             .collect();
         effective.grants.ai_actions = effective::ai_actions(&specific, &all, &limits);
         if let Some(control) = &self.service_control {
-            attributes.insert("service_control_policies".into(), json!(control.describe()));
+            attributes.insert("service_control_policies", json!(control.describe()));
         }
         let grants = effective.grants;
         if !grants.ai_actions.is_empty() {
-            attributes.insert("ai_actions".into(), json!(grants.ai_actions));
+            attributes.insert("ai_actions", json!(grants.ai_actions));
         }
         if !grants.assume_role_targets.is_empty() {
-            attributes.insert(
-                "assume_role_targets".into(),
-                json!(grants.assume_role_targets),
-            );
+            attributes.insert("assume_role_targets", json!(grants.assume_role_targets));
         }
         // Each escalation with where it is allowed: `iam:PassRole on arn:...:role/app-*`.
         let privileged_grants: Vec<String> = effective
@@ -220,7 +217,7 @@ impl PermissionsBuilder {
             })
             .collect();
         if !privileged_grants.is_empty() {
-            attributes.insert("privileged_grants".into(), json!(privileged_grants));
+            attributes.insert("privileged_grants", json!(privileged_grants));
         }
         let sensitive: Vec<String> = effective
             .sensitive
@@ -235,10 +232,10 @@ impl PermissionsBuilder {
             })
             .collect();
         if !sensitive.is_empty() {
-            attributes.insert("sensitive_actions".into(), json!(sensitive));
+            attributes.insert("sensitive_actions", json!(sensitive));
         }
         if !effective.conditional.is_empty() {
-            attributes.insert("conditional_actions".into(), json!(effective.conditional));
+            attributes.insert("conditional_actions", json!(effective.conditional));
         }
         Permissions {
             admin: grants.admin,
@@ -324,15 +321,15 @@ pub(super) fn build_user(
 
     let row = user.row.as_ref();
     let mut attributes = Attributes::new();
-    attributes.insert("path".into(), json!(detail.path().unwrap_or("/")));
+    attributes.insert("path", json!(detail.path().unwrap_or("/")));
     if let Some(id) = detail.user_id() {
-        attributes.insert("user_id".into(), json!(id));
+        attributes.insert("user_id", json!(id));
     }
     if !detail.group_list().is_empty() {
-        attributes.insert("groups".into(), json!(detail.group_list()));
+        attributes.insert("groups", json!(detail.group_list()));
     }
     if let Some(boundary) = boundary_arn {
-        attributes.insert("permissions_boundary".into(), json!(boundary));
+        attributes.insert("permissions_boundary", json!(boundary));
     }
     if let Some(row) = row {
         let mut put = |key: &str, value: Option<Value>| {
@@ -363,7 +360,7 @@ pub(super) fn build_user(
             .filter(|c| **c == Some(true))
             .count();
         if certs > 0 {
-            attributes.insert("active_signing_certificates".into(), json!(certs));
+            attributes.insert("active_signing_certificates", json!(certs));
         }
     }
 
@@ -375,12 +372,12 @@ pub(super) fn build_user(
             };
             last_activity = last_activity.max(key.last_used);
             let mut attributes = Attributes::new();
-            attributes.insert("user_name".into(), json!(user.name));
+            attributes.insert("user_name", json!(user.name));
             if let Some(service) = &key.service {
-                attributes.insert("last_used_service".into(), json!(service));
+                attributes.insert("last_used_service", json!(service));
             }
             if let Some(region) = &key.region {
-                attributes.insert("last_used_region".into(), json!(region));
+                attributes.insert("last_used_region", json!(region));
             }
             outcome.credentials.push(Credential {
                 provider: Provider::Aws,
@@ -538,16 +535,16 @@ pub(super) fn build_role(
     };
 
     let mut attributes = Attributes::new();
-    attributes.insert("path".into(), json!(path));
+    attributes.insert("path", json!(path));
     if let Some(id) = role.role_id() {
-        attributes.insert("role_id".into(), json!(id));
+        attributes.insert("role_id", json!(id));
     }
     if path.starts_with("/aws-service-role/") {
-        attributes.insert("service_linked".into(), json!(true));
+        attributes.insert("service_linked", json!(true));
     }
     let (description, max_session) = extras.get(arn).cloned().unwrap_or_default();
     if let Some(seconds) = max_session {
-        attributes.insert("max_session_duration".into(), json!(seconds));
+        attributes.insert("max_session_duration", json!(seconds));
     }
     permissions.boundary = boundary_arn.map(|arn| book.managed_policy(arn));
     // SCPs do not limit service-linked roles.
@@ -562,7 +559,7 @@ pub(super) fn build_role(
     let permissions = permissions.build(&mut attributes);
     let last_used = role.role_last_used();
     if let Some(region) = last_used.and_then(|u| u.region()) {
-        attributes.insert("last_used_region".into(), json!(region));
+        attributes.insert("last_used_region", json!(region));
     }
     let profiles: Vec<&str> = role
         .instance_profile_list()
@@ -570,10 +567,10 @@ pub(super) fn build_role(
         .map(|p| p.instance_profile_name())
         .collect();
     if !profiles.is_empty() {
-        attributes.insert("instance_profiles".into(), json!(profiles));
+        attributes.insert("instance_profiles", json!(profiles));
     }
     if let Some(boundary) = boundary_arn {
-        attributes.insert("permissions_boundary".into(), json!(boundary));
+        attributes.insert("permissions_boundary", json!(boundary));
     }
 
     Some(Identity {

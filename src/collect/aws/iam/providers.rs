@@ -219,10 +219,10 @@ fn oidc_identity(scope: &Scope, arn: &str, facts: OidcFacts) -> Identity {
     identity.created = facts.created;
     identity.tags = facts.tags;
     let a = &mut identity.attributes;
-    a.insert("type".into(), json!("oidc_provider"));
-    a.insert("url".into(), json!(url));
-    a.insert("client_ids".into(), json!(facts.client_ids));
-    a.insert("thumbprints".into(), json!(facts.thumbprints));
+    a.insert("type", json!("oidc_provider"));
+    a.insert("url", json!(url));
+    a.insert("client_ids", json!(facts.client_ids));
+    a.insert("thumbprints", json!(facts.thumbprints));
     identity
 }
 
@@ -233,12 +233,12 @@ fn saml_identity(scope: &Scope, arn: &str, facts: SamlFacts) -> Identity {
     identity.created = facts.created;
     identity.tags = facts.tags;
     let a = &mut identity.attributes;
-    a.insert("type".into(), json!("saml_provider"));
+    a.insert("type", json!("saml_provider"));
     if let Some(t) = facts.valid_until {
-        a.insert("valid_until".into(), json!(t));
+        a.insert("valid_until", json!(t));
     }
     if let Some(t) = facts.certificates_expire {
-        a.insert("signing_certificates_expire".into(), json!(t));
+        a.insert("signing_certificates_expire", json!(t));
     }
     identity
 }
@@ -282,9 +282,7 @@ pub(super) fn link(providers: &mut [Identity], identities: &[Identity]) {
     }
     for provider in providers {
         let roles = trusted_by.remove(provider.id.as_str()).unwrap_or_default();
-        provider
-            .attributes
-            .insert("trusted_by".into(), json!(roles));
+        provider.attributes.insert("trusted_by", json!(roles));
     }
 }
 

@@ -203,10 +203,10 @@ pub(super) fn credential(
         CredentialKind::Token
     };
     let mut attributes = Attributes::new();
-    attributes.insert("user_name".into(), json!(meta.user_name()));
-    attributes.insert("service_name".into(), json!(service));
+    attributes.insert("user_name", json!(meta.user_name()));
+    attributes.insert("service_name", json!(service));
     if !meta.service_user_name().is_empty() {
-        attributes.insert("service_user_name".into(), json!(meta.service_user_name()));
+        attributes.insert("service_user_name", json!(meta.service_user_name()));
     }
     Credential {
         provider: Provider::Aws,

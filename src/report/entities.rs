@@ -1,0 +1,194 @@
+//! The report's `inventory` section: counts by provider and every entity scanned (what
+//! `nhiscan diff` compares), serialized straight from the inventory. A million-entity
+//! estate is never copied into [`EntityRef`]s to be written.
+
+use crate::finding::EntityRef;
+use crate::inventory::{Credential, Identity, Inventory, Provider, Scope};
+use crate::report::{InventoryCounts, ProviderCounts};
+use crate::rules::Target;
+use serde::ser::{Serialize, SerializeSeq, Serializer};
+use std::collections::BTreeMap;
+use strum::VariantArray;
+
+/// What a report says of the inventory it judged; written as [`InventoryCounts`] is read.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct InventorySection<'a> {
+    pub identities: usize,
+    pub credentials: usize,
+    pub by_provider: BTreeMap<Provider, ProviderCounts>,
+    pub entities: EntityList<'a>,
+}
+
+impl<'a> InventorySection<'a> {
+    pub fn of(inventory: &'a Inventory) -> Self {
+        let mut by_provider: BTreeMap<Provider, ProviderCounts> = BTreeMap::new();
+        for i in &inventory.identities {
+            by_provider.entry(i.provider).or_default().identities += 1;
+        }
+        for c in &inventory.credentials {
+            by_provider.entry(c.provider).or_default().credentials += 1;
+        }
+        by_provider.retain(|p, _| Provider::VARIANTS.contains(p));
+        InventorySection {
+            identities: inventory.identities.len(),
+            credentials: inventory.credentials.len(),
+            by_provider,
+            entities: EntityList::of(inventory),
+        }
+    }
+
+    /// The counts alone, as a report document holds them once read back.
+    pub fn counts(&self) -> InventoryCounts {
+        InventoryCounts {
+            identities: self.identities,
+            credentials: self.credentials,
+            by_provider: self.by_provider.clone(),
+            entities: Vec::new(),
+        }
+    }
+}
+
+/// Every identity, then every credential, each by provider and scope (a scope's entities
+/// in collection order), so that a report does not depend on the order scopes were
+/// collected or merged in.
+#[derive(Debug, Default)]
+pub struct EntityList<'a> {
+    identities: &'a [Identity],
+    credentials: &'a [Credential],
+    /// Positions into `identities`, then into `credentials`, in report order.
+    identity_order: Vec<u32>,
+    credential_order: Vec<u32>,
+}
+
+impl<'a> EntityList<'a> {
+    fn of(inventory: &'a Inventory) -> Self {
+        fn order<T>(items: &[T], key: impl Fn(&T) -> (Provider, &str)) -> Vec<u32> {
+            let mut order: Vec<u32> = (0..items.len() as u32).collect();
+            order.sort_by(|&a, &b| key(&items[a as usize]).cmp(&key(&items[b as usize])));
+            order
+        }
+        EntityList {
+            identities: &inventory.identities,
+            credentials: &inventory.credentials,
+            identity_order: order(&inventory.identities, |i| (i.provider, &i.scope.id)),
+            credential_order: order(&inventory.credentials, |c| (c.provider, &c.scope.id)),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.identity_order.len() + self.credential_order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entities, in report order, as the owned references a report document holds.
+    pub fn to_refs(&self) -> Vec<EntityRef> {
+        let identities = (self.identity_order.iter()).map(|&i| &self.identities[i as usize]);
+        let credentials = (self.credential_order.iter()).map(|&c| &self.credentials[c as usize]);
+        identities
+            .map(EntityRef::identity)
+            .chain(credentials.map(EntityRef::credential))
+            .collect()
+    }
+}
+
+impl Serialize for EntityList<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.len()))?;
+        for &i in &self.identity_order {
+            seq.serialize_element(&EntityView::identity(&self.identities[i as usize]))?;
+        }
+        for &c in &self.credential_order {
+            seq.serialize_element(&EntityView::credential(&self.credentials[c as usize]))?;
+        }
+        seq.end()
+    }
+}
+
+/// [`EntityRef`]'s serialized form, borrowed from the inventory.
+#[derive(serde::Serialize)]
+struct EntityView<'a> {
+    #[serde(rename = "type")]
+    target: Target,
+    provider: Provider,
+    scope: &'a Scope,
+    kind: &'static str,
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity_id: Option<&'a str>,
+}
+
+impl<'a> EntityView<'a> {
+    fn identity(i: &'a Identity) -> Self {
+        EntityView {
+            target: Target::Identity,
+            provider: i.provider,
+            scope: &i.scope,
+            kind: i.kind.as_str(),
+            id: &i.id,
+            name: Some(&i.name),
+            identity_id: None,
+        }
+    }
+
+    fn credential(c: &'a Credential) -> Self {
+        EntityView {
+            target: Target::Credential,
+            provider: c.provider,
+            scope: &c.scope,
+            kind: c.kind.as_str(),
+            id: &c.id,
+            name: c.name.as_deref(),
+            identity_id: c.identity_id.as_deref(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entity(kind: &str, provider: &str, account: &str, id: &str, extra: &str) -> String {
+        format!(
+            r#"{{"provider":"{provider}","scope":{{"kind":"account","id":"{account}","name":"{account} name"}},"id":"{id}","kind":"{kind}"{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn writes_what_the_document_reads_in_scope_order() {
+        let identities = [
+            entity("service_account", "gcp", "p1", "p1/sa", r#","name":"sa""#),
+            entity("service_user", "aws", "222", "222/b", r#","name":"b""#),
+            entity("service_user", "aws", "111", "111/a", r#","name":"a""#),
+            entity("service_user", "aws", "222", "222/c", r#","name":"c""#),
+        ];
+        let credential = entity(
+            "access_key",
+            "aws",
+            "111",
+            "AKIA1",
+            r#","identity_id":"111/a""#,
+        );
+        let text = format!(
+            r#"{{"schema_version":1,"identities":[{}],"credentials":[{credential}]}}"#,
+            identities.join(",")
+        );
+        let inventory: Inventory = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        let section = InventorySection::of(&inventory);
+        let written = serde_json::to_value(&section).unwrap_or_default();
+        let read: InventoryCounts =
+            serde_json::from_value(written).unwrap_or_else(|e| panic!("{e}"));
+        let ids: Vec<&str> = read.entities.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["111/a", "222/b", "222/c", "p1/sa", "AKIA1"]);
+        assert_eq!(read.entities, section.entities.to_refs());
+        assert_eq!(read.entities[4].identity_id.as_deref(), Some("111/a"));
+        assert_eq!(read.by_provider[&Provider::Aws].identities, 3);
+        assert_eq!(read.by_provider[&Provider::Aws].credentials, 1);
+        assert_eq!((read.identities, read.credentials), (4, 1));
+        assert_eq!(section.counts().entities.len(), 0);
+    }
+}
