@@ -101,9 +101,13 @@ pub struct Enriched {
     pub as_of: DateTime<Utc>,
     pub inventory: Inventory,
     pub identity_facts: Vec<IdentityFacts>,
-    pub credential_facts: Vec<CredentialFacts>,
     /// For each credential, the index of the identity it belongs to, if present.
     pub credential_owner: Vec<Option<usize>>,
+    /// The owners of credentials that belong to no identity here, found in their own
+    /// tags (by credential index; those without one are absent). A credential's other
+    /// facts are computed when asked for ([`Enriched::credential`]): kept for millions
+    /// of credentials, they cost more memory than the credentials' own fields.
+    unattached_owners: HashMap<usize, ResolvedOwner>,
     /// Who can act as whom, and what each identity reaches.
     pub delegation: Delegation,
 }
@@ -139,11 +143,25 @@ impl Enriched {
             .unwrap_or_default()
     }
 
-    pub fn credential(&self, index: usize) -> (&Credential, &CredentialFacts) {
-        (
-            &self.inventory.credentials[index],
-            &self.credential_facts[index],
-        )
+    /// A credential and its facts.
+    pub fn credential(&self, index: usize) -> (&Credential, CredentialFacts) {
+        let credential = &self.inventory.credentials[index];
+        let owner = self.credential_resolved_owner(index).clone();
+        (credential, credential_facts(credential, owner, self.as_of))
+    }
+
+    /// Who answers for a credential: its identity's owner, else the one its tags name.
+    pub fn credential_resolved_owner(&self, index: usize) -> &ResolvedOwner {
+        static NONE: ResolvedOwner = ResolvedOwner {
+            owner: None,
+            owner_source: None,
+            status: OwnerStatus::Missing,
+            owner_departed_days: None,
+        };
+        match self.credential_owner[index] {
+            Some(i) => &self.identity_facts[i].owner,
+            None => self.unattached_owners.get(&index).unwrap_or(&NONE),
+        }
     }
 }
 
@@ -214,7 +232,7 @@ pub fn enrich_with(
     classifiers: &Classifiers,
 ) -> Enriched {
     // The delegation graph needs none of the other facts: build it alongside.
-    let (delegation, (identity_facts, credential_facts, credential_owner)) = rayon::join(
+    let (delegation, (identity_facts, credential_owner, unattached_owners)) = rayon::join(
         || Delegation::build(&inventory.identities),
         || entity_facts(&inventory, as_of, owners, classifiers),
     );
@@ -222,19 +240,24 @@ pub fn enrich_with(
         as_of,
         inventory,
         identity_facts,
-        credential_facts,
         credential_owner,
+        unattached_owners,
         delegation,
     }
 }
 
-/// Every identity's and credential's facts, and each credential's identity.
+/// Every identity's facts, each credential's identity, and the owners of the
+/// credentials without one.
 fn entity_facts(
     inventory: &Inventory,
     as_of: DateTime<Utc>,
     owners: &OwnerResolver,
     classifiers: &Classifiers,
-) -> (Vec<IdentityFacts>, Vec<CredentialFacts>, Vec<Option<usize>>) {
+) -> (
+    Vec<IdentityFacts>,
+    Vec<Option<usize>>,
+    HashMap<usize, ResolvedOwner>,
+) {
     let index: HashMap<(Provider, &str), usize> = inventory
         .identities
         .iter()
@@ -270,26 +293,18 @@ fn entity_facts(
         .collect();
     drop(account_names);
 
-    let mut credential_facts: Vec<CredentialFacts> = inventory
-        .credentials
-        .iter()
+    let unattached_owners: HashMap<usize, ResolvedOwner> = (inventory.credentials.iter())
         .zip(&credential_owner)
-        .map(|(credential, owner_index)| {
-            let owner = match owner_index {
-                Some(i) => identity_facts[*i].owner.clone(),
-                None => owners.resolve(&credential.tags, &[], as_of),
-            };
-            credential_facts(credential, owner, as_of)
-        })
+        .enumerate()
+        .filter(|(_, (_, owner_index))| owner_index.is_none())
+        .map(|(index, (credential, _))| (index, owners.resolve(&credential.tags, &[], as_of)))
+        .filter(|(_, owner)| *owner != ResolvedOwner::default())
         .collect();
 
-    for ((credential, facts), owner_index) in inventory
-        .credentials
-        .iter()
-        .zip(&credential_facts)
-        .zip(&credential_owner)
-    {
+    for (credential, owner_index) in inventory.credentials.iter().zip(&credential_owner) {
         let Some(i) = owner_index else { continue };
+        // The facts the counts need (the owner plays no part in them).
+        let facts = credential_facts(credential, ResolvedOwner::default(), as_of);
         let counts = &mut identity_facts[*i];
         add_environments(&credential.tags, &mut counts.environments);
         counts.credential_count += 1;
@@ -332,16 +347,9 @@ fn entity_facts(
         }
     }
 
-    // A person's own user now answers to that person: so do its credentials.
-    for (facts, owner_index) in credential_facts.iter_mut().zip(&credential_owner) {
-        if let Some(i) = owner_index {
-            if identity_facts[*i].owner.owner_source.as_deref() == Some("self") {
-                facts.owner = identity_facts[*i].owner.clone();
-            }
-        }
-    }
-
-    (identity_facts, credential_facts, credential_owner)
+    // A person's own user now answers to that person, and so do its credentials: they
+    // take their identity's owner when asked for (Enriched::credential_resolved_owner).
+    (identity_facts, credential_owner, unattached_owners)
 }
 
 /// Whether the provider made the identity and manages it: AWS IAM Identity Center's

@@ -269,7 +269,7 @@ fn credential_findings<'r>(
     });
     scope.add_variable_as_val(
         "credential",
-        credential_val(credential, facts, credential_mask),
+        credential_val(credential, &facts, credential_mask),
     );
     match owner {
         Some(view) if identity_mask != 0 => {

@@ -295,7 +295,7 @@ impl<'a> Findings<'a> {
                 let (credential, facts) = enriched.credential(index);
                 let roots = Roots {
                     identity: enriched.credential_owner[index].map(|i| enriched.identity_view(i)),
-                    credential: Some((credential, facts)),
+                    credential: Some((credential, &facts)),
                     params: &rule.params,
                 };
                 let mut finding = finding(

@@ -117,7 +117,26 @@ impl Labels {
             frontier = next;
             dist += 1;
         }
-        labels
+        labels.compact()
+    }
+
+    /// The same labels without the unused slots: most nodes reach fewer than the limit.
+    fn compact(self) -> Labels {
+        let total: usize = self.count.iter().map(|&c| usize::from(c)).sum();
+        let mut start = vec![NONE; self.start.len()];
+        let mut labels = Vec::with_capacity(total);
+        for (node, start) in start.iter_mut().enumerate() {
+            let of = self.of(node);
+            if !of.is_empty() {
+                *start = labels.len() as u32;
+                labels.extend_from_slice(of);
+            }
+        }
+        Labels {
+            start,
+            count: self.count,
+            labels,
+        }
     }
 }
 
@@ -139,14 +158,17 @@ impl Reach {
         if graph.edge_count() == 0 {
             return Reach::default();
         }
-        let (admins, (boundaries, counts)) = rayon::join(
-            || Labels::nearest(graph, |n| graph.is_admin(n).then_some(n as u32), PATH_LIMIT),
+        // The two label sets one after the other: each needs room for every node's limit
+        // until it is compacted.
+        let ((admins, boundaries), counts) = rayon::join(
             || {
-                rayon::join(
-                    || Labels::nearest(graph, |n| Some(graph.boundary_of(n)), PATH_LIMIT + 1),
-                    || reachable_counts(graph),
-                )
+                let admins =
+                    Labels::nearest(graph, |n| graph.is_admin(n).then_some(n as u32), PATH_LIMIT);
+                let boundaries =
+                    Labels::nearest(graph, |n| Some(graph.boundary_of(n)), PATH_LIMIT + 1);
+                (admins, boundaries)
             },
+            || reachable_counts(graph),
         );
         let (counts, counted_by_bit_sets) = counts;
         Reach {

@@ -78,15 +78,11 @@ fn entities(enriched: &Enriched) -> impl Iterator<Item = Entity<'_>> {
             target: Target::Identity,
             index,
         });
-    let credentials = enriched
-        .credential_facts
-        .iter()
-        .enumerate()
-        .map(|(index, f)| Entity {
-            owner: &f.owner,
-            target: Target::Credential,
-            index,
-        });
+    let credentials = (0..enriched.inventory.credentials.len()).map(|index| Entity {
+        owner: enriched.credential_resolved_owner(index),
+        target: Target::Credential,
+        index,
+    });
     identities.chain(credentials)
 }
 
