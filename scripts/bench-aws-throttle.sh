@@ -45,6 +45,7 @@ PY
 for mode in standard adaptive; do
   for n in "${concurrency[@]}"; do
     faults "$spec" >/dev/null
+    rm -f "$dir/report-$mode-$n.json"
     before=$(wc -l <"$dir/requests.log")
     code=0
     env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
@@ -64,16 +65,24 @@ python3 - "$dir" "$rate" <<'PY'
 import json, sys
 d, rate = sys.argv[1], int(sys.argv[2])
 import os
-print(f"faults: {os.environ.get('FAULTS') or f'throttled above {rate} requests/s per service'}; floor = calls / {rate}")
-print(f"{'mode':9} {'conc':>4} {'wall':>8} {'floor':>7} {'calls':>6} {'sent':>6} {'throttled':>9}  coverage")
+rows = []
 for line in open(f"{d}/runs.tsv"):
     mode, n, wall, sent, code, injected = line.rstrip("\n").split("\t")
-    throttled = json.loads(injected)["injected"].get("rate", 0)
+    # Every kind of fault answered with a throttling error (the rate limit or `throttle`).
+    throttled = sum(json.loads(injected)["injected"].values())
     try:
         report = json.load(open(f"{d}/report-{mode}-{n}.json"))
-        calls = sum(report["scan"]["api_calls"].values())
         coverage = "INCOMPLETE" if report["scan"].get("incomplete") else "complete"
     except (OSError, ValueError):
-        calls, coverage = 0, f"no report (exit {code})"
-    print(f"{mode:9} {n:>4} {float(wall):7.2f}s {calls / rate:6.1f}s {calls:6d} {int(sent):6d} {throttled:9d}  {coverage}")
+        coverage = f"no report (exit {code})"
+    rows.append((mode, n, float(wall), int(sent), throttled, coverage))
+# The calls a scan needs: what a complete run sent, less the throttled attempts it retried.
+needed = [sent - throttled for (_, _, _, sent, throttled, coverage) in rows if coverage == "complete"]
+calls = min(needed) if needed else 0
+faults = os.environ.get("FAULTS")
+print(f"faults: {faults or f'throttled above {rate} requests/s per service'}; "
+      f"calls a scan needs: {calls}" + ("" if faults else f"; floor = calls / {rate} = {calls / rate:.1f} s"))
+print(f"{'mode':9} {'conc':>4} {'wall':>8} {'sent':>6} {'throttled':>9}  coverage")
+for mode, n, wall, sent, throttled, coverage in rows:
+    print(f"{mode:9} {n:>4} {wall:7.2f}s {sent:6d} {throttled:9d}  {coverage}")
 PY

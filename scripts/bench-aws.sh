@@ -8,6 +8,7 @@
 #
 #   bash scripts/bench-aws.sh [IDENTITIES] [RUNS]        # defaults: 2000 3
 #   STOCK=1 bash scripts/bench-aws.sh                    # against moto as published
+#   NHISCAN=path/to/nhiscan ...     # that binary instead of building the release one
 #
 # STOCK=1 starts moto without the IAM operations scripts/moto/moto_extras.py adds
 # (ListServiceSpecificCredentials...), which moto answers with an HTTP 500 page, as an
@@ -37,8 +38,11 @@ mkdir -p "$dir"
 rm -f "$dir"/requests.log
 
 bash scripts/moto/setup.sh
-cargo build --quiet --release --bin nhiscan
-nhiscan=target/release/nhiscan
+nhiscan=${NHISCAN:-}
+if [ -z "$nhiscan" ]; then
+  cargo build --quiet --release --bin nhiscan
+  nhiscan=target/release/nhiscan
+fi
 
 source scripts/moto/start.sh
 seed_started=$(date +%s.%N)

@@ -140,7 +140,8 @@ mod tests {
     #[test]
     fn the_starter_config_is_valid_and_documents_every_section() {
         let starter = starter_config();
-        assert!(starter.contains("Formats: table, csv, json, jsonl, sarif, markdown, ocsf, xlsx."));
+        assert!(starter
+            .contains("Formats: table, csv, json, jsonl, sarif, markdown, ocsf, xlsx, html."));
         let config: crate::config::Config =
             toml::from_str(&starter).unwrap_or_else(|e| panic!("{e}"));
         assert!(config.output.formats.is_empty());

@@ -231,11 +231,11 @@ pub fn enrich_with(
     owners: &OwnerResolver,
     classifiers: &Classifiers,
 ) -> Enriched {
-    // The delegation graph needs none of the other facts: build it alongside.
-    let (delegation, (identity_facts, credential_owner, unattached_owners)) = rayon::join(
-        || Delegation::build(&inventory.identities),
-        || entity_facts(&inventory, as_of, owners, classifiers),
-    );
+    // One after the other, though neither needs the other: built side by side, the
+    // graph's working space came on top of the facts' (docs/performance.md, Memory).
+    let delegation = Delegation::build(&inventory.identities);
+    let (identity_facts, credential_owner, unattached_owners) =
+        entity_facts(&inventory, as_of, owners, classifiers);
     Enriched {
         as_of,
         inventory,

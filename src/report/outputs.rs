@@ -39,6 +39,8 @@ pub enum ScanFormat {
     Ocsf,
     /// Excel workbook: findings, summary, inventory.
     Xlsx,
+    /// One self-contained page: summary, charts, filterable findings, AI agents.
+    Html,
 }
 
 impl ScanFormat {
@@ -248,6 +250,9 @@ fn render(
         }
         ScanFormat::Ocsf => crate::report::format::ocsf::write(report, out),
         ScanFormat::Xlsx => crate::report::format::xlsx::write(report, inputs.enriched, out),
+        ScanFormat::Html => {
+            crate::report::format::html::write(report, inputs.rules, inputs.enriched, out)
+        }
     }
 }
 

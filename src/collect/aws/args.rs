@@ -53,7 +53,7 @@ pub struct AwsArgs {
     #[arg(long, value_name = "K/N", requires = "org", value_parser = parse_shard)]
     pub shard: Option<Shard>,
     /// AWS requests in flight at once per account (per-user IAM calls, regions).
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub concurrency: u64,
     /// With --org: accounts scanned at once.
     #[arg(long, value_name = "N", default_value_t = 4, requires = "org", value_parser = clap::value_parser!(u64).range(1..=64))]

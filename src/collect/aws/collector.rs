@@ -65,7 +65,7 @@ impl Default for AwsOptions {
             regions: Vec::new(),
             endpoint_url: None,
             credentials: None,
-            concurrency: 8,
+            concurrency: 4,
             max_attempts: 5,
             retry_mode: RetryMode::Standard,
             attempt_timeout: Duration::from_secs(60),

@@ -128,10 +128,16 @@ impl Graph {
             offsets[i + 1] += offsets[i];
             in_degree[i + 1] += in_degree[i];
         }
+        // One column at a time, the edge list freed before the reverse index is built:
+        // with millions of edges, each copy is tens of megabytes.
+        let sources: Vec<u32> = edges.iter().map(|e| e.0).collect();
+        let targets: Vec<u32> = edges.iter().map(|e| e.1).collect();
+        let reasons: Vec<u32> = edges.iter().map(|e| e.2).collect();
+        drop(edges);
         let rev_offsets = in_degree;
         let mut fill = rev_offsets.clone();
-        let mut rev_edges = vec![0u32; edges.len()];
-        for (e, (_, to, _)) in edges.iter().enumerate() {
+        let mut rev_edges = vec![0u32; targets.len()];
+        for (e, to) in targets.iter().enumerate() {
             let slot = &mut fill[*to as usize];
             rev_edges[*slot as usize] = e as u32;
             *slot += 1;
@@ -156,9 +162,9 @@ impl Graph {
 
         Graph {
             offsets,
-            sources: edges.iter().map(|e| e.0).collect(),
-            targets: edges.iter().map(|e| e.1).collect(),
-            reasons: edges.iter().map(|e| e.2).collect(),
+            sources,
+            targets,
+            reasons,
             reason_texts,
             rev_offsets,
             rev_edges,

@@ -1,8 +1,9 @@
-//! The eight report formats of `nhiscan scan`, one module each: `write(report, …, out)`
+//! The nine report formats of `nhiscan scan`, one module each: `write(report, …, out)`
 //! from the [`Report`](crate::report::Report) ([`outputs`](crate::report::outputs)
 //! picks them).
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod jsonl;
 pub mod markdown;

@@ -1,0 +1,121 @@
+//! The findings as the page's script reads them: one JSON document embedded in the page,
+//! rows as arrays (the column order is `F` in report.js) and the rules and remediation
+//! texts once each, so that 100,000 findings stay a few tens of megabytes.
+
+use super::escape::{script_json, visible};
+use crate::finding::{BaselineState, Finding};
+use crate::frameworks::Framework;
+use crate::report::Report;
+use crate::rules::{RuleSet, Severity};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+/// The severities in the page's order (index 0 = critical).
+pub fn severity_index(severity: Severity) -> u8 {
+    Severity::descending()
+        .position(|s| s == severity)
+        .unwrap_or_default() as u8
+}
+
+/// 0 counts, 1 suppressed, 2 already in the baseline.
+fn state(finding: &Finding) -> u8 {
+    if finding.suppressed.is_some() {
+        1
+    } else if finding.baseline == Some(BaselineState::Existing) {
+        2
+    } else {
+        0
+    }
+}
+
+#[derive(Serialize)]
+struct RuleEntry<'a> {
+    id: &'a str,
+    title: String,
+    frameworks: Vec<String>,
+}
+
+/// Writes the JSON (already escaped for a `<script>` element). Values from the inventory
+/// have their control characters spelled out ([`visible`]).
+pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn Write) -> io::Result<()> {
+    let mut rule_index: HashMap<String, usize> = HashMap::new();
+    let mut rule_entries: Vec<RuleEntry> = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    let mut text_index: HashMap<String, usize> = HashMap::new();
+    out.write_all(br#"{"findings":["#)?;
+    for (n, finding) in report.findings.iter().enumerate() {
+        let rule = match rule_index.get(&finding.rule_id) {
+            Some(&i) => i,
+            None => {
+                let spec = rules.rules.iter().find(|r| r.spec.id == finding.rule_id);
+                let frameworks = spec
+                    .map(|r| {
+                        Framework::ALL
+                            .iter()
+                            .flat_map(|f| r.spec.references.ids(*f).iter().cloned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                rule_entries.push(RuleEntry {
+                    id: spec.map_or("", |r| r.spec.id.as_str()),
+                    title: visible(&finding.title).into_owned(),
+                    frameworks,
+                });
+                rule_index.insert(finding.rule_id.clone(), rule_entries.len() - 1);
+                rule_entries.len() - 1
+            }
+        };
+        let remediation = match text_index.get(&*finding.remediation) {
+            Some(&i) => i,
+            None => {
+                texts.push(visible(&finding.remediation).into_owned());
+                text_index.insert(finding.remediation.to_string(), texts.len() - 1);
+                texts.len() - 1
+            }
+        };
+        let entity = &finding.entity;
+        let evidence = visible_json(&serde_json::to_value(&finding.evidence)?);
+        let row = (
+            &finding.id,
+            rule,
+            severity_index(finding.severity),
+            entity.provider.as_str(),
+            visible(&entity.scope.id),
+            visible(&entity.kind),
+            visible(&entity.id),
+            entity.name.as_deref().map(visible),
+            finding.owner.as_deref().map(visible),
+            finding.owner_status.as_str(),
+            visible(&finding.message),
+            evidence,
+            state(&finding),
+            remediation,
+            entity.identity_id.as_deref().map(visible),
+        );
+        if n > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(script_json(&serde_json::to_string(&row)?).as_bytes())?;
+    }
+    out.write_all(br#"],"rules":"#)?;
+    out.write_all(script_json(&serde_json::to_string(&rule_entries)?).as_bytes())?;
+    out.write_all(br#","texts":"#)?;
+    out.write_all(script_json(&serde_json::to_string(&texts)?).as_bytes())?;
+    out.write_all(b"}")
+}
+
+/// A JSON value with control characters spelled out in every string, keys included.
+fn visible_json(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(visible(s).into_owned()),
+        Value::Array(items) => Value::Array(items.iter().map(visible_json).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (visible(k).into_owned(), visible_json(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}

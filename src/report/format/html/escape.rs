@@ -1,0 +1,99 @@
+//! Escaping for each place a value from the inventory lands in the HTML report: element
+//! text and attribute values (also inside SVG, which the HTML parser reads the same
+//! way), and the JSON embedded in a `<script>` element.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// Bidirectional-text controls ("Trojan Source"): shown as `<U+202E>` rather than
+/// obeyed, so that a name cannot reorder what is printed after it.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// A value as it should be seen: bidirectional and other control characters spelled
+/// out (`<U+202E>`), everything else as it is.
+pub fn visible(value: &str) -> Cow<'_, str> {
+    if !value
+        .chars()
+        .any(|c| is_bidi_control(c) || (c.is_control() && c != '\n' && c != '\t'))
+    {
+        return Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        if is_bidi_control(c) || (c.is_control() && c != '\n' && c != '\t') {
+            let _ = write!(out, "<U+{:04X}>", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Text for element content or a quoted attribute value: `& < > " '` as entities, after
+/// [`visible`].
+pub fn html(value: &str) -> String {
+    let value = visible(value);
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JSON text made safe inside `<script type="application/json">`: `<`, `>` and `&` as
+/// `\u003c`, `\u003e`, `\u0026` (so `</script>` and `<!--` cannot close or comment out
+/// the element), and U+2028/U+2029 escaped as well. The JSON means the same.
+pub fn script_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_in_values_becomes_text() {
+        assert_eq!(
+            html(r#""><img src=x onerror=alert(1)>'"#),
+            "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&#39;"
+        );
+        assert_eq!(html("a & b"), "a &amp; b");
+    }
+
+    #[test]
+    fn direction_overrides_and_controls_are_spelled_out() {
+        assert_eq!(visible("evil\u{202E}txt.exe"), "evil<U+202E>txt.exe");
+        assert_eq!(html("x\u{2066}y\u{0007}"), "x&lt;U+2066&gt;y&lt;U+0007&gt;");
+        assert!(matches!(visible("plain name"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn embedded_json_cannot_close_its_script_element() {
+        let json = serde_json::to_string("</script><script>alert(1)</script>\u{2028}&")
+            .unwrap_or_default();
+        let safe = script_json(&json);
+        assert!(!safe.contains('<') && !safe.contains('>') && !safe.contains('\u{2028}'));
+        let back: String = serde_json::from_str(&safe).unwrap_or_default();
+        assert_eq!(back, "</script><script>alert(1)</script>\u{2028}&");
+    }
+}
