@@ -262,6 +262,8 @@ pub enum GraphFormat {
     Text,
     /// Graphviz: `nhiscan graph ID -f dot | dot -Tsvg > reach.svg`.
     Dot,
+    /// A drawing laid out by nhiscan (no Graphviz needed): `-f svg -o reach.svg`.
+    Svg,
     Json,
 }
 

@@ -36,8 +36,20 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
     let enabled = rules.rules.iter().filter(|r| r.enabled).count();
     let started = Instant::now();
     let eval::Evaluation {
-        matches, errors, ..
+        matches,
+        errors,
+        evaluated,
     } = eval::evaluate(&rules, &enriched);
+    // The HTML report's framework tables tally the rules' own matches, as `report
+    // --framework` does (before superseded findings are folded and --min-severity).
+    let html = outputs
+        .iter()
+        .any(|o| o.format == outputs::ScanFormat::Html);
+    let evaluation = html.then(|| eval::Evaluation {
+        matches: matches.clone(),
+        errors: errors.clone(),
+        evaluated,
+    });
     let mut findings = Findings::new(rules.rules.iter().collect(), &enriched, matches);
     findings.sort();
     let triage = exit_policy::triage(
@@ -89,6 +101,7 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
         report: &report,
         rules: &rules,
         enriched: &enriched,
+        evaluation: evaluation.as_ref(),
         settings,
     };
     let written = outputs::write_all(&outputs, &inputs)?;

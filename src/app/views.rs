@@ -156,6 +156,7 @@ pub fn graph(args: &GraphArgs, verbosity: Verbosity) -> Result<u8> {
     report::write_output(output, |out| match args.format {
         GraphFormat::Text => report::view::graph::write_text(&view, out),
         GraphFormat::Dot => report::view::graph::write_dot(&view, out),
+        GraphFormat::Svg => report::view::graph::write_svg(&view, out),
         GraphFormat::Json => report::view::graph::write_json(&view, out),
     })
     .with_context(|| output_error(output))?;

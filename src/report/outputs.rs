@@ -9,6 +9,7 @@ use crate::report::destination::{commit, stage};
 use crate::report::format::csv::{parse_delimiter, CsvOptions};
 use crate::report::format::markdown::DEFAULT_TOP;
 use crate::report::{write_output, Report, Style};
+use crate::rules::eval::Evaluation;
 use crate::rules::RuleSet;
 use anyhow::{anyhow, bail, Context as _};
 use std::io::{self, IsTerminal, Write};
@@ -203,6 +204,9 @@ pub struct Inputs<'r, 'a> {
     pub report: &'r Report<'a>,
     pub rules: &'r RuleSet,
     pub enriched: &'r Enriched,
+    /// The rules' matches before findings were folded and filtered (for the HTML
+    /// report's framework tables; set when an HTML report is asked for).
+    pub evaluation: Option<&'r Evaluation>,
     pub settings: Settings,
 }
 
@@ -250,9 +254,7 @@ fn render(
         }
         ScanFormat::Ocsf => crate::report::format::ocsf::write(report, out),
         ScanFormat::Xlsx => crate::report::format::xlsx::write(report, inputs.enriched, out),
-        ScanFormat::Html => {
-            crate::report::format::html::write(report, inputs.rules, inputs.enriched, out)
-        }
+        ScanFormat::Html => crate::report::format::html::write(inputs, out),
     }
 }
 

@@ -51,6 +51,16 @@ try {
     await loadAll();
     result.severity_rows = await rows();
   }
+  // A node of the delegation drawing filters the findings to its identity.
+  const node = page.locator('svg.delegation a[data-entity]').first();
+  if (await node.count()) {
+    await page.selectOption('#filter-severity', '');
+    result.graph_entity = await node.getAttribute('data-entity');
+    await node.click();
+    await loadAll();
+    result.graph_rows = await rows();
+    await page.click('#filter-entity-clear');
+  }
   result.text = (await page.locator('main').innerText()).slice(0, 200000);
   await page.selectOption('#filter-severity', '');
   await page.screenshot({ path: screenshot, fullPage: false });

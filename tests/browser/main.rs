@@ -118,13 +118,37 @@ fn the_example_estate_report_shows_every_section_and_filters_like_the_json_repor
         .as_array()
         .map(|s| s.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    for section in ["Summary", "Charts", "Findings", "AI agents"] {
+    for section in [
+        "Summary",
+        "Charts",
+        "Findings",
+        "AI agents",
+        "Delegation",
+        "Frameworks",
+    ] {
         assert!(sections.contains(&section), "no {section}: {sections:?}");
     }
     assert!(seen["svgs"].as_u64() >= Some(4), "the charts are drawn");
     assert!(seen["detail"]
         .as_str()
         .is_some_and(|d| d.contains("Finding id")));
+    // Selecting an identity in the delegation drawing shows its findings and its
+    // credentials' findings.
+    let entity = seen["graph_entity"].as_str().unwrap_or_default();
+    assert!(
+        !entity.is_empty(),
+        "the example estate has delegation paths"
+    );
+    let of_entity = shown
+        .iter()
+        .filter(|f| f["entity"]["id"] == entity || f["entity"]["identity_id"] == entity)
+        .count();
+    assert_eq!(seen["graph_rows"], of_entity, "{entity}");
+    let text = seen["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("OWASP") && text.contains("NHI7"),
+        "framework tables"
+    );
 }
 
 /// An inventory whose every name, tag and description is an attack on the page.

@@ -78,6 +78,23 @@ fn dot_marks_admins_and_labels_edges() {
 }
 
 #[test]
+fn svg_draws_every_identity_reached_and_every_edge_between_them() {
+    let svg = stdout_ok(&["ci-deployer", "--format", "svg"]);
+    let doc: Value = serde_json::from_str(&stdout_ok(&["ci-deployer", "-f", "json"]))
+        .unwrap_or_else(|e| panic!("not JSON: {e}"));
+    assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
+    let reached = doc["count"].as_u64().unwrap_or_default() as usize;
+    assert_eq!(svg.matches("<a href=").count(), reached + 1, "{svg}");
+    let edges = doc["edges"].as_array().map_or(0, Vec::len);
+    assert_eq!(svg.matches(r#"class="edge""#).count(), edges);
+    assert!(svg.contains(r#"class="node admin""#), "the admin is marked");
+    assert!(
+        svg.contains(r#"class="node start""#),
+        "so is the identity asked about"
+    );
+}
+
+#[test]
 fn reverse_lists_who_can_act_as_an_identity() {
     insta::assert_snapshot!(
         "graph_org_admin_reverse_text",

@@ -1,10 +1,12 @@
 //! `nhiscan graph ID`: one identity's reach (or who reaches it) as a tree of shortest
-//! paths (text), a Graphviz digraph (dot) or a versioned JSON document.
+//! paths (text), a Graphviz digraph (dot), an SVG drawing laid out by nhiscan
+//! ([`super::graph_svg`]) or a versioned JSON document.
 
 use crate::enrich::graph::walk::{Direction, Walk};
 use crate::enrich::graph::{hop, render_path, short_label, Delegation};
 use crate::inventory::{Identity, Scope};
 use crate::report::sanitize::terminal;
+use crate::report::view::graph_svg::{DrawNode, Drawing};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -242,6 +244,55 @@ pub fn write_dot(view: &GraphView, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     writeln!(out, "}}")
+}
+
+/// The walk drawn as SVG: a column per hop from the identity (for `--reverse`, towards
+/// it), every edge between the identities drawn.
+pub fn write_svg(view: &GraphView, out: &mut dyn Write) -> io::Result<()> {
+    let graph = &view.delegation.graph;
+    let mut nodes = vec![view.walk.root];
+    nodes.extend(&view.walk.reached);
+    let hops = |node: usize| view.walk.path(node).len().saturating_sub(1);
+    let deepest = nodes.iter().map(|&n| hops(n)).max().unwrap_or(0);
+    let mut drawing = Drawing::default();
+    let mut index = HashMap::new();
+    let mut position = HashMap::new();
+    for &node in &nodes {
+        let identity = &view.identities[node];
+        let layer = match view.walk.direction {
+            Direction::Forward => hops(node),
+            Direction::Reverse => deepest - hops(node),
+        };
+        let at = drawing.node(
+            &mut index,
+            DrawNode {
+                id: identity.id.clone(),
+                label: short_label(identity).to_string(),
+                detail: format!(
+                    "{} {} · {}",
+                    identity.provider,
+                    identity.kind,
+                    graph.boundary(graph.boundary_of(node)).label()
+                ),
+                layer,
+                admin: graph.is_admin(node),
+                start: node == view.walk.root,
+            },
+        );
+        position.insert(node, at);
+    }
+    for &node in &nodes {
+        for edge in graph.out_edges(node) {
+            if let (Some(&from), Some(&to)) = (position.get(&edge.from), position.get(&edge.to)) {
+                drawing.edge(from, to, edge.reason);
+            }
+        }
+    }
+    let title = format!(
+        "Delegation from {}",
+        short_label(&view.identities[view.walk.root])
+    );
+    writeln!(out, "{}", drawing.svg(&title))
 }
 
 /// Text inside a DOT double-quoted string: control characters escaped, quotes and

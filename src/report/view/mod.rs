@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod framework;
 pub mod graph;
+pub mod graph_svg;
 pub mod inventory;
 pub mod owners;
 pub mod rules;

@@ -6,19 +6,23 @@
 //! agents. Every value from the inventory is escaped for where it lands ([`escape`]).
 
 mod data;
-mod escape;
-mod svg;
+pub(crate) mod escape;
+pub(crate) mod svg;
 
 use crate::enrich::owner::OwnerStatus;
 use crate::enrich::{days_between, Enriched};
 use crate::finding::Hit;
+use crate::frameworks::Framework;
 use crate::inventory::{CoverageStatus, Provider, Scope};
-use crate::report::Report;
+use crate::report::outputs::Inputs;
+use crate::report::view::framework::{FrameworkReport, Run};
+use crate::report::view::graph_svg::{DrawNode, Drawing};
+use crate::report::{InventorySection, Report};
 use crate::rules::{RuleSet, Severity, Target};
 use base64::Engine as _;
 use escape::html;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use svg::Bar;
@@ -36,12 +40,8 @@ fn csp_hash(text: &str) -> String {
 }
 
 /// Writes the page.
-pub fn write(
-    report: &Report,
-    rules: &RuleSet,
-    enriched: &Enriched,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn write(inputs: &Inputs, out: &mut dyn Write) -> io::Result<()> {
+    let (report, rules, enriched) = (inputs.report, inputs.rules, inputs.enriched);
     let hits = report.findings.hits();
     let csp = format!(
         "default-src 'none'; script-src {}; style-src {}; img-src data:; base-uri 'none'; form-action 'none'",
@@ -67,6 +67,8 @@ pub fn write(
     charts(&mut page, rules, enriched, &hits);
     findings_section(&mut page);
     agents(&mut page, enriched);
+    delegation(&mut page, enriched);
+    frameworks(&mut page, inputs);
     page.push_str("</main>\n");
     out.write_all(page.as_bytes())?;
     out.write_all(b"<script type=\"application/json\" id=\"nhiscan-data\">")?;
@@ -96,6 +98,7 @@ fn header(page: &mut String, report: &Report) {
         "<nav aria-label=\"Sections\"><ul>\
          <li><a href=\"#summary\">Summary</a></li><li><a href=\"#charts\">Charts</a></li>\
          <li><a href=\"#findings\">Findings</a></li><li><a href=\"#agents\">AI agents</a></li>\
+         <li><a href=\"#delegation\">Delegation</a></li><li><a href=\"#frameworks\">Frameworks</a></li>\
          </ul></nav>\n<main>\n",
     );
 }
@@ -570,6 +573,142 @@ fn agents(page: &mut String, enriched: &Enriched) {
         );
     }
     page.push_str("</tbody></table>\n</section>\n");
+}
+
+/// Sources of paths drawn in the delegation section, at most.
+const DRAWN_SOURCES: usize = 30;
+
+/// The identities that reach an administrator through others, or cross into another
+/// account, tenant or subscription, with their shortest paths drawn.
+fn delegation(page: &mut String, enriched: &Enriched) {
+    page.push_str("<section id=\"delegation\" aria-labelledby=\"delegation-h\">\n<h2 id=\"delegation-h\">Delegation</h2>\n");
+    let d = &enriched.delegation;
+    let graph = &d.graph;
+    let identities = &enriched.inventory.identities;
+    let mut paths_of: Vec<(usize, Vec<Vec<usize>>)> = Vec::new();
+    let (mut to_admin, mut across) = (0usize, 0usize);
+    for i in 0..identities.len().min(graph.node_count()) {
+        let admin_paths: Vec<Vec<usize>> = if graph.is_admin(i) {
+            Vec::new()
+        } else {
+            (d.reach.admins.of(i).iter().take(3))
+                .filter_map(|l| d.reach.admin_path(graph, i, l.target))
+                .collect()
+        };
+        let crossing: Vec<Vec<usize>> = (d.reach.boundaries.of(i).iter().take(2))
+            .filter_map(|l| d.reach.boundary_path(graph, i, l.target))
+            .filter(|p| graph.path_crosses(p))
+            .collect();
+        to_admin += usize::from(!admin_paths.is_empty());
+        across += usize::from(!crossing.is_empty());
+        if !admin_paths.is_empty() || !crossing.is_empty() {
+            paths_of.push((i, admin_paths.into_iter().chain(crossing).collect()));
+        }
+    }
+    if paths_of.is_empty() {
+        page.push_str("<p>No identity reaches an administrator through another, and none crosses into another account, tenant or subscription.</p>\n</section>\n");
+        return;
+    }
+    // AI agents first, then those that reach the most.
+    paths_of.sort_by_key(|(i, _)| {
+        (
+            !enriched.identity_facts[*i].ai_agent,
+            std::cmp::Reverse(d.reach.reachable_count(*i)),
+            *i,
+        )
+    });
+    let shown = paths_of.len().min(DRAWN_SOURCES);
+    let mut drawing = Drawing::default();
+    let mut index = HashMap::new();
+    for (_, paths) in paths_of.iter().take(shown) {
+        for path in paths {
+            let mut previous = None;
+            for (layer, &node) in path.iter().enumerate() {
+                let identity = &identities[node];
+                let at = drawing.node(
+                    &mut index,
+                    DrawNode {
+                        id: escape::visible(&identity.id).into_owned(),
+                        label: escape::visible(crate::enrich::graph::short_label(identity))
+                            .into_owned(),
+                        detail: escape::visible(&format!(
+                            "{} {} · {}",
+                            identity.provider,
+                            identity.kind,
+                            graph.boundary(graph.boundary_of(node)).label()
+                        ))
+                        .into_owned(),
+                        layer,
+                        admin: graph.is_admin(node),
+                        start: layer == 0,
+                    },
+                );
+                if let Some((from_node, from)) = previous {
+                    drawing.edge(from, at, graph.reason(from_node, node).unwrap_or_default());
+                }
+                previous = Some((node, at));
+            }
+        }
+    }
+    let _ = write!(
+        page,
+        "<p>{to_admin} identities reach an administrator through others; {across} cross into another account, tenant or subscription. Drawn: the shortest paths of {shown} of them (AI agents first, then those that reach the most). Select an identity to see its findings; <code>nhiscan graph ID</code> shows any one in full.</p>\n<div class=\"graph\">{}</div>\n</section>\n",
+        drawing.svg("Delegation paths to administrators and across boundaries")
+    );
+}
+
+/// For each framework, its controls as `report --framework` tallies them.
+fn frameworks(page: &mut String, inputs: &Inputs) {
+    page.push_str("<section id=\"frameworks\" aria-labelledby=\"frameworks-h\">\n<h2 id=\"frameworks-h\">Frameworks</h2>\n");
+    let (Some(evaluation), Ok(catalogs)) = (inputs.evaluation, crate::frameworks::catalogs())
+    else {
+        page.push_str("<p>Not available for this report.</p>\n</section>\n");
+        return;
+    };
+    let all: Vec<&crate::rules::Rule> = inputs.rules.rules.iter().collect();
+    let run = Run {
+        rules: &all,
+        enriched: inputs.enriched,
+        evaluation,
+    };
+    for framework in Framework::ALL {
+        let catalog = catalogs.get(framework);
+        let report = FrameworkReport::new(
+            framework,
+            catalog,
+            &run,
+            inputs.report.scan.clone(),
+            InventorySection::default(),
+        );
+        let summary = &report.summary;
+        let _ = write!(
+            page,
+            "<h3>{} <span class=\"muted\">({})</span></h3>\n<p>{} controls: {} fail, {} pass, {} not evaluated, {} not tested.</p>\n<table><thead><tr><th scope=\"col\">Control</th><th scope=\"col\">Title</th><th scope=\"col\">Status</th><th scope=\"col\">Rules</th><th scope=\"col\" class=\"num\">Evaluated</th><th scope=\"col\" class=\"num\">Pass</th><th scope=\"col\" class=\"num\">Fail</th></tr></thead><tbody>",
+            html(&catalog.name),
+            html(&catalog.version),
+            report.controls.len(),
+            summary.failing,
+            summary.passing,
+            summary.not_evaluated,
+            summary.not_tested,
+        );
+        for control in &report.controls {
+            let status = control.status.as_str();
+            let _ = write!(
+                page,
+                "<tr><td>{}</td><td>{}</td><td class=\"status-{status}\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                html(&control.id),
+                html(&control.title),
+                status.replace('_', " "),
+                html(&control.rules.join(", ")),
+                control.evaluated,
+                control.pass,
+                control.fail,
+            );
+        }
+        page.push_str("</tbody></table>\n");
+    }
+    page.push_str("</section>\n");
 }
 
 #[cfg(test)]

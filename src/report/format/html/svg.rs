@@ -13,7 +13,7 @@ pub struct Bar {
 }
 
 const WIDTH: f64 = 560.0;
-const LABEL: f64 = 170.0;
+const LABEL: f64 = 230.0;
 const ROW: f64 = 22.0;
 
 /// Horizontal stacked bars, one row per [`Bar`], scaled to the largest total.
@@ -24,8 +24,23 @@ pub fn stacked_bars(title: &str, bars: &[Bar]) -> String {
         .max()
         .unwrap_or(0)
         .max(1) as f64;
-    let height = ROW * bars.len().max(1) as f64 + 10.0;
+    let legend_y = ROW * bars.len().max(1) as f64 + 14.0;
+    let height = legend_y + 16.0;
     let mut svg = open(title, height);
+    // The legend: each segment's colour and name, in the bars' order.
+    let mut x = 10.0;
+    for (name, _, class) in bars.first().map(|b| b.segments.as_slice()).unwrap_or(&[]) {
+        let _ = write!(
+            svg,
+            r#"<rect class="{}" x="{x:.1}" y="{:.1}" width="10" height="10"/><text x="{:.1}" y="{:.1}">{}</text>"#,
+            html(class),
+            legend_y - 9.0,
+            x + 14.0,
+            legend_y,
+            html(name)
+        );
+        x += 30.0 + 7.0 * name.chars().count() as f64;
+    }
     let scale = (WIDTH - LABEL - 60.0) / max;
     for (row, bar) in bars.iter().enumerate() {
         let y = 5.0 + ROW * row as f64;
@@ -35,7 +50,7 @@ pub fn stacked_bars(title: &str, bars: &[Bar]) -> String {
             r#"<text x="{:.0}" y="{:.1}" text-anchor="end">{}</text>"#,
             LABEL - 6.0,
             y + 14.0,
-            html(&short(&bar.label, 26))
+            html(&short(&bar.label, 30))
         );
         let mut x = LABEL;
         for (name, count, class) in &bar.segments {
