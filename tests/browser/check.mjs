@@ -64,6 +64,15 @@ try {
   result.text = (await page.locator('main').innerText()).slice(0, 200000);
   await page.selectOption('#filter-severity', '');
   await page.screenshot({ path: screenshot, fullPage: false });
+  // Printed: the controls are gone, the findings and charts stay; a PDF is made.
+  await page.emulateMedia({ media: 'print' });
+  result.print = {
+    filters_visible: await page.locator('#filters').isVisible(),
+    nav_visible: await page.locator('nav').isVisible(),
+    rows_visible: await page.locator('#findings-body tr.finding').first().isVisible(),
+    charts_visible: await page.locator('#charts svg').first().isVisible(),
+  };
+  result.pdf_bytes = (await page.pdf({ format: 'A4' })).length;
 } finally {
   await browser.close();
 }

@@ -149,6 +149,13 @@ fn the_example_estate_report_shows_every_section_and_filters_like_the_json_repor
         text.contains("OWASP") && text.contains("NHI7"),
         "framework tables"
     );
+    // The print stylesheet: no controls on paper, the content kept, a PDF made.
+    let print = &seen["print"];
+    assert_eq!(print["filters_visible"], false, "{print}");
+    assert_eq!(print["nav_visible"], false);
+    assert_eq!(print["rows_visible"], true);
+    assert_eq!(print["charts_visible"], true);
+    assert!(seen["pdf_bytes"].as_u64() > Some(10_000));
 }
 
 /// An inventory whose every name, tag and description is an attack on the page.

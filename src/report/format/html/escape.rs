@@ -1,6 +1,6 @@
-//! Escaping for each place a value from the inventory lands in the HTML report: element
+//! Escaping for the places a value from the inventory lands in the HTML report: element
 //! text and attribute values (also inside SVG, which the HTML parser reads the same
-//! way), and the JSON embedded in a `<script>` element.
+//! way). The embedded data needs none: it is base64 ([`super::data`]).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -49,24 +49,6 @@ pub fn html(value: &str) -> String {
     out
 }
 
-/// JSON text made safe inside `<script type="application/json">`: `<`, `>` and `&` as
-/// `\u003c`, `\u003e`, `\u0026` (so `</script>` and `<!--` cannot close or comment out
-/// the element), and U+2028/U+2029 escaped as well. The JSON means the same.
-pub fn script_json(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
-    for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,15 +67,5 @@ mod tests {
         assert_eq!(visible("evil\u{202E}txt.exe"), "evil<U+202E>txt.exe");
         assert_eq!(html("x\u{2066}y\u{0007}"), "x&lt;U+2066&gt;y&lt;U+0007&gt;");
         assert!(matches!(visible("plain name"), Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn embedded_json_cannot_close_its_script_element() {
-        let json = serde_json::to_string("</script><script>alert(1)</script>\u{2028}&")
-            .unwrap_or_default();
-        let safe = script_json(&json);
-        assert!(!safe.contains('<') && !safe.contains('>') && !safe.contains('\u{2028}'));
-        let back: String = serde_json::from_str(&safe).unwrap_or_default();
-        assert_eq!(back, "</script><script>alert(1)</script>\u{2028}&");
     }
 }

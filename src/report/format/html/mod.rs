@@ -71,8 +71,8 @@ pub fn write(inputs: &Inputs, out: &mut dyn Write) -> io::Result<()> {
     frameworks(&mut page, inputs);
     page.push_str("</main>\n");
     out.write_all(page.as_bytes())?;
-    out.write_all(b"<script type=\"application/json\" id=\"nhiscan-data\">")?;
-    data::write(report, rules, out)?;
+    out.write_all(b"<script type=\"application/gzip+base64\" id=\"nhiscan-data\">")?;
+    data::write_embedded(report, rules, out)?;
     write!(
         out,
         "</script>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"

@@ -1,9 +1,19 @@
 // nhiscan HTML report: filters, sorts and expands the findings embedded in the page.
-// Reads only the JSON in #nhiscan-data; writes the DOM with textContent and attributes,
+// Reads only the data in #nhiscan-data; writes the DOM with textContent and attributes,
 // never with HTML strings, so no value from the inventory can become markup.
-(() => {
+// The data is gzip-compressed JSON in base64 (src/report/format/html/data.rs), inflated
+// with the browser's DecompressionStream: nothing is fetched.
+async function loadData() {
+  const text = document.getElementById('nhiscan-data').textContent.trim();
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return JSON.parse(await new Response(stream).text());
+}
+
+loadData().then((data) => {
   'use strict';
-  const data = JSON.parse(document.getElementById('nhiscan-data').textContent);
   const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'];
   const PAGE = 200;
   // Columns of data.findings rows (see src/report/format/html/data.rs).
@@ -161,6 +171,7 @@
     status.textContent = matching.length + ' of ' + data.findings.length + ' findings'
       + (shown < matching.length ? ' (' + shown + ' shown)' : '')
       + (entity ? ', entity ' + entity : '');
+    document.body.dataset.findingsTotal = String(data.findings.length);
     document.body.dataset.findingsMatching = String(matching.length);
     document.body.dataset.findingsShown = String(shown);
   }
@@ -237,4 +248,9 @@
   fromHash();
   apply();
   document.body.dataset.ready = 'true';
-})();
+}).catch((error) => {
+  const status = document.getElementById('findings-status');
+  status.textContent = 'The findings could not be shown: ' + error + '. The JSON, CSV or XLSX report lists them.';
+  status.className = 'error-banner';
+  console.error(error);
+});
