@@ -139,10 +139,13 @@ fn load_inventory(
             inventory.identities.len(),
             inventory.credentials.len(),
             started.elapsed(),
-            input
-                .inventory
-                .iter()
-                .map(|p| p.display().to_string())
+            (input.inventory.iter().map(|p| p.display().to_string()))
+                .chain(
+                    input
+                        .providers
+                        .iter()
+                        .map(|p| format!("{} (live)", p.name()))
+                )
                 .collect::<Vec<_>>()
                 .join(", "),
             peak_memory()

@@ -232,7 +232,8 @@ pub fn enrich_with(
     classifiers: &Classifiers,
 ) -> Enriched {
     // One after the other, though neither needs the other: built side by side, the
-    // graph's working space came on top of the facts' (docs/performance.md, Memory).
+    // graph's working space came on top of the facts' (1,000,000 identities: a peak
+    // 72 MiB higher, for 1.5 s less; docs/performance.md).
     let delegation = Delegation::build(&inventory.identities);
     let (identity_facts, credential_owner, unattached_owners) =
         entity_facts(&inventory, as_of, owners, classifiers);

@@ -131,7 +131,7 @@ fn the_example_estate_report_shows_every_section_and_filters_like_the_json_repor
     assert!(seen["svgs"].as_u64() >= Some(4), "the charts are drawn");
     assert!(seen["detail"]
         .as_str()
-        .is_some_and(|d| d.contains("Finding id")));
+        .is_some_and(|d| d.contains("Finding id") && d.contains("Remediation")));
     // Selecting an identity in the delegation drawing shows its findings and its
     // credentials' findings.
     let entity = seen["graph_entity"].as_str().unwrap_or_default();

@@ -1,5 +1,5 @@
 //! The findings as the page's script reads them: one JSON document, rows as arrays (the
-//! column order is `F` in report.js) and the rules and remediation texts once each,
+//! column order is `F` in report.js) and the rules and shared remediation texts once each,
 //! embedded gzip-compressed and base64-encoded (the page inflates it with the browser's
 //! `DecompressionStream`): 129,000 findings' JSON is 142 MiB, which a browser takes
 //! 14 s to read from disk as page text (docs/performance.md).
@@ -12,6 +12,7 @@ use crate::rules::{RuleSet, Severity};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 /// The severities in the page's order (index 0 = critical).
 pub fn severity_index(severity: Severity) -> u8 {
@@ -54,7 +55,7 @@ fn write(report: &Report, rules: &RuleSet, out: &mut dyn Write) -> io::Result<()
     let mut rule_index: HashMap<String, usize> = HashMap::new();
     let mut rule_entries: Vec<RuleEntry> = Vec::new();
     let mut texts: Vec<String> = Vec::new();
-    let mut text_index: HashMap<String, usize> = HashMap::new();
+    let mut text_index: HashMap<usize, usize> = HashMap::new();
     out.write_all(br#"{"findings":["#)?;
     for (n, finding) in report.findings.iter().enumerate() {
         let rule = match rule_index.get(&finding.rule_id) {
@@ -78,13 +79,21 @@ fn write(report: &Report, rules: &RuleSet, out: &mut dyn Write) -> io::Result<()
                 rule_entries.len() - 1
             }
         };
-        let remediation = match text_index.get(&*finding.remediation) {
-            Some(&i) => i,
-            None => {
-                texts.push(visible(&finding.remediation).into_owned());
-                text_index.insert(finding.remediation.to_string(), texts.len() - 1);
-                texts.len() - 1
+        // A rule's own remediation text is shared by its findings (one allocation, held by
+        // the rule): written once, by index. One filled in for this entity is unique:
+        // written in the row, so that the texts are not all kept until the end.
+        // (Keyed by address, and checked: an address freed and reused is a new text.)
+        let text = visible(&finding.remediation);
+        let shared = Arc::strong_count(&finding.remediation) > 1;
+        let key = Arc::as_ptr(&finding.remediation) as *const u8 as usize;
+        let remediation = match text_index.get(&key) {
+            Some(&i) if shared && texts[i] == *text => serde_json::Value::from(i),
+            None if shared => {
+                texts.push(text.into_owned());
+                text_index.insert(key, texts.len() - 1);
+                serde_json::Value::from(texts.len() - 1)
             }
+            _ => serde_json::Value::from(text.into_owned()),
         };
         let entity = &finding.entity;
         let evidence = visible_json(&serde_json::to_value(&finding.evidence)?);

@@ -109,7 +109,8 @@ loadData().then((data) => {
     if (f[F.evidence] && Object.keys(f[F.evidence]).length) {
       cell.append(el('h4', {}, 'Evidence'), el('pre', { class: 'evidence' }, JSON.stringify(f[F.evidence], null, 2)));
     }
-    const remediation = data.texts[f[F.remediation]];
+    // An index into the shared texts, or the text itself when filled in for this entity.
+    const remediation = typeof f[F.remediation] === 'number' ? data.texts[f[F.remediation]] : f[F.remediation];
     if (remediation) {
       const code = el('pre', { class: 'remediation' }, remediation);
       const copy = el('button', { type: 'button', class: 'copy' }, 'Copy');
