@@ -124,13 +124,11 @@ fn ai_agents_only(enriched: &Enriched) -> Inventory {
         .filter(|(_, facts)| facts.ai_agent)
         .map(|(identity, _)| identity.clone())
         .collect();
-    agents.credentials = enriched
-        .inventory
-        .credentials
-        .iter()
-        .zip(&enriched.credential_owner)
-        .filter(|(_, owner)| owner.is_some_and(|i| enriched.identity_facts[i].ai_agent))
-        .map(|(credential, _)| credential.clone())
+    agents.credentials = (enriched.inventory.credentials.iter().enumerate())
+        .filter(|(c, _)| {
+            (enriched.credential_owner(*c)).is_some_and(|i| enriched.identity_facts[i].ai_agent)
+        })
+        .map(|(_, credential)| credential.clone())
         .collect();
     agents
 }

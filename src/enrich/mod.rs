@@ -25,9 +25,9 @@ use trust::TrustedAccount;
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct IdentityFacts {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub age_days: Option<i64>,
+    pub age_days: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub days_since_activity: Option<i64>,
+    pub days_since_activity: Option<i32>,
     /// Activity is tracked and none was ever recorded.
     pub never_used: bool,
     /// Human, non-human or ambiguous ([`identity_type`]).
@@ -42,11 +42,11 @@ pub struct IdentityFacts {
     /// `attributes.password_enabled`): days since it was last used, from
     /// `attributes.password_last_used` (the AWS credential report's columns).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub password_days_since_used: Option<i64>,
+    pub password_days_since_used: Option<i32>,
     /// With a console password: days since it was set (`attributes.password_last_changed`,
     /// else the identity's creation).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub password_age_days: Option<i64>,
+    pub password_age_days: Option<i32>,
     #[serde(flatten)]
     pub owner: ResolvedOwner,
     pub credential_count: u32,
@@ -101,8 +101,9 @@ pub struct Enriched {
     pub as_of: DateTime<Utc>,
     pub inventory: Inventory,
     pub identity_facts: Vec<IdentityFacts>,
-    /// For each credential, the index of the identity it belongs to, if present.
-    pub credential_owner: Vec<Option<usize>>,
+    /// For each credential, the index of the identity it belongs to, if present
+    /// ([`Enriched::credential_owner`]; 32 bits: 8 bytes a credential, not 16).
+    credential_identity: Vec<Option<u32>>,
     /// The owners of credentials that belong to no identity here, found in their own
     /// tags (by credential index; those without one are absent). A credential's other
     /// facts are computed when asked for ([`Enriched::credential`]): kept for millions
@@ -136,9 +137,14 @@ impl Enriched {
         }
     }
 
+    /// The index of the identity credential `index` belongs to, if it is here.
+    pub fn credential_owner(&self, index: usize) -> Option<usize> {
+        self.credential_identity[index].map(|i| i as usize)
+    }
+
     /// Who stands behind a credential: its identity's type, non-human without one.
     pub fn credential_identity_type(&self, index: usize) -> IdentityType {
-        self.credential_owner[index]
+        self.credential_owner(index)
             .map(|i| self.identity_facts[i].identity_type)
             .unwrap_or_default()
     }
@@ -158,11 +164,17 @@ impl Enriched {
             status: OwnerStatus::Missing,
             owner_departed_days: None,
         };
-        match self.credential_owner[index] {
+        match self.credential_owner(index) {
             Some(i) => &self.identity_facts[i].owner,
             None => self.unattached_owners.get(&index).unwrap_or(&NONE),
         }
     }
+}
+
+/// [`days_between`] as kept in the facts of a million identities: 32 bits (any date
+/// within 5 million years).
+pub fn day_count(from: DateTime<Utc>, to: DateTime<Utc>) -> i32 {
+    days_between(from, to).clamp(i32::MIN.into(), i32::MAX.into()) as i32
 }
 
 /// Whole days from `from` to `to` (negative when `from` is later).
@@ -235,13 +247,13 @@ pub fn enrich_with(
     // graph's working space came on top of the facts' (1,000,000 identities: a peak
     // 72 MiB higher, for 1.5 s less; docs/performance.md).
     let delegation = Delegation::build(&inventory.identities);
-    let (identity_facts, credential_owner, unattached_owners) =
+    let (identity_facts, credential_identity, unattached_owners) =
         entity_facts(&inventory, as_of, owners, classifiers);
     Enriched {
         as_of,
         inventory,
         identity_facts,
-        credential_owner,
+        credential_identity,
         unattached_owners,
         delegation,
     }
@@ -256,17 +268,17 @@ fn entity_facts(
     classifiers: &Classifiers,
 ) -> (
     Vec<IdentityFacts>,
-    Vec<Option<usize>>,
+    Vec<Option<u32>>,
     HashMap<usize, ResolvedOwner>,
 ) {
-    let index: HashMap<(Provider, &str), usize> = inventory
+    let index: HashMap<(Provider, &str), u32> = inventory
         .identities
         .iter()
         .enumerate()
-        .map(|(i, identity)| ((identity.provider, identity.id.as_str()), i))
+        .map(|(i, identity)| ((identity.provider, identity.id.as_str()), i as u32))
         .collect();
 
-    let credential_owner: Vec<Option<usize>> = inventory
+    let credential_owner: Vec<Option<u32>> = inventory
         .credentials
         .iter()
         .map(|c| {
@@ -306,7 +318,7 @@ fn entity_facts(
         let Some(i) = owner_index else { continue };
         // The facts the counts need (the owner plays no part in them).
         let facts = credential_facts(credential, ResolvedOwner::default(), as_of);
-        let counts = &mut identity_facts[*i];
+        let counts = &mut identity_facts[*i as usize];
         add_environments(&credential.tags, &mut counts.environments);
         counts.credential_count += 1;
         if credential.status == CredentialStatus::Active && !facts.expired {
@@ -395,12 +407,12 @@ fn identity_facts(
             .flatten()
     };
     IdentityFacts {
-        password_days_since_used: password("password_last_used").map(|t| days_between(t, as_of)),
+        password_days_since_used: password("password_last_used").map(|t| day_count(t, as_of)),
         password_age_days: password("password_last_changed")
             .or(identity.created.filter(|_| has_password))
-            .map(|t| days_between(t, as_of)),
-        age_days: identity.created.map(|t| days_between(t, as_of)),
-        days_since_activity: identity.last_activity.map(|t| days_between(t, as_of)),
+            .map(|t| day_count(t, as_of)),
+        age_days: identity.created.map(|t| day_count(t, as_of)),
+        days_since_activity: identity.last_activity.map(|t| day_count(t, as_of)),
         never_used: identity.activity_tracked && identity.last_activity.is_none(),
         owner: owners.resolve(&identity.tags, &identity.owners, as_of),
         ..Default::default()
@@ -494,7 +506,8 @@ mod tests {
         assert_eq!(key.days_to_expiry, Some(9));
         assert!(!key.expired);
         assert_eq!(key.owner.owner.as_deref(), Some("alice@example.com"));
-        assert_eq!(enriched.credential_owner, vec![Some(0), Some(0), None]);
+        let owners: Vec<Option<usize>> = (0..3).map(|i| enriched.credential_owner(i)).collect();
+        assert_eq!(owners, [Some(0), Some(0), None]);
         assert_eq!(enriched.credential(2).1.owner.status, OwnerStatus::Missing);
     }
 

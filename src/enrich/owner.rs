@@ -72,7 +72,7 @@ pub struct ResolvedOwner {
     pub status: OwnerStatus,
     /// Days since the (last) owner left, when they all departed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_departed_days: Option<i64>,
+    pub owner_departed_days: Option<i32>,
 }
 
 /// One person in an HR/directory export.
@@ -260,9 +260,10 @@ impl OwnerResolver {
                 owner: Some(name.into()),
                 owner_source: Some(source.into()),
                 status: OwnerStatus::Departed,
-                owner_departed_days: departed_last
-                    .flatten()
-                    .map(|end| (as_of.date_naive() - end).num_days()),
+                owner_departed_days: departed_last.flatten().map(|end| {
+                    let days = (as_of.date_naive() - end).num_days();
+                    days.clamp(i32::MIN.into(), i32::MAX.into()) as i32
+                }),
             },
             None => ResolvedOwner {
                 owner: Some(first.into()),

@@ -260,7 +260,9 @@ fn credential_findings<'r>(
         return;
     }
     let mut scope = root.new_inner_scope();
-    let owner = enriched.credential_owner[index].map(|i| enriched.identity_view(i));
+    let owner = enriched
+        .credential_owner(index)
+        .map(|i| enriched.identity_view(i));
     let largest = largest_if_needed(matching, || {
         let of_owner = owner
             .as_ref()

@@ -93,7 +93,7 @@ impl<'a> Findings<'a> {
             Target::Credential => {
                 let c = &enriched.inventory.credentials[m.index as usize];
                 let mut tags = vec![&c.tags];
-                if let Some(owner) = enriched.credential_owner[m.index as usize] {
+                if let Some(owner) = enriched.credential_owner(m.index as usize) {
                     tags.push(&enriched.inventory.identities[owner].tags);
                 }
                 Subject {
@@ -294,7 +294,9 @@ impl<'a> Findings<'a> {
                 let index = m.index as usize;
                 let (credential, facts) = enriched.credential(index);
                 let roots = Roots {
-                    identity: enriched.credential_owner[index].map(|i| enriched.identity_view(i)),
+                    identity: enriched
+                        .credential_owner(index)
+                        .map(|i| enriched.identity_view(i)),
                     credential: Some((credential, &facts)),
                     params: &rule.params,
                 };

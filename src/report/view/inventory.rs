@@ -67,7 +67,7 @@ fn date(t: Option<DateTime<Utc>>) -> String {
         .unwrap_or_default()
 }
 
-fn num(n: Option<i64>) -> String {
+fn num(n: Option<impl ToString>) -> String {
     n.map(|n| n.to_string()).unwrap_or_default()
 }
 

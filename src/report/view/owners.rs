@@ -122,7 +122,7 @@ pub fn summarise(enriched: &Enriched, hits: &[Hit<'_>]) -> Vec<OwnerRow> {
             .or_insert_with(|| OwnerRow {
                 owner: label,
                 owner_status: entity.owner.status,
-                departed_days: entity.owner.owner_departed_days,
+                departed_days: entity.owner.owner_departed_days.map(i64::from),
                 identities: 0,
                 credentials: 0,
                 ai_agents: 0,
@@ -194,7 +194,8 @@ pub fn list(enriched: &Enriched, hits: &[Hit<'_>]) -> Vec<EntityRow> {
                 }
                 Target::Credential => {
                     let (c, _) = enriched.credential(entity.index);
-                    let ai = enriched.credential_owner[entity.index]
+                    let ai = enriched
+                        .credential_owner(entity.index)
                         .is_some_and(|i| enriched.identity_facts[i].ai_agent);
                     (
                         "credential",
