@@ -255,7 +255,6 @@ pub fn write_svg(view: &GraphView, out: &mut dyn Write) -> io::Result<()> {
     let hops = |node: usize| view.walk.path(node).len().saturating_sub(1);
     let deepest = nodes.iter().map(|&n| hops(n)).max().unwrap_or(0);
     let mut drawing = Drawing::default();
-    let mut index = HashMap::new();
     let mut position = HashMap::new();
     for &node in &nodes {
         let identity = &view.identities[node];
@@ -263,22 +262,19 @@ pub fn write_svg(view: &GraphView, out: &mut dyn Write) -> io::Result<()> {
             Direction::Forward => hops(node),
             Direction::Reverse => deepest - hops(node),
         };
-        let at = drawing.node(
-            &mut index,
-            DrawNode {
-                id: identity.id.clone(),
-                label: short_label(identity).to_string(),
-                detail: format!(
-                    "{} {} · {}",
-                    identity.provider,
-                    identity.kind,
-                    graph.boundary(graph.boundary_of(node)).label()
-                ),
-                layer,
-                admin: graph.is_admin(node),
-                start: node == view.walk.root,
-            },
-        );
+        let at = drawing.node(DrawNode {
+            id: identity.id.clone(),
+            label: short_label(identity).to_string(),
+            detail: format!(
+                "{} {} · {}",
+                identity.provider,
+                identity.kind,
+                graph.boundary(graph.boundary_of(node)).label()
+            ),
+            layer,
+            admin: graph.is_admin(node),
+            start: node == view.walk.root,
+        });
         position.insert(node, at);
     }
     for &node in &nodes {

@@ -29,6 +29,8 @@ pub struct DrawNode {
 pub struct Drawing {
     pub nodes: Vec<DrawNode>,
     pub edges: Vec<(usize, usize, String)>,
+    /// Position in `nodes` by id.
+    index: HashMap<String, usize>,
 }
 
 const BOX_W: f64 = 240.0;
@@ -40,8 +42,8 @@ const MARGIN: f64 = 10.0;
 impl Drawing {
     /// The node with `node.id`, added when it is new; a node met again keeps the
     /// smallest layer.
-    pub fn node(&mut self, index: &mut HashMap<String, usize>, node: DrawNode) -> usize {
-        match index.get(&node.id) {
+    pub fn node(&mut self, node: DrawNode) -> usize {
+        match self.index.get(&node.id) {
             Some(&at) => {
                 let existing = &mut self.nodes[at];
                 existing.layer = existing.layer.min(node.layer);
@@ -49,7 +51,7 @@ impl Drawing {
                 at
             }
             None => {
-                index.insert(node.id.clone(), self.nodes.len());
+                self.index.insert(node.id.clone(), self.nodes.len());
                 self.nodes.push(node);
                 self.nodes.len() - 1
             }
@@ -209,15 +211,14 @@ mod tests {
     #[test]
     fn a_path_is_drawn_left_to_right_with_the_admin_marked_and_names_escaped() {
         let mut drawing = Drawing::default();
-        let mut index = HashMap::new();
-        let a = drawing.node(&mut index, node("agent\"><script>", 0, false));
-        let b = drawing.node(&mut index, node("deployer", 1, false));
-        let c = drawing.node(&mut index, node("admin", 2, true));
+        let a = drawing.node(node("agent\"><script>", 0, false));
+        let b = drawing.node(node("deployer", 1, false));
+        let c = drawing.node(node("admin", 2, true));
         drawing.edge(a, b, "trusts <it>");
         drawing.edge(b, c, "iam:PassRole");
         drawing.edge(b, c, "again");
         assert_eq!(drawing.edges.len(), 2);
-        assert_eq!(drawing.node(&mut index, node("admin", 1, true)), c);
+        assert_eq!(drawing.node(node("admin", 1, true)), c);
         assert_eq!(drawing.nodes[c].layer, 1, "the nearer layer wins");
         assert_eq!(drawing.columns(), [0, 1, 2], "every edge points right");
         let svg = drawing.svg("paths");

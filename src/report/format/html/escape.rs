@@ -7,22 +7,22 @@ use std::fmt::Write as _;
 
 /// Bidirectional-text controls ("Trojan Source"): shown as `<U+202E>` rather than
 /// obeyed, so that a name cannot reorder what is printed after it.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+/// Besides what the terminal output escapes (control characters, embeddings, overrides
+/// and isolates: [`crate::report::sanitize::needs_escape`]), the direction marks.
+fn is_hidden(c: char) -> bool {
+    (crate::report::sanitize::needs_escape(c) && c != '\n' && c != '\t')
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// A value as it should be seen: bidirectional and other control characters spelled
 /// out (`<U+202E>`), everything else as it is.
 pub fn visible(value: &str) -> Cow<'_, str> {
-    if !value
-        .chars()
-        .any(|c| is_bidi_control(c) || (c.is_control() && c != '\n' && c != '\t'))
-    {
+    if !value.chars().any(is_hidden) {
         return Cow::Borrowed(value);
     }
     let mut out = String::with_capacity(value.len() + 8);
     for c in value.chars() {
-        if is_bidi_control(c) || (c.is_control() && c != '\n' && c != '\t') {
+        if is_hidden(c) {
             let _ = write!(out, "<U+{:04X}>", c as u32);
         } else {
             out.push(c);

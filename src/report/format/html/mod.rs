@@ -22,7 +22,7 @@ use crate::rules::{RuleSet, Severity, Target};
 use base64::Engine as _;
 use escape::html;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use svg::Bar;
@@ -619,30 +619,26 @@ fn delegation(page: &mut String, enriched: &Enriched) {
     });
     let shown = paths_of.len().min(DRAWN_SOURCES);
     let mut drawing = Drawing::default();
-    let mut index = HashMap::new();
     for (_, paths) in paths_of.iter().take(shown) {
         for path in paths {
             let mut previous = None;
             for (layer, &node) in path.iter().enumerate() {
                 let identity = &identities[node];
-                let at = drawing.node(
-                    &mut index,
-                    DrawNode {
-                        id: escape::visible(&identity.id).into_owned(),
-                        label: escape::visible(crate::enrich::graph::short_label(identity))
-                            .into_owned(),
-                        detail: escape::visible(&format!(
-                            "{} {} · {}",
-                            identity.provider,
-                            identity.kind,
-                            graph.boundary(graph.boundary_of(node)).label()
-                        ))
+                let at = drawing.node(DrawNode {
+                    id: escape::visible(&identity.id).into_owned(),
+                    label: escape::visible(crate::enrich::graph::short_label(identity))
                         .into_owned(),
-                        layer,
-                        admin: graph.is_admin(node),
-                        start: layer == 0,
-                    },
-                );
+                    detail: escape::visible(&format!(
+                        "{} {} · {}",
+                        identity.provider,
+                        identity.kind,
+                        graph.boundary(graph.boundary_of(node)).label()
+                    ))
+                    .into_owned(),
+                    layer,
+                    admin: graph.is_admin(node),
+                    start: layer == 0,
+                });
                 if let Some((from_node, from)) = previous {
                     drawing.edge(from, at, graph.reason(from_node, node).unwrap_or_default());
                 }
