@@ -42,8 +42,9 @@ pub enum Command {
     Collect(CollectCommand),
     /// List the identities (or credentials) an inventory holds.
     Inventory(InventoryArgs),
-    /// Report a framework's controls (OWASP NHI, OWASP Agentic, CIS, NIST CSF, MAESTRO):
-    /// the rules that test each, and how many identities and credentials pass and fail.
+    /// Report a framework's controls (OWASP NHI, OWASP Agentic, CIS, NIST CSF, MAESTRO,
+    /// NIST AI RMF): the rules that test each, and how many identities and credentials
+    /// pass and fail; or write an auditor's evidence pack (`--evidence DIR`).
     Report(ReportArgs),
     /// List, explain and check rules.
     #[command(subcommand)]
@@ -90,6 +91,11 @@ pub struct InputArgs {
     /// HR/directory roster CSV (person,email,status,end_date) to judge owners against.
     #[arg(long, value_name = "CSV")]
     pub owners: Option<PathBuf>,
+    /// Secret-scanner report to match against the credentials (repeatable): gitleaks or
+    /// Nosey Parker JSON, TruffleHog JSON lines, GitHub secret-scanning alerts, or the
+    /// simple CSV. Only identifiers are kept, never the secret.
+    #[arg(long = "leaks", value_name = "FILE")]
+    pub leaks: Vec<PathBuf>,
     /// Compute ages and expiry as of this time (RFC 3339 or YYYY-MM-DD); default now.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
@@ -229,8 +235,18 @@ pub struct OwnersArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
     /// The framework whose controls to report.
-    #[arg(long, value_enum, value_name = "FRAMEWORK")]
-    pub framework: Framework,
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FRAMEWORK",
+        required_unless_present = "evidence"
+    )]
+    pub framework: Option<Framework>,
+    /// Write an auditor's evidence pack into this folder instead: the JSON report, the
+    /// inventory and its sha256, every framework's control table (CSV and Markdown), the
+    /// owner attestation list and a manifest. Same inputs, byte-identical files.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["framework", "output"])]
+    pub evidence: Option<PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]

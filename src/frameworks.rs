@@ -26,15 +26,18 @@ pub enum Framework {
     NistCsf,
     /// CSA MAESTRO agentic AI threat-modelling layers (L1–L7).
     Maestro,
+    /// NIST AI Risk Management Framework 1.0 subcategories (GOVERN, MAP, MEASURE, MANAGE).
+    NistAiRmf,
 }
 
 impl Framework {
-    pub const ALL: [Framework; 5] = [
+    pub const ALL: [Framework; 6] = [
         Framework::OwaspNhi,
         Framework::OwaspAgentic,
         Framework::Cis,
         Framework::NistCsf,
         Framework::Maestro,
+        Framework::NistAiRmf,
     ];
 
     /// The name on the command line and of its catalog file: `owasp-nhi`.
@@ -45,6 +48,7 @@ impl Framework {
             Framework::Cis => "cis",
             Framework::NistCsf => "nist-csf",
             Framework::Maestro => "maestro",
+            Framework::NistAiRmf => "nist-ai-rmf",
         }
     }
 
@@ -56,6 +60,7 @@ impl Framework {
             Framework::Cis => "cis",
             Framework::NistCsf => "nist_csf",
             Framework::Maestro => "maestro",
+            Framework::NistAiRmf => "nist_ai_rmf",
         }
     }
 
@@ -67,6 +72,7 @@ impl Framework {
             Framework::Cis => "CIS",
             Framework::NistCsf => "NIST-CSF",
             Framework::Maestro => "MAESTRO",
+            Framework::NistAiRmf => "NIST-AI-RMF",
         }
     }
 }
@@ -175,7 +181,7 @@ impl Catalog {
 /// The catalog of every framework, in the order of [`Framework::ALL`].
 #[derive(Debug)]
 pub struct Catalogs {
-    catalogs: [Catalog; 5],
+    catalogs: [Catalog; 6],
 }
 
 impl Catalogs {

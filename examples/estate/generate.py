@@ -231,6 +231,16 @@ def twin(entity, twin_of, why):
     return entity
 
 
+# Key ids in the leak report one character off the clean twins' (see build_aws_prod).
+NEAR_MISSES = []
+
+
+def one_off(key_id):
+    """`key_id` with its last character changed: a leaked id that is not this key's."""
+    last = key_id[-1]
+    return key_id[:-1] + ("A" if last != "A" else "B")
+
+
 def identity_of(provider, id):
     """The identity dict with this provider and id."""
     return next(i for i in identities if (i["provider"], i["id"]) == (provider, id))
@@ -733,6 +743,8 @@ def build_aws_prod():
                                         "bedrock:InvokeModelWithResponseStream"],
                          "ai_models": ["anthropic.claude-3-5-sonnet-20241022-v2:0"],
                          "bedrock_agent_id": "SUPPAGT7Q2",
+                         # Raised to 12 hours for a long-running batch experiment.
+                         "max_session_duration": 43200,
                          # Its escalation tool: the agent hands its authority on.
                          "assume_role_targets": [
                              f"arn:aws:iam::{AWS_PROD_ID}:role/support-escalation"]})
@@ -757,6 +769,20 @@ def build_aws_prod():
          "a role nobody tags with an owner, but a service-linked role AWS makes and manages "
          "(provider_managed): there is no owner to name")
 
+    twin(aws_role(P, "kb-summarizer-agent", created=90, last_activity=0,
+                  description="Bedrock agent that summarises knowledge-base articles",
+                  trusts=[svc("bedrock.amazonaws.com")],
+                  tags=owner_tags(SOFIA, "customer-support", workload_type="ai-agent",
+                                  environment="prod"),
+                  policies=["kb-summarizer-read"],
+                  attributes={"ai_actions": ["bedrock:InvokeModel"],
+                              "bedrock_agent_id": "KBSUMM4X1",
+                              "max_session_duration": 3600}),
+         ["aws-ai-agent-session-too-long", "ai-agent-without-owner",
+          "ai-agent-excessive-privileges", "ai-agent-shared-across-environments"],
+         "an AI agent role like support-agent-llm, but its sessions last at most the one-hour "
+         "default, it has an owner, read-only rights and one environment")
+
     # -- healthy -----------------------------------------------------------------------
     healthy_users = [
         ("backup-agent", TOM, "sre", 330, 60, 1, ["acme-backup-s3-write"]),
@@ -775,6 +801,15 @@ def build_aws_prod():
         aws_user(P, name, created=created,
                  keys=[key(previous, key_age + 1, status="inactive"), key(key_age, used)],
                  tags=owner_tags(owner, team, environment="prod"), policies=policies)
+    renderer = identity_of("aws", f"arn:aws:iam::{AWS_PROD_ID}:user/pdf-renderer")
+    old_key, new_key = credentials_of(renderer)
+    twin(new_key, ["credential-leaked-still-active"],
+         "an active key whose id differs by one character from a key id in the leak report "
+         "(examples/estate/leaks.json): only the exact id is this key")
+    twin(old_key, ["credential-leaked-inactive"],
+         "an inactive key whose id differs by one character from a key id in the leak "
+         "report: only the exact id is this key")
+    NEAR_MISSES.extend([one_off(new_key["id"]), one_off(old_key["id"])])
 
     aws_role(P, "github-actions-deploy", created=380, last_activity=0,
              description="ECS deploys from acme/payments-api main branch",
@@ -1834,6 +1869,45 @@ def check(inventory):
         assert t["twin_of"] and t["why"], t
 
 
+def leak_report():
+    """What gitleaks (`gitleaks git --report-format json`) found in the company's
+    repositories: two of the estate's keys (one still active), the clean twins' near
+    misses, and a GitHub token. Every secret in it is fake."""
+    def finding(n, rule, description, secret, match, repo, file, line, commit, date, author):
+        return {
+            "RuleID": rule, "Description": description,
+            "StartLine": line, "EndLine": line, "StartColumn": 18, "EndColumn": 18 + len(match),
+            "Match": match, "Secret": secret, "File": file, "SymlinkFile": "",
+            "Commit": commit,
+            "Link": f"https://github.com/acme-corp/{repo}/blob/{commit}/{file}#L{line}",
+            "Entropy": 3.9, "Author": author, "Email": f"{author.split()[0].lower()}@acme.example",
+            "Date": date, "Message": "wip", "Tags": [],
+            "Fingerprint": f"{commit}:{file}:{rule}:{line}",
+        }
+    aws = "Identified a pattern that may indicate AWS credentials, risking unauthorized cloud resource access and data breaches on AWS platforms."
+    commit = lambda label: hashlib.sha1(label.encode()).hexdigest()
+    jenkins = access_key_id(f"arn:aws:iam::{AWS_PROD_ID}:user/jenkins-svc#1")
+    bootstrap_old = access_key_id(f"arn:aws:iam::{AWS_PROD_ID}:user/terraform-bootstrap#1")
+    leaks = [
+        finding(1, "aws-access-token", aws, jenkins, jenkins, "jenkins-config",
+                "casc/credentials.yaml", 41, commit("jenkins"), "2026-09-14T10:02:11Z",
+                "Jonas Keller"),
+        finding(2, "aws-access-token", aws, bootstrap_old, bootstrap_old, "platform-infra",
+                "bootstrap/terraform.tfvars", 4, commit("bootstrap"), "2024-03-02T16:40:00Z",
+                "Lukas Weber"),
+    ]
+    for i, near in enumerate(NEAR_MISSES, 3):
+        leaks.append(finding(i, "aws-access-token", aws, near, near, "docs-site",
+                             f"content/howto/aws-example-{i}.md", 12, commit(near),
+                             "2026-06-01T09:00:00Z", "Chloe Martin"))
+    token = "ghp_" + "EXAMPLEfakeTokenNotReal00000000000001"[:36]
+    leaks.append(finding(len(leaks) + 1, "github-pat",
+                         "Uncovered a GitHub Personal Access Token, potentially leading to unauthorized repository access and sensitive content exposure.",
+                         token, "token = " + token, "release-tooling", "scripts/.release.env",
+                         3, commit("release"), "2026-10-20T08:15:00Z", "Omar Haddad"))
+    return leaks
+
+
 def main():
     build_aws_prod()
     build_aws_dev()
@@ -1856,6 +1930,10 @@ def main():
 
     with open(os.path.join(HERE, "clean-twins.json"), "w", encoding="utf-8") as f:
         json.dump(twins, f, indent=2)
+        f.write("\n")
+
+    with open(os.path.join(HERE, "leaks.json"), "w", encoding="utf-8") as f:
+        json.dump(leak_report(), f, indent=1)
         f.write("\n")
 
     write_csv(os.path.join(EXAMPLES, "roster.csv"), ["person", "email", "status", "end_date"],

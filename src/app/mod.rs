@@ -184,7 +184,7 @@ fn load_inventory(
             .classifier()
             .map_err(|e| anyhow!("{}: {e}", config_label(config)))?,
     };
-    let enriched = enrich_with(inventory, as_of, &resolver, &classifiers);
+    let mut enriched = enrich_with(inventory, as_of, &resolver, &classifiers);
     note(
         verbosity,
         format!(
@@ -194,6 +194,43 @@ fn load_inventory(
             peak_memory()
         ),
     );
+    if !input.leaks.is_empty() {
+        let reports = crate::import::leaks::read_all(&input.leaks)?;
+        enriched.attach_leaks(reports);
+        let summary = &enriched.leaks.summary;
+        note(
+            verbosity,
+            format!(
+                "leak reports {}: {} leaked credentials, {} matched in the inventory",
+                summary.reports.join(", "),
+                summary.leaks,
+                summary.matched
+            ),
+        );
+        for leak in summary.unmatched.iter().take(5) {
+            warn(
+                verbosity,
+                format!(
+                    "leak {} ({}; {}, {} entry {}) matches no credential here: {}",
+                    leak.identifier,
+                    leak.kind.replace('_', " "),
+                    leak.location.scanner,
+                    leak.location.report,
+                    leak.location.entry,
+                    leak.why
+                ),
+            );
+        }
+        if summary.unmatched.len() > 5 {
+            warn(
+                verbosity,
+                format!(
+                    "{} more leaks match no credential here (the JSON report lists them under `leaks`)",
+                    summary.unmatched.len() - 5
+                ),
+            );
+        }
+    }
     Ok((enriched, roster_path))
 }
 

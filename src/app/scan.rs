@@ -94,6 +94,7 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
         baseline: triage.baseline,
         suppressions: triage.suppressions,
         rule_errors: errors.iter().map(Into::into).collect(),
+        leaks: (!enriched.leaks.summary.reports.is_empty()).then(|| enriched.leaks.summary.clone()),
         findings,
     };
     let started = Instant::now();
@@ -183,7 +184,7 @@ pub(super) fn scan_info(
 
 /// The coverage by target, so that a report does not depend on the order the parts
 /// were collected or merged in (accounts scanned at once, shards).
-fn sorted_coverage(coverage: &[Coverage]) -> Vec<Coverage> {
+pub(super) fn sorted_coverage(coverage: &[Coverage]) -> Vec<Coverage> {
     let mut sorted = coverage.to_vec();
     sorted.sort_by(|a, b| a.target.cmp(&b.target));
     sorted

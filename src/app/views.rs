@@ -3,6 +3,7 @@
 
 use super::scan::{is_incomplete, scan_info, warn_rule_errors};
 use super::*;
+use crate::frameworks::Framework;
 
 /// `nhiscan report --framework`: each control of the framework, the rules that test
 /// it and how many entities pass and fail them. Exits 0, or 3 when incomplete.
@@ -24,13 +25,60 @@ pub fn report(args: &ReportArgs, verbosity: Verbosity) -> Result<u8> {
         incomplete,
         ..scan_info(&args.input, &enriched, roster, &config, &rules, &dirs)
     };
-    let report = FrameworkReport::new(
-        args.framework,
-        catalogs.get(args.framework),
-        &run,
-        scan,
-        InventorySection::of(&enriched.inventory),
-    );
+    let table = |framework: Framework| {
+        FrameworkReport::new(
+            framework,
+            catalogs.get(framework),
+            &run,
+            scan.clone(),
+            InventorySection::of(&enriched.inventory),
+        )
+    };
+    let Some(framework) = args.framework else {
+        let Some(dir) = &args.evidence else {
+            bail!("give --framework or --evidence");
+        };
+        let frameworks = Framework::ALL.iter().map(|&f| table(f)).collect();
+        let mut findings = Findings::new(
+            rules.rules.iter().collect(),
+            &enriched,
+            evaluation.matches.clone(),
+        );
+        findings.sort();
+        let hits = findings.hits();
+        let report = Report {
+            report_version: report::REPORT_VERSION,
+            tool: Default::default(),
+            scan: scan.clone(),
+            coverage: super::scan::sorted_coverage(&enriched.inventory.coverage),
+            inventory: InventorySection::of(&enriched.inventory),
+            summary: findings.summary(),
+            baseline: None,
+            suppressions: None,
+            rule_errors: evaluation.errors.iter().map(Into::into).collect(),
+            leaks: (!enriched.leaks.summary.reports.is_empty())
+                .then(|| enriched.leaks.summary.clone()),
+            findings,
+        };
+        let evidence = report::evidence::Evidence {
+            report: &report,
+            enriched: &enriched,
+            rules: &rules,
+            frameworks,
+            hits,
+        };
+        let written = report::evidence::write(dir, &evidence)?;
+        note(
+            verbosity,
+            format!(
+                "wrote the evidence pack {}: {}",
+                dir.display(),
+                written.join(", ")
+            ),
+        );
+        return Ok(exit_policy::exit_code(None, None, incomplete));
+    };
+    let report = table(framework);
     let output = args.output.output.as_deref();
     let style = style_for(output);
     report::write_output(output, |out| match args.output.format {

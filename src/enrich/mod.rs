@@ -6,6 +6,7 @@
 pub mod ai;
 pub mod graph;
 pub mod identity_type;
+pub mod leaks;
 pub mod owner;
 pub mod trust;
 
@@ -92,6 +93,9 @@ pub struct CredentialFacts {
     pub static_key: bool,
     #[serde(flatten)]
     pub owner: ResolvedOwner,
+    /// Where secret scanners found it (`--leaks`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub leaks: Vec<crate::import::leaks::LeakLocation>,
 }
 
 /// An inventory with its derived facts, index-aligned with `inventory.identities` and
@@ -111,6 +115,8 @@ pub struct Enriched {
     unattached_owners: HashMap<usize, ResolvedOwner>,
     /// Who can act as whom, and what each identity reaches.
     pub delegation: Delegation,
+    /// The leak reports read (`--leaks`), matched to credentials.
+    pub leaks: leaks::LeakIndex,
 }
 
 /// An identity with everything derived about it: what rule expressions see.
@@ -153,7 +159,14 @@ impl Enriched {
     pub fn credential(&self, index: usize) -> (&Credential, CredentialFacts) {
         let credential = &self.inventory.credentials[index];
         let owner = self.credential_resolved_owner(index).clone();
-        (credential, credential_facts(credential, owner, self.as_of))
+        let mut facts = credential_facts(credential, owner, self.as_of);
+        facts.leaks = self.leaks.of_credential(index).to_vec();
+        (credential, facts)
+    }
+
+    /// Matches leak reports to the credentials they name.
+    pub fn attach_leaks(&mut self, reports: crate::import::leaks::LeakReports) {
+        self.leaks = leaks::LeakIndex::build(reports, &self.inventory);
     }
 
     /// Who answers for a credential: its identity's owner, else the one its tags name.
@@ -256,6 +269,7 @@ pub fn enrich_with(
         credential_identity,
         unattached_owners,
         delegation,
+        leaks: Default::default(),
     }
 }
 
@@ -441,6 +455,7 @@ fn credential_facts(
             .map(|t| days_between(t, as_of)),
         static_key: is_static_key(credential.kind),
         owner,
+        leaks: Vec::new(),
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod csv;
 pub mod json;
+pub mod leaks;
 pub mod shards;
 
 use crate::inventory::{Inventory, Provider, SCHEMA_VERSION};

@@ -34,6 +34,9 @@ pub struct ReportDocument {
     /// Rules that failed to evaluate on some entity.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rule_errors: Vec<EvalErrorRecord>,
+    /// With `--leaks`: the leak reports read, and the leaks that match no credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaks: Option<crate::enrich::leaks::LeakSummary>,
     /// Most severe first.
     pub findings: Vec<Finding>,
 }

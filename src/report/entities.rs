@@ -83,6 +83,14 @@ impl<'a> EntityList<'a> {
         self.len() == 0
     }
 
+    /// The `k`th entity in report order, as it is written.
+    pub fn nth(&self, k: usize) -> impl Serialize + '_ {
+        match k.checked_sub(self.identity_order.len()) {
+            None => EntityView::identity(&self.identities[self.identity_order[k] as usize]),
+            Some(c) => EntityView::credential(&self.credentials[self.credential_order[c] as usize]),
+        }
+    }
+
     /// The entities, in report order, as the owned references a report document holds.
     pub fn to_refs(&self) -> Vec<EntityRef> {
         let identities = (self.identity_order.iter()).map(|&i| &self.identities[i as usize]);
@@ -97,11 +105,8 @@ impl<'a> EntityList<'a> {
 impl Serialize for EntityList<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut seq = serializer.serialize_seq(Some(self.len()))?;
-        for &i in &self.identity_order {
-            seq.serialize_element(&EntityView::identity(&self.identities[i as usize]))?;
-        }
-        for &c in &self.credential_order {
-            seq.serialize_element(&EntityView::credential(&self.credentials[c as usize]))?;
+        for k in 0..self.len() {
+            seq.serialize_element(&self.nth(k))?;
         }
         seq.end()
     }

@@ -6,6 +6,7 @@
 pub mod destination;
 pub mod document;
 pub mod entities;
+pub mod evidence;
 pub mod format;
 pub mod outputs;
 pub mod sanitize;
@@ -56,6 +57,9 @@ pub struct Report<'a> {
     /// Rules that failed to evaluate on some entity.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rule_errors: Vec<EvalErrorRecord>,
+    /// With `--leaks`: the leak reports read, and the leaks that match no credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaks: Option<crate::enrich::leaks::LeakSummary>,
     pub findings: Findings<'a>,
 }
 

@@ -5,6 +5,7 @@ use super::findings::Findings;
 use super::{Rule, RuleSet, Target};
 use crate::enrich::enrich;
 use crate::enrich::owner::{OwnerResolver, Roster, RosterEntry};
+use crate::import::leaks::LeakLocation;
 use crate::inventory::time::parse as parse_time;
 use crate::inventory::{Credential, Identity, Inventory};
 use chrono::{DateTime, Utc};
@@ -159,7 +160,14 @@ pub fn run_example(rule: &Rule, example: &Value) -> Result<bool, String> {
     } else if target == Target::Credential {
         return Err("a credential rule's example needs `credential`".into());
     }
-    for (n, given) in entries.into_iter().enumerate() {
+    // A credential's `leaks` stand for a leak report (`--leaks`) that names it.
+    let mut leaks = Vec::new();
+    for (n, mut given) in entries.into_iter().enumerate() {
+        if let Some(found) = given.as_object_mut().and_then(|m| m.remove("leaks")) {
+            let found: Vec<LeakLocation> =
+                serde_json::from_value(found).map_err(|e| format!("credential leaks: {e}"))?;
+            leaks.push((n, found));
+        }
         let credential: Credential = with_defaults(given, credential_defaults(n + 1))
             .and_then(|v| serde_json::from_value(v).map_err(|e| format!("credential: {e}")))?;
         inventory.credentials.push(credential);
@@ -173,7 +181,10 @@ pub fn run_example(rule: &Rule, example: &Value) -> Result<bool, String> {
         roster: example.roster.map(Roster::new),
         ..Default::default()
     };
-    let enriched = enrich(inventory, now, &resolver);
+    let mut enriched = enrich(inventory, now, &resolver);
+    for (index, found) in leaks {
+        enriched.leaks.insert(index, found);
+    }
     let evaluation = super::eval::evaluate_rules(&[rule], &enriched);
     if let Some(error) = evaluation.errors.first() {
         return Err(error.message.clone());

@@ -250,24 +250,24 @@ impl<'a> Findings<'a> {
 
     /// Every finding in order, built a batch at a time on all cores.
     pub fn iter(&self) -> impl Iterator<Item = Finding> + '_ {
-        self.matches
-            .chunks(BATCH)
-            .enumerate()
-            .flat_map(move |(c, chunk)| {
-                let batch: Vec<Finding> = chunk
-                    .par_iter()
-                    .enumerate()
-                    .map(|(i, m)| {
-                        let mut finding = self.build(m);
-                        if let Some(mark) = self.marks.get(c * BATCH + i) {
-                            finding.baseline = mark.baseline;
-                            finding.suppressed = mark.suppressed.clone();
-                        }
-                        finding
-                    })
-                    .collect();
-                batch
-            })
+        let len = self.matches.len();
+        (0..len).step_by(BATCH).flat_map(move |start| {
+            let batch: Vec<Finding> = (start..(start + BATCH).min(len))
+                .into_par_iter()
+                .map(|k| self.nth(k))
+                .collect();
+            batch
+        })
+    }
+
+    /// The `k`th finding, with its mark.
+    pub fn nth(&self, k: usize) -> Finding {
+        let mut finding = self.build(&self.matches[k]);
+        if let Some(mark) = self.marks.get(k) {
+            finding.baseline = mark.baseline;
+            finding.suppressed = mark.suppressed.clone();
+        }
+        finding
     }
 
     /// The finding for one match (without its mark).

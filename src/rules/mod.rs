@@ -189,6 +189,9 @@ pub struct References {
     /// CSA MAESTRO layers (L1–L7).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub maestro: Vec<String>,
+    /// NIST AI RMF 1.0 subcategories (`GOVERN 1.6`, `MANAGE 2.4`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nist_ai_rmf: Vec<String>,
     /// Further links (documentation, advisories).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<String>,
@@ -203,6 +206,7 @@ impl References {
             Framework::Cis => &self.cis,
             Framework::NistCsf => &self.nist_csf,
             Framework::Maestro => &self.maestro,
+            Framework::NistAiRmf => &self.nist_ai_rmf,
         }
     }
 
@@ -214,6 +218,7 @@ impl References {
             (&mut self.cis, &other.cis),
             (&mut self.nist_csf, &other.nist_csf),
             (&mut self.maestro, &other.maestro),
+            (&mut self.nist_ai_rmf, &other.nist_ai_rmf),
             (&mut self.links, &other.links),
         ];
         for (mine, theirs) in lists {
@@ -261,6 +266,7 @@ impl References {
             cis: keep(Framework::Cis),
             nist_csf: keep(Framework::NistCsf),
             maestro: keep(Framework::Maestro),
+            nist_ai_rmf: keep(Framework::NistAiRmf),
             links: self.links.clone(),
         })
     }

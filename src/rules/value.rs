@@ -121,6 +121,7 @@ pub enum CredentialField {
     OwnerSource,
     OwnerStatus,
     OwnerDepartedDays,
+    Leaks,
 }
 
 /// The names of [`CredentialField`], in order.
@@ -403,7 +404,38 @@ pub fn credential_fact<'a>(
         F::Owner | F::OwnerSource | F::OwnerStatus | F::OwnerDepartedDays => {
             return owner_fact(&f.owner, field.into())
         }
+        F::Leaks => Fact::List(f.leaks.iter().map(leak).collect()),
     })
+}
+
+/// Where a credential leaked, as a map: `scanner`, `repository`, `file`, `line`,
+/// `commit`, `detected`, `verified`, `state`, `link`, `report`.
+fn leak(l: &crate::import::leaks::LeakLocation) -> Fact<'_> {
+    let mut entries = vec![("scanner", Fact::Str(&l.scanner))];
+    let texts = [
+        ("repository", &l.repository),
+        ("file", &l.file),
+        ("commit", &l.commit),
+        ("detected", &l.detected),
+        ("state", &l.state),
+        ("link", &l.link),
+    ];
+    for (key, value) in texts {
+        if let Some(value) = value {
+            entries.push((key, Fact::Str(value)));
+        }
+    }
+    if let Some(line) = l.line {
+        entries.push(("line", Fact::Int(line.try_into().unwrap_or(i64::MAX))));
+    }
+    if let Some(verified) = l.verified {
+        entries.push(("verified", Fact::Bool(verified)));
+    }
+    entries.push((
+        "report",
+        Fact::Owned(format!("{} (entry {})", l.report, l.entry)),
+    ));
+    Fact::Map(entries)
 }
 
 /// The `identity` variable with the fields in `mask`.
@@ -468,7 +500,10 @@ impl Roots<'_> {
             _ => return None,
         };
         for part in parts {
-            value = value.get_mut(part)?.take();
+            value = match (&mut value, part.parse::<usize>()) {
+                (serde_json::Value::Array(items), Ok(i)) => items.get_mut(i)?.take(),
+                _ => value.get_mut(part)?.take(),
+            };
         }
         Some(value)
     }

@@ -100,6 +100,8 @@ fn the_example_estate_report_shows_every_section_and_filters_like_the_json_repor
             "examples/roster.csv",
             "--config",
             "examples/nhiscan.toml",
+            "--leaks",
+            "examples/estate/leaks.json",
         ],
         &json,
         &html,

@@ -562,6 +562,8 @@ fn example_estate_scan_from_the_readme_works() {
         "examples/roster.csv",
         "--config",
         "examples/nhiscan.toml",
+        "--leaks",
+        "examples/estate/leaks.json",
         "--now",
         "2026-11-01",
         "-f",

@@ -231,6 +231,7 @@ fn a_team_owner_is_judged_by_its_people() {
 // that look like what a rule catches but must get no finding from any rule.
 const ESTATE: &str = "examples/estate/inventory.json";
 const ESTATE_ROSTER: &str = "examples/roster.csv";
+const ESTATE_LEAKS: &str = "examples/estate/leaks.json";
 const ESTATE_CONFIG: &str = "examples/nhiscan.toml";
 /// The estate's fixed "now" (generate.py's NOW), as the other estate tests scan it.
 const ESTATE_NOW: &str = "2026-11-01T00:00:00Z";
@@ -268,7 +269,8 @@ fn clean_twins() -> Vec<(String, String, Vec<String>)> {
 fn on_estate(command: &str, format: &str) -> Command {
     let mut cmd = nhiscan();
     cmd.args([command, "--inventory", ESTATE, "--owners", ESTATE_ROSTER])
-        .args(["--config", ESTATE_CONFIG, "--now", ESTATE_NOW, "-f", format]);
+        .args(["--config", ESTATE_CONFIG, "--leaks", ESTATE_LEAKS])
+        .args(["--now", ESTATE_NOW, "-f", format]);
     cmd
 }
 

@@ -23,6 +23,7 @@ mod azure;
 #[cfg(feature = "azure")]
 mod azure_harness;
 mod cli;
+mod evidence;
 #[cfg(feature = "gcp")]
 mod gcp;
 #[cfg(feature = "github")]
@@ -31,4 +32,5 @@ mod governance;
 mod graph;
 #[cfg(feature = "kubernetes")]
 mod kubernetes;
+mod leaks;
 mod outputs;

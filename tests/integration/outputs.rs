@@ -893,6 +893,7 @@ fn the_example_estate_in_every_format() {
         .args(["-i", "examples/estate/inventory.json"])
         .args(["--owners", "examples/roster.csv"])
         .args(["--config", "examples/nhiscan.toml"])
+        .args(["--leaks", "examples/estate/leaks.json"])
         .args(["--now", "2026-11-01T00:00:00Z"]);
     for (format, file) in [
         ("table", "report.txt"),
@@ -1079,6 +1080,7 @@ fn no_entity_of_the_example_estate_has_two_findings_with_one_remediation_command
         .args(["-i", "examples/estate/inventory.json"])
         .args(["--owners", "examples/roster.csv"])
         .args(["--config", "examples/nhiscan.toml"])
+        .args(["--leaks", "examples/estate/leaks.json"])
         .args(["--now", "2026-11-01T00:00:00Z", "-f", "json"]);
     let report = json_of(&mut cmd);
     let mut by_command: std::collections::BTreeMap<(String, String, String), Vec<String>> =

@@ -391,6 +391,58 @@ pub fn write_csv(report: &FrameworkReport, out: &mut dyn Write) -> io::Result<()
     w.flush()
 }
 
+/// The control table as Markdown, for an audit file: a heading with the framework and
+/// the date, the summary, then a row per control.
+pub fn write_markdown(report: &FrameworkReport, out: &mut dyn Write) -> io::Result<()> {
+    use crate::report::format::markdown::cell;
+    let f = &report.framework;
+    writeln!(
+        out,
+        "# {} {}
+",
+        cell(&f.name),
+        cell(&f.version)
+    )?;
+    writeln!(
+        out,
+        "Source: {}. As of {}: {} identities and {} credentials.
+",
+        cell(&f.source),
+        report.scan.as_of.to_rfc3339(),
+        report.inventory.identities,
+        report.inventory.credentials
+    )?;
+    let s = &report.summary;
+    writeln!(
+        out,
+        "{} controls: {} failing, {} passing, {} not evaluated, {} not tested.
+",
+        s.controls, s.failing, s.passing, s.not_evaluated, s.not_tested
+    )?;
+    writeln!(
+        out,
+        "| Control | Title | Rules | Evaluated | Pass | Fail | Status | Note |"
+    )?;
+    writeln!(out, "|---|---|---|---:|---:|---:|---|---|")?;
+    for c in &report.controls {
+        let tested = c.status != Status::NotTested;
+        let count = |n: u64| if tested { n.to_string() } else { String::new() };
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&c.id),
+            cell(&c.title),
+            cell(&c.rules.join(", ")),
+            count(c.evaluated),
+            count(c.pass),
+            count(c.fail),
+            c.status.as_str(),
+            cell(c.note.as_deref().unwrap_or_default()),
+        )?;
+    }
+    Ok(())
+}
+
 pub fn write_table(report: &FrameworkReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
