@@ -787,6 +787,7 @@ impl Generator {
             permissions,
             trust,
             attributes,
+            usage: None,
         };
         (
             identity,

@@ -9,6 +9,7 @@
 #   bash scripts/bench-aws.sh [IDENTITIES] [RUNS]        # defaults: 2000 3
 #   STOCK=1 bash scripts/bench-aws.sh                    # against moto as published
 #   NHISCAN=path/to/nhiscan ...     # that binary instead of building the release one
+#   SCAN_ARGS=--usage bash scripts/bench-aws.sh    # extra scan options (word-split)
 #
 # STOCK=1 starts moto without the IAM operations scripts/moto/moto_extras.py adds
 # (ListServiceSpecificCredentials...), which moto answers with an HTTP 500 page, as an
@@ -55,7 +56,7 @@ scan() { # run number
     AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent \
     /usr/bin/time -f "%e %M %U %S" -o "$dir/time-$1" \
     "$nhiscan" -v scan --provider aws --endpoint-url "$endpoint" --region us-east-1 \
-    --now 2026-11-01 -f json -o "$dir/report-$1.json" 2>"$dir/scan-$1.err" || {
+    --now 2026-11-01 -f json -o "$dir/report-$1.json" ${SCAN_ARGS:-} 2>"$dir/scan-$1.err" || {
       code=$?
       # 1: findings at --fail-on (not used), 3: partial coverage: both still report.
       if [ "$code" -ne 3 ]; then
@@ -83,7 +84,9 @@ incomplete = report["scan"].get("incomplete")
 per_user = {"aws:iam:ListAccessKeys", "aws:iam:ListSSHPublicKeys",
             "aws:iam:ListSigningCertificates", "aws:iam:GetAccessKeyLastUsed"}
 per_provider = {"aws:iam:GetOpenIDConnectProvider", "aws:iam:GetSAMLProvider"}
-account_wide = {k: v for k, v in calls.items() if k not in per_user | per_provider}
+# --usage: a job per identity and its polling, asked for on top of the inventory.
+usage = {k: v for k, v in calls.items() if "ServiceLastAccessedDetails" in k}
+account_wide = {k: v for k, v in calls.items() if k not in per_user | per_provider | set(usage)}
 floor_account = sum(account_wide.values()) - max(0, calls.get("aws:iam:GenerateCredentialReport", 0) - 1)
 floor = (floor_account + ready["users_with_keys"]
          + calls.get("aws:iam:ListSigningCertificates", 0)  # only users the report names
@@ -107,7 +110,11 @@ print(f"floor             {floor}   = {floor / identities:.3f} per identity "
       f"(account-wide {floor_account} + ListAccessKeys {ready['users_with_keys']} "
       f"+ ListSigningCertificates {calls.get('aws:iam:ListSigningCertificates', 0)} "
       f"+ provider Gets {sum(calls.get(k, 0) for k in per_provider)})")
-print(f"above the floor   {total - floor}   " + ", ".join(f"{k} {v}" for k, v in overhead.items() if v))
+print(f"above the floor   {total - floor - sum(usage.values())}   "
+      + ", ".join(f"{k} {v}" for k, v in overhead.items() if v))
+if usage:
+    print(f"--usage           {sum(usage.values())}   = {sum(usage.values()) / identities:.3f} "
+          "per identity (" + ", ".join(f"{k} {v}" for k, v in sorted(usage.items())) + ")")
 print("calls by operation (run 1):")
 for k, v in sorted(calls.items(), key=lambda kv: (-kv[1], kv[0])):
     print(f"  {v:7d}  {k}")

@@ -455,6 +455,25 @@ def aws_role(scope, name, *, trusts, created, last_activity=None, path="", **kw)
                         last_activity=last_activity, trusts=trusts, **kw)
 
 
+def allow(actions, resources):
+    """One `Allow` policy statement, as the collector records it per service."""
+    return {"Action": list(actions), "Effect": "Allow", "Resource": list(resources)}
+
+
+def usage(services):
+    """Service last accessed data as `--usage` records it: (namespace, name, days since
+    last use or None, region, statements) per granted service, read at NOW."""
+    out = []
+    for namespace, name, days, region, statements in services:
+        entry = {"service": namespace, "name": name}
+        if days is not None:
+            entry["last_used"] = when(days, f"usage|{namespace}|{name}")
+            entry["region"] = region
+        entry["statements"] = statements
+        out.append(entry)
+    return {"as_of": _fmt(NOW), "tracking_days": 400, "services": out}
+
+
 def secrets_manager(scope, name, *, created, region="eu-west-1", rotation=None,
                     interval=None, last_rotated=None, last_used=None, tags=None, **kw):
     account = scope["id"]
@@ -801,6 +820,27 @@ def build_aws_prod():
         aws_user(P, name, created=created,
                  keys=[key(previous, key_age + 1, status="inactive"), key(key_age, used)],
                  tags=owner_tags(owner, team, environment="prod"), policies=policies)
+    # Service last accessed data (as `scan aws --usage` reads it) for two of them.
+    indexer = identity_of("aws", f"arn:aws:iam::{AWS_PROD_ID}:user/search-indexer")
+    indexer["usage"] = usage([
+        ("es", "Amazon OpenSearch Service", 2, "us-east-1",
+         [allow(["es:ESHttpPost", "es:ESHttpPut"], [f"arn:aws:es:us-east-1:{AWS_PROD_ID}:domain/search/*"])]),
+        ("s3", "Amazon Simple Storage Service", 200, "us-east-1",
+         [allow(["s3:PutObject", "s3:GetObject"], ["arn:aws:s3:::acme-search-snapshots/*"])]),
+        ("sqs", "Amazon Simple Queue Service", None, None,
+         [allow(["sqs:ReceiveMessage", "sqs:DeleteMessage"], ["*"])]),
+    ])
+    pusher = identity_of("aws", f"arn:aws:iam::{AWS_PROD_ID}:user/metrics-pusher")
+    pusher["usage"] = usage([
+        ("cloudwatch", "Amazon CloudWatch", 0, "eu-west-1",
+         [allow(["cloudwatch:PutMetricData"], ["*"])]),
+        ("logs", "Amazon CloudWatch Logs", 89, "eu-west-1",
+         [allow(["logs:PutLogEvents", "logs:CreateLogStream"], ["*"])]),
+    ])
+    twin(pusher, ["permissions-unused"],
+         "service last accessed data like search-indexer's, but it used every service it "
+         "may use within 90 days (the last 89 days ago)")
+
     renderer = identity_of("aws", f"arn:aws:iam::{AWS_PROD_ID}:user/pdf-renderer")
     old_key, new_key = credentials_of(renderer)
     twin(new_key, ["credential-leaked-still-active"],

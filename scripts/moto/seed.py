@@ -264,6 +264,7 @@ def seed(endpoint: str) -> dict:
     seed_iam_extras(endpoint, summary)
     seed_ai_agents(endpoint, summary)
     seed_policy_evaluation(endpoint, summary)
+    seed_usage(endpoint, summary)
     return summary
 
 
@@ -418,11 +419,65 @@ def seed_ai_agents(endpoint: str, summary: dict) -> None:
     summary["users"] += 1
 
 
+def seed_usage(endpoint: str, summary: dict) -> None:
+    """Service use for `--usage` (moto_extras records each request against the principal
+    that signed it): `report-builder`, a user that may read the reports bucket, use
+    DynamoDB and send to SQS, and has only read S3, ten days ago; its clean twin
+    `etl-runner`, a role that used both services it may use, five days ago. Both created
+    in 2025, long enough ago to be judged. The dates follow today's, so that the rule's
+    90 days hold whenever the tests run."""
+    import datetime
+
+    iam = _client("iam", endpoint)
+    today = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    with freeze_time("2025-06-01 00:00:00"):
+        iam.create_user(UserName="report-builder", Tags=_tags(owner="dana@example.com"))
+        iam.put_user_policy(
+            UserName="report-builder",
+            PolicyName="reports",
+            PolicyDocument=_doc([
+                {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+                 "Resource": ["arn:aws:s3:::reports", "arn:aws:s3:::reports/*"]},
+                {"Effect": "Allow", "Action": ["dynamodb:*", "sqs:SendMessage"],
+                 "Resource": "*"}]),
+        )
+        key = iam.create_access_key(UserName="report-builder")["AccessKey"]
+        iam.create_role(
+            RoleName="etl-runner",
+            AssumeRolePolicyDocument=_trust({"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}),
+            Description="Nightly ETL",
+            Tags=_tags(owner="dana@example.com"),
+        )
+        iam.put_role_policy(
+            RoleName="etl-runner",
+            PolicyName="etl",
+            PolicyDocument=_doc([{"Effect": "Allow", "Action": [
+                "s3:ListAllMyBuckets", "secretsmanager:ListSecrets"], "Resource": "*"}]),
+        )
+    with freeze_time(today - datetime.timedelta(days=10)):
+        s3 = _client("s3", endpoint, key=(key["AccessKeyId"], key["SecretAccessKey"]))
+        s3.list_buckets()
+    with freeze_time(today - datetime.timedelta(days=5)):
+        session = _client("sts", endpoint).assume_role(
+            RoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/etl-runner", RoleSessionName="nightly"
+        )["Credentials"]
+        temporary = (session["AccessKeyId"], session["SecretAccessKey"])
+        boto3.client("s3", endpoint_url=endpoint, region_name="eu-west-1",
+                     aws_access_key_id=temporary[0], aws_secret_access_key=temporary[1],
+                     aws_session_token=session["SessionToken"]).list_buckets()
+        boto3.client("secretsmanager", endpoint_url=endpoint, region_name="eu-west-1",
+                     aws_access_key_id=temporary[0], aws_secret_access_key=temporary[1],
+                     aws_session_token=session["SessionToken"]).list_secrets()
+    summary["users"] += 1
+    summary["roles"] += 1
+
+
 LIMITED_AUDITOR_LACKS = (
     "iam:GenerateCredentialReport",
     "iam:GetCredentialReport",
     "secretsmanager:ListSecrets",
     "ec2:DescribeRegions",
+    "iam:GenerateServiceLastAccessedDetails",
 )
 
 

@@ -125,6 +125,8 @@ pub struct IdentityView<'a> {
     pub identity: &'a Identity,
     pub facts: &'a IdentityFacts,
     pub delegation: NodeFacts<'a>,
+    /// The time its day counts are taken at (`--now`).
+    pub as_of: DateTime<Utc>,
 }
 
 impl Enriched {
@@ -140,6 +142,7 @@ impl Enriched {
             identity: &self.inventory.identities[index],
             facts: &self.identity_facts[index],
             delegation: self.delegation.node(&self.inventory.identities, index),
+            as_of: self.as_of,
         }
     }
 

@@ -148,6 +148,7 @@ pub fn read_identities(path: &Path) -> Result<Vec<Identity>, ImportError> {
                 },
                 trust: Vec::new(),
                 attributes: Attributes::new(),
+                usage: None,
             })
         },
     )

@@ -158,6 +158,14 @@ pub fn largest_in_identity(identity: &Identity) -> usize {
             .max()
             .unwrap_or(0),
         largest_in_map(&identity.attributes),
+        identity.usage.as_ref().map_or(0, |u| {
+            u.services
+                .iter()
+                .map(|s| s.statements.len())
+                .max()
+                .unwrap_or(0)
+                .max(u.services.len())
+        }),
     ]
     .into_iter()
     .max()

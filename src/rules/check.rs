@@ -192,6 +192,9 @@ pub fn run_example(rule: &Rule, example: &Value) -> Result<bool, String> {
     let findings = Findings::new(vec![rule], &enriched, evaluation.matches);
     // Build every finding too, so that broken messages or evidence show up here.
     let _ = findings.iter().count();
+    if let Some(error) = findings.value_errors().into_iter().next() {
+        return Err(error);
+    }
     Ok(findings.contains(target, target_index))
 }
 
@@ -292,6 +295,32 @@ negative_examples:
         let (failures, ran) = check_examples(&set, true);
         assert_eq!(ran, 2);
         assert!(failures.is_empty(), "{failures:?}");
+    }
+
+    #[test]
+    fn a_value_that_fails_on_an_example_fails_the_check() {
+        let rule = RULE
+            .replace(
+                "message: \"{credential.id}\"",
+                "values: { team: credential.tags.team }\nmessage: \"{values.team}\"",
+            )
+            .replace("  - name: wrongly expected quiet\n    credential: { created: \"2020-12-01T00:00:00Z\" }\n", "");
+        let set = RuleSet::from_sources(&[("t.yaml".into(), rule.clone())])
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let (failures, _) = check_examples(&set, true);
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert!(
+            failures[0].message.contains("`values.team` failed"),
+            "{failures:?}"
+        );
+        // With the tag there, it passes.
+        let tagged = rule.replace(
+            "  - credential: { created: \"2025-01-01T00:00:00Z\" }",
+            "  - credential: { created: \"2025-01-01T00:00:00Z\", tags: { team: a } }",
+        );
+        let set =
+            RuleSet::from_sources(&[("t.yaml".into(), tagged)]).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(check_examples(&set, true).0, Vec::new());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The CEL environment rules are evaluated in: CEL's standard library, with its own
-//! `matches`.
+//! `matches`, and cel-go's list extension (`flatten`, `distinct`, `sort`, `slice`,
+//! `reverse`, `lists.range`).
 //!
 //! The `cel` crate's `matches` compiles its pattern on every call. A rule that matches
 //! each policy of each identity against a pattern spent nearly all its time compiling
@@ -32,6 +33,8 @@ pub fn environment() -> Env {
     let member =
         cel::add_member_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>);
     debug_assert!(global.is_ok() && member.is_ok(), "matches declared twice");
+    let lists = env.add_extension(cel::extensions::lists);
+    debug_assert!(lists.is_ok(), "the list extension clashes with the stdlib");
     env
 }
 
@@ -69,6 +72,14 @@ mod tests {
     fn run(expression: &str) -> Result<Value, ExecutionError> {
         let program = Program::compile(expression).unwrap_or_else(|e| panic!("{e}"));
         program.execute(&Context::with_env(Arc::new(environment())))
+    }
+
+    #[test]
+    fn lists_flatten_and_deduplicate() {
+        assert_eq!(
+            run("[[1], [2, 3], []].flatten() == [1, 2, 3] && [1, 1, 2].distinct() == [1, 2]"),
+            Ok(Value::Bool(true))
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::eval::Match;
 use super::value::Roots;
-use super::{remediation, template, Rule, Severity, Target};
+use super::{remediation, template, values, Rule, Severity, Target};
 use crate::enrich::owner::ResolvedOwner;
 use crate::enrich::Enriched;
 use crate::finding::Summary;
@@ -272,26 +272,37 @@ impl<'a> Findings<'a> {
 
     /// The finding for one match (without its mark).
     pub fn build(&self, m: &Match) -> Finding {
+        self.with_roots(m, |rule, roots, entity| {
+            let mut finding = finding(rule, roots, entity.entity, entity.owner);
+            self.add_folded(m, &mut finding);
+            finding.severity = self.severity(m);
+            keep_concerning(&mut finding, entity.attributes);
+            finding
+        })
+    }
+
+    /// Calls `f` with the match's rule, the variables its texts read (the identity, or
+    /// the credential and its identity) and the entity it is about.
+    fn with_roots<T>(&self, m: &Match, f: impl FnOnce(&Rule, &Roots, Judged) -> T) -> T {
         let rule = self.rule(m);
         let enriched = self.enriched;
+        let index = m.index as usize;
         match m.target {
             Target::Identity => {
-                let view = enriched.identity_view(m.index as usize);
-                let (identity, facts) = (view.identity, view.facts);
+                let view = enriched.identity_view(index);
+                let judged = Judged {
+                    entity: EntityRef::identity(view.identity),
+                    owner: &view.facts.owner,
+                    attributes: &view.identity.attributes,
+                };
                 let roots = Roots {
                     identity: Some(view),
                     credential: None,
                     params: &rule.params,
                 };
-                let mut finding =
-                    finding(rule, &roots, EntityRef::identity(identity), &facts.owner);
-                self.add_folded(m, &mut finding);
-                finding.severity = self.severity(m);
-                keep_concerning(&mut finding, &identity.attributes);
-                finding
+                f(rule, &roots, judged)
             }
             Target::Credential => {
-                let index = m.index as usize;
                 let (credential, facts) = enriched.credential(index);
                 let roots = Roots {
                     identity: enriched
@@ -300,18 +311,23 @@ impl<'a> Findings<'a> {
                     credential: Some((credential, &facts)),
                     params: &rule.params,
                 };
-                let mut finding = finding(
-                    rule,
-                    &roots,
-                    EntityRef::credential(credential),
-                    &facts.owner,
-                );
-                self.add_folded(m, &mut finding);
-                finding.severity = self.severity(m);
-                keep_concerning(&mut finding, &credential.attributes);
-                finding
+                let judged = Judged {
+                    entity: EntityRef::credential(credential),
+                    owner: &facts.owner,
+                    attributes: &credential.attributes,
+                };
+                f(rule, &roots, judged)
             }
         }
+    }
+
+    /// The errors of the rules' computed `values` on their matches (`rules check`).
+    pub fn value_errors(&self) -> Vec<String> {
+        self.matches
+            .iter()
+            .filter(|m| !self.rule(m).values.is_empty())
+            .flat_map(|m| self.with_roots(m, |rule, roots, _| values::evaluate(rule, roots).1))
+            .collect()
     }
 
     /// Names the rules folded into `finding` and adds their framework references.
@@ -327,6 +343,13 @@ impl<'a> Findings<'a> {
         }
         finding.references = std::sync::Arc::new(references);
     }
+}
+
+/// The entity a finding is about: what it shows of it, and its owner and attributes.
+struct Judged<'a> {
+    entity: EntityRef,
+    owner: &'a ResolvedOwner,
+    attributes: &'a crate::inventory::Attributes,
 }
 
 /// Leaves out of a finding's references the controls that do not concern its entity.
@@ -348,8 +371,12 @@ impl Serialize for Findings<'_> {
     }
 }
 
-/// The rule's remediation text for the entity, its placeholders filled.
-fn remediation(rule: &Rule, roots: &Roots, entity: &EntityRef) -> std::sync::Arc<str> {
+/// The rule's remediation text for the entity, its placeholders filled by `lookup`.
+fn remediation(
+    rule: &Rule,
+    lookup: &dyn Fn(&str) -> Option<serde_json::Value>,
+    entity: &EntityRef,
+) -> std::sync::Arc<str> {
     let texts = rule.spec.remediation.texts();
     match rule
         .spec
@@ -358,18 +385,20 @@ fn remediation(rule: &Rule, roots: &Roots, entity: &EntityRef) -> std::sync::Arc
     {
         Some(i) => match &rule.shared.remediation[i] {
             Some(text) => text.clone(),
-            None => remediation::fill(&texts[i].1, |p| roots.lookup(p)).into(),
+            None => remediation::fill(&texts[i].1, lookup).into(),
         },
         None => "".into(),
     }
 }
 
 fn finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner) -> Finding {
+    let (values, _) = values::evaluate(rule, roots);
+    let lookup = |path: &str| values::lookup(&values, path).unwrap_or_else(|| roots.lookup(path));
     let evidence: BTreeMap<String, serde_json::Value> = rule
         .spec
         .evidence
         .iter()
-        .filter_map(|path| roots.lookup(path).map(|v| (path.clone(), v)))
+        .filter_map(|path| lookup(path).map(|v| (path.clone(), v)))
         .collect();
     Finding {
         id: finding_id(&rule.spec.id, entity.provider, &entity.id),
@@ -379,9 +408,9 @@ fn finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner)
         confidence: rule.spec.confidence,
         owner: owner.owner.as_deref().map(String::from),
         owner_status: owner.status,
-        message: template::render(&rule.spec.message, |p| roots.lookup(p)),
+        message: template::render(&rule.spec.message, lookup),
         evidence,
-        remediation: remediation(rule, roots, &entity),
+        remediation: remediation(rule, &lookup, &entity),
         references: rule.shared.references.clone(),
         also_fails: Vec::new(),
         entity,

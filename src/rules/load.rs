@@ -2,6 +2,7 @@
 //! validated statically (ids, fields, variables, placeholders), then parameter overrides.
 
 use super::value::{field_bit, FieldMask, ALL_FIELDS, CREDENTIAL_FIELDS, IDENTITY_FIELDS};
+use super::values::Computed;
 use super::{bounds, known_kinds, template, RuleSpec, Severity, Target};
 use crate::frameworks::{self, Framework};
 use crate::inventory::Provider;
@@ -65,6 +66,10 @@ pub struct Rule {
     /// The fields of `identity` and `credential` the expression reads.
     pub identity_fields: FieldMask,
     pub credential_fields: FieldMask,
+    /// `values`, compiled in name order, and the fields they read.
+    pub values: Vec<Computed>,
+    pub values_identity_fields: FieldMask,
+    pub values_credential_fields: FieldMask,
     pub severity: Severity,
     pub enabled: bool,
     /// Rule texts every finding shares.
@@ -501,9 +506,25 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             None
         }
     };
+    let mut values = Vec::new();
+    for (name, expression) in &spec.values {
+        if !is_identifier(name) {
+            fail(format!(
+                "`values.{name}`: a name must be lower-case snake_case (a-z, 0-9, _)"
+            ));
+        }
+        match bounds::compile(expression) {
+            Ok(program) => values.push(Computed {
+                name: name.clone(),
+                program,
+            }),
+            Err(e) => fail(format!("`values.{name}` {e}")),
+        }
+    }
     let comprehension_depth = program
         .iter()
         .chain(&lower_severity)
+        .chain(values.iter().map(|v| &v.program))
         .map(|p| bounds::comprehension_depth(p.expression()))
         .max()
         .unwrap_or(0);
@@ -518,6 +539,23 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             fail(format!("`{field}`: {problem}"));
         }
     }
+    let mut value_uses = Uses::default();
+    for computed in &values {
+        vars.walk(
+            computed.program.expression(),
+            &mut Vec::new(),
+            &mut value_uses,
+        );
+        value_uses.problems.sort();
+        value_uses.problems.dedup();
+        for problem in std::mem::take(&mut value_uses.problems) {
+            fail(format!("`values.{}`: {problem}", computed.name));
+        }
+    }
+    // Messages, remediation and evidence may also show the computed values.
+    let mut vars = vars;
+    vars.roots
+        .push(("values", spec.values.keys().map(String::as_str).collect()));
     for (field, placeholders) in [
         ("message", template::placeholders(&spec.message)),
         ("remediation", spec.remediation.placeholders()),
@@ -582,6 +620,9 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             params: spec.params.clone(),
             identity_fields: uses.mask("identity", &IDENTITY_FIELDS),
             credential_fields: uses.mask("credential", &CREDENTIAL_FIELDS),
+            values_identity_fields: value_uses.mask("identity", &IDENTITY_FIELDS),
+            values_credential_fields: value_uses.mask("credential", &CREDENTIAL_FIELDS),
+            values,
             severity: spec.severity,
             origin: origin.to_string(),
             program,
@@ -657,6 +698,14 @@ fn contains_token(line: &str, id: &str) -> bool {
     line.match_indices(id).any(|(at, _)| {
         boundary(line[..at].chars().next_back()) && boundary(line[at + id.len()..].chars().next())
     })
+}
+
+/// A `values` name: lower-case snake_case, starting with a letter.
+fn is_identifier(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn is_kebab(id: &str) -> bool {
@@ -1037,6 +1086,74 @@ remediation: r
         .err()
         .unwrap_or_default();
         assert!(dup[0].message.contains("duplicate rule id"), "{dup:?}");
+    }
+
+    #[test]
+    fn values_are_checked_like_expressions_and_only_texts_may_show_them() {
+        let with = |values: &str, message: &str| {
+            let rule = GOOD.replace(
+                "message: \"{credential.id} is {credential.age_days} days old\"",
+                &format!("values:\n{values}\nmessage: \"{message}\"\nevidence: [values.over]"),
+            );
+            RuleSet::from_sources(&[("t.yaml".into(), rule)])
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+        };
+        let over = "  over: credential.age_days - params.max_age_days";
+        assert_eq!(with(over, "{values.over} days over"), Vec::<String>::new());
+        let set = RuleSet::from_sources(&[(
+            "t.yaml".into(),
+            GOOD.replace("message:", &format!("values:\n{over}\nmessage:")),
+        )])
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let rule = set.get("test-rule").unwrap_or_else(|| panic!("missing"));
+        assert_eq!(rule.values.len(), 1);
+        assert_ne!(
+            rule.values_credential_fields, 0,
+            "reads credential.age_days"
+        );
+
+        let errors = with("  over: credential.age_dayz", "{values.over}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("`values.over`: `credential` has no field `age_dayz`")),
+            "{errors:?}"
+        );
+        let errors = with("  Over: 1", "{values.Over}");
+        assert!(
+            errors.iter().any(|e| e.contains("snake_case")),
+            "{errors:?}"
+        );
+        let errors = with(over, "{values.under}");
+        assert!(
+            errors.iter().any(|e| e.contains("has no field `under`")),
+            "{errors:?}"
+        );
+        let errors = with("  over: 1 +", "{values.over}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("`values.over` does not compile")),
+            "{errors:?}"
+        );
+        // `when` decides before any value is computed: it cannot read them.
+        let rule = GOOD.replace(
+            "when: has(",
+            "values: { over: \"1\" }\nwhen: values.over == 1 && has(",
+        );
+        let errors = RuleSet::from_sources(&[("t.yaml".into(), rule)])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.message.contains("unknown variable `values`")),
+            "{errors:?}"
+        );
     }
 
     #[test]

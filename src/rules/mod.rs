@@ -10,6 +10,7 @@ pub mod load;
 pub mod remediation;
 pub mod template;
 pub mod value;
+pub mod values;
 
 use crate::enrich::identity_type::IdentityType;
 use crate::frameworks::Framework;
@@ -300,6 +301,10 @@ pub struct RuleSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lower_severity_when: Option<String>,
     pub message: String,
+    /// Named expressions evaluated for each finding, shown in the message, remediation
+    /// and evidence as `values.<name>` ([`values`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
     pub description: String,

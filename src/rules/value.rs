@@ -71,6 +71,7 @@ pub enum IdentityField {
     DelegatesTo,
     CrossBoundaryPaths,
     TrustedAccounts,
+    Usage,
 }
 
 /// The names of [`IdentityField`], in order.
@@ -318,6 +319,7 @@ pub fn identity_fact<'a>(view: &IdentityView<'a>, field: IdentityField) -> Optio
                 .collect(),
         ),
         F::Attributes => json_map(&i.attributes),
+        F::Usage => return i.usage.as_ref().map(|u| usage(u, view.as_of)),
         F::AgeDays => return f.age_days.map(|d| Fact::Int(d.into())),
         F::DaysSinceActivity => return f.days_since_activity.map(|d| Fact::Int(d.into())),
         F::NeverUsed => Fact::Bool(f.never_used),
@@ -408,6 +410,34 @@ pub fn credential_fact<'a>(
     })
 }
 
+/// What an identity used of its granted services, as a map: `as_of`, `tracking_days`,
+/// and `services`, each with `service`, `name`, `last_used`, `days_since_used` (days
+/// before `as_of`; absent when never used), `region` and `statements`.
+fn usage(u: &crate::inventory::Usage, as_of: DateTime<Utc>) -> Fact<'_> {
+    let mut entries = Vec::with_capacity(3);
+    entries.extend(time(&Some(u.as_of)).map(|t| ("as_of", t)));
+    if let Some(days) = u.tracking_days {
+        entries.push(("tracking_days", Fact::Int(days.into())));
+    }
+    let services = u.services.iter().map(|s| {
+        let mut service = vec![("service", Fact::Str(&s.service))];
+        service.extend(text(&s.name).map(|n| ("name", n)));
+        service.extend(time(&s.last_used).map(|t| ("last_used", t)));
+        if let Some(used) = s.last_used {
+            let days = crate::enrich::days_between(used, as_of);
+            service.push(("days_since_used", Fact::Int(days)));
+        }
+        service.extend(text(&s.region).map(|r| ("region", r)));
+        service.push((
+            "statements",
+            Fact::List(s.statements.iter().map(Fact::Json).collect()),
+        ));
+        Fact::Map(service)
+    });
+    entries.push(("services", Fact::List(services.collect())));
+    Fact::Map(entries)
+}
+
 /// Where a credential leaked, as a map: `scanner`, `repository`, `file`, `line`,
 /// `commit`, `detected`, `verified`, `state`, `link`, `report`.
 fn leak(l: &crate::import::leaks::LeakLocation) -> Fact<'_> {
@@ -490,7 +520,7 @@ impl Roots<'_> {
         let mut parts = path.split('.');
         let root = parts.next()?;
         let field = parts.next()?;
-        let mut value = match root {
+        let value = match root {
             "identity" => identity_fact(self.identity.as_ref()?, field.parse().ok()?)?.to_json(),
             "credential" => {
                 let (c, f) = self.credential?;
@@ -499,14 +529,22 @@ impl Roots<'_> {
             "params" => self.params.get(field)?.clone(),
             _ => return None,
         };
-        for part in parts {
-            value = match (&mut value, part.parse::<usize>()) {
-                (serde_json::Value::Array(items), Ok(i)) => items.get_mut(i)?.take(),
-                _ => value.get_mut(part)?.take(),
-            };
-        }
-        Some(value)
+        descend(value, parts)
     }
+}
+
+/// The part of `value` at the remaining path `parts` (keys, or indices into lists).
+pub fn descend<'p>(
+    mut value: serde_json::Value,
+    parts: impl Iterator<Item = &'p str>,
+) -> Option<serde_json::Value> {
+    for part in parts {
+        value = match (&mut value, part.parse::<usize>()) {
+            (serde_json::Value::Array(items), Ok(i)) => items.get_mut(i)?.take(),
+            _ => value.get_mut(part)?.take(),
+        };
+    }
+    Some(value)
 }
 
 #[cfg(test)]
@@ -522,6 +560,7 @@ mod tests {
             identity,
             facts,
             delegation: NodeFacts::none(),
+            as_of: chrono::DateTime::UNIX_EPOCH,
         }
     }
 
@@ -534,9 +573,37 @@ mod tests {
             "interactive_login": true,
             "permissions": {"admin": true, "wildcard_actions": ["*"], "privileged_actions": ["x"], "policies": ["p"]},
             "trust": [{"principal": "*", "principal_type": "any", "conditions": ["c"]}],
-            "attributes": {"k": 1}
+            "attributes": {"k": 1},
+            "usage": {"as_of": "1970-01-11T00:00:00Z", "tracking_days": 400, "services": [
+                {"service": "s3", "name": "Amazon Simple Storage Service",
+                 "last_used": "1970-01-02T12:00:00Z", "region": "eu-west-1",
+                 "statements": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}]},
+                {"service": "sqs"}
+            ]}
         }))
         .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn usage_counts_days_since_each_service_was_used_and_leaves_unused_ones_without() {
+        let identity = full_identity();
+        let facts = IdentityFacts::default();
+        let usage = identity_fact(&view(&identity, &facts), IdentityField::Usage)
+            .map(|f| f.to_json())
+            .unwrap_or_default();
+        // `view` counts days at the epoch, a day and a half before the use: -1 (whole
+        // days, towards zero).
+        assert_eq!(
+            usage,
+            serde_json::json!({
+            "as_of": "1970-01-11T00:00:00Z", "tracking_days": 400, "services": [
+                {"service": "s3", "name": "Amazon Simple Storage Service",
+                 "last_used": "1970-01-02T12:00:00Z", "days_since_used": -1,
+                 "region": "eu-west-1",
+                 "statements": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}]},
+                {"service": "sqs", "statements": []}
+            ]})
+        );
     }
 
     fn full_credential() -> Credential {

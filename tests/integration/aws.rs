@@ -680,6 +680,130 @@ fn the_rules_fire_on_the_seeded_estate() {
     assert!(on("secret-rotation-disabled").contains(&"prod/api/key".to_string()));
 }
 
+/// `--usage`: one service last accessed job per user and role, polled until it completes
+/// (moto_extras answers IN_PROGRESS first), every page read; each granted service with
+/// its last use as the server recorded it; statements narrowed per service; and
+/// permissions-unused on the user that left two of its three services unused, not on
+/// its twin that used everything it may.
+#[test]
+fn usage_records_each_granted_service_and_flags_the_unused_ones() {
+    let Some(moto) = standard() else {
+        return;
+    };
+    let options = AwsOptions {
+        usage: true,
+        ..moto.options(&["eu-west-1"], ("testing", "testing"))
+    };
+    let inv = run(&options).unwrap_or_else(|e| panic!("collect failed: {e:#}"));
+    let (status, detail) = &coverage(&inv)[&format!("aws:{ACCOUNT}:iam")];
+    assert_eq!(*status, CoverageStatus::Scanned, "{detail}");
+    let judged = inv
+        .identities
+        .iter()
+        .filter(|i| matches!(i.kind, IdentityKind::ServiceUser | IdentityKind::Role))
+        .count() as u64;
+    assert_eq!(
+        inv.api_calls["aws:iam:GenerateServiceLastAccessedDetails"],
+        judged
+    );
+    // At least one IN_PROGRESS and one COMPLETED read per job.
+    assert!(inv.api_calls["aws:iam:GetServiceLastAccessedDetails"] >= 2 * judged);
+    assert!(inv
+        .identities
+        .iter()
+        .filter(|i| matches!(i.kind, IdentityKind::ServiceUser | IdentityKind::Role))
+        .all(|i| i.usage.is_some()));
+
+    let today = chrono::Utc::now();
+    let builder = identity(&inv, "report-builder");
+    let usage = builder.usage.as_ref().unwrap_or_else(|| panic!("no usage"));
+    assert_eq!(usage.tracking_days, Some(400));
+    let services: Vec<(&str, Option<i64>)> = usage
+        .services
+        .iter()
+        .map(|s| {
+            (
+                s.service.as_str(),
+                s.last_used.map(|t| (today - t).num_days()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        services,
+        vec![("dynamodb", None), ("s3", Some(10)), ("sqs", None)]
+    );
+    let s3 = &usage.services[1];
+    assert_eq!(s3.name.as_deref(), Some("Amazon Simple Storage Service"));
+    assert_eq!(s3.region.as_deref(), Some("us-east-1"));
+    assert_eq!(
+        s3.statements,
+        vec![serde_json::json!({"Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:ListBucket"],
+            "Resource": ["arn:aws:s3:::reports", "arn:aws:s3:::reports/*"]})]
+    );
+    assert_eq!(
+        usage.services[2].statements,
+        vec![
+            serde_json::json!({"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": ["*"]})
+        ]
+    );
+    // The role's use, through its assumed-role sessions.
+    let etl = identity(&inv, "etl-runner");
+    let used: Vec<(&str, Option<i64>)> = etl
+        .usage
+        .iter()
+        .flat_map(|u| &u.services)
+        .map(|s| {
+            (
+                s.service.as_str(),
+                s.last_used.map(|t| (today - t).num_days()),
+            )
+        })
+        .collect();
+    assert_eq!(used, vec![("s3", Some(5)), ("secretsmanager", Some(5))]);
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("inventory.json");
+    let json_text = serde_json::to_string(&inv).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&path, json_text).unwrap_or_else(|e| panic!("{e}"));
+    let out = crate::support::nhiscan()
+        .args(["scan", "-i"])
+        .arg(&path)
+        .args(["-f", "json"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report = json(&out);
+    let findings: BTreeMap<String, Value> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| {
+            f["rule_id"] == "permissions-unused"
+                || f["also_fails"]
+                    .as_array()
+                    .is_some_and(|a| a.contains(&Value::from("permissions-unused")))
+        })
+        .map(|f| {
+            (
+                f["entity"]["name"].as_str().unwrap_or_default().to_string(),
+                f.clone(),
+            )
+        })
+        .collect();
+    let finding = &findings["report-builder"];
+    assert_eq!(
+        finding["evidence"]["values.unused_services"],
+        serde_json::json!(["dynamodb", "sqs"])
+    );
+    assert_eq!(
+        finding["evidence"]["values.narrowed_policy"],
+        serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:ListBucket"],
+            "Resource": ["arn:aws:s3:::reports", "arn:aws:s3:::reports/*"]}]})
+    );
+    assert!(!findings.contains_key("etl-runner"), "{findings:?}");
+}
+
 /// Restricted by the shipped policy, with IAM enforcement on: the scan must see
 /// everything, and each call the collector counted must be one the server answered.
 /// (With --all-regions, so that every call the collector can make is made.)
@@ -692,6 +816,7 @@ fn the_shipped_read_only_policy_is_sufficient_under_iam_enforcement() {
     let access_key = key["access_key_id"].as_str().unwrap_or_default();
     let options = AwsOptions {
         all_regions: true,
+        usage: true,
         ..moto.options(
             &["us-east-1", "eu-west-1"],
             (
@@ -816,6 +941,7 @@ fn missing_permissions_are_named_and_the_rest_is_kept() {
     let key = &keys["limited"];
     let options = AwsOptions {
         all_regions: true,
+        usage: true,
         ..moto.options(
             &["us-east-1"],
             (
@@ -843,6 +969,23 @@ fn missing_permissions_are_named_and_the_rest_is_kept() {
     assert_eq!(*status, CoverageStatus::Partial);
     assert!(detail.contains("iam:GenerateCredentialReport"), "{detail}");
     assert!(detail.contains(POLICY), "{detail}");
+    // --usage without iam:GenerateServiceLastAccessedDetails: said once, then no more
+    // calls (the first denial stops the jobs not yet started).
+    assert_eq!(
+        detail
+            .matches("service last accessed data was not read")
+            .count(),
+        1,
+        "{detail}"
+    );
+    assert!(
+        detail.contains("iam:GenerateServiceLastAccessedDetails was denied"),
+        "{detail}"
+    );
+    assert!(inv.identities.iter().all(|i| i.usage.is_none()));
+    assert!(!inv
+        .api_calls
+        .contains_key("aws:iam:GetServiceLastAccessedDetails"));
     let (status, detail) = &cov[&format!("aws:{ACCOUNT}:secretsmanager:us-east-1")];
     assert_eq!(*status, CoverageStatus::Failed);
     assert!(detail.contains("secretsmanager:ListSecrets"), "{detail}");

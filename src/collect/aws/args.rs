@@ -63,6 +63,15 @@ pub struct AwsArgs {
     /// inventory, and the coverage says so.
     #[arg(long)]
     pub no_ssh_keys: bool,
+    /// Also read which of its granted services each user and role used, and when
+    /// (IAM's service last accessed data, for the rule permissions-unused). Costs two
+    /// calls or more per identity (`iam:GenerateServiceLastAccessedDetails`,
+    /// `iam:GetServiceLastAccessedDetails`).
+    #[arg(long)]
+    pub usage: bool,
+    /// With --usage: seconds to wait for IAM to compile the service last accessed data.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, requires = "usage", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub usage_timeout: u64,
     /// How throttled AWS requests are retried: `standard` backs off each request on
     /// its own (exponential, with jitter); `adaptive` also slows every later request of
     /// the client after throttling (the SDK's client-side rate limiter).

@@ -7,7 +7,8 @@
 //!   code path of the collector can change an account or read a secret. One exception,
 //!   by service and name ([`ALSO_ALLOWED`]): `sts:AssumeRole`, which `--org` needs to
 //!   read each member account (it changes nothing; it returns temporary credentials for
-//!   the read-only audit role).
+//!   the read-only audit role), and `iam:GenerateServiceLastAccessedDetails`, which
+//!   `--usage` needs to read service last accessed data.
 
 use aws_sdk_iam::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -32,7 +33,12 @@ pub fn interceptor(counter: &CallCounter, service: &'static str) -> CountCalls {
 /// Operations that are not reads by name but that the collector may call, as
 /// `(service, operation)`: exactly these, on exactly these services.
 /// (`organizations:ListAccounts` needs no entry: it is a `List*` read.)
-pub const ALSO_ALLOWED: &[(&str, &str)] = &[("sts", "AssumeRole")];
+pub const ALSO_ALLOWED: &[(&str, &str)] = &[
+    ("sts", "AssumeRole"),
+    // `--usage`: asks IAM to compile its records of the identity's service use; it
+    // changes nothing.
+    ("iam", "GenerateServiceLastAccessedDetails"),
+];
 
 /// Whether the collector may call `operation` of `service` (as in `aws:<service>:...`):
 /// a read ([`is_read_only`]) or one of [`ALSO_ALLOWED`].
@@ -126,6 +132,7 @@ mod tests {
     #[test]
     fn assume_role_is_allowed_on_sts_only_and_nothing_else_is_added() {
         assert!(is_allowed("sts", "AssumeRole"));
+        assert!(is_allowed("iam", "GenerateServiceLastAccessedDetails"));
         assert!(is_allowed("organizations", "ListAccounts"));
         assert!(is_allowed("ec2", "DescribeRegions"));
         for (service, op) in [
@@ -138,6 +145,8 @@ mod tests {
             ("organizations", "InviteAccountToOrganization"),
             ("ec2", "EnableRegion"),
             ("secretsmanager", "GetSecretValue"),
+            ("sts", "GenerateServiceLastAccessedDetails"),
+            ("iam", "GenerateOrganizationsAccessReport"),
         ] {
             assert!(!is_allowed(service, op), "{service}:{op}");
         }

@@ -43,6 +43,11 @@ pub struct AwsOptions {
     /// List each user's SSH public keys (one `ListSSHPublicKeys` call per user).
     /// Default true.
     pub ssh_keys: bool,
+    /// Read which granted services each user and role used (IAM's service last accessed
+    /// data: two calls or more per identity). Default false.
+    pub usage: bool,
+    /// How long to wait for the service last accessed jobs to complete. Default 5 minutes.
+    pub usage_timeout: Duration,
     /// How long to wait for IAM to generate the credential report. Default 2 minutes.
     pub credential_report_timeout: Duration,
     /// Also scan every region enabled for the account (`ec2:DescribeRegions`), after the
@@ -70,6 +75,8 @@ impl Default for AwsOptions {
             retry_mode: RetryMode::Standard,
             attempt_timeout: Duration::from_secs(60),
             ssh_keys: true,
+            usage: false,
+            usage_timeout: Duration::from_secs(300),
             credential_report_timeout: Duration::from_secs(120),
             all_regions: false,
             org: None,

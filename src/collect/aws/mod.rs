@@ -103,6 +103,8 @@ impl Collector for Aws {
             attempt_timeout: std::time::Duration::from_secs(args.aws_timeout),
             concurrency: args.concurrency as usize,
             ssh_keys: !args.no_ssh_keys,
+            usage: args.usage,
+            usage_timeout: std::time::Duration::from_secs(args.usage_timeout),
             retry_mode: args.retry_mode,
             ..AwsOptions::default()
         };

@@ -141,6 +141,7 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
             permissions: Permissions::default(),
             trust: Vec::new(),
             attributes,
+            usage: None,
         };
         let index = built.identities.len();
         add_credentials(
@@ -249,6 +250,7 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
             permissions: Permissions::default(),
             trust: Vec::new(),
             attributes,
+            usage: None,
         };
         add_credentials(
             &mut built,

@@ -1,14 +1,14 @@
 //! Turns what IAM returned into inventory identities and credentials: permissions
 //! (through groups too), trust, keys, attributes.
 
-use super::{certificate, service_credentials, IamOutcome, UserKeys, UserWork};
+use super::{certificate, service_credentials, usage, IamOutcome, UserKeys, UserWork};
 use crate::collect::aws::effective::{self, Caller, Statement};
 use crate::collect::aws::iam_policy::{self, ADMINISTRATOR_ACCESS_ARN};
 use crate::collect::aws::scp::ServiceControl;
 use crate::collect::aws::{time, trust};
 use crate::inventory::{
     Attributes, Credential, CredentialKind, CredentialStatus, Identity, IdentityKind, Location,
-    Permissions, Provider, Scope, Tags,
+    Permissions, Provider, Scope, Tags, Usage,
 };
 use aws_sdk_iam::types::{
     AttachedPolicy, GroupDetail, ManagedPolicyDetail, PolicyDetail, RoleDetail, StatusType, Tag,
@@ -49,6 +49,8 @@ pub(super) struct PolicyBook<'a> {
     cache: HashMap<String, Policy>,
     service_control: Option<Arc<ServiceControl>>,
     pub(super) problems: Vec<String>,
+    /// Service last accessed data by ARN (`--usage`), taken by each identity built.
+    pub(super) usage: HashMap<String, Usage>,
 }
 
 impl<'a> PolicyBook<'a> {
@@ -61,6 +63,7 @@ impl<'a> PolicyBook<'a> {
             cache: HashMap::new(),
             service_control,
             problems: Vec::new(),
+            usage: HashMap::new(),
         }
     }
 
@@ -155,8 +158,9 @@ impl PermissionsBuilder {
     }
 
     /// The effective permissions, and the `assume_role_targets`, `ai_actions`,
-    /// `privileged_grants` and `conditional_actions` attributes when there are any.
-    fn build(self, attributes: &mut Attributes) -> Permissions {
+    /// `privileged_grants` and `conditional_actions` attributes when there are any; each
+    /// service of `usage` gets its statements ([`usage::narrow`]).
+    fn build(self, attributes: &mut Attributes, usage: Option<&mut Usage>) -> Permissions {
         // Each policy as it applies to this caller (conditions on who it is decided).
         let caller = self.caller.as_ref();
         let resolved: Vec<(Cow<'_, [Statement]>, bool)> = self
@@ -178,6 +182,9 @@ impl PermissionsBuilder {
             .collect();
         let limits: Vec<&[Statement]> = resolved_limits.iter().map(AsRef::as_ref).collect();
         let all: Vec<&[Statement]> = resolved.iter().map(|(s, _)| s.as_ref()).collect();
+        if let Some(usage) = usage {
+            usage::narrow(usage, &all);
+        }
         let mut effective = effective::evaluate(&all, &limits);
         let specific: Vec<&[Statement]> = resolved
             .iter()
@@ -461,7 +468,8 @@ pub(super) fn build_user(
         name: user.name.clone(),
         user: true,
     });
-    let permissions = permissions.build(&mut attributes);
+    let mut usage = book.usage.remove(&user.arn);
+    let permissions = permissions.build(&mut attributes, usage.as_mut());
     let untracked_in_use = keys.is_some_and(|k| {
         k.ssh_keys.iter().any(|s| s.status() == &StatusType::Active)
             || k.signing_certificates
@@ -488,6 +496,7 @@ pub(super) fn build_user(
         permissions,
         trust: Vec::new(),
         attributes,
+        usage: usage.map(Box::new),
     });
 }
 
@@ -556,7 +565,8 @@ pub(super) fn build_role(
         name: name.to_string(),
         user: false,
     });
-    let permissions = permissions.build(&mut attributes);
+    let mut usage = book.usage.remove(arn);
+    let permissions = permissions.build(&mut attributes, usage.as_mut());
     let last_used = role.role_last_used();
     if let Some(region) = last_used.and_then(|u| u.region()) {
         attributes.insert("last_used_region", json!(region));
@@ -592,6 +602,7 @@ pub(super) fn build_role(
         permissions,
         trust,
         attributes,
+        usage: usage.map(Box::new),
     })
 }
 
@@ -634,7 +645,7 @@ mod tests {
             let mut builder = PermissionsBuilder::default();
             builder.add(arn.to_string(), book.attached(&attached(arn)));
             let mut attributes = Attributes::new();
-            builder.build(&mut attributes);
+            builder.build(&mut attributes, None);
             attributes.get("ai_actions").cloned()
         };
         assert_eq!(ai_actions(&mut book, read_only), None);

@@ -18,7 +18,9 @@
 //! * once per account: `ListServiceSpecificCredentials` with `AllUsers`
 //!   ([`service_credentials`]: CodeCommit / Keyspaces passwords, service API keys);
 //! * once per account plus one per provider: the OIDC and SAML identity providers
-//!   ([`providers`]).
+//!   ([`providers`]);
+//! * with `--usage` only, per user and role: `GenerateServiceLastAccessedDetails`, then
+//!   `GetServiceLastAccessedDetails` until the job completes ([`usage`]).
 //!
 //! Per-user and per-provider calls run with bounded concurrency
 //! (`AwsOptions::concurrency`); the account-wide ones run side by side.
@@ -43,6 +45,7 @@ mod build;
 mod certificate;
 mod providers;
 mod service_credentials;
+mod usage;
 
 use super::credential_report::{self, KeySlot, ReportRow};
 use super::errors::{api_error, ApiError, ErrorKind};
@@ -94,11 +97,25 @@ pub async fn collect(
         .collect();
     // One bound for every per-item call (per user, per provider).
     let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
-    let (report, role_extras, mut providers, service_creds) = tokio::join!(
+    let usage_of = details
+        .users
+        .iter()
+        .filter_map(|u| u.arn())
+        .chain(details.roles.iter().filter_map(|r| r.arn()))
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    let usage = async {
+        match options.usage {
+            true => Some(usage::collect(iam, usage_of, &limit, options.usage_timeout).await),
+            false => None,
+        }
+    };
+    let (report, role_extras, mut providers, service_creds, usage) = tokio::join!(
         credential_report(iam, options.credential_report_timeout),
         role_extras(iam),
         providers::collect(iam, scope, &limit),
-        service_credentials::collect(iam, &user_names, &limit)
+        service_credentials::collect(iam, &user_names, &limit),
+        usage
     );
     let mut problems = Vec::new();
     let report = report.unwrap_or_else(|e| {
@@ -159,6 +176,10 @@ pub async fn collect(
     }
 
     let mut book = PolicyBook::new(&details.policies, options.service_control.clone());
+    if let Some(usage) = usage {
+        problems.extend(usage.problems);
+        book.usage = usage.by_arn;
+    }
     let mut outcome = IamOutcome::default();
     for user in &users {
         let Some(detail) = details.users.get(user.index) else {
