@@ -34,8 +34,8 @@ pub struct IdentityFacts {
     /// Human, non-human or ambiguous ([`identity_type`]).
     pub identity_type: IdentityType,
     /// The signals that decided it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub identity_type_signals: Vec<String>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub identity_type_signals: Box<[String]>,
     /// Made and managed by the provider itself, not by the customer: AWS IAM Identity
     /// Center's `AWSReservedSSO_*` roles and service-linked roles.
     pub provider_managed: bool,
@@ -60,15 +60,15 @@ pub struct IdentityFacts {
     /// Classified as an AI agent ([`ai`]).
     pub ai_agent: bool,
     /// The signals found, strong and weak (`weak ...`), whatever the verdict.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub ai_signals: Vec<String>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub ai_signals: Box<[String]>,
     /// Environments the identity is labelled with (its and its credentials' `env`,
     /// `environment` or `stage` tags), normalised to lower case.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub environments: Vec<String>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub environments: Box<[String]>,
     /// Other accounts whose principals its trust policy lets assume it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub trusted_accounts: Vec<TrustedAccount>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub trusted_accounts: Box<[TrustedAccount]>,
 }
 
 /// Derived facts about a credential.
@@ -236,19 +236,26 @@ pub fn enrich(inventory: Inventory, as_of: DateTime<Utc>, owners: &OwnerResolver
 /// Tag keys that name an environment, matched case-insensitively (`Env`, `ENVIRONMENT`).
 pub const ENVIRONMENT_TAG_KEYS: &[&str] = &["env", "environment", "stage"];
 
-fn add_environments(tags: &crate::inventory::Tags, into: &mut Vec<String>) {
+/// Adds the environments `tags` name to `into`, each once. (A boxed slice, not a
+/// vector: the facts of a million identities hold four lists, 8 bytes each saved.)
+fn add_environments(tags: &crate::inventory::Tags, into: &mut Box<[String]>) {
     let values = tags.iter().filter(|(key, _)| {
         ENVIRONMENT_TAG_KEYS
             .iter()
             .any(|k| k.eq_ignore_ascii_case(key.trim()))
     });
+    let mut added: Option<Vec<String>> = None;
     for (_, value) in values {
         for env in value.split([',', '/', '|', ';', ' ']) {
             let env = env.trim().to_lowercase();
-            if !env.is_empty() && !into.contains(&env) {
-                into.push(env);
+            let list = added.get_or_insert_with(|| std::mem::take(into).into_vec());
+            if !env.is_empty() && !list.contains(&env) {
+                list.push(env);
             }
         }
+    }
+    if let Some(list) = added {
+        *into = list.into_boxed_slice();
     }
 }
 
@@ -314,9 +321,10 @@ fn entity_facts(
             let mut facts = identity_facts(identity, as_of, owners);
             let verdict = classifiers.ai.classify(identity);
             facts.ai_agent = verdict.ai_agent;
-            facts.ai_signals = verdict.signals;
+            facts.ai_signals = verdict.signals.into_boxed_slice();
             facts.provider_managed = is_provider_managed(identity);
-            facts.trusted_accounts = trust::trusted_accounts(identity, &account_names);
+            facts.trusted_accounts =
+                trust::trusted_accounts(identity, &account_names).into_boxed_slice();
             add_environments(&identity.tags, &mut facts.environments);
             facts
         })
@@ -359,7 +367,7 @@ fn entity_facts(
             .identity_type
             .classify(identity, summary, roster);
         facts.identity_type = verdict.identity_type;
-        facts.identity_type_signals = verdict.signals;
+        facts.identity_type_signals = verdict.signals.into_boxed_slice();
         if facts.identity_type == IdentityType::Human && facts.owner.status == OwnerStatus::Missing
         {
             // A person's own user answers to that person: active or departed per roster.
@@ -371,9 +379,9 @@ fn entity_facts(
         if facts.identity_type == IdentityType::Human && facts.ai_agent {
             // A person is never an AI agent, whatever their name or rights suggest.
             facts.ai_agent = false;
-            facts
-                .ai_signals
-                .insert(0, "not an AI agent: a human user".to_string());
+            let mut signals = std::mem::take(&mut facts.ai_signals).into_vec();
+            signals.insert(0, "not an AI agent: a human user".to_string());
+            facts.ai_signals = signals.into_boxed_slice();
         }
     }
 

@@ -2783,6 +2783,45 @@ fn a_call_the_endpoint_cannot_answer_stops_at_the_second_identical_failure() {
     assert_eq!(inv.identities.len(), 20, "everything else is collected");
 }
 
+/// A user whose calls stay throttled after the SDK's five attempts is read again in up
+/// to two more passes (what makes a scan under a sustained rate limit complete:
+/// docs/performance-aws.md), and no more: here every ListSSHPublicKeys is throttled, so
+/// each user's is attempted 5 times in each of 3 passes, then named in the coverage.
+#[test]
+fn throttled_users_are_read_again_in_two_more_passes_and_no_more() {
+    let Some(moto) = Moto::start(&["--scale", "20"]) else {
+        return;
+    };
+    moto.set_faults(&serde_json::json!({"throttle": 1.0, "operations": ["ListSSHPublicKeys"]}));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("inventory.json");
+    let out = nhiscan_cli()
+        .args(["collect", "aws", "--region", "us-east-1", "--endpoint-url"])
+        .arg(&moto.endpoint)
+        .arg("-o")
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let inv = read_inventory(&path);
+    let users = inv
+        .identities
+        .iter()
+        .filter(|i| i.kind == IdentityKind::ServiceUser)
+        .count() as u64;
+    assert_eq!(users, 10);
+    assert_eq!(inv.api_calls["aws:iam:ListSSHPublicKeys"], users * 5 * 3);
+    let detail = inv
+        .coverage
+        .iter()
+        .find(|c| c.target.ends_with(":iam"))
+        .and_then(|c| c.detail.clone())
+        .unwrap_or_default();
+    assert!(detail.contains("SSH keys of scale-user-"), "{detail}");
+    assert!(detail.contains("throttled even after retries"), "{detail}");
+}
+
 /// The benchmark organisation (scripts/bench-aws-org.sh) at 50 accounts: collected in
 /// one job (8 accounts at a time) and in three shard jobs, the shards merge into the
 /// single job's inventory, and their reports are the same report (issue 17).

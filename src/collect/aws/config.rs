@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_iam::config::retry::{ClientRateLimiter, RetryPartition};
+use aws_sdk_iam::config::retry::{ClientRateLimiter, RetryPartition, TokenBucket};
 use std::time::Duration;
 
 /// Clients for one account, sharing one loaded configuration and one call counter.
@@ -114,6 +114,14 @@ impl Session {
 /// shared by every client of the process: with `--org`, one throttled account would
 /// spend the retry quota (and, in adaptive mode, slow the sending rate) of every other
 /// account, although AWS throttles each account on its own.
+///
+/// Its retry quota charges nothing for retrying a throttled call or a server error: the
+/// SDK's default (500 tokens, 5 a retry) ran out within seconds at 20 requests a second,
+/// after which every throttled call failed at its first attempt and the scan was
+/// incomplete (docs/performance-aws.md). Each call still stops after `max_attempts`,
+/// and an answer that is not an AWS error stops earlier ([`super::give_up`]). Timeouts
+/// and broken connections still cost 10 tokens of 500: an endpoint that is down is not
+/// asked again and again.
 fn own_partition(service: &'static str) -> RetryPartition {
     // As the SDK starts its own limiter: at the slowest rate, not yet limiting (it
     // limits only after a throttle), its clock at now.
@@ -122,6 +130,7 @@ fn own_partition(service: &'static str) -> RetryPartition {
         .map_or(0.0, |since| since.as_secs_f64());
     RetryPartition::custom(service)
         .client_rate_limiter(ClientRateLimiter::new(now))
+        .token_bucket(TokenBucket::builder().retry_cost(0).build())
         .build()
 }
 

@@ -23,7 +23,10 @@
 //!   `GetServiceLastAccessedDetails` until the job completes ([`usage`]).
 //!
 //! Per-user and per-provider calls run with bounded concurrency
-//! (`AwsOptions::concurrency`); the account-wide ones run side by side.
+//! (`AwsOptions::concurrency`); the account-wide ones run side by side. A user whose
+//! calls were throttled even after the SDK's retries is read again once the others are
+//! done (up to two more passes, 1 s and 2 s later): under a sustained rate limit the
+//! last few calls then find the rate free.
 //!
 //! Modelling choices:
 //! * every IAM user is a `service_user`; a console password (login profile) is
@@ -340,6 +343,8 @@ pub(super) struct UserKeys {
     pub(super) signing_certificates: Vec<SigningCertificate>,
     pub(super) service_credentials: Vec<ServiceSpecificCredentialMetadata>,
     problems: Vec<String>,
+    /// A call was throttled out: another pass may read it all.
+    throttled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -354,71 +359,113 @@ pub(super) struct KeyFacts {
 /// Fetches every user's access keys (when it has any), SSH keys (when asked for) and
 /// signing certificates (when it may have any), bounded. Returns them by user ARN, and
 /// the failures of tasks that died.
+/// Passes over the users a throttled call left unread, after the first: once the
+/// other calls are done, the account's request rate has room for them.
+const THROTTLED_PASSES: u32 = 2;
+
+/// What to read of one user.
+#[derive(Debug, Clone)]
+struct UserJob {
+    arn: String,
+    name: String,
+    row: Option<ReportRow>,
+    has_keys: bool,
+    ssh: bool,
+    certs: bool,
+}
+
 async fn user_credentials(
     iam: &Client,
     users: &[UserWork],
     options: &AwsOptions,
     limit: &Arc<Semaphore>,
 ) -> (HashMap<String, UserKeys>, Vec<String>) {
-    let mut tasks = JoinSet::new();
-    for user in users {
-        if !user.has_keys && !options.ssh_keys && !user.has_certs {
-            continue;
-        }
-        let iam = iam.clone();
-        let limit = limit.clone();
-        let (arn, name, row, has_keys, ssh, certs) = (
-            user.arn.clone(),
-            user.name.clone(),
-            user.row.clone(),
-            user.has_keys,
-            options.ssh_keys,
-            user.has_certs,
-        );
-        tasks.spawn(async move {
-            let mut keys = UserKeys::default();
-            if has_keys {
-                match list_access_keys(&iam, &limit, &name).await {
-                    Ok(listed) => {
-                        keys.access_keys =
-                            key_usage(&iam, &limit, listed, row.as_ref(), &mut keys.problems).await;
-                    }
-                    Err(e) => keys
-                        .problems
-                        .push(format!("access keys of {name} unknown: {e}")),
-                }
-            }
-            if ssh {
-                match list_ssh_keys(&iam, &limit, &name).await {
-                    Ok(listed) => keys.ssh_keys = listed,
-                    Err(e) => keys
-                        .problems
-                        .push(format!("SSH keys of {name} unknown: {e}")),
-                }
-            }
-            if certs {
-                match list_signing_certificates(&iam, &limit, &name).await {
-                    Ok(listed) => keys.signing_certificates = listed,
-                    Err(e) => keys
-                        .problems
-                        .push(format!("signing certificates of {name} unknown: {e}")),
-                }
-            }
-            (arn, keys)
-        });
-    }
+    let mut pending: Vec<UserJob> = users
+        .iter()
+        .filter(|user| user.has_keys || options.ssh_keys || user.has_certs)
+        .map(|user| UserJob {
+            arn: user.arn.clone(),
+            name: user.name.clone(),
+            row: user.row.clone(),
+            has_keys: user.has_keys,
+            ssh: options.ssh_keys,
+            certs: user.has_certs,
+        })
+        .collect();
     let mut out = HashMap::new();
     let mut failures = Vec::new();
-    while let Some(done) = tasks.join_next().await {
-        match done {
-            Ok((arn, keys)) => {
-                out.insert(arn, keys);
+    for pass in 0..=THROTTLED_PASSES {
+        if pending.is_empty() {
+            break;
+        }
+        if pass > 0 {
+            tokio::time::sleep(Duration::from_secs(pass.into())).await;
+        }
+        let mut tasks = JoinSet::new();
+        for job in pending.drain(..) {
+            let (iam, limit) = (iam.clone(), limit.clone());
+            tasks.spawn(async move {
+                let keys = read_user(&iam, &limit, &job).await;
+                (job, keys)
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok((job, keys)) if keys.throttled && pass < THROTTLED_PASSES => pending.push(job),
+                Ok((job, keys)) => {
+                    out.insert(job.arn, keys);
+                }
+                // A task that panicked: keep the rest, but say that something is missing.
+                Err(e) => failures.push(format!("a per-user task failed: {e}")),
             }
-            // A task that panicked: keep the rest, but say that something is missing.
-            Err(e) => failures.push(format!("a per-user task failed: {e}")),
         }
     }
     (out, failures)
+}
+
+/// One user's access keys (with their usage), SSH keys and signing certificates.
+async fn read_user(iam: &Client, limit: &Semaphore, job: &UserJob) -> UserKeys {
+    let name = &job.name;
+    let mut keys = UserKeys::default();
+    let note = |keys: &mut UserKeys, e: &ApiError, what: String| {
+        keys.throttled |= e.kind == ErrorKind::Throttled;
+        keys.problems.push(format!("{what}: {e}"));
+    };
+    if job.has_keys {
+        match list_access_keys(iam, limit, name).await {
+            Ok(listed) => {
+                let mut throttled = false;
+                keys.access_keys = key_usage(
+                    iam,
+                    limit,
+                    listed,
+                    job.row.as_ref(),
+                    &mut keys.problems,
+                    &mut throttled,
+                )
+                .await;
+                keys.throttled |= throttled;
+            }
+            Err(e) => note(&mut keys, &e, format!("access keys of {name} unknown")),
+        }
+    }
+    if job.ssh {
+        match list_ssh_keys(iam, limit, name).await {
+            Ok(listed) => keys.ssh_keys = listed,
+            Err(e) => note(&mut keys, &e, format!("SSH keys of {name} unknown")),
+        }
+    }
+    if job.certs {
+        match list_signing_certificates(iam, limit, name).await {
+            Ok(listed) => keys.signing_certificates = listed,
+            Err(e) => note(
+                &mut keys,
+                &e,
+                format!("signing certificates of {name} unknown"),
+            ),
+        }
+    }
+    keys
 }
 
 async fn list_access_keys(
@@ -485,6 +532,7 @@ async fn key_usage(
     keys: Vec<AccessKeyMetadata>,
     row: Option<&ReportRow>,
     problems: &mut Vec<String>,
+    throttled: &mut bool,
 ) -> Vec<KeyFacts> {
     let mut out = Vec::new();
     for meta in keys {
@@ -507,6 +555,7 @@ async fn key_usage(
                     meta,
                 },
                 Err(e) => {
+                    *throttled |= e.kind == ErrorKind::Throttled;
                     problems.push(format!(
                         "usage of access key {} unknown: {e}",
                         meta.access_key_id().unwrap_or("?")
