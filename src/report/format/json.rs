@@ -8,10 +8,9 @@ use rayon::prelude::*;
 use std::io::{self, Write};
 use std::ops::Range;
 
-/// Elements rendered before they are written: bounds the memory a batch holds. At a
-/// million identities 4,096 findings held about 10 MB and wrote the report in 18.1 s
-/// (2,299 MiB peak); 16,384 held 35 MB more for 17.1–17.9 s, within this machine's
-/// noise (docs/performance.md).
+/// Elements rendered before they are written: bounds the memory a batch holds (two
+/// batches are held: one written, the next rendered). At a million identities 4,096
+/// findings are about 10 MB (docs/performance.md).
 const BATCH: usize = 4_096;
 /// Elements one worker renders into one piece.
 const PIECE: usize = 256;
@@ -56,20 +55,20 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// Writes an array of `count` elements `depth` levels in, element `k` rendered by
-/// `render(k, piece)` on all cores.
+/// `render(k, piece)` on all cores. Batches are pipelined: while one is written (in
+/// order, on this thread), the next is rendered, so the cores do not wait on the disk.
 fn array(
     out: &mut dyn Write,
     depth: usize,
     count: usize,
     render: impl Fn(usize, &mut Vec<u8>) -> io::Result<()> + Sync,
 ) -> io::Result<()> {
-    let mut array = Array::begin(out, depth)?;
-    for batch in (0..count).step_by(BATCH) {
+    let render_batch = |batch: usize| -> io::Result<Vec<Vec<u8>>> {
         let pieces: Vec<Range<usize>> = (batch..(batch + BATCH).min(count))
             .step_by(PIECE)
             .map(|start| start..(start + PIECE).min(count))
             .collect();
-        let rendered: Vec<Vec<u8>> = pieces
+        pieces
             .into_par_iter()
             .map(|range| {
                 let mut piece = Vec::new();
@@ -78,10 +77,27 @@ fn array(
                 }
                 Ok(piece)
             })
-            .collect::<io::Result<_>>()?;
-        for piece in &rendered {
-            array.piece(piece)?;
-        }
+            .collect()
+    };
+    let render_batch = &render_batch;
+    let mut array = Array::begin(out, depth)?;
+    let starts: Vec<usize> = (0..count).step_by(BATCH).collect();
+    let mut next = match starts.first() {
+        Some(&start) => render_batch(start)?,
+        None => Vec::new(),
+    };
+    for following in starts.iter().skip(1).map(Some).chain([None]) {
+        let current = std::mem::take(&mut next);
+        std::thread::scope(|scope| -> io::Result<()> {
+            let rendering = following.map(|&start| scope.spawn(move || render_batch(start)));
+            let written = current.iter().try_for_each(|piece| array.piece(piece));
+            if let Some(rendering) = rendering {
+                next = rendering
+                    .join()
+                    .map_err(|_| io::Error::other("rendering the report failed"))??;
+            }
+            written
+        })?;
     }
     array.end()
 }
@@ -93,6 +109,39 @@ mod tests {
     use crate::report::{InventorySection, RulePack, ScanInfo};
     use crate::rules::{eval, findings::Findings, RuleSet};
     use std::path::Path;
+
+    /// Several batches, the last one short: pipelined, they still come out in order.
+    #[test]
+    fn an_array_of_many_batches_is_written_in_order() {
+        let count = 3 * BATCH + 17;
+        let values: Vec<String> = (0..count).map(|k| format!("element {k}")).collect();
+        let mut written = Vec::new();
+        array(&mut written, 0, count, |k, piece| {
+            pretty::element(piece, 0, &values[k])
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let expected = serde_json::to_vec_pretty(&values).unwrap_or_default();
+        assert_eq!(
+            String::from_utf8_lossy(&written),
+            String::from_utf8_lossy(&expected)
+        );
+        let mut empty = Vec::new();
+        array(&mut empty, 0, 0, |_, _| Ok(())).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(empty, b"[]");
+    }
+
+    /// A failing render fails the whole array, whichever batch it is in.
+    #[test]
+    fn a_render_error_in_a_later_batch_is_returned() {
+        let failing = BATCH + 3;
+        let result = array(&mut Vec::new(), 0, 2 * BATCH, |k, piece| {
+            if k == failing {
+                return Err(io::Error::other("boom"));
+            }
+            pretty::element(piece, 0, &k)
+        });
+        assert_eq!(result.map_err(|e| e.to_string()), Err("boom".into()));
+    }
 
     /// The example estate's report, written whole by serde_json and in pieces by
     /// [`write`], with and without findings.
