@@ -310,15 +310,16 @@ pub struct Identity {
 }
 
 /// What an identity did with the services its policies grant, from the provider's own
-/// access records (AWS: service last accessed data).
+/// access records (AWS: service last accessed data; GCP: the IAM Recommender's policy
+/// insights, one "service" per role binding).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Usage {
     /// When the provider computed it.
     #[serde(deserialize_with = "time::required")]
     pub as_of: DateTime<Utc>,
-    /// How many days back the provider records use (AWS: 400); a service not used within
-    /// them has no `last_used`.
+    /// How many days back the provider records use (AWS: 400, GCP: 90); a service not
+    /// used within them has no `last_used` nor `used_within_days`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_days: Option<u32>,
     /// Every service the identity's permissions policies grant, in the provider's order.
@@ -329,7 +330,8 @@ pub struct Usage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceUse {
-    /// The service's namespace in policies (`s3`, `dynamodb`).
+    /// The service's namespace in policies (`s3`, `dynamodb`); on GCP, the bound role
+    /// (`roles/storage.admin`).
     pub service: String,
     /// Its name as the provider writes it (`Amazon Simple Storage Service`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -342,6 +344,10 @@ pub struct ServiceUse {
         deserialize_with = "time::optional"
     )]
     pub last_used: Option<DateTime<Utc>>,
+    /// Used at some time within this many days before `as_of`, the provider does not say
+    /// when (GCP: a binding's permissions exercised in the observation period).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_within_days: Option<u32>,
     /// The region of that last use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,

@@ -474,6 +474,23 @@ def usage(services):
     return {"as_of": _fmt(NOW), "tracking_days": 400, "services": out}
 
 
+def gcp_usage(bindings, project_number=None):
+    """Policy insights as `scan gcp --usage` records them: (role, exercised permissions,
+    inferred permissions) per project role binding, observed for 90 days up to the day
+    before NOW; a binding with no exercised permission is unused in that window."""
+    project_number = project_number or GCP_PROJECT_NUMBER
+    out = []
+    for role, exercised, inferred in sorted(bindings):
+        entry = {"service": role, "name": f"{role} on projects/{project_number}"}
+        if exercised:
+            entry["used_within_days"] = 90
+        entry["statements"] = [{"role": role, "resource": f"projects/{project_number}",
+                                "exercisedPermissions": list(exercised),
+                                "inferredPermissions": list(inferred)}]
+        out.append(entry)
+    return {"as_of": _fmt(NOW - timedelta(days=1)), "tracking_days": 90, "services": out}
+
+
 def secrets_manager(scope, name, *, created, region="eu-west-1", rotation=None,
                     interval=None, last_rotated=None, last_used=None, tags=None, **kw):
     account = scope["id"]
@@ -1469,12 +1486,29 @@ def build_gcp():
     gcp_sa("gcs-backup-writer", created=640,
            keys=[key(100, 11, status="inactive", expires=-10), key(10, 0, expires=80)],
            tags=owner_tags(TOM, "sre"), policies=["roles/storage.objectCreator"])
+    # Policy insights (as `scan gcp --usage` reads them): dbt-runner has not published to
+    # Pub/Sub in 90 days; its twin bq-scheduled-queries used both of its roles.
     gcp_sa("bq-scheduled-queries", created=350, last_activity=0,
-           tags=owner_tags(NINA, "finops"), policies=["roles/bigquery.jobUser"])
+           tags=owner_tags(NINA, "finops"),
+           policies=["roles/bigquery.dataViewer", "roles/bigquery.jobUser"])
+    scheduled = identity_of("gcp", f"bq-scheduled-queries@{GCP_PROJECT}.iam.gserviceaccount.com")
+    scheduled["usage"] = gcp_usage([
+        ("roles/bigquery.jobUser", ["bigquery.jobs.create"], []),
+        ("roles/bigquery.dataViewer", ["bigquery.tables.getData", "bigquery.tables.list"],
+         ["bigquery.tables.get"]),
+    ])
+    twin(scheduled, ["permissions-unused"],
+         "policy insights like dbt-runner's, but both of its role bindings were used in the "
+         "90-day window")
     gcp_sa("dbt-runner", created=300, keys=[key(30, 0, expires=60)],
            tags=owner_tags(NINA, "finops"),
            impersonators=[impersonator(f"user:{NINA}", "roles/iam.serviceAccountTokenCreator")],
-           policies=["roles/bigquery.dataEditor"])
+           policies=["roles/bigquery.dataEditor", "roles/pubsub.publisher"])
+    identity_of("gcp", f"dbt-runner@{GCP_PROJECT}.iam.gserviceaccount.com")["usage"] = gcp_usage([
+        ("roles/bigquery.dataEditor", ["bigquery.jobs.create", "bigquery.tables.updateData"],
+         ["bigquery.tables.create"]),
+        ("roles/pubsub.publisher", [], []),
+    ])
     # The vendor uploaded the public half of its own key pair.
     gcp_sa("fivetran-connector", created=400, display="Fivetran ELT (vendor-managed)",
            keys=[key(80, 0, expires=10, keyOrigin="USER_PROVIDED")],

@@ -17,3 +17,4 @@ pub mod progress;
 pub mod registry;
 #[cfg(any(feature = "gcp", feature = "github"))]
 pub mod token;
+pub mod usage_args;

@@ -122,9 +122,17 @@ impl clap::ValueEnum for LiveProvider {
     }
 }
 
-/// Adds `C`'s arguments (as a flattened group: under their help heading).
+/// Adds `C`'s arguments (under their help heading), but not those another provider
+/// already added: a flag several providers share (`--usage`) is one flag.
 fn augment<C: Collector>(cmd: Command) -> Command {
-    C::Args::augment_args(cmd)
+    let own = C::Args::augment_args(Command::new(C::ID));
+    own.get_arguments().fold(cmd, |cmd, arg| {
+        if cmd.get_arguments().any(|a| a.get_id() == arg.get_id()) {
+            cmd
+        } else {
+            cmd.arg(arg.clone())
+        }
+    })
 }
 
 fn parsed<C: Collector>(matches: &ArgMatches) -> Result<C::Args> {

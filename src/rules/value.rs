@@ -412,7 +412,8 @@ pub fn credential_fact<'a>(
 
 /// What an identity used of its granted services, as a map: `as_of`, `tracking_days`,
 /// and `services`, each with `service`, `name`, `last_used`, `days_since_used` (days
-/// before `as_of`; absent when never used), `region` and `statements`.
+/// before `as_of`; absent when never used), `used_within_days` (used within that many
+/// days, not said when), `region` and `statements`.
 fn usage(u: &crate::inventory::Usage, as_of: DateTime<Utc>) -> Fact<'_> {
     let mut entries = Vec::with_capacity(3);
     entries.extend(time(&Some(u.as_of)).map(|t| ("as_of", t)));
@@ -426,6 +427,9 @@ fn usage(u: &crate::inventory::Usage, as_of: DateTime<Utc>) -> Fact<'_> {
         if let Some(used) = s.last_used {
             let days = crate::enrich::days_between(used, as_of);
             service.push(("days_since_used", Fact::Int(days)));
+        }
+        if let Some(days) = s.used_within_days {
+            service.push(("used_within_days", Fact::Int(days.into())));
         }
         service.extend(text(&s.region).map(|r| ("region", r)));
         service.push((

@@ -545,6 +545,177 @@ fn scan_gcp_reports_keys_basic_roles_impersonation_and_the_ai_agent() {
         .any(|c| c["target"] == "gcp:project:acme-sandbox" && c["status"] == "failed"));
 }
 
+/// `--usage`: the IAM Recommender's policy insights (both pages) become each account's
+/// usage, one "service" per role binding; permissions-unused fires on exporter (Pub/Sub
+/// Editor unused in 90 days, Storage Object Viewer used) and not on its twin support-llm
+/// (both of its bindings used), nor on etl (its one binding used). A project whose
+/// insights cannot be read is partial, and says why.
+#[test]
+fn usage_reads_policy_insights_and_flags_the_unused_bindings() {
+    // acme-prod with one more account, exporter, and a second binding for support-llm.
+    let server = GcpServer::start(vec![
+        Route::file(
+            "POST",
+            "cloudresourcemanager.googleapis.com",
+            "/v3/projects/acme-prod:getIamPolicy",
+            200,
+            "policy-acme-prod-usage.json",
+        ),
+        Route::file(
+            "GET",
+            "iam.googleapis.com",
+            "/v1/projects/acme-prod/serviceAccounts",
+            200,
+            "accounts-acme-prod-page2-usage.json",
+        )
+        .query("pageToken=c2EtcGFnZS0y"),
+        Route::json(
+            "GET",
+            "iam.googleapis.com",
+            "/v1/projects/acme-prod/serviceAccounts/exporter@acme-prod.iam.gserviceaccount.com/keys",
+            200,
+            "{}",
+        ),
+        Route::json(
+            "POST",
+            "iam.googleapis.com",
+            "/v1/projects/acme-prod/serviceAccounts/exporter@acme-prod.iam.gserviceaccount.com:getIamPolicy",
+            200,
+            r#"{"version": 1, "etag": "ACAB"}"#,
+        ),
+    ]);
+    let sandbox = Sandbox::new();
+    let out = run(nhiscan(&server, &sandbox)
+        .env("GOOGLE_APPLICATION_CREDENTIALS", sandbox.adc())
+        .args(["collect", "gcp", "--usage"]));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(server.unmatched().is_empty(), "{:?}", server.unmatched());
+    let inventory = json(&out);
+    assert_read_only_and_known(&server, &inventory, true);
+    assert_eq!(inventory["api_calls"]["gcp:recommender:insights.list"], 4);
+    let insight_requests: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|r| r.host == "recommender.googleapis.com")
+        .map(|r| r.query())
+        .collect();
+    assert!(
+        insight_requests
+            .iter()
+            .all(|q| q.starts_with("filter=insightSubtype") && q.contains("PERMISSIONS_USAGE")),
+        "{insight_requests:?}"
+    );
+
+    let etl = find(
+        &inventory,
+        "identities",
+        "id",
+        "etl@acme-prod.iam.gserviceaccount.com",
+    );
+    assert_eq!(etl["usage"]["as_of"], "2026-11-28T07:00:00Z");
+    assert_eq!(etl["usage"]["tracking_days"], 90);
+    let services = etl["usage"]["services"].as_array().unwrap();
+    assert_eq!(services.len(), 1, "{services:?}");
+    assert_eq!(services[0]["service"], "roles/bigquery.admin");
+    assert_eq!(
+        services[0]["name"],
+        "roles/bigquery.admin on projects/111111111111 (if until 2027)"
+    );
+    assert_eq!(services[0]["used_within_days"], 90);
+    assert_eq!(
+        services[0]["statements"][0]["exercisedPermissions"],
+        serde_json::json!(["bigquery.jobs.create", "bigquery.tables.getData"])
+    );
+    assert_eq!(
+        services[0]["statements"][0]["inferredPermissions"],
+        serde_json::json!(["bigquery.tables.list"])
+    );
+    let exporter = find(
+        &inventory,
+        "identities",
+        "id",
+        "exporter@acme-prod.iam.gserviceaccount.com",
+    );
+    let services = exporter["usage"]["services"].as_array().unwrap();
+    assert_eq!(services[0]["service"], "roles/pubsub.editor");
+    assert!(services[0].get("used_within_days").is_none());
+    assert_eq!(services[1]["service"], "roles/storage.objectViewer");
+    assert_eq!(services[1]["used_within_days"], 90);
+    // A user's insight belongs to no service account; the disabled account's is kept.
+    let old = find(
+        &inventory,
+        "identities",
+        "id",
+        "old-sa@acme-prod.iam.gserviceaccount.com",
+    );
+    assert_eq!(
+        old["usage"]["services"][0]["service"],
+        "roles/storage.admin"
+    );
+    // acme-data: the Recommender API is off; the project is partial and says what to do.
+    let data = coverage(&inventory, "gcp:project:acme-data");
+    let detail = data["detail"].as_str().unwrap();
+    assert!(detail.contains("IAM policy insights, --usage"), "{detail}");
+    assert!(detail.contains("recommender.googleapis.com"), "{detail}");
+    assert!(find(
+        &inventory,
+        "identities",
+        "id",
+        "dbt-runner@acme-data.iam.gserviceaccount.com"
+    )
+    .get("usage")
+    .is_none());
+
+    // The same estate scanned: one finding on etl, none on its twin.
+    let file = sandbox.dir.path().join("inventory.json");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let out = run(crate::support::nhiscan().args([
+        "scan",
+        "-i",
+        file.to_str().unwrap(),
+        "--now",
+        "2026-11-29",
+        "-f",
+        "json",
+    ]));
+    let report = json(&out);
+    let unused: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "permissions-unused")
+        .collect();
+    assert_eq!(unused.len(), 1, "{unused:?}");
+    let finding = unused[0];
+    assert_eq!(
+        finding["entity"]["id"],
+        "exporter@acme-prod.iam.gserviceaccount.com"
+    );
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains("holds rights to roles/pubsub.editor on projects/111111111111 but has not used them in 90 days"),
+        "{message}"
+    );
+    assert!(
+        message.contains("it used only roles/storage.objectViewer on projects/111111111111"),
+        "{message}"
+    );
+    let narrowed = &finding["evidence"]["values.narrowed_policy"];
+    assert_eq!(narrowed["bindings"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        narrowed["bindings"][0]["role"],
+        "roles/storage.objectViewer"
+    );
+    assert_eq!(
+        narrowed["bindings"][0]["exercisedPermissions"],
+        serde_json::json!(["storage.objects.get", "storage.objects.list"])
+    );
+    assert!(finding["remediation"]
+        .as_str()
+        .unwrap()
+        .contains("gcloud projects remove-iam-policy-binding"));
+}
+
 #[test]
 fn the_gcloud_login_is_used_when_there_is_no_adc_file() {
     let server = GcpServer::start(Vec::new());

@@ -63,12 +63,6 @@ pub struct AwsArgs {
     /// inventory, and the coverage says so.
     #[arg(long)]
     pub no_ssh_keys: bool,
-    /// Also read which of its granted services each user and role used, and when
-    /// (IAM's service last accessed data, for the rule permissions-unused). Costs two
-    /// calls or more per identity (`iam:GenerateServiceLastAccessedDetails`,
-    /// `iam:GetServiceLastAccessedDetails`).
-    #[arg(long)]
-    pub usage: bool,
     /// With --usage: seconds to wait for IAM to compile the service last accessed data.
     #[arg(long, value_name = "SECONDS", default_value_t = 300, requires = "usage", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub usage_timeout: u64,
@@ -81,6 +75,8 @@ pub struct AwsArgs {
     /// included, before it is retried (5 attempts at most).
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub aws_timeout: u64,
+    #[command(flatten)]
+    pub usage: crate::collect::usage_args::UsageArgs,
 }
 
 /// `--retry-mode`: the AWS SDK's retry modes.

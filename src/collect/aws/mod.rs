@@ -103,7 +103,7 @@ impl Collector for Aws {
             attempt_timeout: std::time::Duration::from_secs(args.aws_timeout),
             concurrency: args.concurrency as usize,
             ssh_keys: !args.no_ssh_keys,
-            usage: args.usage,
+            usage: args.usage.usage,
             usage_timeout: std::time::Duration::from_secs(args.usage_timeout),
             retry_mode: args.retry_mode,
             ..AwsOptions::default()

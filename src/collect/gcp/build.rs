@@ -138,6 +138,8 @@ pub struct ProjectData {
     pub workloads: Option<Vec<Workload>>,
     pub account_activity: Option<Vec<Activity>>,
     pub key_activity: Option<Vec<Activity>>,
+    /// The project's policy insights (`--usage`); `None` when not asked or not read.
+    pub insights: Option<Vec<super::usage::PolicyInsight>>,
 }
 
 fn time(text: Option<&str>) -> Option<DateTime<Utc>> {
@@ -301,6 +303,12 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
         }
     }
 
+    let mut usage = data
+        .insights
+        .as_deref()
+        .map(super::usage::usage_by_account)
+        .unwrap_or_default();
+
     let mut identities = Vec::new();
     let mut credentials = Vec::new();
     for AccountData {
@@ -328,6 +336,7 @@ pub fn build(data: &ProjectData) -> (Vec<Identity>, Vec<Credential>) {
             identity.activity_tracked = true;
             identity.last_activity = account_seen.get(&email).copied().flatten();
         }
+        identity.usage = usage.remove(&email).map(Box::new);
         identity.tags = project.labels.clone().into();
         if let Some(description) = &account.description {
             identity.tags.extend(description_tags(description));
@@ -589,7 +598,34 @@ mod tests {
             key_activity: Some(vec![from(json!({
                 "fullResourceName": "//iam.googleapis.com/projects/acme-prod/serviceAccounts/etl@acme-prod.iam.gserviceaccount.com/keys/k1",
                 "activity": {"lastAuthenticatedTime": "2026-11-19T07:00:00Z"}}))]),
+            insights: Some(vec![from(json!({
+                "content": {"role": "roles/bigquery.admin",
+                            "member": "serviceAccount:etl@acme-prod.iam.gserviceaccount.com",
+                            "exercisedPermissions": [{"permission": "bigquery.jobs.create"}]},
+                "lastRefreshTime": "2026-11-30T07:00:00Z", "observationPeriod": "7776000s",
+                "targetResources": ["//cloudresourcemanager.googleapis.com/projects/123"],
+                "insightSubtype": "PERMISSIONS_USAGE"}))]),
         }
+    }
+
+    #[test]
+    fn policy_insights_become_the_usage_of_their_account_only() {
+        let (identities, _) = build(&data());
+        let etl = identities
+            .iter()
+            .find(|i| i.name == "etl")
+            .unwrap_or_else(|| panic!("etl"));
+        let usage = etl.usage.as_deref().unwrap_or_else(|| panic!("etl usage"));
+        assert_eq!(usage.tracking_days, Some(90));
+        assert_eq!(usage.services[0].service, "roles/bigquery.admin");
+        assert_eq!(usage.services[0].used_within_days, Some(90));
+        assert!(identities
+            .iter()
+            .filter(|i| i.name != "etl")
+            .all(|i| i.usage.is_none()));
+        let mut unread = data();
+        unread.insights = None;
+        assert!(build(&unread).0.iter().all(|i| i.usage.is_none()));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! creator, service account user, workload identity user — on the account or the whole
 //! project), the workloads that run as each (VMs — and whether with the full
 //! `cloud-platform` scope —, GKE node pools, Cloud Run services, Cloud Functions), and
-//! when each account and key last authenticated (Activity Analyzer) — read-only. Roles
+//! when each account and key last authenticated (Activity Analyzer) — read-only. With
+//! `--usage`, which of its project role bindings each account used in 90 days
+//! ([`usage`]: the IAM Recommender's policy insights). Roles
 //! granted on the projects' folders and organisation count as the projects' own.
 //!
 //! ```no_run
@@ -42,6 +44,8 @@ pub mod permissions;
 #[cfg(feature = "gcp")]
 pub mod rest;
 #[cfg(feature = "gcp")]
+pub mod usage;
+#[cfg(feature = "gcp")]
 pub mod workloads;
 
 pub use args::*;
@@ -74,6 +78,7 @@ impl Collector for Gcp {
                 .map(|p| p.trim().to_string())
                 .filter(|p| !p.is_empty())
                 .collect(),
+            usage: args.usage.usage,
             progress,
             retry: defaults.retry.with_attempt_timeout(args.gcp_timeout),
             ..defaults

@@ -127,6 +127,13 @@ pub const NEEDED: &[Needed] = &[
         "policyanalyzer.googleapis.com",
         true,
     ),
+    // Only with --usage: which role bindings each account used.
+    needed(
+        "gcp:recommender:insights.list",
+        "recommender.iamPolicyInsights.list",
+        "recommender.googleapis.com",
+        false,
+    ),
 ];
 
 /// What a counted call needs, if the call is one the collector makes.

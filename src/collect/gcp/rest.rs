@@ -19,6 +19,7 @@ pub const RESOURCE_MANAGER: &str = "https://cloudresourcemanager.googleapis.com"
 pub const IAM: &str = "https://iam.googleapis.com";
 pub const COMPUTE: &str = "https://compute.googleapis.com";
 pub const POLICY_ANALYZER: &str = "https://policyanalyzer.googleapis.com";
+pub const RECOMMENDER: &str = "https://recommender.googleapis.com";
 pub const CLOUD_RUN: &str = "https://run.googleapis.com";
 pub const CLOUD_FUNCTIONS: &str = "https://cloudfunctions.googleapis.com";
 pub const CONTAINER: &str = "https://container.googleapis.com";

@@ -182,6 +182,7 @@ async fn read_job(iam: &Client, job: &str) -> Result<Option<Usage>, ApiError> {
             service: s.service_namespace().to_string(),
             name: Some(s.service_name().to_string()),
             last_used: s.last_authenticated().and_then(time::from_aws),
+            used_within_days: None,
             region: s.last_authenticated_region().map(str::to_string),
             statements: Vec::new(),
         }));
@@ -285,6 +286,7 @@ mod tests {
                     service: s.to_string(),
                     name: None,
                     last_used: None,
+                    used_within_days: None,
                     region: None,
                     statements: Vec::new(),
                 })
