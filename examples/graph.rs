@@ -284,7 +284,7 @@ fn measure(path: &Path) -> Result<(), String> {
             "walks"
         }
     );
-    let delegation = Delegation { graph, reach };
+    let delegation = Delegation::from_parts(graph, reach);
 
     let started = Instant::now();
     let (mut reaching, mut paths, mut crossing, mut reachable, mut direct) = (0, 0, 0, 0u64, 0);

@@ -175,10 +175,16 @@ GCP_PROJECT_NUMBER = "715034528641"
 GCP = {"kind": "project", "id": GCP_PROJECT, "name": "Acme Data (prod)"}
 
 K8S = {"kind": "cluster", "id": "prod-eks", "name": "prod-eks"}
+# A second EKS cluster, in Frankfurt, for the claims agent's EU deployment.
+K8S_EU = {"kind": "cluster", "id": "eu-eks", "name": "eu-eks"}
 GH = {"kind": "organization", "id": "acme-corp", "name": "Acme Corp"}
 EKS_OIDC = (
     "arn:aws:iam::111122223333:oidc-provider/"
     "oidc.eks.eu-west-1.amazonaws.com/id/5C7E1B2A9D3F4E6A8B0C1D2E3F4A5B6C"
+)
+EKS_EU_OIDC = (
+    "arn:aws:iam::111122223333:oidc-provider/"
+    "oidc.eks.eu-central-1.amazonaws.com/id/9A1B2C3D4E5F60718293A4B5C6D7E8F9"
 )
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 
@@ -280,10 +286,10 @@ def github_oidc(account, sub=None):
     )
 
 
-def eks_irsa(namespace, name):
-    host = EKS_OIDC.split("oidc-provider/")[1]
+def eks_irsa(namespace, name, provider=EKS_OIDC):
+    host = provider.split("oidc-provider/")[1]
     return trust(
-        EKS_OIDC,
+        provider,
         "federated",
         f"{host}:aud StringEquals sts.amazonaws.com",
         f"{host}:sub StringEquals system:serviceaccount:{namespace}:{name}",
@@ -668,7 +674,7 @@ def gcp_sa(account_id, *, created, keys=(), email=None, display=None, last_activ
 
 
 def k8s_sa(namespace, name, *, created, tokens=(), workloads=None, bindings=(),
-           reads_all_secrets=False, automount_token=True, **kw):
+           reads_all_secrets=False, automount_token=True, cluster=K8S, **kw):
     """A ServiceAccount as src/collect/kubernetes/build.rs writes it: `bindings` are
     (binding, role, subject) triples; `workloads` None means the workloads were not listed."""
     sa_id = f"system:serviceaccount:{namespace}:{name}"
@@ -679,11 +685,11 @@ def k8s_sa(namespace, name, *, created, tokens=(), workloads=None, bindings=(),
         attributes["workloads"] = list(workloads)
     attributes["bindings"] = [{"binding": b, "role": r, "subject": s} for b, r, s in bindings]
     attributes["reads_all_secrets"] = reads_all_secrets
-    add_identity("kubernetes", K8S, sa_id, f"{namespace}/{name}", "service_account",
+    add_identity("kubernetes", cluster, sa_id, f"{namespace}/{name}", "service_account",
                  created=created, activity_tracked=False, attributes=attributes, **kw)
     for token_name, token_created in tokens:
         add_credential(
-            "kubernetes", K8S, f"{namespace}/{token_name}", "token", name=token_name,
+            "kubernetes", cluster, f"{namespace}/{token_name}", "token", name=token_name,
             identity_id=sa_id, created=token_created, usage_tracked=False,
             attributes={"namespace": namespace,
                         "secretType": "kubernetes.io/service-account-token"},
@@ -818,6 +824,32 @@ def build_aws_prod():
           "ai-agent-excessive-privileges", "ai-agent-shared-across-environments"],
          "an AI agent role like support-agent-llm, but its sessions last at most the one-hour "
          "default, it has an owner, read-only rights and one environment")
+
+    # One agent identity for two clusters' deployments (EU and US), and its twin, whose
+    # workloads (an EKS pod and a Lambda function) run in one account.
+    aws_role(P, "claims-triage-agent", created=150, last_activity=0,
+             description="Insurance-claims triage agent (Bedrock), US and EU deployments",
+             trusts=[eks_irsa("claims", "triage-worker"),
+                     eks_irsa("claims", "triage-worker-eu", provider=EKS_EU_OIDC)],
+             tags=owner_tags(SOFIA, "claims", workload_type="ai-agent", environment="prod"),
+             policies=["claims-triage-read"],
+             attributes={"ai_actions": ["bedrock:InvokeModel"], "max_session_duration": 3600})
+    twin(aws_role(P, "claims-intake-agent", created=150, last_activity=0,
+                  description="Insurance-claims intake agent (Bedrock): an EKS worker and its "
+                              "Lambda tools",
+                  trusts=[eks_irsa("claims", "intake-worker"),
+                          trust(f"arn:aws:iam::{AWS_PROD_ID}:role/claims-intake-tools", "identity")],
+                  tags=owner_tags(SOFIA, "claims", workload_type="ai-agent", environment="prod"),
+                  policies=["claims-intake-read"],
+                  attributes={"ai_actions": ["bedrock:InvokeModel"],
+                              "max_session_duration": 3600}),
+         ["ai-agent-shared-across-scopes"],
+         "an AI agent role like claims-triage-agent, used by two workloads, but of one "
+         "account: a pod of prod-eks and a Lambda function of acme-prod")
+    aws_role(P, "claims-intake-tools", created=150, last_activity=0,
+             description="Lambda tools of the claims intake agent",
+             trusts=[svc("lambda.amazonaws.com")], tags=owner_tags(SOFIA, "claims"),
+             policies=["claims-intake-tools"])
 
     # -- healthy -----------------------------------------------------------------------
     healthy_users = [
@@ -1757,6 +1789,15 @@ def build_kubernetes():
            workloads=["Deployment/support/support-agent-llm-worker"],
            attributes={"eks.amazonaws.com/role-arn":
                        f"arn:aws:iam::{AWS_PROD_ID}:role/support-agent-llm"})
+    for cluster, name in ((K8S, "triage-worker"), (K8S_EU, "triage-worker-eu")):
+        k8s_sa("claims", name, created=150, cluster=cluster, tags=owner_tags(SOFIA, "claims"),
+               workloads=[f"Deployment/claims/{name}"],
+               attributes={"eks.amazonaws.com/role-arn":
+                           f"arn:aws:iam::{AWS_PROD_ID}:role/claims-triage-agent"})
+    k8s_sa("claims", "intake-worker", created=150, tags=owner_tags(SOFIA, "claims"),
+           workloads=["Deployment/claims/intake-worker"],
+           attributes={"eks.amazonaws.com/role-arn":
+                       f"arn:aws:iam::{AWS_PROD_ID}:role/claims-intake-agent"})
     k8s_sa("ci", "gitlab-runner", created=90, tokens=[("gitlab-runner-token-p7d3k", 25)],
            tags=owner_tags(BEN, "web"), workloads=["Deployment/ci/gitlab-runner"],
            # jenkins-deployer may create Deployments in ci, so it can run one as this.

@@ -72,6 +72,7 @@ pub enum IdentityField {
     CrossBoundaryPaths,
     TrustedAccounts,
     Usage,
+    WorkloadCallers,
 }
 
 /// The names of [`IdentityField`], in order.
@@ -340,6 +341,20 @@ pub fn identity_fact<'a>(view: &IdentityView<'a>, field: IdentityField) -> Optio
         F::ReachableCount => Fact::Int(d.reachable_count().into()),
         F::DelegatesTo => owned(d.delegates_to()),
         F::CrossBoundaryPaths => owned(d.cross_boundary_paths()),
+        F::WorkloadCallers => Fact::List(
+            d.workload_callers()
+                .into_iter()
+                .map(|c| {
+                    Fact::Map(vec![
+                        ("id", Fact::Str(&c.identity.id)),
+                        ("name", Fact::Str(&c.identity.name)),
+                        ("kind", Fact::Str(c.identity.kind.as_str())),
+                        ("scope", Fact::Str(c.scope)),
+                        ("reason", Fact::Str(c.reason)),
+                    ])
+                })
+                .collect(),
+        ),
         F::TrustedAccounts => Fact::List(
             f.trusted_accounts
                 .iter()

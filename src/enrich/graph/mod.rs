@@ -94,6 +94,8 @@ pub struct Graph {
     /// Per node: an index into `boundaries`.
     boundary: Vec<u32>,
     boundaries: Vec<Boundary>,
+    /// Each boundary's [`Boundary::label`], rendered once.
+    boundary_labels: Vec<String>,
 }
 
 /// One edge: `from` can act as `to`, because of `reason`.
@@ -170,6 +172,7 @@ impl Graph {
             rev_sources,
             admin: identities.iter().map(|i| i.permissions.admin).collect(),
             boundary,
+            boundary_labels: boundaries.iter().map(Boundary::label).collect(),
             boundaries,
         }
     }
@@ -234,6 +237,11 @@ impl Graph {
         &self.boundaries[index as usize]
     }
 
+    /// The label of `node`'s boundary (`account:111122223333`).
+    pub fn boundary_label_of(&self, node: usize) -> &str {
+        &self.boundary_labels[self.boundary[node] as usize]
+    }
+
     /// Whether some hop of `path` crosses a boundary.
     pub fn path_crosses(&self, path: &[usize]) -> bool {
         path.windows(2).any(|hop| self.crosses(hop[0], hop[1]))
@@ -251,6 +259,9 @@ impl Graph {
 pub struct Delegation {
     pub graph: Graph,
     pub reach: Reach,
+    /// Which identities are workloads (classified non-human), by index; set by
+    /// [`Delegation::mark_workloads`] once identity types are known. Empty: unknown.
+    workload: Vec<bool>,
 }
 
 impl Delegation {
@@ -258,7 +269,22 @@ impl Delegation {
     pub fn build(identities: &[Identity]) -> Delegation {
         let graph = edges::build(identities);
         let reach = Reach::compute(&graph);
-        Delegation { graph, reach }
+        Delegation::from_parts(graph, reach)
+    }
+
+    /// A graph and its reach, computed apart (benchmarks time each); no workloads marked.
+    pub fn from_parts(graph: Graph, reach: Reach) -> Delegation {
+        Delegation {
+            graph,
+            reach,
+            workload: Vec::new(),
+        }
+    }
+
+    /// Records which identities are workloads (non-human), index-aligned with the
+    /// identities the graph was built from.
+    pub fn mark_workloads(&mut self, workload: Vec<bool>) {
+        self.workload = workload;
     }
 
     /// The facts of one identity, for rules.
@@ -279,6 +305,16 @@ pub fn short_label(identity: &Identity) -> &str {
         }
     }
     &identity.name
+}
+
+/// A workload that can act as an identity directly.
+#[derive(Debug, Clone)]
+pub struct Caller<'a> {
+    pub identity: &'a Identity,
+    /// Its boundary's label.
+    pub scope: &'a str,
+    /// Why it can (the edge's reason).
+    pub reason: &'a str,
 }
 
 /// One identity's delegation facts, rendered on demand (paths are only built when a
@@ -333,6 +369,27 @@ impl<'a> NodeFacts<'a> {
             .filter_map(|label| d.reach.admin_path(&d.graph, self.index, label.target))
             .map(|path| render_path(d, identities, &path))
             .collect()
+    }
+
+    /// The workloads (identities classified non-human) that can act as it directly, each
+    /// with its boundary (`account:…`, `project:…`, `cluster:…`) and the edge's reason,
+    /// by boundary, then id. None before [`Delegation::mark_workloads`].
+    pub fn workload_callers(&self) -> Vec<Caller<'a>> {
+        let Some((d, identities)) = self.of else {
+            return Vec::new();
+        };
+        let mut callers: Vec<Caller<'a>> = d
+            .graph
+            .in_edges(self.index)
+            .filter(|edge| d.workload.get(edge.from).copied().unwrap_or(false))
+            .map(|edge| Caller {
+                identity: &identities[edge.from],
+                scope: d.graph.boundary_label_of(edge.from),
+                reason: edge.reason,
+            })
+            .collect();
+        callers.sort_by(|a, b| (a.scope, &a.identity.id).cmp(&(b.scope, &b.identity.id)));
+        callers
     }
 
     /// The shortest path into each of the nearest other boundaries (accounts, tenants,
