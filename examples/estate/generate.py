@@ -497,6 +497,20 @@ def gcp_usage(bindings, project_number=None):
     return {"as_of": _fmt(NOW - timedelta(days=1)), "tracking_days": 90, "services": out}
 
 
+def azure_usage(identity, app_only_days, delegated_days):
+    """The sign-in activity `scan azure --usage` records: the application's permissions (its
+    policies) with its last app-only sign-in, and its last delegated one, days before NOW."""
+    services = [{"service": "application permissions", "name": "app-only sign-ins as a client",
+                 "last_used": when(app_only_days, identity["id"] + "|app-only"),
+                 "statements": [{"grant": g} for g in identity["permissions"]["policies"]]}]
+    if delegated_days is not None:
+        services.append({"service": "delegated permissions",
+                         "name": "sign-ins on behalf of a user",
+                         "last_used": when(delegated_days, identity["id"] + "|delegated")})
+    identity["usage"] = {"as_of": _fmt(NOW), "services": services}
+    return identity
+
+
 def secrets_manager(scope, name, *, created, region="eu-west-1", rotation=None,
                     interval=None, last_rotated=None, last_used=None, tags=None, **kw):
     account = scope["id"]
@@ -1301,15 +1315,22 @@ def build_azure():
               policies=[f"{GRAPH}: User.ReadWrite.All (Application)"],
               privileged=["User.ReadWrite.All"])
 
-    azure_app("servicenow-connector", created=520, last_activity=0,
-              creds=[secret("snow-2026", 50, expires=130)], owners=[DIEGO],
-              policies=[f"{GRAPH}: User.Read.All (Application)"])
+    # Sign-in activity (as `scan azure --usage` records it): servicenow-connector has acted
+    # only for users since its app-only sync was retired; teams-meeting-bot uses both.
+    azure_usage(identity_of("azure", azure_app(
+        "servicenow-connector", created=520, last_activity=0,
+        creds=[secret("snow-2026", 50, expires=130)], owners=[DIEGO],
+        policies=[f"{GRAPH}: User.Read.All (Application)"])), 200, 0)
     azure_app("powerbi-embedded", created=380, last_activity=1,
               creds=[cert("embed-cert", 100, expires=265)], owners=[MAYA],
               policies=["Power BI Service: Tenant.Read.All"])
-    azure_app("teams-meeting-bot", created=160, last_activity=0,
-              creds=[secret("bot-2026", 10, expires=170)], owners=[HANNAH],
-              policies=[f"{GRAPH}: OnlineMeetings.ReadWrite.All (Application)"])
+    twin(azure_usage(identity_of("azure", azure_app(
+        "teams-meeting-bot", created=160, last_activity=0,
+        creds=[secret("bot-2026", 10, expires=170)], owners=[HANNAH],
+        policies=[f"{GRAPH}: OnlineMeetings.ReadWrite.All (Application)"])), 0, 1),
+         ["permissions-unused"],
+         "sign-in activity like servicenow-connector's, but it signed in app-only today as "
+         "well as for users yesterday: its application permissions are in use")
     azure_app("jira-cloud-sso", created=880, last_activity=0,
               creds=[cert("saml-signing-2026", 150, expires=580)], owners=[GRACE])
 

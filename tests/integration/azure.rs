@@ -461,6 +461,105 @@ fn sign_in_activity_denied_is_a_note_not_a_gap() {
     assert!(payments.get("last_activity").is_none());
 }
 
+/// `--usage`: the sign-in activity report already read (no other call) becomes each
+/// application's usage: its application permissions with its last app-only sign-in, and
+/// its delegated use once it had one. legacy-report-bot last signed in app-only in January
+/// 2025 and on behalf of users last week: permissions-unused reports its application
+/// permissions as the grants to remove. payments-api, app-only yesterday, is not matched. Without the report, --usage makes the directory
+/// partial.
+#[test]
+fn usage_tells_application_permissions_from_delegated_use() {
+    let mut activities: Value = serde_json::from_str(
+        &std::fs::read_to_string("tests/fixtures/azure/graph/sp-sign-in-activities.json").unwrap(),
+    )
+    .unwrap();
+    let bot = activities["value"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|a| a["appId"] == "a1000000-0000-4000-8000-000000000002")
+        .unwrap();
+    bot["delegatedClientSignInActivity"]["lastSignInDateTime"] = "2026-11-25T10:00:00Z".into();
+    bot["lastSignInActivity"]["lastSignInDateTime"] = "2026-11-25T10:00:00Z".into();
+    let route = |status: u16, body: &str| {
+        Route::json(
+            "GET",
+            "graph.microsoft.com",
+            "/beta/reports/servicePrincipalSignInActivities",
+            status,
+            body,
+        )
+    };
+    let server = AzureServer::start(vec![route(200, &activities.to_string())]);
+    let (out, inventory) = collect(&server, &["--usage"]);
+    // Exit 3 as without --usage: a subscription and a vault of the fixture are denied.
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let directory = coverage(&inventory, &format!("azure:{TENANT}:directory"));
+    assert_eq!(directory["status"], "scanned");
+    // A fresh server: the fixture throttles one listing once.
+    let server = AzureServer::start(vec![route(200, &activities.to_string())]);
+    let (_, without) = collect(&server, &[]);
+    assert_eq!(
+        inventory["api_calls"], without["api_calls"],
+        "--usage costs no call on Azure"
+    );
+    assert!(identity(&without, "legacy-report-bot")
+        .get("usage")
+        .is_none());
+
+    let legacy = identity(&inventory, "legacy-report-bot");
+    let services = legacy["usage"]["services"].as_array().unwrap();
+    assert_eq!(services.len(), 2, "{services:?}");
+    assert_eq!(services[0]["service"], "application permissions");
+    assert_eq!(services[0]["last_used"], "2025-01-10T09:30:00Z");
+    assert!(services[0]["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["grant"] == "Microsoft Graph: Directory.ReadWrite.All (Application)"));
+    assert_eq!(services[1]["service"], "delegated permissions");
+    assert_eq!(services[1]["last_used"], "2026-11-25T10:00:00Z");
+    // Managed identities sign in app-only: nothing to tell apart.
+    assert!(identity(&inventory, "mi-deployer").get("usage").is_none());
+
+    let report = crate::support::output::scan_collected(&out.stdout, "2026-12-01");
+    assert_eq!(
+        findings_for(&report, "permissions-unused"),
+        ["legacy-report-bot"]
+    );
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "permissions-unused")
+        .unwrap();
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains("holds rights to application permissions but has not used them in 90 days; it used only delegated permissions"),
+        "{message}"
+    );
+    assert!(finding["evidence"]["values.narrowed_policy"]["remove"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["grant"] == "Microsoft Graph: Directory.ReadWrite.All (Application)"));
+    assert!(finding["remediation"]
+        .as_str()
+        .unwrap()
+        .contains("az ad app permission delete --id a1000000-0000-4000-8000-000000000002"));
+
+    // No sign-in activity: asked for with --usage, it is a gap.
+    let server = AzureServer::start(vec![route(
+        403,
+        r#"{"error":{"code":"Authentication_RequestFromNonPremiumTenantOrB2CTenant","message":"Neither tenant is B2C or tenant doesn't have premium license","innerError":{"date":"2026-11-29T10:00:00","request-id":"3f1b0c7e-0000-4000-8000-000000000003"}}}"#,
+    )]);
+    let (out, inventory) = collect(&server, &["--usage"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let directory = coverage(&inventory, &format!("azure:{TENANT}:directory"));
+    assert_eq!(directory["status"], "partial");
+    assert!(directory["detail"].as_str().unwrap().contains("(--usage)"));
+}
+
 #[test]
 fn a_next_link_to_another_host_is_not_followed() {
     let hostile = Route::json(

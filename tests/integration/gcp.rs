@@ -666,19 +666,8 @@ fn usage_reads_policy_insights_and_flags_the_unused_bindings() {
     .get("usage")
     .is_none());
 
-    // The same estate scanned: one finding on etl, none on its twin.
-    let file = sandbox.dir.path().join("inventory.json");
-    std::fs::write(&file, &out.stdout).unwrap();
-    let out = run(crate::support::nhiscan().args([
-        "scan",
-        "-i",
-        file.to_str().unwrap(),
-        "--now",
-        "2026-11-29",
-        "-f",
-        "json",
-    ]));
-    let report = json(&out);
+    // The same estate scanned: one finding on exporter, none on its twin or on etl.
+    let report = crate::support::output::scan_collected(&out.stdout, "2026-11-29");
     let unused: Vec<&Value> = report["findings"]
         .as_array()
         .unwrap()

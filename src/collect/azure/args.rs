@@ -25,6 +25,8 @@ pub struct AzureArgs {
     /// included (connecting: at most 20), before it is retried (6 attempts at most).
     #[arg(long, value_name = "SECONDS", default_value_t = crate::collect::http::DEFAULT_ATTEMPT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub azure_timeout: u64,
+    #[command(flatten)]
+    pub usage: crate::collect::usage_args::UsageArgs,
 }
 
 /// How to sign in to Azure (`--auth`).

@@ -60,7 +60,14 @@ pub struct Built {
     pub first_party_skipped: usize,
 }
 
-pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[SubscriptionData]) -> Built {
+/// Builds the inventory; with `usage_as_of` (`--usage`), also each application's usage
+/// from the sign-in activity read ([`super::usage`]).
+pub fn build(
+    scope: &Scope,
+    directory: &Directory,
+    subscriptions: &[SubscriptionData],
+    usage_as_of: Option<DateTime<Utc>>,
+) -> Built {
     let mut built = Built::default();
     let sign_ins: HashMap<&str, DateTime<Utc>> = directory
         .sign_ins
@@ -336,6 +343,18 @@ pub fn build(scope: &Scope, directory: &Directory, subscriptions: &[Subscription
                     &data.subscription,
                 );
             }
+        }
+    }
+    if let (Some(as_of), Some(activities)) = (usage_as_of, &directory.sign_ins) {
+        let by_app: HashMap<&str, &SignInActivity> = activities
+            .iter()
+            .filter_map(|a| Some((a.app_id.as_deref()?, a)))
+            .collect();
+        for identity in &mut built.identities {
+            let app_id = identity.attributes.get("appId").and_then(|v| v.as_str());
+            let activity = app_id.and_then(|id| by_app.get(id).copied());
+            identity.usage =
+                super::usage::application_usage(identity, activity, as_of).map(Box::new);
         }
     }
     built

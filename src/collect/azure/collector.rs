@@ -23,6 +23,9 @@ pub struct AzureOptions {
     pub subscriptions: Vec<String>,
     /// List Key Vault secrets, keys and certificates (properties only). Default true.
     pub key_vault: bool,
+    /// Record which kind of its permissions each application used (`--usage`: from the
+    /// sign-in activity report already read; no extra call).
+    pub usage: bool,
     pub endpoints: Endpoints,
     /// Subscriptions and vaults read at once. Default 8.
     pub concurrency: usize,
@@ -37,6 +40,7 @@ impl Default for AzureOptions {
             tenant: None,
             subscriptions: Vec::new(),
             key_vault: true,
+            usage: false,
             endpoints: Endpoints::default(),
             concurrency: 8,
             // Graph throttles readily: one attempt more than the other REST collectors.
@@ -70,7 +74,7 @@ pub async fn collect(options: &AzureOptions) -> Result<Inventory> {
             let _phase = options
                 .progress
                 .spinner("azure: applications and service principals");
-            collect_directory(&rest).await
+            collect_directory(&rest, options.usage).await
         },
         collect_subscriptions(&rest, options),
     );
@@ -132,7 +136,8 @@ pub async fn collect(options: &AzureOptions) -> Result<Inventory> {
         .collect();
     let data: Vec<SubscriptionData> = data.into_iter().map(|(d, _)| d).collect();
 
-    let built = build::build(&scope, &directory, &data);
+    let usage_as_of = options.usage.then(chrono::Utc::now);
+    let built = build::build(&scope, &directory, &data, usage_as_of);
     if built.first_party_skipped > 0 {
         if let Some(coverage) = inventory
             .coverage
@@ -165,8 +170,9 @@ pub async fn collect(options: &AzureOptions) -> Result<Inventory> {
 }
 
 /// Applications, service principals, Graph permissions and sign-in activity, with the
-/// directory's coverage (target filled in by the caller).
-async fn collect_directory(rest: &Rest) -> (Directory, Coverage) {
+/// directory's coverage (target filled in by the caller). With `usage` (`--usage`), sign-in
+/// activity not read is a gap, not a note: what was asked for is missing.
+async fn collect_directory(rest: &Rest, usage: bool) -> (Directory, Coverage) {
     let (applications, service_principals, grants, sign_ins) = tokio::join!(
         msgraph::applications(rest),
         msgraph::service_principals(rest),
@@ -200,6 +206,10 @@ async fn collect_directory(rest: &Rest) -> (Directory, Coverage) {
     }
     match sign_ins {
         Ok(s) => directory.sign_ins = Some(s),
+        Err(e) if usage => problems.push(format!(
+            "sign-in activity is not available, so last use and which permissions each \
+             application used (--usage) are unknown: {e}"
+        )),
         // Not a gap in the inventory: activity is then unknown, and said so.
         Err(e) => notes.push(format!(
             "sign-in activity is not available, so last use is unknown: {e}"

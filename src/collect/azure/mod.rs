@@ -45,6 +45,8 @@ pub mod permissions;
 pub mod privilege;
 #[cfg(feature = "azure")]
 pub mod rest;
+#[cfg(feature = "azure")]
+pub mod usage;
 
 pub use args::*;
 
@@ -73,6 +75,7 @@ impl Collector for Azure {
             tenant: args.tenant.clone(),
             subscriptions: args.subscriptions.clone(),
             key_vault: !args.no_key_vault,
+            usage: args.usage.usage,
             progress,
             retry: defaults.retry.with_attempt_timeout(args.azure_timeout),
             ..defaults

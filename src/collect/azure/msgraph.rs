@@ -171,12 +171,17 @@ pub struct AppRoleAssignment {
     pub created_date_time: Option<String>,
 }
 
-/// The latest sign-in of a service principal (beta report).
+/// The latest sign-in of a service principal (beta report): any, and as a client in
+/// each flow (app-only: its application permissions; delegated: on behalf of a user).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignInActivity {
     pub app_id: Option<String>,
     pub last_sign_in_activity: Option<LastSignIn>,
+    #[serde(default)]
+    pub application_authentication_client_sign_in_activity: Option<LastSignIn>,
+    #[serde(default)]
+    pub delegated_client_sign_in_activity: Option<LastSignIn>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

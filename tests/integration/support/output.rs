@@ -36,6 +36,18 @@ pub fn json(out: &Output) -> Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}); stderr: {}", stderr(out)))
 }
 
+/// The JSON report of `scan --now NOW` over an inventory `collect` printed.
+pub fn scan_collected(inventory: &[u8], now: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("inventory.json");
+    std::fs::write(&file, inventory).unwrap_or_else(|e| panic!("{e}"));
+    let out = run(super::nhiscan()
+        .args(["scan", "-i"])
+        .arg(&file)
+        .args(["--now", now, "-f", "json"]));
+    json(&out)
+}
+
 /// The first entry of the array `document[list]` whose `field` is `value`.
 pub fn find<'a>(document: &'a Value, list: &str, field: &str, value: &str) -> &'a Value {
     document[list]
