@@ -2,6 +2,7 @@
 //! chunk, one inner scope per entity holding only the fields its rules read (borrowed
 //! from the inventory, not copied), and a nested scope per rule for its `params`.
 
+use super::guards::Subject;
 use super::value::{credential_val, empty_map, identity_val, params_val, FieldMask};
 use super::{bounds, Rule, RuleSet, Target};
 use crate::enrich::identity_type::IdentityType;
@@ -179,20 +180,28 @@ pub fn applies(rule: &Rule, provider: Provider, kind: &str, identity_type: Ident
         && filter.judges(identity_type)
 }
 
-/// The rules that apply, and the fields of each variable they read.
+/// The rules that apply and whose guards hold, and the fields of each variable they
+/// read. A rule whose guards fail is judged (counted in `evaluated`) and did not match.
 fn select<'r>(
     rules: &[(u32, &'r Rule)],
     (provider, kind, identity_type): (Provider, &str, IdentityType),
+    subject: &Subject,
     matching: &mut Vec<(u32, &'r Rule)>,
+    evaluated: &mut [u64],
 ) -> (FieldMask, FieldMask) {
     matching.clear();
     let (mut identity, mut credential) = (0, 0);
     for &(index, rule) in rules {
-        if applies(rule, provider, kind, identity_type) {
-            identity |= rule.identity_fields;
-            credential |= rule.credential_fields;
-            matching.push((index, rule));
+        if !applies(rule, provider, kind, identity_type) {
+            continue;
         }
+        if !subject.passes(&rule.guards) {
+            evaluated[index as usize] += 1;
+            continue;
+        }
+        identity |= rule.identity_fields;
+        credential |= rule.credential_fields;
+        matching.push((index, rule));
     }
     (identity, credential)
 }
@@ -215,7 +224,9 @@ fn identity_findings<'r>(
             identity.kind.as_str(),
             view.facts.identity_type,
         ),
+        &Subject::Identity(&view),
         matching,
+        &mut out.evaluated,
     );
     if matching.is_empty() {
         return;
@@ -247,6 +258,9 @@ fn credential_findings<'r>(
     out: &mut Evaluation,
 ) {
     let (credential, facts) = enriched.credential(index);
+    let owner = enriched
+        .credential_owner(index)
+        .map(|i| enriched.identity_view(i));
     let (identity_mask, credential_mask) = select(
         rules,
         (
@@ -254,15 +268,18 @@ fn credential_findings<'r>(
             credential.kind.as_str(),
             enriched.credential_identity_type(index),
         ),
+        &Subject::Credential {
+            credential,
+            facts: &facts,
+            owner: owner.as_ref(),
+        },
         matching,
+        &mut out.evaluated,
     );
     if matching.is_empty() {
         return;
     }
     let mut scope = root.new_inner_scope();
-    let owner = enriched
-        .credential_owner(index)
-        .map(|i| enriched.identity_view(i));
     let largest = largest_if_needed(matching, || {
         let of_owner = owner
             .as_ref()

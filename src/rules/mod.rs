@@ -6,6 +6,7 @@ pub mod check;
 pub mod environment;
 pub mod eval;
 pub mod findings;
+pub mod guards;
 pub mod load;
 pub mod remediation;
 pub mod template;
