@@ -195,7 +195,7 @@ fn select<'r>(
         if !applies(rule, provider, kind, identity_type) {
             continue;
         }
-        if !subject.passes(&rule.guards) {
+        if !subject.passes(&rule.guards, &rule.params) {
             evaluated[index as usize] += 1;
             continue;
         }

@@ -1,51 +1,162 @@
-//! Cheap checks run before a rule's CEL: the top-level `&&` terms of its `when` that read
-//! one boolean field (`identity.ai_agent`, `!credential.expired`) or test one field's
-//! presence (`has(identity.usage)`). CEL's `&&` is false when any term is false, even if
-//! another errs, so a term found false natively makes `when` false: the entity is judged
-//! without building the rule's variables or running its expression. A term whose field is
-//! absent, or not a boolean, is left to CEL (where reading it may be an error to report).
+//! Cheap checks run before a rule's CEL: terms of its `when` that test one field of
+//! `identity` or `credential` against a constant or a parameter, checked on the entity
+//! itself:
+//!
+//! * a boolean field: `identity.ai_agent`, `!credential.expired`,
+//!   `!identity.permissions.admin`;
+//! * a field's presence: `has(identity.usage)`, `!has(credential.identity_id)`, and an
+//!   attribute's: `has(identity.attributes.workloads)`;
+//! * a text field against a literal: `credential.status == "active"`,
+//!   `credential.provider != "github"`;
+//! * a number field against a literal or a parameter: `identity.active_access_key_count > 1`,
+//!   `credential.days_since_rotation > params.max_age_days`;
+//! * a list field's size: `size(credential.leaks) > 0`;
+//! * `&&` and `||` of these.
+//!
+//! A guard only ever *refutes*: when it proves `when` false, the entity is judged without
+//! building the rule's variables or running its expression. CEL's `&&` is false when any
+//! term is false and its `||` when every term is, even if another errs, so a term found
+//! false natively decides as CEL would. A term whose field is absent, or of another type
+//! than the test reads, proves nothing and is left to CEL (where reading it may be an
+//! error to report).
 
 use super::value::{credential_fact, identity_fact, CredentialField, Fact, IdentityField};
 use crate::enrich::{CredentialFacts, IdentityView};
-use crate::inventory::Credential;
-use cel::common::ast::{operators, Expr, IdedExpr};
+use crate::inventory::{Attributes, Credential};
+use cel::common::ast::{operators, CallExpr, Expr, IdedExpr, LiteralValue};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 /// A field a guard reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     Identity(IdentityField),
+    /// `identity.permissions.<field>`.
+    Permission(PermissionField),
     Credential(CredentialField),
 }
 
-/// What a guard requires of its field for `when` to have a chance.
+/// A field of `identity.permissions`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PermissionField {
+    Admin,
+    WildcardActions,
+    PrivilegedActions,
+    Policies,
+}
+
+impl FromStr for PermissionField {
+    type Err = ();
+    fn from_str(name: &str) -> Result<Self, ()> {
+        Ok(match name {
+            "admin" => PermissionField::Admin,
+            "wildcard_actions" => PermissionField::WildcardActions,
+            "privileged_actions" => PermissionField::PrivilegedActions,
+            "policies" => PermissionField::Policies,
+            _ => return Err(()),
+        })
+    }
+}
+
+/// What a term requires of its field for `when` to have a chance.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Test {
     /// The field, when present and a boolean, is this value.
     Is(bool),
     /// The field is present (`has(...)`).
     Present,
+    /// The field is absent (`!has(...)`).
+    Absent,
+    /// The field (an attributes map) has this key (`has(identity.attributes.KEY)`).
+    HasKey(Box<str>),
+    /// The field, when text, equals (`true`) or differs from (`false`) this text.
+    Text(Box<str>, bool),
+    /// The field, when a number, compares with this one as the operator says.
+    Number(Comparison, Operand),
+    /// The field, when a list, is not empty (`size(F) > 0`).
+    NotEmpty,
 }
 
-/// One top-level `&&` term of `when`, checked natively.
+/// The right-hand side of a [`Test::Number`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operand {
+    Literal(i64),
+    /// `params.NAME`: proves nothing unless the rule's parameter is an integer.
+    Param(Box<str>),
+}
+
+/// A comparison operator of a [`Test::Number`], the field on its left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Guard {
-    pub field: Field,
-    pub test: Test,
+pub enum Comparison {
+    Equal,
+    NotEqual,
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
 }
 
-/// The guards of an expression: its top-level `&&` terms of the forms above, in order.
+impl Comparison {
+    fn of(operator: &str) -> Option<Comparison> {
+        Some(match operator {
+            operators::EQUALS => Comparison::Equal,
+            operators::NOT_EQUALS => Comparison::NotEqual,
+            operators::LESS => Comparison::Less,
+            operators::LESS_EQUALS => Comparison::LessOrEqual,
+            operators::GREATER => Comparison::Greater,
+            operators::GREATER_EQUALS => Comparison::GreaterOrEqual,
+            _ => return None,
+        })
+    }
+
+    /// The same comparison with its operands swapped (`1 < x` is `x > 1`).
+    fn swapped(self) -> Comparison {
+        match self {
+            Comparison::Less => Comparison::Greater,
+            Comparison::LessOrEqual => Comparison::GreaterOrEqual,
+            Comparison::Greater => Comparison::Less,
+            Comparison::GreaterOrEqual => Comparison::LessOrEqual,
+            same => same,
+        }
+    }
+
+    fn holds(self, order: Ordering) -> bool {
+        match self {
+            Comparison::Equal => order.is_eq(),
+            Comparison::NotEqual => order.is_ne(),
+            Comparison::Less => order.is_lt(),
+            Comparison::LessOrEqual => order.is_le(),
+            Comparison::Greater => order.is_gt(),
+            Comparison::GreaterOrEqual => order.is_ge(),
+        }
+    }
+}
+
+/// A part of `when` checked natively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guard {
+    /// One field against a constant.
+    Term { field: Field, test: Test },
+    /// `a && b && ...`, of the parts that are guards (false when one of them is).
+    All(Vec<Guard>),
+    /// `a || b || ...`, each part a guard (false when every one is).
+    Any(Vec<Guard>),
+}
+
+/// The guards of an expression: its top-level `&&` terms that are guards, in order.
 pub fn guards(when: &IdedExpr) -> Vec<Guard> {
     let mut terms = Vec::new();
-    conjuncts(when, &mut terms);
+    operands(operators::LOGICAL_AND, when, &mut terms);
     terms.into_iter().filter_map(guard).collect()
 }
 
-fn conjuncts<'e>(e: &'e IdedExpr, into: &mut Vec<&'e IdedExpr>) {
+/// The operands of a chain of `operator` (`&&` or `||`), flattened.
+fn operands<'e>(operator: &str, e: &'e IdedExpr, into: &mut Vec<&'e IdedExpr>) {
     match &e.expr {
-        Expr::Call(call) if call.func_name == operators::LOGICAL_AND && call.target.is_none() => {
+        Expr::Call(call) if call.func_name == operator && call.target.is_none() => {
             for arg in &call.args {
-                conjuncts(arg, into);
+                operands(operator, arg, into);
             }
         }
         _ => into.push(e),
@@ -53,33 +164,129 @@ fn conjuncts<'e>(e: &'e IdedExpr, into: &mut Vec<&'e IdedExpr>) {
 }
 
 fn guard(term: &IdedExpr) -> Option<Guard> {
-    match &term.expr {
-        Expr::Call(call)
-            if call.func_name == operators::LOGICAL_NOT
-                && call.target.is_none()
-                && call.args.len() == 1 =>
-        {
-            let (field, test) = selected(&call.args[0])?;
-            (!test).then_some(Guard {
-                field,
-                test: Test::Is(false),
-            })
+    let term_of = |field, test| Some(Guard::Term { field, test });
+    let Expr::Call(call) = &term.expr else {
+        let (field, selected) = selected(term)?;
+        return term_of(
+            field,
+            match selected {
+                Selected::Value => Test::Is(true),
+                Selected::Has => Test::Present,
+                Selected::HasKey(key) => Test::HasKey(key.into()),
+            },
+        );
+    };
+    if call.target.is_some() {
+        return None;
+    }
+    match (call.func_name.as_str(), call.args.as_slice()) {
+        (operators::LOGICAL_AND, _) => {
+            let mut parts = Vec::new();
+            operands(operators::LOGICAL_AND, term, &mut parts);
+            let all: Vec<Guard> = parts.into_iter().filter_map(guard).collect();
+            (!all.is_empty()).then_some(Guard::All(all))
         }
-        _ => {
-            let (field, test) = selected(term)?;
-            Some(Guard {
-                field,
-                test: if test { Test::Present } else { Test::Is(true) },
-            })
+        (operators::LOGICAL_OR, _) => {
+            let mut parts = Vec::new();
+            operands(operators::LOGICAL_OR, term, &mut parts);
+            let any: Option<Vec<Guard>> = parts.into_iter().map(guard).collect();
+            any.map(Guard::Any)
         }
+        (operators::LOGICAL_NOT, [operand]) => match selected(operand)? {
+            (field, Selected::Value) => term_of(field, Test::Is(false)),
+            (field, Selected::Has) => term_of(field, Test::Absent),
+            (_, Selected::HasKey(_)) => None,
+        },
+        (operator, [left, right]) => {
+            let comparison = Comparison::of(operator)?;
+            compared(comparison, left, right)
+                .or_else(|| compared(comparison.swapped(), right, left))
+        }
+        _ => None,
     }
 }
 
-/// `identity.F` or `credential.F` (and whether it is `has(...)`), F a known field.
-fn selected(e: &IdedExpr) -> Option<(Field, bool)> {
+/// `field OP constant`: a text field with `==`/`!=` and a literal, a number field with
+/// any comparison and a literal or a parameter, or `size(field) > 0` (also written
+/// `size(field) != 0` or `>= 1`).
+fn compared(comparison: Comparison, field: &IdedExpr, constant: &IdedExpr) -> Option<Guard> {
+    if let Expr::Call(CallExpr {
+        func_name,
+        target: None,
+        args,
+    }) = &field.expr
+    {
+        let (Expr::Literal(LiteralValue::Int(n)), [list]) = (&constant.expr, args.as_slice())
+        else {
+            return None;
+        };
+        let not_empty = matches!(
+            (comparison, *n.inner()),
+            (Comparison::Greater, 0) | (Comparison::NotEqual, 0) | (Comparison::GreaterOrEqual, 1)
+        );
+        return match (func_name.as_str(), selected(list)?) {
+            ("size", (field, Selected::Value)) if not_empty => Some(Guard::Term {
+                field,
+                test: Test::NotEmpty,
+            }),
+            _ => None,
+        };
+    }
+    let (field, Selected::Value) = selected(field)? else {
+        return None;
+    };
+    let test = match &constant.expr {
+        Expr::Literal(LiteralValue::String(text)) => match comparison {
+            Comparison::Equal => Test::Text(text.inner().into(), true),
+            Comparison::NotEqual => Test::Text(text.inner().into(), false),
+            _ => return None,
+        },
+        Expr::Literal(LiteralValue::Int(n)) => {
+            Test::Number(comparison, Operand::Literal(*n.inner()))
+        }
+        Expr::Select(select) if !select.test => match &select.operand.expr {
+            Expr::Ident(params) if params == "params" => {
+                Test::Number(comparison, Operand::Param(select.field.as_str().into()))
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(Guard::Term { field, test })
+}
+
+/// How a field is selected: read, tested with `has()`, or one of its attributes tested.
+enum Selected<'e> {
+    Value,
+    Has,
+    HasKey(&'e str),
+}
+
+/// `identity.F`, `identity.permissions.F` or `credential.F`, F a known field; `has(...)`
+/// of it; or `has(identity.attributes.KEY)` (or the credential's).
+fn selected(e: &IdedExpr) -> Option<(Field, Selected<'_>)> {
     let Expr::Select(select) = &e.expr else {
         return None;
     };
+    if let Expr::Select(_) = &select.operand.expr {
+        let (outer, Selected::Value) = selected(&select.operand)? else {
+            return None;
+        };
+        return match outer {
+            Field::Identity(IdentityField::Attributes)
+            | Field::Credential(CredentialField::Attributes) => {
+                // Only `has()` of an attribute: reading one is left to CEL.
+                select
+                    .test
+                    .then_some((outer, Selected::HasKey(&select.field)))
+            }
+            Field::Identity(IdentityField::Permissions) if !select.test => Some((
+                Field::Permission(PermissionField::from_str(&select.field).ok()?),
+                Selected::Value,
+            )),
+            _ => None,
+        };
+    }
     let Expr::Ident(variable) = &select.operand.expr else {
         return None;
     };
@@ -88,7 +295,12 @@ fn selected(e: &IdedExpr) -> Option<(Field, bool)> {
         "credential" => Field::Credential(CredentialField::from_str(&select.field).ok()?),
         _ => return None,
     };
-    Some((field, select.test))
+    let how = if select.test {
+        Selected::Has
+    } else {
+        Selected::Value
+    };
+    Some((field, how))
 }
 
 /// What guards are checked against: the entity, and the identity a credential belongs to.
@@ -102,19 +314,34 @@ pub enum Subject<'a> {
 }
 
 impl Subject<'_> {
-    /// Whether every guard holds or cannot be told natively (false: `when` is false).
-    pub fn passes(&self, guards: &[Guard]) -> bool {
-        guards.iter().all(|g| self.holds(g))
+    /// Whether no guard proves `when` false, given the rule's parameters.
+    pub fn passes(&self, guards: &[Guard], params: &BTreeMap<String, serde_json::Value>) -> bool {
+        !guards.iter().any(|g| self.refutes(g, params))
     }
 
-    fn holds(&self, guard: &Guard) -> bool {
-        let fact = match (guard.field, self) {
-            (Field::Identity(f), Subject::Identity(view)) => identity_fact(view, f),
-            (Field::Identity(f), Subject::Credential { owner, .. }) => match owner {
-                Some(view) => identity_fact(view, f),
-                // `identity` is an empty map: has() is false, reading a field an error.
-                None => None,
-            },
+    /// Whether the guard proves its part of `when` false.
+    fn refutes(&self, guard: &Guard, params: &BTreeMap<String, serde_json::Value>) -> bool {
+        match guard {
+            Guard::Term { field, test } => !self.holds(*field, test, params),
+            Guard::All(all) => all.iter().any(|g| self.refutes(g, params)),
+            Guard::Any(any) => any.iter().all(|g| self.refutes(g, params)),
+        }
+    }
+
+    /// Whether the field may pass the test: false only when it is known to fail.
+    fn holds(
+        &self,
+        field: Field,
+        test: &Test,
+        params: &BTreeMap<String, serde_json::Value>,
+    ) -> bool {
+        if let Test::HasKey(key) = test {
+            return match self.attributes(field) {
+                Some(attributes) => attributes.get(&**key).is_some(),
+                None => true,
+            };
+        }
+        let fact = match (field, self) {
             (
                 Field::Credential(f),
                 Subject::Credential {
@@ -123,12 +350,68 @@ impl Subject<'_> {
             ) => credential_fact(credential, facts, f),
             // `credential` is not bound for an identity rule: left to CEL.
             (Field::Credential(_), Subject::Identity(_)) => return true,
+            (Field::Identity(_) | Field::Permission(_), _) => match self.identity() {
+                Some(view) => match field {
+                    Field::Permission(p) => Some(permission_fact(view, p)),
+                    Field::Identity(f) => identity_fact(view, f),
+                    Field::Credential(_) => return true,
+                },
+                // `identity` is an empty map: has() is false, reading a field an error.
+                None => None,
+            },
         };
-        match (guard.test, fact) {
+        match (test, fact) {
             (Test::Present, present) => present.is_some(),
-            (Test::Is(expected), Some(Fact::Bool(value))) => value == expected,
-            (Test::Is(_), _) => true,
+            (Test::Absent, present) => present.is_none(),
+            (Test::Is(expected), Some(Fact::Bool(value))) => value == *expected,
+            (Test::Text(text, equal), Some(Fact::Str(value))) => (value == &**text) == *equal,
+            (Test::Text(text, equal), Some(Fact::Owned(value))) => (*value == **text) == *equal,
+            (Test::Number(comparison, operand), Some(Fact::Int(value))) => {
+                let number = match operand {
+                    Operand::Literal(n) => Some(*n),
+                    Operand::Param(name) => params.get(&**name).and_then(|v| v.as_i64()),
+                };
+                number.is_none_or(|n| comparison.holds(value.cmp(&n)))
+            }
+            (Test::NotEmpty, Some(Fact::List(items))) => !items.is_empty(),
+            // Absent, or of another type: left to CEL.
+            _ => true,
         }
+    }
+
+    /// The identity `identity` is bound to, if any.
+    fn identity(&self) -> Option<&IdentityView<'_>> {
+        match self {
+            Subject::Identity(view) => Some(view),
+            Subject::Credential { owner, .. } => *owner,
+        }
+    }
+
+    /// The attributes map `field` names, when it is one and bound (a credential without
+    /// an identity has an empty `identity`, whose `attributes` CEL cannot read).
+    fn attributes(&self, field: Field) -> Option<&Attributes> {
+        match (field, self) {
+            (Field::Identity(IdentityField::Attributes), _) => {
+                self.identity().map(|view| &view.identity.attributes)
+            }
+            (
+                Field::Credential(CredentialField::Attributes),
+                Subject::Credential { credential, .. },
+            ) => Some(&credential.attributes),
+            _ => None,
+        }
+    }
+}
+
+/// One field of `identity.permissions`, as CEL sees it.
+fn permission_fact<'a>(view: &IdentityView<'a>, field: PermissionField) -> Fact<'a> {
+    let permissions = &view.identity.permissions;
+    let list = |items: &'a [String]| Fact::List(items.iter().map(|s| Fact::Str(s)).collect());
+    match field {
+        PermissionField::Admin => Fact::Bool(permissions.admin),
+        PermissionField::WildcardActions => list(&permissions.wildcard_actions),
+        PermissionField::PrivilegedActions => list(&permissions.privileged_actions),
+        PermissionField::Policies => list(&permissions.policies),
     }
 }
 
@@ -146,15 +429,15 @@ mod tests {
         assert_eq!(
             parsed("identity.ai_agent && !identity.provider_managed && has(identity.usage) && size(identity.trust) > 1"),
             [
-                Guard {
+                Guard::Term {
                     field: Field::Identity(IdentityField::AiAgent),
                     test: Test::Is(true)
                 },
-                Guard {
+                Guard::Term {
                     field: Field::Identity(IdentityField::ProviderManaged),
                     test: Test::Is(false)
                 },
-                Guard {
+                Guard::Term {
                     field: Field::Identity(IdentityField::Usage),
                     test: Test::Present
                 },
@@ -163,15 +446,15 @@ mod tests {
         assert_eq!(
             parsed("(credential.static_key && credential.expired) && identity.enabled"),
             [
-                Guard {
+                Guard::Term {
                     field: Field::Credential(CredentialField::StaticKey),
                     test: Test::Is(true)
                 },
-                Guard {
+                Guard::Term {
                     field: Field::Credential(CredentialField::Expired),
                     test: Test::Is(true)
                 },
-                Guard {
+                Guard::Term {
                     field: Field::Identity(IdentityField::Enabled),
                     test: Test::Is(true)
                 },
@@ -180,11 +463,148 @@ mod tests {
     }
 
     #[test]
-    fn terms_under_or_negated_presence_and_unknown_fields_are_not_guards() {
-        assert!(parsed("identity.ai_agent || identity.enabled").is_empty());
-        assert!(parsed("!has(identity.usage)").is_empty());
+    fn presence_attribute_text_number_and_size_terms_are_guards() {
+        let guard = |field, test| Guard::Term { field, test };
+        let identity = |f| Field::Identity(f);
+        let credential = |f| Field::Credential(f);
+        assert_eq!(
+            parsed(
+                "!has(credential.identity_id) && credential.status == \"active\" \
+                 && \"github\" != credential.provider && has(credential.attributes.keyType) \
+                 && size(credential.leaks) > 0 && credential.days_to_expiry <= 30 \
+                 && 1 < identity.active_access_key_count && has(identity.attributes.workloads)"
+            ),
+            [
+                guard(credential(CredentialField::IdentityId), Test::Absent),
+                guard(
+                    credential(CredentialField::Status),
+                    Test::Text("active".into(), true)
+                ),
+                guard(
+                    credential(CredentialField::Provider),
+                    Test::Text("github".into(), false)
+                ),
+                guard(
+                    credential(CredentialField::Attributes),
+                    Test::HasKey("keyType".into())
+                ),
+                guard(credential(CredentialField::Leaks), Test::NotEmpty),
+                guard(
+                    credential(CredentialField::DaysToExpiry),
+                    Test::Number(Comparison::LessOrEqual, Operand::Literal(30))
+                ),
+                guard(
+                    identity(IdentityField::ActiveAccessKeyCount),
+                    Test::Number(Comparison::Greater, Operand::Literal(1))
+                ),
+                guard(
+                    identity(IdentityField::Attributes),
+                    Test::HasKey("workloads".into())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn and_or_permissions_and_parameters_make_guards() {
+        let term = |field, test| Guard::Term { field, test };
+        assert_eq!(
+            parsed(
+                "!identity.permissions.admin && size(identity.permissions.wildcard_actions) > 0 \
+                 && ((has(identity.days_since_activity) && identity.days_since_activity > params.max) \
+                     || (identity.never_used && size(identity.trust) > 1))"
+            ),
+            [
+                term(Field::Permission(PermissionField::Admin), Test::Is(false)),
+                term(
+                    Field::Permission(PermissionField::WildcardActions),
+                    Test::NotEmpty
+                ),
+                Guard::Any(vec![
+                    Guard::All(vec![
+                        term(
+                            Field::Identity(IdentityField::DaysSinceActivity),
+                            Test::Present
+                        ),
+                        term(
+                            Field::Identity(IdentityField::DaysSinceActivity),
+                            Test::Number(Comparison::Greater, Operand::Param("max".into()))
+                        ),
+                    ]),
+                    // `size(identity.trust) > 1` is not a guard: the rest of the `&&` is.
+                    Guard::All(vec![term(
+                        Field::Identity(IdentityField::NeverUsed),
+                        Test::Is(true)
+                    )]),
+                ]),
+            ]
+        );
+    }
+
+    #[test]
+    fn terms_under_or_and_unknown_fields_are_not_guards() {
+        assert!(parsed("identity.ai_agent || identity.age_days > 1 && x.y").len() == 1);
+        assert!(parsed("identity.ai_agent || identity.name.startsWith(\"a\")").is_empty());
+        assert!(parsed("!(identity.ai_agent && identity.enabled)").is_empty());
+        assert!(parsed("!has(identity.attributes.workloads)").is_empty());
         assert!(parsed("identity.no_such_field && params.x").is_empty());
-        assert!(parsed("identity.permissions.admin").is_empty());
+        assert!(parsed("identity.permissions.nope").is_empty());
+        assert!(parsed("identity.usage.services").is_empty());
+        assert!(parsed("identity.attributes.service_account == \"default\"").is_empty());
+        assert!(parsed("has(identity.permissions.admin)").is_empty());
+        assert!(parsed("identity.owner_status in params.statuses").is_empty());
+        assert!(parsed("size(identity.trust) > 1").is_empty());
+        assert!(parsed("credential.status < \"b\"").is_empty());
         assert!(parsed("x.enabled").is_empty());
+    }
+
+    /// Guards only skip work: on the example estate (with its roster), every built-in
+    /// rule matches the same entities with its guards as with none.
+    #[test]
+    fn guards_change_no_rules_result_on_the_example_estate() {
+        use crate::enrich::{enrich, owner::OwnerResolver, owner::Roster};
+        use crate::rules::{eval, RuleSet};
+        use std::path::Path;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let inventory =
+            crate::import::json::read_document(&root.join("examples/estate/inventory.json"))
+                .unwrap_or_else(|e| panic!("{e}"));
+        let roster = crate::import::csv::read_records(&root.join("examples/roster.csv"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let resolver = OwnerResolver {
+            roster: Some(Roster::new(roster)),
+            ..OwnerResolver::default()
+        };
+        let as_of = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .to_utc();
+        let enriched = enrich(inventory, as_of, &resolver);
+        let matches = |rules: &RuleSet| {
+            let mut evaluation = eval::evaluate(rules, &enriched);
+            assert!(evaluation.errors.is_empty(), "{:?}", evaluation.errors);
+            evaluation
+                .matches
+                .sort_by_key(|m| (m.rule, m.target as u8, m.index));
+            (evaluation.matches, evaluation.evaluated)
+        };
+        let guarded = RuleSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+        let guarded_rules = guarded
+            .rules
+            .iter()
+            .filter(|r| !r.guards.is_empty())
+            .count();
+        assert!(
+            guarded_rules * 10 >= guarded.rules.len() * 9,
+            "{guarded_rules} rules guarded"
+        );
+        let mut unguarded = RuleSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+        for rule in &mut unguarded.rules {
+            rule.guards.clear();
+        }
+        let (with, judged_with) = matches(&guarded);
+        let (without, judged_without) = matches(&unguarded);
+        assert!(with.len() > 100, "{} matches", with.len());
+        assert_eq!(with, without);
+        assert_eq!(judged_with, judged_without);
     }
 }
