@@ -1,19 +1,12 @@
 //! JSON: the versioned report document (see [`crate::report::Report`]), pretty-printed.
 //! The two long arrays, the inventory's entities and the findings, are rendered on all
-//! cores a batch at a time; the bytes are those `serde_json::to_writer_pretty` writes.
+//! cores a batch at a time ([`pipeline`]); the bytes are those
+//! `serde_json::to_writer_pretty` writes.
 
+use super::pipeline;
 use super::pretty::{self, Array, Object};
 use crate::report::Report;
-use rayon::prelude::*;
 use std::io::{self, Write};
-use std::ops::Range;
-
-/// Elements rendered before they are written: bounds the memory a batch holds (two
-/// batches are held: one written, the next rendered). At a million identities 4,096
-/// findings are about 10 MB (docs/performance.md).
-const BATCH: usize = 4_096;
-/// Elements one worker renders into one piece.
-const PIECE: usize = 256;
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut top = Object::begin(out, 0)?;
@@ -55,50 +48,15 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// Writes an array of `count` elements `depth` levels in, element `k` rendered by
-/// `render(k, piece)` on all cores. Batches are pipelined: while one is written (in
-/// order, on this thread), the next is rendered, so the cores do not wait on the disk.
+/// `render(k, piece)` on all cores ([`pipeline`]).
 fn array(
     out: &mut dyn Write,
     depth: usize,
     count: usize,
     render: impl Fn(usize, &mut Vec<u8>) -> io::Result<()> + Sync,
 ) -> io::Result<()> {
-    let render_batch = |batch: usize| -> io::Result<Vec<Vec<u8>>> {
-        let pieces: Vec<Range<usize>> = (batch..(batch + BATCH).min(count))
-            .step_by(PIECE)
-            .map(|start| start..(start + PIECE).min(count))
-            .collect();
-        pieces
-            .into_par_iter()
-            .map(|range| {
-                let mut piece = Vec::new();
-                for k in range {
-                    render(k, &mut piece)?;
-                }
-                Ok(piece)
-            })
-            .collect()
-    };
-    let render_batch = &render_batch;
     let mut array = Array::begin(out, depth)?;
-    let starts: Vec<usize> = (0..count).step_by(BATCH).collect();
-    let mut next = match starts.first() {
-        Some(&start) => render_batch(start)?,
-        None => Vec::new(),
-    };
-    for following in starts.iter().skip(1).map(Some).chain([None]) {
-        let current = std::mem::take(&mut next);
-        std::thread::scope(|scope| -> io::Result<()> {
-            let rendering = following.map(|&start| scope.spawn(move || render_batch(start)));
-            let written = current.iter().try_for_each(|piece| array.piece(piece));
-            if let Some(rendering) = rendering {
-                next = rendering
-                    .join()
-                    .map_err(|_| io::Error::other("rendering the report failed"))??;
-            }
-            written
-        })?;
-    }
+    pipeline::render_in_order(count, render, |piece| array.piece(piece))?;
     array.end()
 }
 
@@ -113,7 +71,7 @@ mod tests {
     /// Several batches, the last one short: pipelined, they still come out in order.
     #[test]
     fn an_array_of_many_batches_is_written_in_order() {
-        let count = 3 * BATCH + 17;
+        let count = 3 * pipeline::BATCH + 17;
         let values: Vec<String> = (0..count).map(|k| format!("element {k}")).collect();
         let mut written = Vec::new();
         array(&mut written, 0, count, |k, piece| {
@@ -133,8 +91,8 @@ mod tests {
     /// A failing render fails the whole array, whichever batch it is in.
     #[test]
     fn a_render_error_in_a_later_batch_is_returned() {
-        let failing = BATCH + 3;
-        let result = array(&mut Vec::new(), 0, 2 * BATCH, |k, piece| {
+        let failing = pipeline::BATCH + 3;
+        let result = array(&mut Vec::new(), 0, 2 * pipeline::BATCH, |k, piece| {
             if k == failing {
                 return Err(io::Error::other("boom"));
             }

@@ -8,6 +8,7 @@ pub mod json;
 pub mod jsonl;
 pub mod markdown;
 pub mod ocsf;
+pub mod pipeline;
 pub mod pretty;
 pub mod sarif;
 pub mod table;
