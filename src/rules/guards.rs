@@ -20,7 +20,7 @@
 //! than the test reads, proves nothing and is left to CEL (where reading it may be an
 //! error to report).
 
-use super::value::{credential_fact, identity_fact, CredentialField, Fact, IdentityField};
+use super::value::{credential_fact, identity_fact, strings, CredentialField, Fact, IdentityField};
 use crate::enrich::{CredentialFacts, IdentityView};
 use crate::inventory::{Attributes, Credential};
 use cel::common::ast::{operators, CallExpr, Expr, IdedExpr, LiteralValue};
@@ -341,24 +341,18 @@ impl Subject<'_> {
                 None => true,
             };
         }
-        let fact = match (field, self) {
-            (
-                Field::Credential(f),
+        let fact = match field {
+            Field::Credential(f) => match self {
                 Subject::Credential {
                     credential, facts, ..
-                },
-            ) => credential_fact(credential, facts, f),
-            // `credential` is not bound for an identity rule: left to CEL.
-            (Field::Credential(_), Subject::Identity(_)) => return true,
-            (Field::Identity(_) | Field::Permission(_), _) => match self.identity() {
-                Some(view) => match field {
-                    Field::Permission(p) => Some(permission_fact(view, p)),
-                    Field::Identity(f) => identity_fact(view, f),
-                    Field::Credential(_) => return true,
-                },
-                // `identity` is an empty map: has() is false, reading a field an error.
-                None => None,
+                } => credential_fact(credential, facts, f),
+                // `credential` is not bound for an identity rule: left to CEL.
+                Subject::Identity(_) => return true,
             },
+            // Without an identity, `identity` is an empty map: has() is false, reading a
+            // field an error.
+            Field::Identity(f) => self.identity().and_then(|view| identity_fact(view, f)),
+            Field::Permission(p) => self.identity().map(|view| permission_fact(view, p)),
         };
         match (test, fact) {
             (Test::Present, present) => present.is_some(),
@@ -406,12 +400,11 @@ impl Subject<'_> {
 /// One field of `identity.permissions`, as CEL sees it.
 fn permission_fact<'a>(view: &IdentityView<'a>, field: PermissionField) -> Fact<'a> {
     let permissions = &view.identity.permissions;
-    let list = |items: &'a [String]| Fact::List(items.iter().map(|s| Fact::Str(s)).collect());
     match field {
         PermissionField::Admin => Fact::Bool(permissions.admin),
-        PermissionField::WildcardActions => list(&permissions.wildcard_actions),
-        PermissionField::PrivilegedActions => list(&permissions.privileged_actions),
-        PermissionField::Policies => list(&permissions.policies),
+        PermissionField::WildcardActions => strings(&permissions.wildcard_actions),
+        PermissionField::PrivilegedActions => strings(&permissions.privileged_actions),
+        PermissionField::Policies => strings(&permissions.policies),
     }
 }
 
@@ -424,47 +417,35 @@ mod tests {
         guards(program.expression())
     }
 
+    fn term(field: Field, test: Test) -> Guard {
+        Guard::Term { field, test }
+    }
+
     #[test]
     fn top_level_boolean_and_presence_terms_are_guards() {
         assert_eq!(
             parsed("identity.ai_agent && !identity.provider_managed && has(identity.usage) && size(identity.trust) > 1"),
             [
-                Guard::Term {
-                    field: Field::Identity(IdentityField::AiAgent),
-                    test: Test::Is(true)
-                },
-                Guard::Term {
-                    field: Field::Identity(IdentityField::ProviderManaged),
-                    test: Test::Is(false)
-                },
-                Guard::Term {
-                    field: Field::Identity(IdentityField::Usage),
-                    test: Test::Present
-                },
+                term(Field::Identity(IdentityField::AiAgent), Test::Is(true)),
+                term(Field::Identity(IdentityField::ProviderManaged), Test::Is(false)),
+                term(Field::Identity(IdentityField::Usage), Test::Present),
             ]
         );
         assert_eq!(
             parsed("(credential.static_key && credential.expired) && identity.enabled"),
             [
-                Guard::Term {
-                    field: Field::Credential(CredentialField::StaticKey),
-                    test: Test::Is(true)
-                },
-                Guard::Term {
-                    field: Field::Credential(CredentialField::Expired),
-                    test: Test::Is(true)
-                },
-                Guard::Term {
-                    field: Field::Identity(IdentityField::Enabled),
-                    test: Test::Is(true)
-                },
+                term(
+                    Field::Credential(CredentialField::StaticKey),
+                    Test::Is(true)
+                ),
+                term(Field::Credential(CredentialField::Expired), Test::Is(true)),
+                term(Field::Identity(IdentityField::Enabled), Test::Is(true)),
             ]
         );
     }
 
     #[test]
     fn presence_attribute_text_number_and_size_terms_are_guards() {
-        let guard = |field, test| Guard::Term { field, test };
         let identity = |f| Field::Identity(f);
         let credential = |f| Field::Credential(f);
         assert_eq!(
@@ -475,29 +456,29 @@ mod tests {
                  && 1 < identity.active_access_key_count && has(identity.attributes.workloads)"
             ),
             [
-                guard(credential(CredentialField::IdentityId), Test::Absent),
-                guard(
+                term(credential(CredentialField::IdentityId), Test::Absent),
+                term(
                     credential(CredentialField::Status),
                     Test::Text("active".into(), true)
                 ),
-                guard(
+                term(
                     credential(CredentialField::Provider),
                     Test::Text("github".into(), false)
                 ),
-                guard(
+                term(
                     credential(CredentialField::Attributes),
                     Test::HasKey("keyType".into())
                 ),
-                guard(credential(CredentialField::Leaks), Test::NotEmpty),
-                guard(
+                term(credential(CredentialField::Leaks), Test::NotEmpty),
+                term(
                     credential(CredentialField::DaysToExpiry),
                     Test::Number(Comparison::LessOrEqual, Operand::Literal(30))
                 ),
-                guard(
+                term(
                     identity(IdentityField::ActiveAccessKeyCount),
                     Test::Number(Comparison::Greater, Operand::Literal(1))
                 ),
-                guard(
+                term(
                     identity(IdentityField::Attributes),
                     Test::HasKey("workloads".into())
                 ),
@@ -507,7 +488,6 @@ mod tests {
 
     #[test]
     fn and_or_permissions_and_parameters_make_guards() {
-        let term = |field, test| Guard::Term { field, test };
         assert_eq!(
             parsed(
                 "!identity.permissions.admin && size(identity.permissions.wildcard_actions) > 0 \

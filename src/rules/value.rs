@@ -238,7 +238,8 @@ fn text(s: &Option<String>) -> Option<Fact<'_>> {
     s.as_deref().map(Fact::Str)
 }
 
-fn strings(items: &[String]) -> Fact<'_> {
+/// A list of texts, borrowed.
+pub(super) fn strings(items: &[String]) -> Fact<'_> {
     Fact::List(items.iter().map(|s| Fact::Str(s)).collect())
 }
 
