@@ -116,6 +116,10 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
             peak_memory()
         ),
     );
+    // The process ends next: freeing millions of entities one allocation at a time
+    // would only delay its exit (about 2 s at 1,000,000 identities).
+    std::mem::forget(report);
+    std::mem::forget(enriched);
     Ok(code)
 }
 

@@ -18,6 +18,7 @@ use ai::AiClassifier;
 use chrono::{DateTime, Utc};
 use identity_type::{CredentialSummary, IdentityType, IdentityTypeClassifier};
 use owner::{OwnerResolver, OwnerStatus, ResolvedOwner};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
 use trust::TrustedAccount;
@@ -320,9 +321,10 @@ fn entity_facts(
     drop(index);
 
     let account_names = trust::account_names(inventory);
+    // Each identity's facts depend on that identity alone: computed on all cores.
     let mut identity_facts: Vec<IdentityFacts> = inventory
         .identities
-        .iter()
+        .par_iter()
         .map(|identity| {
             let mut facts = identity_facts(identity, as_of, owners);
             let verdict = classifiers.ai.classify(identity);
@@ -345,55 +347,87 @@ fn entity_facts(
         .filter(|(_, owner)| *owner != ResolvedOwner::default())
         .collect();
 
-    for (credential, owner_index) in inventory.credentials.iter().zip(&credential_owner) {
-        let Some(i) = owner_index else { continue };
-        // The facts the counts need (the owner plays no part in them).
-        let facts = credential_facts(credential, ResolvedOwner::default(), as_of);
-        let counts = &mut identity_facts[*i as usize];
+    // What each attached credential adds to its identity's counts, judged on all cores,
+    // then summed in inventory order (so environments keep their first-seen order).
+    let counted: Vec<CountedCredential> = (inventory.credentials.par_iter())
+        .zip(credential_owner.par_iter())
+        .map(|(credential, owner_index)| CountedCredential::of(credential, *owner_index, as_of))
+        .collect();
+    for (credential, counted) in inventory.credentials.iter().zip(&counted) {
+        let Some(i) = counted.identity else { continue };
+        let counts = &mut identity_facts[i as usize];
         add_environments(&credential.tags, &mut counts.environments);
         counts.credential_count += 1;
-        if credential.status == CredentialStatus::Active && !facts.expired {
-            counts.active_credential_count += 1;
-            if facts.static_key {
-                counts.active_static_key_count += 1;
-            }
-            if is_access_key(credential.kind) {
-                counts.active_access_key_count += 1;
-            }
-        }
+        counts.active_credential_count += u32::from(counted.active);
+        counts.active_static_key_count += u32::from(counted.active_static_key);
+        counts.active_access_key_count += u32::from(counted.active_access_key);
     }
+    drop(counted);
 
     // Whether a user is a person depends on its credentials, counted above.
     let roster = owners.roster.as_ref();
-    for (identity, facts) in inventory.identities.iter().zip(identity_facts.iter_mut()) {
-        let summary = CredentialSummary {
-            active_access_keys: facts.active_access_key_count,
-        };
-        let verdict = classifiers
-            .identity_type
-            .classify(identity, summary, roster);
-        facts.identity_type = verdict.identity_type;
-        facts.identity_type_signals = verdict.signals.into_boxed_slice();
-        if facts.identity_type == IdentityType::Human && facts.owner.status == OwnerStatus::Missing
-        {
-            // A person's own user answers to that person: active or departed per roster.
-            if let Some(person) = verdict.person {
-                facts.owner = owners.resolve(&Default::default(), &[person], as_of);
-                facts.owner.owner_source = Some("self".into());
+    (inventory.identities.par_iter())
+        .zip(identity_facts.par_iter_mut())
+        .for_each(|(identity, facts)| {
+            let summary = CredentialSummary {
+                active_access_keys: facts.active_access_key_count,
+            };
+            let verdict = classifiers
+                .identity_type
+                .classify(identity, summary, roster);
+            facts.identity_type = verdict.identity_type;
+            facts.identity_type_signals = verdict.signals.into_boxed_slice();
+            if facts.identity_type == IdentityType::Human
+                && facts.owner.status == OwnerStatus::Missing
+            {
+                // A person's own user answers to that person: active or departed per roster.
+                if let Some(person) = verdict.person {
+                    facts.owner = owners.resolve(&Default::default(), &[person], as_of);
+                    facts.owner.owner_source = Some("self".into());
+                }
             }
-        }
-        if facts.identity_type == IdentityType::Human && facts.ai_agent {
-            // A person is never an AI agent, whatever their name or rights suggest.
-            facts.ai_agent = false;
-            let mut signals = std::mem::take(&mut facts.ai_signals).into_vec();
-            signals.insert(0, "not an AI agent: a human user".to_string());
-            facts.ai_signals = signals.into_boxed_slice();
-        }
-    }
+            if facts.identity_type == IdentityType::Human && facts.ai_agent {
+                // A person is never an AI agent, whatever their name or rights suggest.
+                facts.ai_agent = false;
+                let mut signals = std::mem::take(&mut facts.ai_signals).into_vec();
+                signals.insert(0, "not an AI agent: a human user".to_string());
+                facts.ai_signals = signals.into_boxed_slice();
+            }
+        });
 
     // A person's own user now answers to that person, and so do its credentials: they
     // take their identity's owner when asked for (Enriched::credential_resolved_owner).
     (identity_facts, credential_owner, unattached_owners)
+}
+
+/// What one credential adds to the counts of the identity it belongs to.
+struct CountedCredential {
+    /// The identity's index; `None` for a credential attached to no known identity.
+    identity: Option<u32>,
+    /// Active and not expired.
+    active: bool,
+    active_static_key: bool,
+    active_access_key: bool,
+}
+
+impl CountedCredential {
+    fn of(credential: &Credential, identity: Option<u32>, as_of: DateTime<Utc>) -> Self {
+        let mut counted = CountedCredential {
+            identity,
+            active: false,
+            active_static_key: false,
+            active_access_key: false,
+        };
+        if identity.is_none() {
+            return counted;
+        }
+        // The facts the counts need (the owner plays no part in them).
+        let facts = credential_facts(credential, ResolvedOwner::default(), as_of);
+        counted.active = credential.status == CredentialStatus::Active && !facts.expired;
+        counted.active_static_key = counted.active && facts.static_key;
+        counted.active_access_key = counted.active && is_access_key(credential.kind);
+        counted
+    }
 }
 
 /// Whether the provider made the identity and manages it: AWS IAM Identity Center's

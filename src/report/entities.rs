@@ -7,7 +7,7 @@ use crate::inventory::{Credential, Identity, Inventory, Provider, Scope};
 use crate::report::{InventoryCounts, ProviderCounts};
 use crate::rules::Target;
 use serde::ser::{Serialize, SerializeSeq, Serializer};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use strum::VariantArray;
 
 /// What a report says of the inventory it judged; written as [`InventoryCounts`] is read.
@@ -62,16 +62,11 @@ pub struct EntityList<'a> {
 
 impl<'a> EntityList<'a> {
     fn of(inventory: &'a Inventory) -> Self {
-        fn order<T>(items: &[T], key: impl Fn(&T) -> (Provider, &str)) -> Vec<u32> {
-            let mut order: Vec<u32> = (0..items.len() as u32).collect();
-            order.sort_by(|&a, &b| key(&items[a as usize]).cmp(&key(&items[b as usize])));
-            order
-        }
         EntityList {
             identities: &inventory.identities,
             credentials: &inventory.credentials,
-            identity_order: order(&inventory.identities, |i| (i.provider, &i.scope.id)),
-            credential_order: order(&inventory.credentials, |c| (c.provider, &c.scope.id)),
+            identity_order: order_by_scope(&inventory.identities, |i| (i.provider, &i.scope.id)),
+            credential_order: order_by_scope(&inventory.credentials, |c| (c.provider, &c.scope.id)),
         }
     }
 
@@ -100,6 +95,51 @@ impl<'a> EntityList<'a> {
             .chain(credentials.map(EntityRef::credential))
             .collect()
     }
+}
+
+/// Positions of `items` ordered by `key`, equal keys in their original order.
+/// Millions of entities share a few thousand scopes: the distinct keys are
+/// ordered, then the positions by their key's rank (numbers, not strings).
+fn order_by_scope<T>(items: &[T], key: impl Fn(&T) -> (Provider, &str)) -> Vec<u32> {
+    let mut slots: HashMap<(Provider, &str), u32> = HashMap::new();
+    let mut last: Option<((Provider, &str), u32)> = None;
+    let slot_of: Vec<u32> = (items.iter())
+        .map(|item| {
+            let k = key(item);
+            match last {
+                // Entities of one scope are usually listed together.
+                Some((previous, slot)) if previous == k => slot,
+                _ => {
+                    let next = slots.len() as u32;
+                    let slot = *slots.entry(k).or_insert(next);
+                    last = Some((k, slot));
+                    slot
+                }
+            }
+        })
+        .collect();
+    let mut keys: Vec<((Provider, &str), u32)> = slots.into_iter().collect();
+    keys.sort_unstable();
+    let mut rank_of_slot = vec![0; keys.len()];
+    for (rank, (_, slot)) in keys.iter().enumerate() {
+        rank_of_slot[*slot as usize] = rank as u32;
+    }
+    // A counting sort by rank: each key's positions in their original order.
+    let mut next = vec![0usize; keys.len()];
+    for &slot in &slot_of {
+        next[rank_of_slot[slot as usize] as usize] += 1;
+    }
+    let mut start = 0;
+    for count in &mut next {
+        (*count, start) = (start, start + *count);
+    }
+    let mut order = vec![0u32; items.len()];
+    for (position, &slot) in slot_of.iter().enumerate() {
+        let at = &mut next[rank_of_slot[slot as usize] as usize];
+        order[*at] = position as u32;
+        *at += 1;
+    }
+    order
 }
 
 impl Serialize for EntityList<'_> {
@@ -195,5 +235,32 @@ mod tests {
         assert_eq!(read.by_provider[&Provider::Aws].credentials, 1);
         assert_eq!((read.identities, read.credentials), (4, 1));
         assert_eq!(section.counts().entities.len(), 0);
+    }
+
+    /// Equal to a stable sort by key, for keys repeated apart and together.
+    #[test]
+    fn scope_order_is_a_stable_sort_by_scope() {
+        let scopes = ["b", "a", "c", "a", "a", "b", "d", "c", "c", "a"];
+        let items: Vec<(Provider, String, usize)> = (0..200)
+            .map(|i| {
+                let provider = if i % 7 == 0 {
+                    Provider::Gcp
+                } else {
+                    Provider::Aws
+                };
+                (
+                    provider,
+                    scopes[(i * 31 + i / 3) % scopes.len()].to_string(),
+                    i,
+                )
+            })
+            .collect();
+        fn key(item: &(Provider, String, usize)) -> (Provider, &str) {
+            (item.0, item.1.as_str())
+        }
+        let mut expected: Vec<u32> = (0..items.len() as u32).collect();
+        expected.sort_by(|&a, &b| key(&items[a as usize]).cmp(&key(&items[b as usize])));
+        assert_eq!(order_by_scope(&items, key), expected);
+        assert!(order_by_scope(&items[..0], key).is_empty());
     }
 }

@@ -12,7 +12,6 @@ use crate::finding::{finding_id, BaselineState, EntityRef, Finding, Mark};
 use crate::inventory::Provider;
 use rayon::prelude::*;
 use serde::{Serialize, Serializer};
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
 /// How many findings are built at a time while reporting.
@@ -184,17 +183,27 @@ impl<'a> Findings<'a> {
     /// are set after sorting.
     pub fn sort(&mut self) {
         self.marks.clear();
+        // Each rule's place in id order, so that most comparisons are of numbers.
+        let rank = self.rule_ranks();
         let mut matches = std::mem::take(&mut self.matches);
-        matches.par_sort_unstable_by(|a, b| self.compare(a, b));
+        matches.par_sort_unstable_by(|a, b| {
+            self.severity(b)
+                .cmp(&self.severity(a))
+                .then_with(|| rank[a.rule as usize].cmp(&rank[b.rule as usize]))
+                .then_with(|| self.provider_and_id(a).cmp(&self.provider_and_id(b)))
+        });
         self.matches = matches;
     }
 
-    fn compare(&self, a: &Match, b: &Match) -> Ordering {
-        let (ra, rb) = (self.rule(a), self.rule(b));
-        self.severity(b)
-            .cmp(&self.severity(a))
-            .then_with(|| ra.spec.id.cmp(&rb.spec.id))
-            .then_with(|| self.provider_and_id(a).cmp(&self.provider_and_id(b)))
+    /// Per rule (index into `rules`): its position when the rules are ordered by id.
+    fn rule_ranks(&self) -> Vec<u32> {
+        let mut by_id: Vec<usize> = (0..self.rules.len()).collect();
+        by_id.sort_by(|&a, &b| self.rules[a].spec.id.cmp(&self.rules[b].spec.id));
+        let mut rank = vec![0; self.rules.len()];
+        for (position, &rule) in by_id.iter().enumerate() {
+            rank[rule] = position as u32;
+        }
+        rank
     }
 
     /// Counts by severity, provider and rule.
@@ -203,6 +212,7 @@ impl<'a> Findings<'a> {
             findings: self.matches.len(),
             ..Default::default()
         };
+        let mut by_rule = vec![0; self.rules.len()];
         for (i, m) in self.matches.iter().enumerate() {
             if let Some(mark) = self.marks.get(i) {
                 match mark.baseline {
@@ -214,13 +224,17 @@ impl<'a> Findings<'a> {
                     *summary.suppressed.get_or_insert(0) += 1;
                 }
             }
-            let rule = self.rule(m);
             *summary.by_severity.entry(self.severity(m)).or_default() += 1;
             *summary
                 .by_provider
                 .entry(self.provider_and_id(m).0)
                 .or_default() += 1;
-            *summary.by_rule.entry(rule.spec.id.clone()).or_default() += 1;
+            by_rule[m.rule as usize] += 1;
+        }
+        for (rule, count) in self.rules.iter().zip(by_rule) {
+            if count > 0 {
+                *summary.by_rule.entry(rule.spec.id.clone()).or_default() += count;
+            }
         }
         summary
     }
