@@ -162,8 +162,14 @@ pub fn finding_id(rule_id: &str, provider: Provider, entity_id: &str) -> String 
     hasher.update([0]);
     hasher.update(entity_id.as_bytes());
     let digest = hasher.finalize();
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("NHI-{hex}")
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(20);
+    id.push_str("NHI-");
+    for byte in &digest[..8] {
+        id.push(char::from(HEX[usize::from(byte >> 4)]));
+        id.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    id
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //! are registered while they exist, so that SIGINT or SIGTERM removes them
 //! ([`clean_up_on_signals`]).
 
+use super::direct_write::DirectWriter;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -111,12 +112,12 @@ pub fn stage(
     let file = tempfile::Builder::new()
         .prefix(".nhiscan-")
         .tempfile_in(dir)?;
-    let (mut file, path_of_temp) = file.keep().map_err(|e| e.error)?;
+    let (file, path_of_temp) = file.keep().map_err(|e| e.error)?;
     let temp = Temp::register(path_of_temp);
     {
-        let mut buffered = io::BufWriter::new(&mut file);
-        write(&mut buffered)?;
-        buffered.flush()?;
+        let mut writer = DirectWriter::new(&file);
+        write(&mut writer)?;
+        writer.finish()?;
     }
     file.sync_all()?;
     Ok(Staged {

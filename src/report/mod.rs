@@ -4,6 +4,7 @@
 //! then a rename; devices and FIFOs directly ([`destination`]).
 
 pub mod destination;
+pub mod direct_write;
 pub mod document;
 pub mod entities;
 pub mod evidence;

@@ -12,7 +12,9 @@ use crate::finding::{finding_id, BaselineState, EntityRef, Finding, Mark};
 use crate::inventory::Provider;
 use rayon::prelude::*;
 use serde::{Serialize, Serializer};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 /// How many findings are built at a time while reporting.
 const BATCH: usize = 8192;
@@ -388,7 +390,7 @@ impl Serialize for Findings<'_> {
 /// The rule's remediation text for the entity, its placeholders filled by `lookup`.
 fn remediation(
     rule: &Rule,
-    lookup: &dyn Fn(&str) -> Option<serde_json::Value>,
+    lookup: &dyn Fn(&str) -> Option<Rc<serde_json::Value>>,
     entity: &EntityRef,
 ) -> std::sync::Arc<str> {
     let texts = rule.spec.remediation.texts();
@@ -407,12 +409,17 @@ fn remediation(
 
 fn finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner) -> Finding {
     let (values, _) = values::evaluate(rule, roots);
-    let lookup = |path: &str| values::lookup(&values, path).unwrap_or_else(|| roots.lookup(path));
+    let looked_up = LookedUp::default();
+    let lookup = |path: &str| {
+        looked_up.get(path, || {
+            values::lookup(&values, path).unwrap_or_else(|| roots.lookup(path))
+        })
+    };
     let evidence: BTreeMap<String, serde_json::Value> = rule
         .spec
         .evidence
         .iter()
-        .filter_map(|path| lookup(path).map(|v| (path.clone(), v)))
+        .filter_map(|path| lookup(path).map(|v| (path.clone(), v.as_ref().clone())))
         .collect();
     Finding {
         id: finding_id(&rule.spec.id, entity.provider, &entity.id),
@@ -430,6 +437,33 @@ fn finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner)
         entity,
         baseline: None,
         suppressed: None,
+    }
+}
+
+/// The values one finding's texts looked up, by path: its message, evidence and
+/// remediation often name the same path (a remediation's commands name the entity
+/// several times), which is then built once.
+#[derive(Default)]
+struct LookedUp(RefCell<Vec<(String, Option<Rc<serde_json::Value>>)>>);
+
+impl LookedUp {
+    fn get(
+        &self,
+        path: &str,
+        look_up: impl FnOnce() -> Option<serde_json::Value>,
+    ) -> Option<Rc<serde_json::Value>> {
+        let known = self
+            .0
+            .borrow()
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, v)| v.clone());
+        if let Some(value) = known {
+            return value;
+        }
+        let value = look_up().map(Rc::new);
+        self.0.borrow_mut().push((path.to_string(), value.clone()));
+        value
     }
 }
 

@@ -8,6 +8,7 @@ use super::template;
 use crate::inventory::Provider;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Borrow;
 use std::fmt;
 use strum::VariantArray;
 
@@ -143,25 +144,49 @@ pub fn missing(path: &str) -> String {
 }
 
 /// Fills a remediation text's placeholders from `lookup`, each value as one shell word.
-pub fn fill(text: &str, lookup: impl Fn(&str) -> Option<serde_json::Value>) -> String {
-    template::render_with(
-        text,
-        |path| {
-            lookup(path)
-                .map(|value| serde_json::Value::String(shell_word(&template::display(&value))))
-        },
-        missing,
-    )
+pub fn fill<V: Borrow<serde_json::Value>>(
+    text: &str,
+    lookup: impl Fn(&str) -> Option<V>,
+) -> String {
+    let mut shown = String::new();
+    template::fill(text, |placeholder, out| {
+        match template::alternatives(placeholder).find_map(&lookup) {
+            Some(value) => {
+                shown.clear();
+                template::write_display(value.borrow(), &mut shown);
+                write_shell_word(&shown, out);
+            }
+            None => out.push_str(&missing(
+                template::alternatives(placeholder)
+                    .last()
+                    .unwrap_or(placeholder),
+            )),
+        }
+    })
 }
 
 /// `text` as one POSIX shell word: unchanged when it holds only characters no shell
 /// treats specially, else single-quoted (`'` written as `'\''`).
 pub fn shell_word(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    write_shell_word(text, &mut out);
+    out
+}
+
+/// Appends [`shell_word`]'s quoting of `text` to `out`.
+fn write_shell_word(text: &str, out: &mut String) {
     let plain = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
     if !text.is_empty() && text.chars().all(plain) {
-        text.to_string()
+        out.push_str(text);
     } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
+        out.push('\'');
+        for (i, part) in text.split('\'').enumerate() {
+            if i > 0 {
+                out.push_str("'\\''");
+            }
+            out.push_str(part);
+        }
+        out.push('\'');
     }
 }
 

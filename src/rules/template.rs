@@ -2,6 +2,10 @@
 //! `{a.b|c.d}` takes the first of the paths that has a value. Plain substitution only;
 //! expressions belong in `when`.
 
+use serde_json::Value;
+use std::borrow::Borrow;
+use std::fmt::Write;
+
 /// The placeholder paths a template uses, or an error for an unclosed `{`.
 pub fn placeholders(template: &str) -> Result<Vec<&str>, String> {
     let mut out = Vec::new();
@@ -23,17 +27,30 @@ pub fn alternatives(placeholder: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Fills every `{path}` with `lookup(path)`; a missing value renders as `-`.
-pub fn render(template: &str, lookup: impl Fn(&str) -> Option<serde_json::Value>) -> String {
+pub fn render<V: Borrow<Value>>(template: &str, lookup: impl Fn(&str) -> Option<V>) -> String {
     render_with(template, lookup, |_| "-".to_string())
 }
 
 /// Fills every `{path}` with `lookup(path)`, and a missing value with `missing(path)`
 /// (of the last alternative).
-pub fn render_with(
+pub fn render_with<V: Borrow<Value>>(
     template: &str,
-    lookup: impl Fn(&str) -> Option<serde_json::Value>,
+    lookup: impl Fn(&str) -> Option<V>,
     missing: impl Fn(&str) -> String,
 ) -> String {
+    fill(template, |placeholder, out| {
+        match alternatives(placeholder).find_map(&lookup) {
+            Some(value) => write_display(value.borrow(), out),
+            None => out.push_str(&missing(
+                alternatives(placeholder).last().unwrap_or(placeholder),
+            )),
+        }
+    })
+}
+
+/// The template with each `{placeholder}` (trimmed) replaced by what `put` appends
+/// for it; the text after an unclosed `{` is kept as written.
+pub fn fill(template: &str, mut put: impl FnMut(&str, &mut String)) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -43,13 +60,7 @@ pub fn render_with(
             out.push_str(&rest[start..]);
             return out;
         };
-        let placeholder = after[..end].trim();
-        match alternatives(placeholder).find_map(&lookup) {
-            Some(value) => out.push_str(&display(&value)),
-            None => out.push_str(&missing(
-                alternatives(placeholder).last().unwrap_or(placeholder),
-            )),
-        }
+        put(after[..end].trim(), &mut out);
         rest = &after[end + 1..];
     }
     out.push_str(rest);
@@ -58,14 +69,30 @@ pub fn render_with(
 
 /// A value as text: strings bare, lists joined by `, ` (`none` when empty), `-` for
 /// null.
-pub fn display(value: &serde_json::Value) -> String {
-    use serde_json::Value as J;
+pub fn display(value: &Value) -> String {
+    let mut out = String::new();
+    write_display(value, &mut out);
+    out
+}
+
+/// Appends [`display`]'s text of `value` to `out`.
+pub fn write_display(value: &Value, out: &mut String) {
     match value {
-        J::String(s) => s.clone(),
-        J::Null => "-".to_string(),
-        J::Array(items) if items.is_empty() => "none".to_string(),
-        J::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
-        other => other.to_string(),
+        Value::String(s) => out.push_str(s),
+        Value::Null => out.push('-'),
+        Value::Array(items) if items.is_empty() => out.push_str("none"),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_display(item, out);
+            }
+        }
+        other => {
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{other}");
+        }
     }
 }
 
@@ -90,7 +117,7 @@ mod tests {
         assert_eq!(
             render_with(
                 "--user-name {identity.name}",
-                |_| None,
+                |_| None::<Value>,
                 |p| format!("<{p}>")
             ),
             "--user-name <identity.name>"
@@ -103,7 +130,7 @@ mod tests {
             "k1 -"
         );
         assert_eq!(
-            render_with("{a.b|c.d}", |_| None, |p| format!("<{p}>")),
+            render_with("{a.b|c.d}", |_| None::<Value>, |p| format!("<{p}>")),
             "<c.d>"
         );
         assert_eq!(placeholders("a {x.y} b {z}"), Ok(vec!["x.y", "z"]));
