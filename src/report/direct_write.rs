@@ -28,6 +28,8 @@ pub struct DirectWriter<'f> {
     /// Bytes buffered, from `start`.
     len: usize,
     mode: Mode,
+    /// Some chunk went past the page cache.
+    wrote_directly: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,25 +59,31 @@ impl<'f> DirectWriter<'f> {
             chunk,
             len: 0,
             mode: Mode::Untried,
+            wrote_directly: false,
         }
     }
 
     /// Whether some chunk went past the page cache.
     pub fn wrote_directly(&self) -> bool {
-        self.mode == Mode::Direct
+        self.wrote_directly
     }
 
-    /// Writes what is buffered (through the page cache: it is not a whole chunk).
+    /// Writes what is buffered, through the page cache: it is not a whole chunk, and
+    /// the file offset it leaves is not aligned, so every later byte goes that way too.
     pub fn finish(&mut self) -> io::Result<()> {
         if self.len > 0 {
-            if self.mode == Mode::Direct {
-                direct::set(self.file, false)?;
-            }
+            self.use_cache()?;
             self.write_buffered()?;
-            if self.mode == Mode::Direct {
-                direct::set(self.file, true)?;
-            }
         }
+        Ok(())
+    }
+
+    /// From now on, every byte goes through the page cache.
+    fn use_cache(&mut self) -> io::Result<()> {
+        if self.mode == Mode::Direct {
+            direct::set(self.file, false)?;
+        }
+        self.mode = Mode::Cached;
         Ok(())
     }
 
@@ -97,13 +105,15 @@ impl<'f> DirectWriter<'f> {
             let rest = &self.storage[self.start + done..self.start + self.len];
             match (&*self.file).write(rest) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => done += n,
+                Ok(n) => {
+                    done += n;
+                    self.wrote_directly |= self.mode == Mode::Direct;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 // The filesystem took the flag but refuses this write (or a short write
                 // left the rest unaligned): the rest goes through the page cache.
                 Err(e) if self.mode == Mode::Direct && e.kind() == io::ErrorKind::InvalidInput => {
-                    direct::set(self.file, false)?;
-                    self.mode = Mode::Cached;
+                    self.use_cache()?
                 }
                 Err(e) => return Err(e),
             }
@@ -222,8 +232,8 @@ mod tests {
         }
     }
 
-    /// A flush in the middle leaves the file offset unaligned: the chunks after it are
-    /// refused by O_DIRECT and must still arrive, through the page cache.
+    /// A flush in the middle leaves the file offset unaligned: the chunks after it
+    /// must still arrive, through the page cache.
     #[test]
     fn a_flush_in_the_middle_still_writes_everything() {
         let data = pattern(9 * ALIGN + 123);

@@ -165,15 +165,8 @@ pub fn fill<V: Borrow<serde_json::Value>>(
     })
 }
 
-/// `text` as one POSIX shell word: unchanged when it holds only characters no shell
-/// treats specially, else single-quoted (`'` written as `'\''`).
-pub fn shell_word(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    write_shell_word(text, &mut out);
-    out
-}
-
-/// Appends [`shell_word`]'s quoting of `text` to `out`.
+/// Appends `text` to `out` as one POSIX shell word: unchanged when it holds only
+/// characters no shell treats specially, else single-quoted (`'` written as `'\''`).
 fn write_shell_word(text: &str, out: &mut String) {
     let plain = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
     if !text.is_empty() && text.chars().all(plain) {
@@ -293,6 +286,12 @@ mod tests {
                 serde_json::json!({"aws/vault_secret": "s", "aws": "a {identity.name}", "azure": "b"})
             )
         );
+    }
+
+    fn shell_word(text: &str) -> String {
+        let mut out = String::new();
+        write_shell_word(text, &mut out);
+        out
     }
 
     #[test]

@@ -67,15 +67,8 @@ pub fn fill(template: &str, mut put: impl FnMut(&str, &mut String)) -> String {
     out
 }
 
-/// A value as text: strings bare, lists joined by `, ` (`none` when empty), `-` for
-/// null.
-pub fn display(value: &Value) -> String {
-    let mut out = String::new();
-    write_display(value, &mut out);
-    out
-}
-
-/// Appends [`display`]'s text of `value` to `out`.
+/// Appends `value` as text to `out`: strings bare, lists joined by `, ` (`none` when
+/// empty), `-` for null.
 pub fn write_display(value: &Value, out: &mut String) {
     match value {
         Value::String(s) => out.push_str(s),
