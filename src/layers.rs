@@ -5,7 +5,7 @@ use std::path::Path;
 
 /// The stages, earliest first, and the top-level modules in each.
 const STAGES: &[&[&str]] = &[
-    &["inventory", "input", "glob"],
+    &["inventory", "input", "glob", "hash"],
     &["import", "collect"],
     &["enrich"],
     &["frameworks", "rules", "finding"],

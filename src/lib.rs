@@ -17,6 +17,7 @@ pub mod frameworks;
 #[cfg(test)]
 mod fuzz;
 pub mod glob;
+pub mod hash;
 pub mod import;
 pub mod input;
 pub mod inventory;

@@ -11,6 +11,7 @@ pub mod owner;
 pub mod trust;
 
 use crate::enrich::graph::{Delegation, NodeFacts};
+use crate::hash::FastMap;
 use crate::inventory::{
     Credential, CredentialKind, CredentialStatus, Identity, Inventory, Provider,
 };
@@ -20,7 +21,6 @@ use identity_type::{CredentialSummary, IdentityType, IdentityTypeClassifier};
 use owner::{OwnerResolver, OwnerStatus, ResolvedOwner};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::HashMap;
 use trust::TrustedAccount;
 
 /// Derived facts about an identity.
@@ -113,7 +113,7 @@ pub struct Enriched {
     /// tags (by credential index; those without one are absent). A credential's other
     /// facts are computed when asked for ([`Enriched::credential`]): kept for millions
     /// of credentials, they cost more memory than the credentials' own fields.
-    unattached_owners: HashMap<usize, ResolvedOwner>,
+    unattached_owners: FastMap<usize, ResolvedOwner>,
     /// Who can act as whom, and what each identity reaches.
     pub delegation: Delegation,
     /// The leak reports read (`--leaks`), matched to credentials.
@@ -300,18 +300,17 @@ fn entity_facts(
 ) -> (
     Vec<IdentityFacts>,
     Vec<Option<u32>>,
-    HashMap<usize, ResolvedOwner>,
+    FastMap<usize, ResolvedOwner>,
 ) {
-    let index: HashMap<(Provider, &str), u32> = inventory
-        .identities
-        .iter()
-        .enumerate()
-        .map(|(i, identity)| ((identity.provider, identity.id.as_str()), i as u32))
-        .collect();
+    let mut index: FastMap<(Provider, &str), u32> =
+        crate::hash::map_with_capacity(inventory.identities.len());
+    for (i, identity) in inventory.identities.iter().enumerate() {
+        index.insert((identity.provider, identity.id.as_str()), i as u32);
+    }
 
     let credential_owner: Vec<Option<u32>> = inventory
         .credentials
-        .iter()
+        .par_iter()
         .map(|c| {
             c.identity_id
                 .as_deref()
@@ -339,7 +338,7 @@ fn entity_facts(
         .collect();
     drop(account_names);
 
-    let unattached_owners: HashMap<usize, ResolvedOwner> = (inventory.credentials.iter())
+    let unattached_owners: FastMap<usize, ResolvedOwner> = (inventory.credentials.iter())
         .zip(&credential_owner)
         .enumerate()
         .filter(|(_, (_, owner_index))| owner_index.is_none())

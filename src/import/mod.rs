@@ -10,7 +10,6 @@ pub mod leaks;
 pub mod shards;
 
 use crate::inventory::{Inventory, Provider, SCHEMA_VERSION};
-use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -254,6 +253,6 @@ fn inputs_label(paths: &[PathBuf]) -> String {
 fn first_duplicate<'a>(
     keys: impl ExactSizeIterator<Item = (Provider, &'a str)>,
 ) -> Option<(Provider, &'a str)> {
-    let mut seen = HashSet::with_capacity(keys.len());
+    let mut seen = crate::hash::set_with_capacity(keys.len());
     keys.into_iter().find(|key| !seen.insert(*key))
 }

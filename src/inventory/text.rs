@@ -2,11 +2,11 @@
 //! (scope ids and names, tag keys and values, attribute keys, regions), so that a
 //! million entities in one account hold its id once, not a million times.
 
+use crate::hash::FastSet;
 use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use std::borrow::{Borrow, Cow};
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -24,7 +24,7 @@ const INTERNED_PER_THREAD: usize = 1 << 16;
 const INTERNED_MAX_LEN: usize = 128;
 
 thread_local! {
-    static INTERNED: RefCell<HashSet<Arc<str>>> = RefCell::new(HashSet::new());
+    static INTERNED: RefCell<FastSet<Arc<str>>> = RefCell::new(FastSet::default());
 }
 
 impl Text {

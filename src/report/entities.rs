@@ -7,7 +7,7 @@ use crate::inventory::{Credential, Identity, Inventory, Provider, Scope};
 use crate::report::{InventoryCounts, ProviderCounts};
 use crate::rules::Target;
 use serde::ser::{Serialize, SerializeSeq, Serializer};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use strum::VariantArray;
 
 /// What a report says of the inventory it judged; written as [`InventoryCounts`] is read.
@@ -101,7 +101,7 @@ impl<'a> EntityList<'a> {
 /// Millions of entities share a few thousand scopes: the distinct keys are
 /// ordered, then the positions by their key's rank (numbers, not strings).
 fn order_by_scope<T>(items: &[T], key: impl Fn(&T) -> (Provider, &str)) -> Vec<u32> {
-    let mut slots: HashMap<(Provider, &str), u32> = HashMap::new();
+    let mut slots: crate::hash::FastMap<(Provider, &str), u32> = Default::default();
     let mut last: Option<((Provider, &str), u32)> = None;
     let slot_of: Vec<u32> = (items.iter())
         .map(|item| {

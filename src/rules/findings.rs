@@ -9,6 +9,7 @@ use crate::enrich::owner::ResolvedOwner;
 use crate::enrich::Enriched;
 use crate::finding::Summary;
 use crate::finding::{finding_id, BaselineState, EntityRef, Finding, Mark};
+use crate::hash::FastMap;
 use crate::inventory::Provider;
 use rayon::prelude::*;
 use serde::{Serialize, Serializer};
@@ -28,7 +29,7 @@ pub struct Findings<'a> {
     marks: Vec<Mark>,
     /// For a match that replaced others on its entity (`supersedes`), the rules (indexes
     /// into `rules`) whose matches it replaced.
-    folded: HashMap<Match, Vec<u32>>,
+    folded: FastMap<Match, Vec<u32>>,
 }
 
 /// What a finding can be matched on (suppressions, baselines) without building it.
@@ -187,14 +188,21 @@ impl<'a> Findings<'a> {
         self.marks.clear();
         // Each rule's place in id order, so that most comparisons are of numbers.
         let rank = self.rule_ranks();
-        let mut matches = std::mem::take(&mut self.matches);
-        matches.par_sort_unstable_by(|a, b| {
-            self.severity(b)
-                .cmp(&self.severity(a))
-                .then_with(|| rank[a.rule as usize].cmp(&rank[b.rule as usize]))
-                .then_with(|| self.provider_and_id(a).cmp(&self.provider_and_id(b)))
-        });
-        self.matches = matches;
+        // Each match's key read once, so that comparing two does not read their rules
+        // and entities (a million findings: tens of millions of scattered reads):
+        // severity (most severe first), rule rank and provider in one number, then the id.
+        let mut keyed: Vec<(u64, &str, u32)> = (self.matches.par_iter().enumerate())
+            .map(|(position, m)| {
+                let (provider, id) = self.provider_and_id(m);
+                let severity = Severity::Critical as u64 - self.severity(m) as u64;
+                let number = severity << 40 | u64::from(rank[m.rule as usize]) << 8;
+                (number | provider as u64, id, position as u32)
+            })
+            .collect();
+        keyed.par_sort_unstable();
+        self.matches = (keyed.par_iter())
+            .map(|&(_, _, position)| self.matches[position as usize])
+            .collect();
     }
 
     /// Per rule (index into `rules`): its position when the rules are ordered by id.
@@ -480,8 +488,8 @@ fn severity(rules: &[&Rule], m: &Match) -> Severity {
 /// One finding per root cause: on each entity, drops the matches of rules that another
 /// matching rule supersedes (directly or through a chain), unless that would lower the
 /// severity, and records which rules each remaining match replaced.
-fn fold(rules: &[&Rule], matches: Vec<Match>) -> (Vec<Match>, HashMap<Match, Vec<u32>>) {
-    let mut folded: HashMap<Match, Vec<u32>> = HashMap::new();
+fn fold(rules: &[&Rule], matches: Vec<Match>) -> (Vec<Match>, FastMap<Match, Vec<u32>>) {
+    let mut folded: FastMap<Match, Vec<u32>> = FastMap::default();
     if rules.iter().all(|r| r.spec.supersedes.is_empty()) {
         return (matches, folded);
     }
@@ -506,7 +514,8 @@ fn fold(rules: &[&Rule], matches: Vec<Match>) -> (Vec<Match>, HashMap<Match, Vec
     };
 
     let mut order: Vec<usize> = (0..matches.len()).collect();
-    order.sort_by_key(|&i| (matches[i].target as u8, matches[i].index, i));
+    // Each key is distinct (it ends with the position): no need for a stable sort.
+    order.par_sort_unstable_by_key(|&i| (matches[i].target as u8, matches[i].index, i));
     let mut keep = vec![true; matches.len()];
     for group in order.chunk_by(|&a, &b| {
         (matches[a].target, matches[a].index) == (matches[b].target, matches[b].index)

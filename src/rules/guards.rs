@@ -20,7 +20,10 @@
 //! than the test reads, proves nothing and is left to CEL (where reading it may be an
 //! error to report).
 
-use super::value::{credential_fact, identity_fact, strings, CredentialField, Fact, IdentityField};
+use super::value::{
+    credential_fact, identity_fact, identity_list_is_empty, strings, CredentialField, Fact,
+    IdentityField,
+};
 use crate::enrich::{CredentialFacts, IdentityView};
 use crate::inventory::{Attributes, Credential};
 use cel::common::ast::{operators, CallExpr, Expr, IdedExpr, LiteralValue};
@@ -341,6 +344,12 @@ impl Subject<'_> {
                 None => true,
             };
         }
+        if let (Test::NotEmpty, Field::Identity(f), Some(view)) = (test, field, self.identity()) {
+            // A delegation list is told empty or not without writing its paths.
+            if let Some(empty) = identity_list_is_empty(view, f) {
+                return !empty;
+            }
+        }
         let fact = match field {
             Field::Credential(f) => match self {
                 Subject::Credential {
@@ -538,12 +547,9 @@ mod tests {
         assert!(parsed("x.enabled").is_empty());
     }
 
-    /// Guards only skip work: on the example estate (with its roster), every built-in
-    /// rule matches the same entities with its guards as with none.
-    #[test]
-    fn guards_change_no_rules_result_on_the_example_estate() {
+    /// The example estate, enriched with its roster as of 2026-11-01.
+    fn example_estate() -> crate::enrich::Enriched {
         use crate::enrich::{enrich, owner::OwnerResolver, owner::Roster};
-        use crate::rules::{eval, RuleSet};
         use std::path::Path;
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let inventory =
@@ -558,7 +564,45 @@ mod tests {
         let as_of = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
             .unwrap_or_else(|e| panic!("{e}"))
             .to_utc();
-        let enriched = enrich(inventory, as_of, &resolver);
+        enrich(inventory, as_of, &resolver)
+    }
+
+    /// `size(identity.admin_paths) > 0` and the like are told without writing the paths:
+    /// on every identity of the example estate, the same answer as the written list.
+    #[test]
+    fn delegation_lists_are_told_empty_as_their_written_lists_are() {
+        let enriched = example_estate();
+        for field in [
+            IdentityField::DelegatesTo,
+            IdentityField::AdminPaths,
+            IdentityField::CrossBoundaryPaths,
+            IdentityField::WorkloadCallers,
+        ] {
+            let mut seen = [0, 0];
+            for index in 0..enriched.inventory.identities.len() {
+                let view = enriched.identity_view(index);
+                let written = match identity_fact(&view, field) {
+                    Some(Fact::List(items)) => items.is_empty(),
+                    other => panic!("{field}: {other:?}"),
+                };
+                assert_eq!(
+                    identity_list_is_empty(&view, field),
+                    Some(written),
+                    "{field} of {}",
+                    view.identity.id
+                );
+                seen[usize::from(written)] += 1;
+            }
+            assert!(seen[0] > 0 && seen[1] > 0, "{field}: {seen:?}");
+        }
+    }
+
+    /// Guards only skip work: on the example estate (with its roster), every built-in
+    /// rule matches the same entities with its guards as with none.
+    #[test]
+    fn guards_change_no_rules_result_on_the_example_estate() {
+        use crate::rules::{eval, RuleSet};
+        let enriched = example_estate();
         let matches = |rules: &RuleSet| {
             let mut evaluation = eval::evaluate(rules, &enriched);
             assert!(evaluation.errors.is_empty(), "{:?}", evaluation.errors);

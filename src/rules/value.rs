@@ -280,6 +280,19 @@ fn owner_fact<'a>(owner: &'a crate::enrich::owner::ResolvedOwner, field: &str) -
     }
 }
 
+/// Whether a delegation list of `identity` (paths, hops, callers) is empty, told
+/// without writing the list; `None` for the other fields.
+pub fn identity_list_is_empty(view: &IdentityView<'_>, field: IdentityField) -> Option<bool> {
+    let d = view.delegation;
+    Some(match field {
+        IdentityField::DelegatesTo => !d.delegates(),
+        IdentityField::AdminPaths => !d.has_admin_paths(),
+        IdentityField::CrossBoundaryPaths => !d.has_cross_boundary_paths(),
+        IdentityField::WorkloadCallers => !d.has_workload_callers(),
+        _ => return None,
+    })
+}
+
 /// One top-level field of `identity`; `None` when unknown (absent for `has()`).
 pub fn identity_fact<'a>(view: &IdentityView<'a>, field: IdentityField) -> Option<Fact<'a>> {
     use IdentityField as F;

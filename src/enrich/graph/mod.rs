@@ -11,9 +11,10 @@ pub mod edges;
 pub mod reach;
 pub mod walk;
 
+use crate::hash::FastMap;
 use crate::inventory::{Identity, Provider, ScopeKind};
+use rayon::slice::ParallelSliceMut;
 use reach::Reach;
-use std::collections::HashMap;
 
 /// Nodes with no label: `u32::MAX`.
 pub const NONE: u32 = u32::MAX;
@@ -117,7 +118,7 @@ impl Graph {
         let n = identities.len();
         edges.retain(|(from, to, _)| from != to);
         // Stable: the first reason given for a pair is kept.
-        edges.sort_by_key(|(from, to, _)| (*from, *to));
+        edges.par_sort_by_key(|(from, to, _)| (*from, *to));
         edges.dedup_by_key(|(from, to, _)| (*from, *to));
 
         let mut offsets = vec![0u32; n + 1];
@@ -146,20 +147,34 @@ impl Graph {
             }
         }
 
-        let mut interned: HashMap<Boundary, u32> = HashMap::new();
-        let mut boundaries = Vec::new();
+        let mut interned: FastMap<Boundary, u32> = FastMap::default();
+        let mut boundaries: Vec<Boundary> = Vec::new();
+        let mut last: Option<u32> = None;
         let boundary = identities
             .iter()
             .map(|identity| {
+                let subscription = subscription_of(identity);
+                // Identities of one scope are usually listed together.
+                if let Some(previous) = last {
+                    let b = &boundaries[previous as usize];
+                    if b.kind == identity.scope.kind
+                        && b.id == *identity.scope.id
+                        && b.subscription == subscription
+                    {
+                        return previous;
+                    }
+                }
                 let key = Boundary {
                     kind: identity.scope.kind,
                     id: identity.scope.id.to_string(),
-                    subscription: subscription_of(identity),
+                    subscription,
                 };
-                *interned.entry(key).or_insert_with_key(|key| {
+                let index = *interned.entry(key).or_insert_with_key(|key| {
                     boundaries.push(key.clone());
                     boundaries.len() as u32 - 1
-                })
+                });
+                last = Some(index);
+                index
             })
             .collect();
 
@@ -342,6 +357,42 @@ impl<'a> NodeFacts<'a> {
     pub fn reachable_count(&self) -> u32 {
         self.of
             .map_or(0, |(d, _)| d.reach.reachable_count(self.index))
+    }
+
+    /// Whether [`NodeFacts::delegates_to`] has any hop, told without writing them.
+    pub fn delegates(&self) -> bool {
+        self.of
+            .is_some_and(|(d, _)| !d.graph.successors(self.index).is_empty())
+    }
+
+    /// Whether [`NodeFacts::admin_paths`] has any path, told without writing them.
+    pub fn has_admin_paths(&self) -> bool {
+        self.of.is_some_and(|(d, _)| {
+            (d.reach.admins.of(self.index).iter()).any(|label| {
+                d.reach
+                    .admin_path(&d.graph, self.index, label.target)
+                    .is_some()
+            })
+        })
+    }
+
+    /// Whether [`NodeFacts::workload_callers`] has any caller, told without listing them.
+    pub fn has_workload_callers(&self) -> bool {
+        self.of.is_some_and(|(d, _)| {
+            (d.graph.in_edges(self.index))
+                .any(|edge| d.workload.get(edge.from).copied().unwrap_or(false))
+        })
+    }
+
+    /// Whether [`NodeFacts::cross_boundary_paths`] has any path, told without writing them.
+    pub fn has_cross_boundary_paths(&self) -> bool {
+        self.of.is_some_and(|(d, _)| {
+            (d.reach.boundaries.of(self.index).iter()).any(|label| {
+                d.reach
+                    .boundary_path(&d.graph, self.index, label.target)
+                    .is_some_and(|path| d.graph.path_crosses(&path))
+            })
+        })
     }
 
     /// The identities it can act as directly, as path hops.

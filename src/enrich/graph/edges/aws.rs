@@ -13,9 +13,9 @@
 
 use super::{with_conditions, EdgeSet, IdIndex};
 use crate::glob::matches as resource_matches;
+use crate::hash::FastMap;
 use crate::inventory::{Identity, IdentityKind, Provider, Trust};
 use std::cell::OnceCell;
-use std::collections::HashMap;
 
 /// The attribute holding an identity's `sts:AssumeRole` resource patterns.
 pub const ASSUME_ROLE_TARGETS: &str = "assume_role_targets";
@@ -23,15 +23,15 @@ pub const ASSUME_ROLE_TARGETS: &str = "assume_role_targets";
 /// What the AWS edges look up.
 pub struct AwsIndex<'a> {
     /// AWS identities that hold `sts:AssumeRole` grants, by account.
-    assumers: HashMap<&'a str, Vec<u32>>,
+    assumers: FastMap<&'a str, Vec<u32>>,
     /// AWS roles by (account, name), for role-session principals; built when first needed.
-    roles: OnceCell<HashMap<(&'a str, &'a str), u32>>,
+    roles: OnceCell<FastMap<(&'a str, &'a str), u32>>,
     identities: &'a [Identity],
 }
 
 impl<'a> AwsIndex<'a> {
     pub fn new(identities: &'a [Identity]) -> Self {
-        let mut assumers: HashMap<&str, Vec<u32>> = HashMap::new();
+        let mut assumers: FastMap<&str, Vec<u32>> = FastMap::default();
         for (i, identity) in identities.iter().enumerate() {
             if identity.provider == Provider::Aws && targets(identity).next().is_some() {
                 assumers
@@ -96,16 +96,17 @@ impl<'a> AwsIndex<'a> {
     ) {
         let account = account_of(&trust.principal);
         let role = &identities[to];
+        // The reason depends on the caller's pattern only: each written once.
+        let mut reasons: FastMap<&str, u32> = FastMap::default();
         for &from in self.assumers.get(account).into_iter().flatten() {
             if let Some(pattern) = allowed_target(&identities[from as usize], &role.id) {
-                let reason = format!(
-                    "its trust policy trusts account {account}; sts:AssumeRole allowed on {pattern}"
-                );
-                edges.add(
-                    from as usize,
-                    to,
-                    &with_conditions(&reason, &trust.conditions),
-                );
+                let reason = *reasons.entry(pattern).or_insert_with(|| {
+                    let reason = format!(
+                        "its trust policy trusts account {account}; sts:AssumeRole allowed on {pattern}"
+                    );
+                    edges.reason(&with_conditions(&reason, &trust.conditions))
+                });
+                edges.add_with(from as usize, to, reason);
             }
         }
     }

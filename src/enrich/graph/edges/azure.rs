@@ -15,9 +15,9 @@
 
 use super::EdgeSet;
 use crate::enrich::graph::{subscription_in, subscription_of};
+use crate::hash::FastMap;
 use crate::inventory::{Identity, IdentityKind, Provider, ScopeKind};
 use serde_json::Value;
-use std::collections::HashMap;
 
 /// Graph application permissions that take over the tenant's applications.
 pub const TAKEOVER_GRAPH_PERMISSIONS: &[&str] = &[
@@ -33,9 +33,9 @@ const TAKEOVER_CLASSES: &[&str] = &["owner", "access_admin", "wildcard"];
 /// Managed identities and applications, by where they live.
 #[derive(Default)]
 struct Targets<'a> {
-    managed_by_subscription: HashMap<String, Vec<u32>>,
-    managed_by_tenant: HashMap<&'a str, Vec<u32>>,
-    apps_by_tenant: HashMap<&'a str, Vec<u32>>,
+    managed_by_subscription: FastMap<String, Vec<u32>>,
+    managed_by_tenant: FastMap<&'a str, Vec<u32>>,
+    apps_by_tenant: FastMap<&'a str, Vec<u32>>,
 }
 
 impl<'a> Targets<'a> {
@@ -86,8 +86,12 @@ pub fn takeovers(identities: &[Identity], edges: &mut EdgeSet) {
     }
     let targets = Targets::new(identities);
     let mut add_all = |from: usize, to: &[u32], reason: &str| {
+        if to.is_empty() {
+            return;
+        }
+        let reason = edges.reason(reason);
         for &to in to {
-            edges.add(from, to as usize, reason);
+            edges.add_with(from, to as usize, reason);
         }
     };
     for (from, identity) in identities.iter().enumerate() {

@@ -13,23 +13,30 @@ pub mod azure;
 pub mod workload;
 
 use super::Graph;
+use crate::hash::FastMap;
 use crate::inventory::{Identity, PrincipalType, Provider};
 use std::cell::OnceCell;
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 
 /// Edges as they are found, with their reasons interned.
 #[derive(Debug, Default)]
 pub struct EdgeSet {
     edges: Vec<(u32, u32, u32)>,
     texts: Vec<Box<str>>,
-    interned: HashMap<Box<str>, u32>,
+    interned: FastMap<Box<str>, u32>,
 }
 
 impl EdgeSet {
     /// Records that `from` can act as `to` because of `reason`.
     pub fn add(&mut self, from: usize, to: usize, reason: &str) {
-        let reason = match self.interned.get(reason) {
+        let reason = self.reason(reason);
+        self.add_with(from, to, reason);
+    }
+
+    /// The number [`EdgeSet::add_with`] takes for `reason`: one trust entry gives
+    /// thousands of edges the same reason, written and looked up once.
+    pub fn reason(&mut self, reason: &str) -> u32 {
+        match self.interned.get(reason) {
             Some(index) => *index,
             None => {
                 let index = self.texts.len() as u32;
@@ -37,7 +44,11 @@ impl EdgeSet {
                 self.interned.insert(reason.into(), index);
                 index
             }
-        };
+        }
+    }
+
+    /// Records that `from` can act as `to` because of reason number `reason`.
+    pub fn add_with(&mut self, from: usize, to: usize, reason: u32) {
         self.edges.push((from as u32, to as u32, reason));
     }
 
@@ -53,14 +64,14 @@ impl EdgeSet {
 /// Identities by id. Ids are unique per provider; the rare id two providers share maps
 /// to both.
 pub struct IdIndex<'a> {
-    first: HashMap<&'a str, u32>,
-    more: HashMap<&'a str, Vec<u32>>,
+    first: FastMap<&'a str, u32>,
+    more: FastMap<&'a str, Vec<u32>>,
 }
 
 impl<'a> IdIndex<'a> {
     pub fn new(identities: &'a [Identity]) -> Self {
-        let mut first = HashMap::with_capacity(identities.len());
-        let mut more: HashMap<&str, Vec<u32>> = HashMap::new();
+        let mut first = crate::hash::map_with_capacity(identities.len());
+        let mut more: FastMap<&str, Vec<u32>> = FastMap::default();
         for (i, identity) in identities.iter().enumerate() {
             match first.entry(identity.id.as_str()) {
                 Entry::Vacant(slot) => {
@@ -96,9 +107,12 @@ pub fn build(identities: &[Identity]) -> Graph {
                     aws.identity_trust(identities, ids(), to, trust, &mut edges)
                 }
                 (PrincipalType::Identity, _) => {
-                    let reason = with_conditions("named in its trust", &trust.conditions);
+                    let mut reason = None;
                     for from in ids().get(&trust.principal) {
-                        edges.add(from, to, &reason);
+                        let reason = *reason.get_or_insert_with(|| {
+                            edges.reason(&with_conditions("named in its trust", &trust.conditions))
+                        });
+                        edges.add_with(from, to, reason);
                     }
                 }
                 (PrincipalType::Account, Provider::Aws) => {
