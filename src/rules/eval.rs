@@ -180,13 +180,23 @@ pub fn applies(rule: &Rule, provider: Provider, kind: &str, identity_type: Ident
         && filter.judges(identity_type)
 }
 
+/// A rule selected for an entity: its index and whether its guards proved it matches
+/// (then its CEL does not run).
+#[derive(Clone, Copy)]
+struct Selected<'r> {
+    index: u32,
+    rule: &'r Rule,
+    decided: bool,
+}
+
 /// The rules that apply and whose guards hold, and the fields of each variable they
-/// read. A rule whose guards fail is judged (counted in `evaluated`) and did not match.
+/// read. A rule whose guards fail is judged (counted in `evaluated`) and did not match;
+/// one they prove true needs no variables.
 fn select<'r>(
     rules: &[(u32, &'r Rule)],
     (provider, kind, identity_type): (Provider, &str, IdentityType),
     subject: &Subject,
-    matching: &mut Vec<(u32, &'r Rule)>,
+    matching: &mut Vec<Selected<'r>>,
     evaluated: &mut [u64],
 ) -> (FieldMask, FieldMask) {
     matching.clear();
@@ -195,13 +205,24 @@ fn select<'r>(
         if !applies(rule, provider, kind, identity_type) {
             continue;
         }
-        if !subject.passes(&rule.guards, &rule.params) {
-            evaluated[index as usize] += 1;
-            continue;
+        let decided = match subject.decides(&rule.guards, &rule.params) {
+            Some(false) => {
+                evaluated[index as usize] += 1;
+                continue;
+            }
+            // `lower_severity_when` and the evaluation budget still need the CEL run.
+            Some(true) => rule.lower_severity.is_none() && rule.comprehension_depth == 0,
+            None => false,
+        };
+        if !decided {
+            identity |= rule.identity_fields;
+            credential |= rule.credential_fields;
         }
-        identity |= rule.identity_fields;
-        credential |= rule.credential_fields;
-        matching.push((index, rule));
+        matching.push(Selected {
+            index,
+            rule,
+            decided,
+        });
     }
     (identity, credential)
 }
@@ -212,7 +233,7 @@ fn identity_findings<'r>(
     expressions: &[Expressions],
     enriched: &Enriched,
     index: usize,
-    matching: &mut Vec<(u32, &'r Rule)>,
+    matching: &mut Vec<Selected<'r>>,
     out: &mut Evaluation,
 ) {
     let view = enriched.identity_view(index);
@@ -228,7 +249,7 @@ fn identity_findings<'r>(
         matching,
         &mut out.evaluated,
     );
-    if matching.is_empty() {
+    if all_decided(matching, Target::Identity, index, out) {
         return;
     }
     let mut scope = root.new_inner_scope();
@@ -254,7 +275,7 @@ fn credential_findings<'r>(
     expressions: &[Expressions],
     enriched: &Enriched,
     index: usize,
-    matching: &mut Vec<(u32, &'r Rule)>,
+    matching: &mut Vec<Selected<'r>>,
     out: &mut Evaluation,
 ) {
     let (credential, facts) = enriched.credential(index);
@@ -276,7 +297,7 @@ fn credential_findings<'r>(
         matching,
         &mut out.evaluated,
     );
-    if matching.is_empty() {
+    if all_decided(matching, Target::Credential, index, out) {
         return;
     }
     let mut scope = root.new_inner_scope();
@@ -320,9 +341,27 @@ struct Entity<'a> {
     largest: usize,
 }
 
+/// When no selected rule needs its CEL run (none selected, or each decided by its
+/// guards), records their matches and says so: the entity's variables need not be built.
+fn all_decided(matching: &[Selected], target: Target, index: usize, out: &mut Evaluation) -> bool {
+    if !matching.iter().all(|s| s.decided) {
+        return false;
+    }
+    for selected in matching {
+        out.evaluated[selected.index as usize] += 1;
+        out.matches.push(Match {
+            rule: selected.index,
+            target,
+            lowered: false,
+            index: index as u32,
+        });
+    }
+    true
+}
+
 /// The entity's largest collection (`largest`), when some matching rule iterates.
-fn largest_if_needed(matching: &[(u32, &Rule)], largest: impl FnOnce() -> usize) -> usize {
-    if matching.iter().all(|(_, r)| r.comprehension_depth == 0) {
+fn largest_if_needed(matching: &[Selected], largest: impl FnOnce() -> usize) -> usize {
+    if matching.iter().all(|s| s.rule.comprehension_depth == 0) {
         return 0;
     }
     largest()
@@ -333,14 +372,28 @@ fn largest_if_needed(matching: &[(u32, &Rule)], largest: impl FnOnce() -> usize)
 /// not run: a rule error for it (the scan is then partial).
 fn run_matching(
     scope: &Context,
-    matching: &[(u32, &Rule)],
+    matching: &[Selected],
     expressions: &[Expressions],
     entity: Entity,
     out: &mut Evaluation,
 ) {
     let (target, index) = (entity.target, entity.index as usize);
-    for &(rule_index, rule) in matching {
+    for &Selected {
+        index: rule_index,
+        rule,
+        decided,
+    } in matching
+    {
         out.evaluated[rule_index as usize] += 1;
+        if decided {
+            out.matches.push(Match {
+                rule: rule_index,
+                target,
+                lowered: false,
+                index: index as u32,
+            });
+            continue;
+        }
         if !bounds::within_budget(rule.comprehension_depth, entity.largest) {
             out.errors.push(EvalError {
                 rule_id: rule.spec.id.clone(),

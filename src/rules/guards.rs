@@ -13,12 +13,15 @@
 //! * a list field's size: `size(credential.leaks) > 0`;
 //! * `&&` and `||` of these.
 //!
-//! A guard only ever *refutes*: when it proves `when` false, the entity is judged without
-//! building the rule's variables or running its expression. CEL's `&&` is false when any
-//! term is false and its `||` when every term is, even if another errs, so a term found
-//! false natively decides as CEL would. A term whose field is absent, or of another type
-//! than the test reads, proves nothing and is left to CEL (where reading it may be an
-//! error to report).
+//! When a guard proves `when` false, the entity is judged without building the rule's
+//! variables or running its expression. CEL's `&&` is false when any term is false and
+//! its `||` when every term is, even if another errs, so a term found false natively
+//! decides as CEL would. A term whose field is absent, or of another type than the test
+//! reads, proves nothing and is left to CEL (where reading it may be an error to report).
+//!
+//! When the guards are the whole of `when` ([`Guards::whole`]: `identity.ai_agent &&
+//! identity.enabled && size(identity.delegates_to) > 0`), they also prove it *true*:
+//! every term found true natively, the rule matches without its CEL.
 
 use super::value::{
     credential_fact, identity_fact, identity_list_is_empty, strings, CredentialField, Fact,
@@ -152,6 +155,51 @@ pub fn guards(when: &IdedExpr) -> Vec<Guard> {
     let mut terms = Vec::new();
     operands(operators::LOGICAL_AND, when, &mut terms);
     terms.into_iter().filter_map(guard).collect()
+}
+
+/// A rule's guards, and whether they are the whole of its `when`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Guards {
+    terms: Vec<Guard>,
+    /// Every term of `when`, at every depth of `&&` and `||`, is a guard: known true
+    /// natively, `when` is true.
+    pub whole: bool,
+}
+
+impl Guards {
+    pub fn of(when: &IdedExpr) -> Guards {
+        Guards {
+            terms: guards(when),
+            whole: covered(when),
+        }
+    }
+
+    /// No guards: the rule's CEL judges every entity (for tests comparing the two).
+    pub fn clear(&mut self) {
+        self.terms.clear();
+        self.whole = false;
+    }
+}
+
+impl std::ops::Deref for Guards {
+    type Target = [Guard];
+    fn deref(&self) -> &[Guard] {
+        &self.terms
+    }
+}
+
+/// Whether every term of `e`, through its `&&` and `||`, is a guard.
+fn covered(e: &IdedExpr) -> bool {
+    match &e.expr {
+        Expr::Call(call)
+            if call.target.is_none()
+                && (call.func_name == operators::LOGICAL_AND
+                    || call.func_name == operators::LOGICAL_OR) =>
+        {
+            call.args.iter().all(covered)
+        }
+        _ => guard(e).is_some(),
+    }
 }
 
 /// The operands of a chain of `operator` (`&&` or `||`), flattened.
@@ -319,35 +367,75 @@ pub enum Subject<'a> {
 impl Subject<'_> {
     /// Whether no guard proves `when` false, given the rule's parameters.
     pub fn passes(&self, guards: &[Guard], params: &BTreeMap<String, serde_json::Value>) -> bool {
-        !guards.iter().any(|g| self.refutes(g, params))
+        self.judge(guards, params) != Some(false)
     }
 
-    /// Whether the guard proves its part of `when` false.
-    fn refutes(&self, guard: &Guard, params: &BTreeMap<String, serde_json::Value>) -> bool {
-        match guard {
-            Guard::Term { field, test } => !self.holds(*field, test, params),
-            Guard::All(all) => all.iter().any(|g| self.refutes(g, params)),
-            Guard::Any(any) => any.iter().all(|g| self.refutes(g, params)),
+    /// What the guards prove of `when`: false when one of them is false, true when the
+    /// guards are the whole of it and every one is true, else nothing (CEL judges).
+    pub fn decides(
+        &self,
+        guards: &Guards,
+        params: &BTreeMap<String, serde_json::Value>,
+    ) -> Option<bool> {
+        match self.judge(guards, params) {
+            Some(true) if !guards.whole => None,
+            verdict => verdict,
         }
     }
 
-    /// Whether the field may pass the test: false only when it is known to fail.
-    fn holds(
+    /// The `&&` of `guards`: false when one is false, true when all are true.
+    fn judge(
+        &self,
+        guards: &[Guard],
+        params: &BTreeMap<String, serde_json::Value>,
+    ) -> Option<bool> {
+        self.combine(guards, false, params)
+    }
+
+    /// Whether the guard's part of `when` is true or false, when known natively.
+    fn verdict(&self, guard: &Guard, params: &BTreeMap<String, serde_json::Value>) -> Option<bool> {
+        match guard {
+            Guard::Term { field, test } => self.test(*field, test, params),
+            Guard::All(all) => self.combine(all, false, params),
+            Guard::Any(any) => self.combine(any, true, params),
+        }
+    }
+
+    /// `&&` (`decisive` false) or `||` (`decisive` true) of `guards`: `decisive` once
+    /// one is, unknown if one is unknown, else the other value.
+    fn combine(
+        &self,
+        guards: &[Guard],
+        decisive: bool,
+        params: &BTreeMap<String, serde_json::Value>,
+    ) -> Option<bool> {
+        let mut result = Some(!decisive);
+        for guard in guards {
+            match self.verdict(guard, params) {
+                Some(value) if value == decisive => return Some(decisive),
+                Some(_) => {}
+                None => result = None,
+            }
+        }
+        result
+    }
+
+    /// Whether the field passes the test: `None` when that is not known natively.
+    fn test(
         &self,
         field: Field,
         test: &Test,
         params: &BTreeMap<String, serde_json::Value>,
-    ) -> bool {
+    ) -> Option<bool> {
         if let Test::HasKey(key) = test {
-            return match self.attributes(field) {
-                Some(attributes) => attributes.get(&**key).is_some(),
-                None => true,
-            };
+            return self
+                .attributes(field)
+                .map(|attributes| attributes.get(&**key).is_some());
         }
         if let (Test::NotEmpty, Field::Identity(f), Some(view)) = (test, field, self.identity()) {
             // A delegation list is told empty or not without writing its paths.
             if let Some(empty) = identity_list_is_empty(view, f) {
-                return !empty;
+                return Some(!empty);
             }
         }
         let fact = match field {
@@ -356,7 +444,7 @@ impl Subject<'_> {
                     credential, facts, ..
                 } => credential_fact(credential, facts, f),
                 // `credential` is not bound for an identity rule: left to CEL.
-                Subject::Identity(_) => return true,
+                Subject::Identity(_) => return None,
             },
             // Without an identity, `identity` is an empty map: has() is false, reading a
             // field an error.
@@ -364,21 +452,24 @@ impl Subject<'_> {
             Field::Permission(p) => self.identity().map(|view| permission_fact(view, p)),
         };
         match (test, fact) {
-            (Test::Present, present) => present.is_some(),
-            (Test::Absent, present) => present.is_none(),
-            (Test::Is(expected), Some(Fact::Bool(value))) => value == *expected,
-            (Test::Text(text, equal), Some(Fact::Str(value))) => (value == &**text) == *equal,
-            (Test::Text(text, equal), Some(Fact::Owned(value))) => (*value == **text) == *equal,
+            (Test::Present, present) => Some(present.is_some()),
+            (Test::Absent, present) => Some(present.is_none()),
+            (Test::Is(expected), Some(Fact::Bool(value))) => Some(value == *expected),
+            (Test::Text(text, equal), Some(Fact::Str(value))) => Some((value == &**text) == *equal),
+            (Test::Text(text, equal), Some(Fact::Owned(value))) => {
+                Some((*value == **text) == *equal)
+            }
             (Test::Number(comparison, operand), Some(Fact::Int(value))) => {
                 let number = match operand {
                     Operand::Literal(n) => Some(*n),
+                    // A parameter that is not an integer: left to CEL.
                     Operand::Param(name) => params.get(&**name).and_then(|v| v.as_i64()),
                 };
-                number.is_none_or(|n| comparison.holds(value.cmp(&n)))
+                number.map(|n| comparison.holds(value.cmp(&n)))
             }
-            (Test::NotEmpty, Some(Fact::List(items))) => !items.is_empty(),
+            (Test::NotEmpty, Some(Fact::List(items))) => Some(!items.is_empty()),
             // Absent, or of another type: left to CEL.
-            _ => true,
+            _ => None,
         }
     }
 
@@ -547,6 +638,36 @@ mod tests {
         assert!(parsed("x.enabled").is_empty());
     }
 
+    #[test]
+    fn guards_are_whole_only_when_every_term_is_one() {
+        let whole = |text: &str| {
+            let program = cel::Program::compile(text).unwrap_or_else(|e| panic!("{e}"));
+            Guards::of(program.expression()).whole
+        };
+        assert!(whole(
+            "identity.ai_agent && identity.enabled && size(identity.delegates_to) > 0"
+        ));
+        assert!(whole(
+            "(identity.never_used || !identity.enabled) && credential.age_days > params.max"
+        ));
+        assert!(whole("identity.ai_agent"));
+        assert!(!whole("identity.ai_agent && size(identity.trust) > 1"));
+        assert!(!whole(
+            "identity.ai_agent || identity.name.startsWith(\"a\")"
+        ));
+        assert!(!whole(
+            "(identity.never_used && size(identity.trust) > 1) || identity.ai_agent"
+        ));
+        assert!(!whole("!(identity.ai_agent && identity.enabled)"));
+        let mut cleared = {
+            let program =
+                cel::Program::compile("identity.ai_agent").unwrap_or_else(|e| panic!("{e}"));
+            Guards::of(program.expression())
+        };
+        cleared.clear();
+        assert!(cleared.is_empty() && !cleared.whole);
+    }
+
     /// The example estate, enriched with its roster as of 2026-11-01.
     fn example_estate() -> crate::enrich::Enriched {
         use crate::enrich::{enrich, owner::OwnerResolver, owner::Roster};
@@ -621,6 +742,14 @@ mod tests {
             guarded_rules * 10 >= guarded.rules.len() * 9,
             "{guarded_rules} rules guarded"
         );
+        // Rules whose guards are their whole `when` match without CEL: the comparison
+        // below covers them too.
+        let decided = |r: &crate::rules::Rule| r.guards.whole && r.lower_severity.is_none();
+        let decided_rules = guarded.rules.iter().filter(|r| decided(r)).count();
+        assert!(
+            decided_rules >= 15,
+            "{decided_rules} rules decided by their guards"
+        );
         let mut unguarded = RuleSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
         for rule in &mut unguarded.rules {
             rule.guards.clear();
@@ -630,5 +759,12 @@ mod tests {
         assert!(with.len() > 100, "{} matches", with.len());
         assert_eq!(with, without);
         assert_eq!(judged_with, judged_without);
+        let decided_matches = (with.iter())
+            .filter(|m| decided(&guarded.rules[m.rule as usize]))
+            .count();
+        assert!(
+            decided_matches > 20,
+            "{decided_matches} matches decided by guards"
+        );
     }
 }

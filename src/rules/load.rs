@@ -62,7 +62,7 @@ pub struct Rule {
     /// How deeply its comprehensions nest (for the evaluation budget, [`bounds`]).
     pub comprehension_depth: u32,
     /// The terms of `when` checked natively before its CEL runs ([`super::guards`]).
-    pub guards: Vec<super::guards::Guard>,
+    pub guards: super::guards::Guards,
     /// Parameters after overrides.
     pub params: BTreeMap<String, serde_json::Value>,
     /// The fields of `identity` and `credential` the expression reads.
@@ -627,7 +627,7 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             values,
             severity: spec.severity,
             origin: origin.to_string(),
-            guards: super::guards::guards(program.expression()),
+            guards: super::guards::Guards::of(program.expression()),
             program,
             lower_severity,
             comprehension_depth,
