@@ -210,8 +210,7 @@ fn select<'r>(
                 evaluated[index as usize] += 1;
                 continue;
             }
-            // `lower_severity_when` and the evaluation budget still need the CEL run.
-            Some(true) => rule.lower_severity.is_none() && rule.comprehension_depth == 0,
+            Some(true) => rule.decided_by_guards(),
             None => false,
         };
         if !decided {
@@ -349,14 +348,20 @@ fn all_decided(matching: &[Selected], target: Target, index: usize, out: &mut Ev
     }
     for selected in matching {
         out.evaluated[selected.index as usize] += 1;
-        out.matches.push(Match {
-            rule: selected.index,
-            target,
-            lowered: false,
-            index: index as u32,
-        });
+        out.matches
+            .push(decided_match(selected.index, target, index));
     }
     true
+}
+
+/// The match of a rule its guards decided (`lower_severity_when` is never set on one).
+fn decided_match(rule: u32, target: Target, index: usize) -> Match {
+    Match {
+        rule,
+        target,
+        lowered: false,
+        index: index as u32,
+    }
 }
 
 /// The entity's largest collection (`largest`), when some matching rule iterates.
@@ -386,12 +391,7 @@ fn run_matching(
     {
         out.evaluated[rule_index as usize] += 1;
         if decided {
-            out.matches.push(Match {
-                rule: rule_index,
-                target,
-                lowered: false,
-                index: index as u32,
-            });
+            out.matches.push(decided_match(rule_index, target, index));
             continue;
         }
         if !bounds::within_budget(rule.comprehension_depth, entity.largest) {

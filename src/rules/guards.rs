@@ -365,11 +365,6 @@ pub enum Subject<'a> {
 }
 
 impl Subject<'_> {
-    /// Whether no guard proves `when` false, given the rule's parameters.
-    pub fn passes(&self, guards: &[Guard], params: &BTreeMap<String, serde_json::Value>) -> bool {
-        self.judge(guards, params) != Some(false)
-    }
-
     /// What the guards prove of `when`: false when one of them is false, true when the
     /// guards are the whole of it and every one is true, else nothing (CEL judges).
     pub fn decides(
@@ -377,19 +372,11 @@ impl Subject<'_> {
         guards: &Guards,
         params: &BTreeMap<String, serde_json::Value>,
     ) -> Option<bool> {
-        match self.judge(guards, params) {
+        // The top-level guards are `&&`ed.
+        match self.combine(guards, false, params) {
             Some(true) if !guards.whole => None,
             verdict => verdict,
         }
-    }
-
-    /// The `&&` of `guards`: false when one is false, true when all are true.
-    fn judge(
-        &self,
-        guards: &[Guard],
-        params: &BTreeMap<String, serde_json::Value>,
-    ) -> Option<bool> {
-        self.combine(guards, false, params)
     }
 
     /// Whether the guard's part of `when` is true or false, when known natively.
@@ -744,8 +731,9 @@ mod tests {
         );
         // Rules whose guards are their whole `when` match without CEL: the comparison
         // below covers them too.
-        let decided = |r: &crate::rules::Rule| r.guards.whole && r.lower_severity.is_none();
-        let decided_rules = guarded.rules.iter().filter(|r| decided(r)).count();
+        let decided_rules = (guarded.rules.iter())
+            .filter(|r| r.decided_by_guards())
+            .count();
         assert!(
             decided_rules >= 15,
             "{decided_rules} rules decided by their guards"
@@ -760,7 +748,7 @@ mod tests {
         assert_eq!(with, without);
         assert_eq!(judged_with, judged_without);
         let decided_matches = (with.iter())
-            .filter(|m| decided(&guarded.rules[m.rule as usize]))
+            .filter(|m| guarded.rules[m.rule as usize].decided_by_guards())
             .count();
         assert!(
             decided_matches > 20,

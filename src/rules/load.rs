@@ -102,6 +102,13 @@ impl Rule {
         &self.spec.id
     }
 
+    /// Whether guards known true are a match without its CEL: they are the whole of
+    /// `when`, and neither `lower_severity_when` nor the evaluation budget needs the
+    /// CEL run.
+    pub fn decided_by_guards(&self) -> bool {
+        self.guards.whole && self.lower_severity.is_none() && self.comprehension_depth == 0
+    }
+
     pub fn builtin(&self) -> bool {
         self.origin.starts_with("builtin:")
     }
