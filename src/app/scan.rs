@@ -50,8 +50,15 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
         errors: errors.clone(),
         evaluated,
     });
-    let mut findings = Findings::new(rules.rules.iter().collect(), &enriched, matches);
-    findings.sort();
+    // The entities' report order is found while the findings are folded and sorted.
+    let (mut findings, inventory) = rayon::join(
+        || {
+            let mut findings = Findings::new(rules.rules.iter().collect(), &enriched, matches);
+            findings.sort();
+            findings
+        },
+        || InventorySection::of(&enriched.inventory),
+    );
     let triage = exit_policy::triage(
         &mut findings,
         baseline.as_ref(),
@@ -89,7 +96,7 @@ pub fn scan(args: &ScanArgs, verbosity: Verbosity) -> Result<u8> {
             ..scan_info(&args.input, &enriched, roster, &config, &rules, &dirs)
         },
         coverage: sorted_coverage(&enriched.inventory.coverage),
-        inventory: InventorySection::of(&enriched.inventory),
+        inventory,
         summary,
         baseline: triage.baseline,
         suppressions: triage.suppressions,

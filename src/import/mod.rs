@@ -10,7 +10,9 @@ pub mod leaks;
 pub mod shards;
 
 use crate::inventory::{Inventory, Provider, SCHEMA_VERSION};
+use rayon::prelude::*;
 use std::fmt;
+use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 
 /// A position in an input file, 1-based.
@@ -218,29 +220,30 @@ fn check_schema_version(path: &Path, version: u32) -> Result<(), ImportError> {
 /// Refuses an inventory where two identities (or two credentials) of one provider share
 /// an id; `paths` name the inputs in the error.
 pub fn check_unique_ids(inventory: &Inventory, paths: &[PathBuf]) -> Result<(), ImportError> {
-    let identities = inventory
-        .identities
-        .iter()
-        .map(|i| (i.provider, i.id.as_str()));
-    let credentials = inventory
-        .credentials
-        .iter()
-        .map(|c| (c.provider, c.id.as_str()));
-    first_duplicate(identities)
-        .map(|d| ("identity", "identities.id", d))
-        .or_else(|| first_duplicate(credentials).map(|d| ("credential", "credentials.id", d)))
-        .map_or(Ok(()), |(what, field, (provider, id))| {
-            Err(ImportError::invalid(
-                Path::new(&inputs_label(paths)),
-                None,
-                Some(field.into()),
-                format!(
-                    "{what} `{id}` ({provider}) appears twice; ids must be unique per provider \
+    let identities = &inventory.identities;
+    let credentials = &inventory.credentials;
+    first_duplicate(identities.len(), |k| {
+        (identities[k].provider, identities[k].id.as_str())
+    })
+    .map(|d| ("identity", "identities.id", d))
+    .or_else(|| {
+        first_duplicate(credentials.len(), |k| {
+            (credentials[k].provider, credentials[k].id.as_str())
+        })
+        .map(|d| ("credential", "credentials.id", d))
+    })
+    .map_or(Ok(()), |(what, field, (provider, id))| {
+        Err(ImportError::invalid(
+            Path::new(&inputs_label(paths)),
+            None,
+            Some(field.into()),
+            format!(
+                "{what} `{id}` ({provider}) appears twice; ids must be unique per provider \
                      (the inputs overlap: the same account collected twice, e.g. by two runs \
                      with the same --shard or with different shard counts?)"
-                ),
-            ))
-        })
+            ),
+        ))
+    })
 }
 
 /// The inputs, as an error names them.
@@ -249,10 +252,58 @@ fn inputs_label(paths: &[PathBuf]) -> String {
     names.join(", ")
 }
 
-/// The first (provider, id) pair that occurs twice.
+/// The first of the `len` keys `key(0..len)` that equals an earlier one, found on all
+/// cores: the keys' hashes are sorted, and only keys whose hashes are equal are compared.
 fn first_duplicate<'a>(
-    keys: impl ExactSizeIterator<Item = (Provider, &'a str)>,
+    len: usize,
+    key: impl Fn(usize) -> (Provider, &'a str) + Sync,
 ) -> Option<(Provider, &'a str)> {
-    let mut seen = crate::hash::set_with_capacity(keys.len());
-    keys.into_iter().find(|key| !seen.insert(*key))
+    let state = crate::hash::FastState::default();
+    let mut hashed: Vec<(u64, usize)> = (0..len)
+        .into_par_iter()
+        .map(|k| (state.hash_one(key(k)), k))
+        .collect();
+    hashed.par_sort_unstable();
+    // Each run of equal hashes is in key order; its first key equal to an earlier one.
+    let first_in_run = |run: &[(u64, usize)]| {
+        (1..run.len())
+            .find(|&later| run[..later].iter().any(|e| key(e.1) == key(run[later].1)))
+            .map(|later| run[later].1)
+    };
+    hashed
+        .par_chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+        .filter_map(first_in_run)
+        .min()
+        .map(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_of(keys: &[(Provider, &'static str)]) -> Option<(Provider, &'static str)> {
+        first_duplicate(keys.len(), |k| keys[k])
+    }
+
+    #[test]
+    fn the_first_key_seen_twice_is_the_duplicate() {
+        let (aws, gcp) = (Provider::Aws, Provider::Gcp);
+        assert_eq!(first_of(&[]), None);
+        assert_eq!(first_of(&[(aws, "a"), (aws, "b"), (aws, "c")]), None);
+        // The same id under two providers is two identities.
+        assert_eq!(first_of(&[(aws, "a"), (gcp, "a")]), None);
+        // "b" is the first key that repeats an earlier one, though "a" repeats too.
+        let keys = [(aws, "a"), (aws, "b"), (aws, "c"), (aws, "b"), (aws, "a")];
+        assert_eq!(first_of(&keys), Some((aws, "b")));
+        // Many copies of one id among many distinct ones.
+        let ids: Vec<String> = (0..50_000).map(|k| format!("id-{k}")).collect();
+        let mut keys: Vec<(Provider, &str)> = ids.iter().map(|i| (aws, i.as_str())).collect();
+        keys.extend(std::iter::repeat_n((aws, "id-7"), 3));
+        keys.push((aws, "id-3"));
+        assert_eq!(
+            first_duplicate(keys.len(), |k| keys[k]),
+            Some((aws, "id-7"))
+        );
+    }
 }

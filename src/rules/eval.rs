@@ -104,8 +104,11 @@ pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
         )
         .collect();
 
+    // One chunk per task: chunks differ in cost (the rules an entity's provider and
+    // kind select), and larger pieces left one core idle while the other finished.
     let parts: Vec<Evaluation> = jobs
         .into_par_iter()
+        .with_max_len(1)
         .map(|(target, start)| {
             let mut root = Context::with_env(Arc::clone(&env));
             let target_rules = match target {

@@ -16,6 +16,7 @@ use serde::{Serialize, Serializer};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
+use strum::VariantArray;
 
 /// How many findings are built at a time while reporting.
 const BATCH: usize = 8192;
@@ -222,29 +223,50 @@ impl<'a> Findings<'a> {
             findings: self.matches.len(),
             ..Default::default()
         };
-        let mut by_rule = vec![0; self.rules.len()];
-        for (i, m) in self.matches.iter().enumerate() {
-            if let Some(mark) = self.marks.get(i) {
-                match mark.baseline {
-                    Some(BaselineState::New) => *summary.new.get_or_insert(0) += 1,
-                    Some(BaselineState::Existing) => *summary.existing.get_or_insert(0) += 1,
-                    None => {}
-                }
-                if mark.suppressed.is_some() {
-                    *summary.suppressed.get_or_insert(0) += 1;
-                }
+        for mark in &self.marks {
+            match mark.baseline {
+                Some(BaselineState::New) => *summary.new.get_or_insert(0) += 1,
+                Some(BaselineState::Existing) => *summary.existing.get_or_insert(0) += 1,
+                None => {}
             }
-            *summary.by_severity.entry(self.severity(m)).or_default() += 1;
-            *summary
-                .by_provider
-                .entry(self.provider_and_id(m).0)
-                .or_default() += 1;
-            by_rule[m.rule as usize] += 1;
+            if mark.suppressed.is_some() {
+                *summary.suppressed.get_or_insert(0) += 1;
+            }
         }
-        for (rule, count) in self.rules.iter().zip(by_rule) {
-            if count > 0 {
-                *summary.by_rule.entry(rule.spec.id.clone()).or_default() += count;
-            }
+        // Counted on all cores by (rule, lowered, provider): a handful of counters.
+        let providers = Provider::VARIANTS.len();
+        let slot = |m: &Match| {
+            let provider = self.provider_and_id(m).0 as usize;
+            (m.rule as usize * 2 + usize::from(m.lowered)) * providers + provider
+        };
+        let slots = self.rules.len() * 2 * providers;
+        let counts = (self.matches.par_iter())
+            .fold(
+                || vec![0usize; slots],
+                |mut counts, m| {
+                    counts[slot(m)] += 1;
+                    counts
+                },
+            )
+            .reduce(
+                || vec![0usize; slots],
+                |mut a, b| {
+                    a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                    a
+                },
+            );
+        for (k, &count) in counts.iter().enumerate().filter(|(_, &count)| count > 0) {
+            let (rule, provider) = (
+                &self.rules[k / providers / 2],
+                Provider::VARIANTS[k % providers],
+            );
+            let lowered = (k / providers) % 2 == 1;
+            *summary
+                .by_severity
+                .entry(severity_of(rule, lowered))
+                .or_default() += count;
+            *summary.by_provider.entry(provider).or_default() += count;
+            *(summary.by_rule).entry(rule.spec.id.clone()).or_default() += count;
         }
         summary
     }
@@ -477,11 +499,15 @@ impl LookedUp {
 
 /// The severity of a match: its rule's, one level lower when `lower_severity_when` held.
 fn severity(rules: &[&Rule], m: &Match) -> Severity {
-    let severity = rules[m.rule as usize].severity;
-    if m.lowered {
-        severity.lower()
+    severity_of(rules[m.rule as usize], m.lowered)
+}
+
+/// `rule`'s severity, one level lower when `lowered`.
+fn severity_of(rule: &Rule, lowered: bool) -> Severity {
+    if lowered {
+        rule.severity.lower()
     } else {
-        severity
+        rule.severity
     }
 }
 

@@ -1,16 +1,21 @@
 //! Long outputs rendered on all cores and written in order: elements are rendered a
-//! batch at a time, and while one batch is written (on the calling thread) the next is
-//! rendered, so the cores do not wait on the disk. The JSON report's two long arrays
-//! and the JSON Lines report use it.
+//! batch at a time by one renderer thread (each batch on all cores) and handed to the
+//! calling thread, which writes them. Up to [`AHEAD`] rendered batches wait to be
+//! written, so the cores go on rendering while a write waits on the disk, and the
+//! renderer is started once, not once a batch. The JSON report's two long arrays and
+//! the JSON Lines report use it.
 
 use rayon::prelude::*;
 use std::io;
 use std::ops::Range;
+use std::sync::mpsc;
 
-/// Elements rendered before they are written: bounds the memory a batch holds (two
-/// batches are held: one written, the next rendered). At a million identities 4,096
-/// findings are about 10 MB (docs/performance.md).
+/// Elements rendered together: bounds the memory a batch holds. At a million
+/// identities 4,096 findings are about 10 MB (docs/performance.md).
 pub const BATCH: usize = 4_096;
+/// Rendered batches that may wait to be written, besides the one being written and the
+/// one being rendered.
+const AHEAD: usize = 2;
 /// Elements one worker renders into one piece.
 const PIECE: usize = 256;
 
@@ -38,26 +43,28 @@ pub fn render_in_order(
             })
             .collect()
     };
-    let render_batch = &render_batch;
-    let starts: Vec<usize> = (0..count).step_by(BATCH).collect();
-    let mut next = match starts.first() {
-        Some(&start) => render_batch(start)?,
-        None => Vec::new(),
-    };
-    for following in starts.iter().skip(1).map(Some).chain([None]) {
-        let current = std::mem::take(&mut next);
-        std::thread::scope(|scope| -> io::Result<()> {
-            let rendering = following.map(|&start| scope.spawn(move || render_batch(start)));
-            let written = current.iter().try_for_each(|piece| write(piece));
-            if let Some(rendering) = rendering {
-                next = rendering
-                    .join()
-                    .map_err(|_| io::Error::other("rendering the report failed"))??;
+    std::thread::scope(|scope| {
+        let (rendered, to_write) = mpsc::sync_channel::<io::Result<Vec<Vec<u8>>>>(AHEAD);
+        let renderer = scope.spawn(move || {
+            for start in (0..count).step_by(BATCH) {
+                let batch = render_batch(start);
+                let failed = batch.is_err();
+                // A closed channel: the writer stopped on an error of its own.
+                if rendered.send(batch).is_err() || failed {
+                    break;
+                }
             }
-            written
-        })?;
-    }
-    Ok(())
+        });
+        let written = to_write
+            .iter()
+            .try_for_each(|batch| batch?.iter().try_for_each(|piece| write(piece)));
+        // On an error the renderer's next batch finds the channel closed, and it stops.
+        drop(to_write);
+        renderer
+            .join()
+            .map_err(|_| io::Error::other("rendering the report failed"))?;
+        written
+    })
 }
 
 #[cfg(test)]

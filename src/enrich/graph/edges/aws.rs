@@ -15,7 +15,7 @@ use super::{with_conditions, EdgeSet, IdIndex};
 use crate::glob::matches as resource_matches;
 use crate::hash::FastMap;
 use crate::inventory::{Identity, IdentityKind, Provider, Trust};
-use std::cell::OnceCell;
+use std::sync::OnceLock;
 
 /// The attribute holding an identity's `sts:AssumeRole` resource patterns.
 pub const ASSUME_ROLE_TARGETS: &str = "assume_role_targets";
@@ -25,7 +25,7 @@ pub struct AwsIndex<'a> {
     /// AWS identities that hold `sts:AssumeRole` grants, by account.
     assumers: FastMap<&'a str, Vec<u32>>,
     /// AWS roles by (account, name), for role-session principals; built when first needed.
-    roles: OnceCell<FastMap<(&'a str, &'a str), u32>>,
+    roles: OnceLock<FastMap<(&'a str, &'a str), u32>>,
     identities: &'a [Identity],
 }
 
@@ -42,7 +42,7 @@ impl<'a> AwsIndex<'a> {
         }
         AwsIndex {
             assumers,
-            roles: OnceCell::new(),
+            roles: OnceLock::new(),
             identities,
         }
     }

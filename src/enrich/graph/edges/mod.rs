@@ -15,8 +15,12 @@ pub mod workload;
 use super::Graph;
 use crate::hash::FastMap;
 use crate::inventory::{Identity, PrincipalType, Provider};
-use std::cell::OnceCell;
+use rayon::prelude::*;
 use std::collections::hash_map::Entry;
+use std::sync::OnceLock;
+
+/// Identities whose trust entries one worker turns into edges at a time.
+const CHUNK: usize = 16_384;
 
 /// Edges as they are found, with their reasons interned.
 #[derive(Debug, Default)]
@@ -59,6 +63,14 @@ impl EdgeSet {
     pub fn is_empty(&self) -> bool {
         self.edges.is_empty()
     }
+
+    /// Adds `other`'s edges after these, its reasons interned into this set's.
+    fn append(&mut self, other: EdgeSet) {
+        let renumbered: Vec<u32> = other.texts.iter().map(|t| self.reason(t)).collect();
+        self.edges.extend(
+            (other.edges.into_iter()).map(|(from, to, r)| (from, to, renumbered[r as usize])),
+        );
+    }
 }
 
 /// Identities by id. Ids are unique per provider; the rare id two providers share maps
@@ -95,32 +107,32 @@ impl<'a> IdIndex<'a> {
 
 /// The delegation graph of `identities`.
 pub fn build(identities: &[Identity]) -> Graph {
-    let mut edges = EdgeSet::default();
     // Built when the first trust entry names an identity.
-    let ids = OnceCell::new();
+    let ids = OnceLock::new();
     let ids = || ids.get_or_init(|| IdIndex::new(identities));
     let aws = aws::AwsIndex::new(identities);
-    for (to, identity) in identities.iter().enumerate() {
-        for trust in &identity.trust {
-            match (trust.principal_type, identity.provider) {
-                (PrincipalType::Identity, Provider::Aws) => {
-                    aws.identity_trust(identities, ids(), to, trust, &mut edges)
-                }
-                (PrincipalType::Identity, _) => {
-                    let mut reason = None;
-                    for from in ids().get(&trust.principal) {
-                        let reason = *reason.get_or_insert_with(|| {
-                            edges.reason(&with_conditions("named in its trust", &trust.conditions))
-                        });
-                        edges.add_with(from, to, reason);
-                    }
-                }
-                (PrincipalType::Account, Provider::Aws) => {
-                    aws.account_trust(identities, to, trust, &mut edges)
-                }
-                _ => {}
+    // The trust entries of each chunk on all cores; the chunks' edges in inventory order,
+    // as one pass over the identities would add them.
+    let chunks: Vec<EdgeSet> = (identities.par_chunks(CHUNK).enumerate())
+        .map(|(chunk, roles)| {
+            let mut edges = EdgeSet::default();
+            for (k, identity) in roles.iter().enumerate() {
+                trust_edges(
+                    identities,
+                    chunk * CHUNK + k,
+                    identity,
+                    &aws,
+                    &ids,
+                    &mut edges,
+                );
             }
-        }
+            edges
+        })
+        .collect();
+    let mut edges = EdgeSet::default();
+    edges.edges.reserve(chunks.iter().map(EdgeSet::len).sum());
+    for chunk in chunks {
+        edges.append(chunk);
     }
     azure::takeovers(identities, &mut edges);
     workload::federation(identities, ids(), &mut edges);
@@ -128,6 +140,37 @@ pub fn build(identities: &[Identity]) -> Graph {
         identities[*from as usize].enabled && identities[*to as usize].enabled
     });
     Graph::new(identities, edges.edges, edges.texts)
+}
+
+/// The edges into identity `to` that its trust entries give.
+fn trust_edges<'a>(
+    identities: &'a [Identity],
+    to: usize,
+    identity: &Identity,
+    aws: &aws::AwsIndex<'a>,
+    ids: &impl Fn() -> &'a IdIndex<'a>,
+    edges: &mut EdgeSet,
+) {
+    for trust in &identity.trust {
+        match (trust.principal_type, identity.provider) {
+            (PrincipalType::Identity, Provider::Aws) => {
+                aws.identity_trust(identities, ids(), to, trust, edges)
+            }
+            (PrincipalType::Identity, _) => {
+                let mut reason = None;
+                for from in ids().get(&trust.principal) {
+                    let reason = *reason.get_or_insert_with(|| {
+                        edges.reason(&with_conditions("named in its trust", &trust.conditions))
+                    });
+                    edges.add_with(from, to, reason);
+                }
+            }
+            (PrincipalType::Account, Provider::Aws) => {
+                aws.account_trust(identities, to, trust, edges)
+            }
+            _ => {}
+        }
+    }
 }
 
 /// `reason`, followed by the trust entry's conditions when it has any.
