@@ -239,8 +239,8 @@ pub fn check_unique_ids(inventory: &Inventory, paths: &[PathBuf]) -> Result<(), 
             Some(field.into()),
             format!(
                 "{what} `{id}` ({provider}) appears twice; ids must be unique per provider \
-                     (the inputs overlap: the same account collected twice, e.g. by two runs \
-                     with the same --shard or with different shard counts?)"
+                 (the inputs overlap: the same account collected twice, e.g. by two runs \
+                 with the same --shard or with different shard counts?)"
             ),
         ))
     })

@@ -235,16 +235,16 @@ impl<'a> Findings<'a> {
         }
         // Counted on all cores by (rule, lowered, provider): a handful of counters.
         let providers = Provider::VARIANTS.len();
-        let slot = |m: &Match| {
-            let provider = self.provider_and_id(m).0 as usize;
-            (m.rule as usize * 2 + usize::from(m.lowered)) * providers + provider
+        let slot = |rule: usize, lowered: bool, provider: Provider| {
+            (rule * 2 + usize::from(lowered)) * providers + provider as usize
         };
         let slots = self.rules.len() * 2 * providers;
         let counts = (self.matches.par_iter())
             .fold(
                 || vec![0usize; slots],
                 |mut counts, m| {
-                    counts[slot(m)] += 1;
+                    let provider = self.provider_and_id(m).0;
+                    counts[slot(m.rule as usize, m.lowered, provider)] += 1;
                     counts
                 },
             )
@@ -255,18 +255,21 @@ impl<'a> Findings<'a> {
                     a
                 },
             );
-        for (k, &count) in counts.iter().enumerate().filter(|(_, &count)| count > 0) {
-            let (rule, provider) = (
-                &self.rules[k / providers / 2],
-                Provider::VARIANTS[k % providers],
-            );
-            let lowered = (k / providers) % 2 == 1;
-            *summary
-                .by_severity
-                .entry(severity_of(rule, lowered))
-                .or_default() += count;
-            *summary.by_provider.entry(provider).or_default() += count;
-            *(summary.by_rule).entry(rule.spec.id.clone()).or_default() += count;
+        for (r, rule) in self.rules.iter().enumerate() {
+            for lowered in [false, true] {
+                for &provider in Provider::VARIANTS {
+                    let count = counts[slot(r, lowered, provider)];
+                    if count == 0 {
+                        continue;
+                    }
+                    *summary
+                        .by_severity
+                        .entry(severity_of(rule, lowered))
+                        .or_default() += count;
+                    *summary.by_provider.entry(provider).or_default() += count;
+                    *(summary.by_rule).entry(rule.spec.id.clone()).or_default() += count;
+                }
+            }
         }
         summary
     }
@@ -662,6 +665,16 @@ mod tests {
             ]
         );
         assert_eq!(findings.worst(), Some(Severity::High));
+        // The summary counts the lowered match at its own severity.
+        let summary = findings.summary();
+        assert_eq!(summary.findings, 2);
+        let by_severity = BTreeMap::from([(Severity::Medium, 1), (Severity::High, 1)]);
+        assert_eq!(summary.by_severity, by_severity);
+        assert_eq!(summary.by_provider, BTreeMap::from([(Provider::Aws, 2)]));
+        assert_eq!(
+            summary.by_rule,
+            BTreeMap::from([("escalation".to_string(), 2)])
+        );
         findings.retain_at_least(Severity::High);
         assert_eq!(findings.len(), 1);
         // A broken expression is a rule error naming the field.

@@ -114,9 +114,9 @@ pub fn build(identities: &[Identity]) -> Graph {
     // The trust entries of each chunk on all cores; the chunks' edges in inventory order,
     // as one pass over the identities would add them.
     let chunks: Vec<EdgeSet> = (identities.par_chunks(CHUNK).enumerate())
-        .map(|(chunk, roles)| {
+        .map(|(chunk, chunk_identities)| {
             let mut edges = EdgeSet::default();
-            for (k, identity) in roles.iter().enumerate() {
+            for (k, identity) in chunk_identities.iter().enumerate() {
                 trust_edges(
                     identities,
                     chunk * CHUNK + k,
