@@ -22,9 +22,15 @@ fn main() {
 /// Writes `OUT_DIR/<target>`: a constant `name` listing (path under `folder`, YAML text).
 fn embed(folder: &str, name: &str, doc: &str, target: &str) {
     println!("cargo:rerun-if-changed={folder}");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+    // Read when the script runs, not when it was compiled: a build script compiled for
+    // another checkout (a shared target directory) must still embed this one's files.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let root = Path::new(&manifest_dir).join(folder);
     let mut files = Vec::new();
     collect(&root, &mut files);
+    if files.is_empty() {
+        panic!("no YAML files under {}: nothing to embed", root.display());
+    }
     files.sort();
     let mut out = format!("/// {doc}: (path under {folder}/, YAML text).\n");
     let _ = writeln!(out, "pub const {name}: &[(&str, &str)] = &[");
