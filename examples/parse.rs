@@ -12,6 +12,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
+/// The allocator nhiscan's binary uses (src/main.rs): the floor parses as a scan does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let Some(path) = std::env::args().nth(1) else {
         eprintln!("usage: parse INVENTORY");

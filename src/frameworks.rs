@@ -86,6 +86,10 @@ pub struct Catalog {
     /// Where the control ids and titles come from.
     pub source: String,
     pub controls: Vec<Control>,
+    /// Each control's position in `controls`, by id (filled by [`Catalog::parse`]): a
+    /// report looks up the controls of every finding.
+    #[serde(skip)]
+    positions: crate::hash::FastMap<String, usize>,
 }
 
 /// One control (risk, benchmark item, subcategory, layer) of a framework.
@@ -138,7 +142,7 @@ impl Control {
 impl Catalog {
     /// Parses and checks a catalog file: at least one control, no empty or duplicate id.
     pub fn parse(origin: &str, text: &str) -> Result<Catalog, String> {
-        let catalog: Catalog =
+        let mut catalog: Catalog =
             serde_norway::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
         if catalog.controls.is_empty() {
             return Err(format!("{origin}: the catalog lists no controls"));
@@ -165,11 +169,16 @@ impl Catalog {
                 ));
             }
         }
+        catalog.positions = (catalog.controls.iter().enumerate())
+            .map(|(position, control)| (control.id.clone(), position))
+            .collect();
         Ok(catalog)
     }
 
     pub fn get(&self, id: &str) -> Option<&Control> {
-        self.controls.iter().find(|c| c.id == id)
+        self.positions
+            .get(id)
+            .map(|&position| &self.controls[position])
     }
 
     /// `name version`, e.g. `OWASP Top 10 Non-Human Identities Risks 2025`.

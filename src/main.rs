@@ -7,6 +7,12 @@ use nhiscan::cli::{Cli, Command};
 use nhiscan::exit_policy::exit;
 use std::process::ExitCode;
 
+/// mimalloc rather than the platform's malloc: a scan allocates millions of small values
+/// on one thread and frees them on another (see Cargo.toml). examples/parse.rs, the
+/// benchmarks' parse floor, uses it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     nhiscan::report::destination::clean_up_on_signals();
     // Rules are evaluated on rayon's threads: give them the stack a deep expression

@@ -72,9 +72,10 @@ pub struct IdentityFacts {
     pub trusted_accounts: Box<[TrustedAccount]>,
 }
 
-/// Derived facts about a credential.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct CredentialFacts {
+/// Derived facts about a credential, worked out when asked for (cheap: dates and flags);
+/// its owner and leaks are borrowed from the enrichment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CredentialFacts<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub age_days: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -93,11 +94,36 @@ pub struct CredentialFacts {
     /// A long-lived secret a program authenticates with.
     pub static_key: bool,
     #[serde(flatten)]
-    pub owner: ResolvedOwner,
+    pub owner: &'a ResolvedOwner,
     /// Where secret scanners found it (`--leaks`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub leaks: Vec<crate::import::leaks::LeakLocation>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub leaks: &'a [crate::import::leaks::LeakLocation],
 }
+
+impl Default for CredentialFacts<'_> {
+    fn default() -> Self {
+        CredentialFacts {
+            age_days: None,
+            days_since_used: None,
+            never_used: false,
+            days_to_expiry: None,
+            lifetime_days: None,
+            expired: false,
+            days_since_rotation: None,
+            static_key: false,
+            owner: &NO_OWNER,
+            leaks: &[],
+        }
+    }
+}
+
+/// The owner of a credential that has none: no identity, no owner tag.
+static NO_OWNER: ResolvedOwner = ResolvedOwner {
+    owner: None,
+    owner_source: None,
+    status: OwnerStatus::Missing,
+    owner_departed_days: None,
+};
 
 /// An inventory with its derived facts, index-aligned with `inventory.identities` and
 /// `inventory.credentials`.
@@ -160,11 +186,11 @@ impl Enriched {
     }
 
     /// A credential and its facts.
-    pub fn credential(&self, index: usize) -> (&Credential, CredentialFacts) {
+    pub fn credential(&self, index: usize) -> (&Credential, CredentialFacts<'_>) {
         let credential = &self.inventory.credentials[index];
-        let owner = self.credential_resolved_owner(index).clone();
+        let owner = self.credential_resolved_owner(index);
         let mut facts = credential_facts(credential, owner, self.as_of);
-        facts.leaks = self.leaks.of_credential(index).to_vec();
+        facts.leaks = self.leaks.of_credential(index);
         (credential, facts)
     }
 
@@ -175,15 +201,9 @@ impl Enriched {
 
     /// Who answers for a credential: its identity's owner, else the one its tags name.
     pub fn credential_resolved_owner(&self, index: usize) -> &ResolvedOwner {
-        static NONE: ResolvedOwner = ResolvedOwner {
-            owner: None,
-            owner_source: None,
-            status: OwnerStatus::Missing,
-            owner_departed_days: None,
-        };
         match self.credential_owner(index) {
             Some(i) => &self.identity_facts[i].owner,
-            None => self.unattached_owners.get(&index).unwrap_or(&NONE),
+            None => self.unattached_owners.get(&index).unwrap_or(&NO_OWNER),
         }
     }
 }
@@ -421,7 +441,7 @@ impl CountedCredential {
             return counted;
         }
         // The facts the counts need (the owner plays no part in them).
-        let facts = credential_facts(credential, ResolvedOwner::default(), as_of);
+        let facts = credential_facts(credential, &NO_OWNER, as_of);
         counted.active = credential.status == CredentialStatus::Active && !facts.expired;
         counted.active_static_key = counted.active && facts.static_key;
         counted.active_access_key = counted.active && is_access_key(credential.kind);
@@ -483,11 +503,11 @@ fn identity_facts(
     }
 }
 
-fn credential_facts(
+fn credential_facts<'a>(
     credential: &Credential,
-    owner: ResolvedOwner,
+    owner: &'a ResolvedOwner,
     as_of: DateTime<Utc>,
-) -> CredentialFacts {
+) -> CredentialFacts<'a> {
     let days_to_expiry = credential.expires.map(|t| days_between(as_of, t));
     CredentialFacts {
         age_days: credential.created.map(|t| days_between(t, as_of)),
@@ -505,7 +525,7 @@ fn credential_facts(
             .map(|t| days_between(t, as_of)),
         static_key: is_static_key(credential.kind),
         owner,
-        leaks: Vec::new(),
+        leaks: &[],
     }
 }
 

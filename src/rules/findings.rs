@@ -362,7 +362,7 @@ impl<'a> Findings<'a> {
                 };
                 let judged = Judged {
                     entity: EntityRef::credential(credential),
-                    owner: &facts.owner,
+                    owner: facts.owner,
                     attributes: &credential.attributes,
                 };
                 f(rule, &roots, judged)
@@ -442,17 +442,24 @@ fn remediation(
 
 fn finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner) -> Finding {
     let (values, _) = values::evaluate(rule, roots);
+    let look_up = |path: &str| values::lookup(&values, path).unwrap_or_else(|| roots.lookup(path));
     let looked_up = LookedUp::default();
-    let lookup = |path: &str| {
-        looked_up.get(path, || {
-            values::lookup(&values, path).unwrap_or_else(|| roots.lookup(path))
+    let lookup = |path: &str| looked_up.get(path, || look_up(path));
+    let message = template::render(&rule.spec.message, lookup);
+    let remediation = remediation(rule, &lookup, &entity);
+    // Last, so that a value the texts looked up moves into the evidence uncopied.
+    let mut looked_up = looked_up.0.into_inner();
+    let evidence: BTreeMap<String, serde_json::Value> = (rule.spec.evidence.iter())
+        .filter_map(|path| {
+            let known = looked_up.iter_mut().find(|(p, _)| p == path);
+            let value = match known {
+                Some((_, value)) => value
+                    .take()
+                    .map(|v| Rc::try_unwrap(v).unwrap_or_else(|shared| (*shared).clone())),
+                None => look_up(path),
+            };
+            value.map(|v| (path.clone(), v))
         })
-    };
-    let evidence: BTreeMap<String, serde_json::Value> = rule
-        .spec
-        .evidence
-        .iter()
-        .filter_map(|path| lookup(path).map(|v| (path.clone(), v.as_ref().clone())))
         .collect();
     Finding {
         id: finding_id(&rule.spec.id, entity.provider, &entity.id),
@@ -462,9 +469,9 @@ fn finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner)
         confidence: rule.spec.confidence,
         owner: owner.owner.as_deref().map(String::from),
         owner_status: owner.status,
-        message: template::render(&rule.spec.message, lookup),
+        message,
         evidence,
-        remediation: remediation(rule, &lookup, &entity),
+        remediation,
         references: rule.shared.references.clone(),
         also_fails: Vec::new(),
         entity,

@@ -11,17 +11,22 @@
 //! * a number field against a literal or a parameter: `identity.active_access_key_count > 1`,
 //!   `credential.days_since_rotation > params.max_age_days`;
 //! * a list field's size: `size(credential.leaks) > 0`;
-//! * `&&` and `||` of these.
+//! * `&&`, `||` and `!` of these, whose other terms are left to CEL:
+//!   `!(has(credential.rotation_enabled) && credential.rotation_enabled)`,
+//!   `!(credential.provider == "kubernetes" && credential.attributes.kind == "x")`.
+//!
+//! A guard's verdict is exact when known: CEL's `&&` is false when any term is false and
+//! its `||` true when any term is, even if another errs, so a term found false (or true)
+//! natively decides its `&&` (or `||`) as CEL would, and `!` of a known verdict is known.
+//! A term left to CEL, or whose field is absent or of another type than the test reads,
+//! is unknown (reading it may be an error CEL reports), and so is every `&&` or `||` it
+//! leaves undecided.
 //!
 //! When a guard proves `when` false, the entity is judged without building the rule's
-//! variables or running its expression. CEL's `&&` is false when any term is false and
-//! its `||` when every term is, even if another errs, so a term found false natively
-//! decides as CEL would. A term whose field is absent, or of another type than the test
-//! reads, proves nothing and is left to CEL (where reading it may be an error to report).
-//!
-//! When the guards are the whole of `when` ([`Guards::whole`]: `identity.ai_agent &&
-//! identity.enabled && size(identity.delegates_to) > 0`), they also prove it *true*:
-//! every term found true natively, the rule matches without its CEL.
+//! variables or running its expression. When every term of the top-level `&&` is a
+//! guard ([`Guards::whole`]) and each is found true, `when` is true: the rule matches
+//! without its CEL (`!has(credential.days_to_expiry) && !(credential.provider ==
+//! "kubernetes" && credential.attributes.kind == "x")` on a GitHub credential).
 
 use super::value::{
     credential_fact, identity_fact, identity_list_is_empty, strings, CredentialField, Fact,
@@ -144,33 +149,34 @@ impl Comparison {
 pub enum Guard {
     /// One field against a constant.
     Term { field: Field, test: Test },
-    /// `a && b && ...`, of the parts that are guards (false when one of them is).
+    /// `a && b && ...`: false when one part is, true when every part is.
     All(Vec<Guard>),
-    /// `a || b || ...`, each part a guard (false when every one is).
+    /// `a || b || ...`: true when one part is, false when every part is.
     Any(Vec<Guard>),
-}
-
-/// The guards of an expression: its top-level `&&` terms that are guards, in order.
-pub fn guards(when: &IdedExpr) -> Vec<Guard> {
-    let mut terms = Vec::new();
-    operands(operators::LOGICAL_AND, when, &mut terms);
-    terms.into_iter().filter_map(guard).collect()
+    /// `!a`: known when `a` is.
+    Not(Box<Guard>),
+    /// A part of an `&&` or `||` left to CEL: never known natively.
+    Cel,
 }
 
 /// A rule's guards, and whether they are the whole of its `when`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Guards {
     terms: Vec<Guard>,
-    /// Every term of `when`, at every depth of `&&` and `||`, is a guard: known true
-    /// natively, `when` is true.
+    /// Every term of the top-level `&&` of `when` is a guard: each known true natively,
+    /// `when` is true.
     pub whole: bool,
 }
 
 impl Guards {
     pub fn of(when: &IdedExpr) -> Guards {
+        let mut terms = Vec::new();
+        operands(operators::LOGICAL_AND, when, &mut terms);
+        let count = terms.len();
+        let terms: Vec<Guard> = terms.into_iter().filter_map(guard).collect();
         Guards {
-            terms: guards(when),
-            whole: covered(when),
+            whole: terms.len() == count,
+            terms,
         }
     }
 
@@ -185,20 +191,6 @@ impl std::ops::Deref for Guards {
     type Target = [Guard];
     fn deref(&self) -> &[Guard] {
         &self.terms
-    }
-}
-
-/// Whether every term of `e`, through its `&&` and `||`, is a guard.
-fn covered(e: &IdedExpr) -> bool {
-    match &e.expr {
-        Expr::Call(call)
-            if call.target.is_none()
-                && (call.func_name == operators::LOGICAL_AND
-                    || call.func_name == operators::LOGICAL_OR) =>
-        {
-            call.args.iter().all(covered)
-        }
-        _ => guard(e).is_some(),
     }
 }
 
@@ -231,22 +223,12 @@ fn guard(term: &IdedExpr) -> Option<Guard> {
         return None;
     }
     match (call.func_name.as_str(), call.args.as_slice()) {
-        (operators::LOGICAL_AND, _) => {
-            let mut parts = Vec::new();
-            operands(operators::LOGICAL_AND, term, &mut parts);
-            let all: Vec<Guard> = parts.into_iter().filter_map(guard).collect();
-            (!all.is_empty()).then_some(Guard::All(all))
-        }
-        (operators::LOGICAL_OR, _) => {
-            let mut parts = Vec::new();
-            operands(operators::LOGICAL_OR, term, &mut parts);
-            let any: Option<Vec<Guard>> = parts.into_iter().map(guard).collect();
-            any.map(Guard::Any)
-        }
-        (operators::LOGICAL_NOT, [operand]) => match selected(operand)? {
-            (field, Selected::Value) => term_of(field, Test::Is(false)),
-            (field, Selected::Has) => term_of(field, Test::Absent),
-            (_, Selected::HasKey(_)) => None,
+        (operators::LOGICAL_AND, _) => parts(operators::LOGICAL_AND, term).map(Guard::All),
+        (operators::LOGICAL_OR, _) => parts(operators::LOGICAL_OR, term).map(Guard::Any),
+        (operators::LOGICAL_NOT, [operand]) => match selected(operand) {
+            Some((field, Selected::Value)) => term_of(field, Test::Is(false)),
+            Some((field, Selected::Has)) => term_of(field, Test::Absent),
+            _ => guard(operand).map(|inner| Guard::Not(Box::new(inner))),
         },
         (operator, [left, right]) => {
             let comparison = Comparison::of(operator)?;
@@ -255,6 +237,18 @@ fn guard(term: &IdedExpr) -> Option<Guard> {
         }
         _ => None,
     }
+}
+
+/// The parts of a chain of `operator` (`&&` or `||`), those not guards left to CEL;
+/// none when no part is a guard.
+fn parts(operator: &str, chain: &IdedExpr) -> Option<Vec<Guard>> {
+    let mut parts = Vec::new();
+    operands(operator, chain, &mut parts);
+    let guards: Vec<Guard> = parts
+        .into_iter()
+        .map(|part| guard(part).unwrap_or(Guard::Cel))
+        .collect();
+    guards.iter().any(|g| *g != Guard::Cel).then_some(guards)
 }
 
 /// `field OP constant`: a text field with `==`/`!=` and a literal, a number field with
@@ -359,7 +353,7 @@ pub enum Subject<'a> {
     Identity(&'a IdentityView<'a>),
     Credential {
         credential: &'a Credential,
-        facts: &'a CredentialFacts,
+        facts: &'a CredentialFacts<'a>,
         owner: Option<&'a IdentityView<'a>>,
     },
 }
@@ -385,6 +379,8 @@ impl Subject<'_> {
             Guard::Term { field, test } => self.test(*field, test, params),
             Guard::All(all) => self.combine(all, false, params),
             Guard::Any(any) => self.combine(any, true, params),
+            Guard::Not(inner) => self.verdict(inner, params).map(|known| !known),
+            Guard::Cel => None,
         }
     }
 
@@ -499,9 +495,10 @@ fn permission_fact<'a>(view: &IdentityView<'a>, field: PermissionField) -> Fact<
 mod tests {
     use super::*;
 
+    /// The guards of an expression: its top-level `&&` terms that are guards, in order.
     fn parsed(text: &str) -> Vec<Guard> {
         let program = cel::Program::compile(text).unwrap_or_else(|e| panic!("{e}"));
-        guards(program.expression())
+        Guards::of(program.expression()).terms
     }
 
     fn term(field: Field, test: Test) -> Guard {
@@ -598,22 +595,59 @@ mod tests {
                             Test::Number(Comparison::Greater, Operand::Param("max".into()))
                         ),
                     ]),
-                    // `size(identity.trust) > 1` is not a guard: the rest of the `&&` is.
-                    Guard::All(vec![term(
-                        Field::Identity(IdentityField::NeverUsed),
-                        Test::Is(true)
-                    )]),
+                    // `size(identity.trust) > 1` is not a guard: left to CEL.
+                    Guard::All(vec![
+                        term(Field::Identity(IdentityField::NeverUsed), Test::Is(true)),
+                        Guard::Cel,
+                    ]),
                 ]),
             ]
         );
     }
 
     #[test]
+    fn negations_and_chains_with_terms_left_to_cel_are_guards() {
+        let is = |f, value| term(Field::Identity(f), Test::Is(value));
+        assert_eq!(
+            parsed("identity.ai_agent || identity.name.startsWith(\"a\")"),
+            [Guard::Any(vec![
+                is(IdentityField::AiAgent, true),
+                Guard::Cel
+            ])]
+        );
+        assert_eq!(
+            parsed("!(identity.ai_agent && identity.enabled)"),
+            [Guard::Not(Box::new(Guard::All(vec![
+                is(IdentityField::AiAgent, true),
+                is(IdentityField::Enabled, true),
+            ])))]
+        );
+        assert_eq!(
+            parsed("!has(identity.attributes.workloads)"),
+            [Guard::Not(Box::new(term(
+                Field::Identity(IdentityField::Attributes),
+                Test::HasKey("workloads".into())
+            )))]
+        );
+        assert_eq!(
+            parsed(
+                "!(credential.provider == \"kubernetes\" && credential.attributes.kind == \"x\")"
+            ),
+            [Guard::Not(Box::new(Guard::All(vec![
+                term(
+                    Field::Credential(CredentialField::Provider),
+                    Test::Text("kubernetes".into(), true)
+                ),
+                Guard::Cel,
+            ])))]
+        );
+    }
+
+    #[test]
     fn terms_under_or_and_unknown_fields_are_not_guards() {
         assert!(parsed("identity.ai_agent || identity.age_days > 1 && x.y").len() == 1);
-        assert!(parsed("identity.ai_agent || identity.name.startsWith(\"a\")").is_empty());
-        assert!(parsed("!(identity.ai_agent && identity.enabled)").is_empty());
-        assert!(parsed("!has(identity.attributes.workloads)").is_empty());
+        assert!(parsed("identity.name.startsWith(\"a\") || x.y").is_empty());
+        assert!(parsed("!(x.y && identity.name.startsWith(\"a\"))").is_empty());
         assert!(parsed("identity.no_such_field && params.x").is_empty());
         assert!(parsed("identity.permissions.nope").is_empty());
         assert!(parsed("identity.usage.services").is_empty());
@@ -639,13 +673,15 @@ mod tests {
         ));
         assert!(whole("identity.ai_agent"));
         assert!(!whole("identity.ai_agent && size(identity.trust) > 1"));
-        assert!(!whole(
+        // Every top-level term is a guard, some of whose parts are left to CEL: whole,
+        // and decided natively only where those parts do not count.
+        assert!(whole(
             "identity.ai_agent || identity.name.startsWith(\"a\")"
         ));
-        assert!(!whole(
+        assert!(whole(
             "(identity.never_used && size(identity.trust) > 1) || identity.ai_agent"
         ));
-        assert!(!whole("!(identity.ai_agent && identity.enabled)"));
+        assert!(whole("!(identity.ai_agent && identity.enabled)"));
         let mut cleared = {
             let program =
                 cel::Program::compile("identity.ai_agent").unwrap_or_else(|e| panic!("{e}"));
@@ -705,21 +741,41 @@ mod tests {
         }
     }
 
-    /// Guards only skip work: on the example estate (with its roster), every built-in
-    /// rule matches the same entities with its guards as with none.
-    #[test]
-    fn guards_change_no_rules_result_on_the_example_estate() {
+    /// The matches of the rules `load` gives on `enriched`, evaluated with their guards
+    /// and with none: asserts they are the same (and that each entity was judged by the
+    /// same rules), and returns them.
+    fn same_with_and_without_guards(
+        enriched: &crate::enrich::Enriched,
+        load: impl Fn() -> crate::rules::RuleSet,
+    ) -> Vec<crate::rules::eval::Match> {
         use crate::rules::{eval, RuleSet};
-        let enriched = example_estate();
         let matches = |rules: &RuleSet| {
-            let mut evaluation = eval::evaluate(rules, &enriched);
+            let mut evaluation = eval::evaluate(rules, enriched);
             assert!(evaluation.errors.is_empty(), "{:?}", evaluation.errors);
             evaluation
                 .matches
                 .sort_by_key(|m| (m.rule, m.target as u8, m.index));
             (evaluation.matches, evaluation.evaluated)
         };
-        let guarded = RuleSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut unguarded = load();
+        for rule in &mut unguarded.rules {
+            rule.guards.clear();
+        }
+        let (with, judged_with) = matches(&load());
+        let (without, judged_without) = matches(&unguarded);
+        assert_eq!(with, without);
+        assert_eq!(judged_with, judged_without);
+        with
+    }
+
+    /// Guards only skip work: on the example estate (with its roster), every built-in
+    /// rule matches the same entities with its guards as with none.
+    #[test]
+    fn guards_change_no_rules_result_on_the_example_estate() {
+        use crate::rules::RuleSet;
+        let enriched = example_estate();
+        let load = || RuleSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+        let guarded = load();
         let guarded_rules = guarded
             .rules
             .iter()
@@ -738,15 +794,8 @@ mod tests {
             decided_rules >= 15,
             "{decided_rules} rules decided by their guards"
         );
-        let mut unguarded = RuleSet::load(&[]).unwrap_or_else(|e| panic!("{e:?}"));
-        for rule in &mut unguarded.rules {
-            rule.guards.clear();
-        }
-        let (with, judged_with) = matches(&guarded);
-        let (without, judged_without) = matches(&unguarded);
+        let with = same_with_and_without_guards(&enriched, load);
         assert!(with.len() > 100, "{} matches", with.len());
-        assert_eq!(with, without);
-        assert_eq!(judged_with, judged_without);
         let decided_matches = (with.iter())
             .filter(|m| guarded.rules[m.rule as usize].decided_by_guards())
             .count();
@@ -754,5 +803,86 @@ mod tests {
             decided_matches > 20,
             "{decided_matches} matches decided by guards"
         );
+    }
+
+    /// `!` and `&&`/`||` with parts left to CEL decide natively only what CEL would: on
+    /// the example estate, rules written with them match the same entities with their
+    /// guards as with none, and the guards proved each rule both true and false of
+    /// some entities (and left some to CEL).
+    #[test]
+    fn negations_and_parts_left_to_cel_decide_as_cel_does() {
+        use crate::rules::RuleSet;
+        let whens = [
+            (
+                "identity",
+                r#"identity.enabled && !(identity.ai_agent && identity.name.contains("a"))"#,
+            ),
+            (
+                "identity",
+                r#"!has(identity.attributes.workloads) && (identity.name.contains("-") || identity.ai_agent)"#,
+            ),
+            (
+                "credential",
+                r#"credential.status == "active" && !(has(credential.rotation_enabled) && credential.rotation_enabled) && !(credential.provider == "github" && credential.id.contains("a"))"#,
+            ),
+            (
+                "credential",
+                r#"!(credential.expired && credential.id.endsWith("1")) && credential.status == "active""#,
+            ),
+        ];
+        let sources: Vec<(String, String)> = (whens.iter().enumerate())
+            .map(|(i, (applies_to, when))| {
+                let text = format!(
+                    "id: r{i}\ntitle: T\nseverity: low\nconfidence: high\n\
+                     applies_to: {applies_to}\nwhen: '{when}'\nmessage: m\n\
+                     description: d\nremediation: r\n"
+                );
+                (format!("r{i}.yaml"), text)
+            })
+            .collect();
+        let load = || RuleSet::from_sources(&sources).unwrap_or_else(|e| panic!("{e:?}"));
+        let enriched = example_estate();
+        let matched = same_with_and_without_guards(&enriched, load);
+        let rules = load();
+        for (r, rule) in rules.rules.iter().enumerate() {
+            assert!(rule.decided_by_guards(), "{}", rule.spec.id);
+            let mut verdicts = [0usize; 3];
+            let mut tally = |subject: &Subject| {
+                let slot = match subject.decides(&rule.guards, &rule.params) {
+                    Some(false) => 0,
+                    Some(true) => 1,
+                    None => 2,
+                };
+                verdicts[slot] += 1;
+            };
+            let identities = 0..enriched.inventory.identities.len();
+            let credentials = 0..enriched.inventory.credentials.len();
+            if rule.spec.applies_to == crate::rules::Target::Identity {
+                for index in identities {
+                    tally(&Subject::Identity(&enriched.identity_view(index)));
+                }
+            } else {
+                for index in credentials {
+                    let (credential, facts) = enriched.credential(index);
+                    let owner =
+                        (enriched.credential_owner(index)).map(|i| enriched.identity_view(i));
+                    tally(&Subject::Credential {
+                        credential,
+                        facts: &facts,
+                        owner: owner.as_ref(),
+                    });
+                }
+            }
+            assert!(
+                verdicts.iter().all(|&n| n > 0),
+                "{}: {verdicts:?}",
+                rule.spec.id
+            );
+            assert!(
+                matched.iter().any(|m| m.rule as usize == r),
+                "{}",
+                rule.spec.id
+            );
+        }
     }
 }

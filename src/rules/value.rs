@@ -393,7 +393,7 @@ pub fn identity_fact<'a>(view: &IdentityView<'a>, field: IdentityField) -> Optio
 /// One top-level field of `credential`; `None` when unknown (absent for `has()`).
 pub fn credential_fact<'a>(
     c: &'a Credential,
-    f: &'a CredentialFacts,
+    f: &'a CredentialFacts<'a>,
     field: CredentialField,
 ) -> Option<Fact<'a>> {
     use CredentialField as F;
@@ -433,7 +433,7 @@ pub fn credential_fact<'a>(
         F::DaysSinceRotation => return f.days_since_rotation.map(Fact::Int),
         F::StaticKey => Fact::Bool(f.static_key),
         F::Owner | F::OwnerSource | F::OwnerStatus | F::OwnerDepartedDays => {
-            return owner_fact(&f.owner, field.into())
+            return owner_fact(f.owner, field.into())
         }
         F::Leaks => Fact::List(f.leaks.iter().map(leak).collect()),
     })
@@ -511,7 +511,7 @@ pub fn identity_val<'a>(view: &IdentityView<'a>, mask: FieldMask) -> Box<dyn Val
 /// The `credential` variable with the fields in `mask`.
 pub fn credential_val<'a>(
     c: &'a Credential,
-    f: &'a CredentialFacts,
+    f: &'a CredentialFacts<'a>,
     mask: FieldMask,
 ) -> Box<dyn Val + 'a> {
     masked(CredentialField::VARIANTS, mask, |field| {
@@ -543,7 +543,7 @@ fn masked<'a, F: Copy + Into<&'static str>>(
 /// The variables of one evaluation, for messages and evidence.
 pub struct Roots<'a> {
     pub identity: Option<IdentityView<'a>>,
-    pub credential: Option<(&'a Credential, &'a CredentialFacts)>,
+    pub credential: Option<(&'a Credential, &'a CredentialFacts<'a>)>,
     pub params: &'a BTreeMap<String, serde_json::Value>,
 }
 
@@ -685,7 +685,7 @@ mod tests {
             days_to_expiry: Some(1),
             lifetime_days: Some(1),
             days_since_rotation: Some(1),
-            owner: owner(),
+            owner: &owner(),
             ..Default::default()
         };
         for &field in CredentialField::VARIANTS {
