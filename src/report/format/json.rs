@@ -4,7 +4,9 @@
 //! `serde_json::to_writer_pretty` writes.
 
 use super::pipeline;
-use super::pretty::{self, Array, Object};
+use super::pretty::{self, indent, key, string, value_at, Array, Object};
+use crate::finding::Finding;
+use crate::report::entities::EntityView;
 use crate::report::Report;
 use std::io::{self, Write};
 
@@ -22,7 +24,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         section.field("by_provider", &inventory.by_provider)?;
         let entities = &inventory.entities;
         array(section.key("entities")?, 2, entities.len(), |k, piece| {
-            pretty::element(piece, 2, &entities.nth(k))
+            let depth = pretty::element_start(piece, 2)?;
+            entities.write_pretty(k, piece, depth)
         })?;
         section.end()?;
     }
@@ -41,10 +44,62 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     let findings = &report.findings;
     array(top.key("findings")?, 1, findings.len(), |k, piece| {
-        pretty::element(piece, 1, &findings.nth(k))
+        let depth = pretty::element_start(piece, 1)?;
+        finding(piece, depth, &findings.nth(k))
     })?;
     top.end()?;
     writeln!(out)
+}
+
+/// Writes `f` as pretty JSON whose first line is `depth` levels in, byte for byte as
+/// [`value_at`] does, without serde's call per field: its texts (the message and the
+/// remediation, most of a report's bytes) are copied whole when they need no escape.
+fn finding(out: &mut Vec<u8>, depth: usize, f: &Finding) -> io::Result<()> {
+    let inner = depth + 1;
+    out.push(b'{');
+    let texts = [
+        ("id", &*f.id),
+        ("rule_id", &f.rule_id),
+        ("title", &f.title),
+        ("severity", f.severity.as_str()),
+        ("confidence", f.confidence.as_str()),
+    ];
+    for (position, (name, text)) in texts.into_iter().enumerate() {
+        key(out, position == 0, inner, name)?;
+        string(out, text)?;
+    }
+    key(out, false, inner, "entity")?;
+    EntityView::of(&f.entity).write_pretty(out, inner)?;
+    if let Some(owner) = &f.owner {
+        key(out, false, inner, "owner")?;
+        string(out, owner)?;
+    }
+    key(out, false, inner, "owner_status")?;
+    string(out, f.owner_status.as_str())?;
+    key(out, false, inner, "message")?;
+    string(out, &f.message)?;
+    key(out, false, inner, "evidence")?;
+    value_at(out, inner, &f.evidence)?;
+    key(out, false, inner, "remediation")?;
+    string(out, &f.remediation)?;
+    key(out, false, inner, "references")?;
+    value_at(out, inner, &*f.references)?;
+    if !f.also_fails.is_empty() {
+        key(out, false, inner, "also_fails")?;
+        value_at(out, inner, &f.also_fails)?;
+    }
+    if let Some(baseline) = f.baseline {
+        key(out, false, inner, "baseline")?;
+        string(out, baseline.as_str())?;
+    }
+    if let Some(suppressed) = &f.suppressed {
+        key(out, false, inner, "suppressed")?;
+        value_at(out, inner, &**suppressed)?;
+    }
+    out.push(b'\n');
+    indent(out, depth)?;
+    out.push(b'}');
+    Ok(())
 }
 
 /// Writes an array of `count` elements `depth` levels in, element `k` rendered by
@@ -86,6 +141,115 @@ mod tests {
         let mut empty = Vec::new();
         array(&mut empty, 0, 0, |_, _| Ok(())).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(empty, b"[]");
+    }
+
+    /// A finding with every optional field, and one with none, written as serde writes
+    /// it, at the top and nested.
+    #[test]
+    fn a_finding_is_written_as_serde_writes_it() {
+        use crate::enrich::owner::OwnerStatus;
+        use crate::finding::{BaselineState, EntityRef, Suppressed};
+        use crate::inventory::{Provider, Scope, ScopeKind};
+        use crate::rules::{Confidence, References, Severity, Target};
+        use std::sync::Arc;
+        use strum::VariantArray;
+        let full = Finding {
+            id: "NHI-0123456789abcdef".into(),
+            rule_id: "static-key-not-rotated".into(),
+            title: "Key \"not\" rotated".into(),
+            severity: Severity::High,
+            confidence: Confidence::Medium,
+            entity: EntityRef {
+                target: Target::Credential,
+                provider: Provider::Aws,
+                scope: Scope {
+                    kind: ScopeKind::Account,
+                    id: "111111111111".into(),
+                    name: Some("prod".into()),
+                },
+                kind: "access_key".into(),
+                id: "AKIA\\1".into(),
+                name: Some("key".into()),
+                identity_id: Some("arn:aws:iam::111111111111:user/ci".into()),
+            },
+            owner: Some("ana@example.com".into()),
+            owner_status: OwnerStatus::Departed,
+            message: "line one\nline two\t\u{1}".into(),
+            evidence: [
+                ("credential.age_days".to_string(), serde_json::json!(400)),
+                (
+                    "credential.tags".to_string(),
+                    serde_json::json!({"env": ["a", "b"], "x": {}}),
+                ),
+            ]
+            .into(),
+            remediation: "1. `aws iam update-access-key --status Inactive`\n".into(),
+            references: Arc::new(References {
+                owasp_nhi: vec!["NHI7".into()],
+                cis: vec!["1.14".into()],
+                ..Default::default()
+            }),
+            also_fails: vec!["a".into(), "b".into()],
+            baseline: Some(BaselineState::Existing),
+            suppressed: Some(Arc::new(Suppressed {
+                reason: "accepted".into(),
+                expires: Some(chrono::DateTime::UNIX_EPOCH),
+                source: "suppressions.yaml:3".into(),
+            })),
+        };
+        let bare = Finding {
+            entity: EntityRef {
+                scope: Scope {
+                    name: None,
+                    ..full.entity.scope.clone()
+                },
+                name: None,
+                identity_id: None,
+                ..full.entity.clone()
+            },
+            owner: None,
+            evidence: Default::default(),
+            references: Default::default(),
+            also_fails: Vec::new(),
+            baseline: None,
+            suppressed: None,
+            ..full.clone()
+        };
+        for f in [&full, &bare] {
+            for depth in [0, 2] {
+                let mut expected = Vec::new();
+                value_at(&mut expected, depth, f).unwrap_or_else(|e| panic!("{e}"));
+                let mut written = Vec::new();
+                finding(&mut written, depth, f).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(
+                    String::from_utf8_lossy(&written),
+                    String::from_utf8_lossy(&expected)
+                );
+            }
+        }
+        // Every severity, confidence and owner status, named as serde names them.
+        let statuses = [
+            OwnerStatus::Present,
+            OwnerStatus::Missing,
+            OwnerStatus::Active,
+            OwnerStatus::Unknown,
+        ];
+        let named = (Severity::VARIANTS
+            .iter()
+            .zip(Confidence::VARIANTS.iter().cycle()))
+        .zip(statuses.iter().cycle());
+        for ((&severity, &confidence), &owner_status) in named {
+            let f = Finding {
+                severity,
+                confidence,
+                owner_status,
+                ..bare.clone()
+            };
+            let (mut expected, mut written) = (Vec::new(), Vec::new());
+            value_at(&mut expected, 1, &f).unwrap_or_else(|e| panic!("{e}"));
+            finding(&mut written, 1, &f).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(written, expected);
+        }
     }
 
     /// A failing render fails the whole array, whichever batch it is in.

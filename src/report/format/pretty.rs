@@ -25,7 +25,7 @@ impl Nested {
     }
 }
 
-fn indent<W: ?Sized + Write>(writer: &mut W, depth: usize) -> io::Result<()> {
+pub(crate) fn indent<W: ?Sized + Write>(writer: &mut W, depth: usize) -> io::Result<()> {
     for _ in 0..depth {
         writer.write_all(INDENT)?;
     }
@@ -199,9 +199,61 @@ pub fn element<T: ?Sized + Serialize>(
     depth: usize,
     value: &T,
 ) -> io::Result<()> {
+    let depth = element_start(piece, depth)?;
+    value_at(piece, depth, value)
+}
+
+/// Begins an element of an array `depth` levels in, as [`element`] does; the caller
+/// writes the value, whose first line is the depth returned.
+pub fn element_start(piece: &mut Vec<u8>, depth: usize) -> io::Result<usize> {
     piece.extend_from_slice(b",\n");
     indent(piece, depth + 1)?;
-    value_at(piece, depth + 1, value)
+    Ok(depth + 1)
+}
+
+/// Writes `"key": ` on a line of its own `depth` levels in, as the first field of its
+/// object or a later one. `key` is one of nhiscan's own field names: it needs no escape.
+pub fn key(out: &mut Vec<u8>, first: bool, depth: usize, key: &str) -> io::Result<()> {
+    debug_assert!(plain(key.as_bytes()), "{key}");
+    out.extend_from_slice(if first { b"\n" } else { b",\n" });
+    indent(out, depth)?;
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\": ");
+    Ok(())
+}
+
+/// Writes `text` as a JSON string, byte for byte as serde_json does. Most texts need no
+/// escape and are copied whole.
+pub fn string(out: &mut Vec<u8>, text: &str) -> io::Result<()> {
+    if plain(text.as_bytes()) {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+        return Ok(());
+    }
+    serde_json::to_writer(out, text).map_err(io::Error::other)
+}
+
+/// Whether `text` needs no escape in a JSON string: no `"`, no `\`, no control
+/// character (below 0x20). Checked eight bytes at a time: a word has a byte below `n`
+/// when `(word - n per byte) & !word` sets some byte's high bit (Bit Twiddling Hacks,
+/// "hasless"), and a byte equal to `c` when `word ^ c per byte` has a byte below 1.
+fn plain(text: &[u8]) -> bool {
+    const EACH: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_below = |word: u64, n: u8| word.wrapping_sub(EACH * u64::from(n)) & !word & HIGH != 0;
+    let has = |word: u64, byte: u8| has_below(word ^ (EACH * u64::from(byte)), 1);
+    let mut words = text.chunks_exact(8);
+    for chunk in &mut words {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(bytes);
+        if has_below(word, 0x20) || has(word, b'"') || has(word, b'\\') {
+            return false;
+        }
+    }
+    (words.remainder().iter()).all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
 }
 
 #[cfg(test)]
@@ -251,6 +303,48 @@ mod tests {
                 top.end()
             });
             assert_eq!(got, expected);
+        }
+    }
+
+    /// Plain and escaped texts, short and long, as serde_json writes them.
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        let long = "arn:aws:iam::111111111111:role/".repeat(5);
+        for text in [
+            "",
+            "plain",
+            long.as_str(),
+            "say \"hi\"",
+            "back\\slash",
+            "line\nbreak\ttab\u{1}\u{1f}",
+            "ünïcödé ✓ and / slash",
+            &format!("{long}\"{long}"),
+        ] {
+            let got = written(|out| string(out, text));
+            assert_eq!(
+                got,
+                serde_json::to_string(text).unwrap_or_default(),
+                "{text:?}"
+            );
+        }
+        // Each character that needs an escape, and some that do not, at every place of
+        // a 20-byte text (within the 8-byte words and after them).
+        let specials = [
+            '"', '\\', '\n', '\u{0}', '\u{1f}', ' ', '\u{7f}', '!', '#', '[', ']', 'é',
+        ];
+        for special in specials {
+            for at in 0..20 {
+                let mut text: String = "abcdefghijklmnopqrst".into();
+                text.replace_range(at..=at, special.encode_utf8(&mut [0; 4]));
+                let got = written(|out| string(out, &text));
+                assert_eq!(
+                    got,
+                    serde_json::to_string(&text).unwrap_or_default(),
+                    "{text:?}"
+                );
+                let needs_escape = special < ' ' || special == '"' || special == '\\';
+                assert_eq!(plain(text.as_bytes()), !needs_escape, "{text:?}");
+            }
         }
     }
 
