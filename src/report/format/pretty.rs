@@ -214,7 +214,7 @@ pub fn element_start(piece: &mut Vec<u8>, depth: usize) -> io::Result<usize> {
 /// Writes `"key": ` on a line of its own `depth` levels in, as the first field of its
 /// object or a later one. `key` is one of nhiscan's own field names: it needs no escape.
 pub fn key(out: &mut Vec<u8>, first: bool, depth: usize, key: &str) -> io::Result<()> {
-    debug_assert!(plain(key.as_bytes()), "{key}");
+    debug_assert!(next_to_escape(key.as_bytes(), 0).is_none(), "{key}");
     out.extend_from_slice(if first { b"\n" } else { b",\n" });
     indent(out, depth)?;
     out.push(b'"');
@@ -223,37 +223,65 @@ pub fn key(out: &mut Vec<u8>, first: bool, depth: usize, key: &str) -> io::Resul
     Ok(())
 }
 
-/// Writes `text` as a JSON string, byte for byte as serde_json does. Most texts need no
-/// escape and are copied whole.
+/// Writes `text` as a JSON string, byte for byte as serde_json does: `"` and `\`
+/// escaped, control characters as `\n`, `\t`... or `\u00XX`, everything else as it is,
+/// the runs between escapes copied whole.
 pub fn string(out: &mut Vec<u8>, text: &str) -> io::Result<()> {
-    if plain(text.as_bytes()) {
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
-        return Ok(());
+    let bytes = text.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    while let Some(at) = next_to_escape(bytes, start) {
+        out.extend_from_slice(&bytes[start..at]);
+        escape(out, bytes[at]);
+        start = at + 1;
     }
-    serde_json::to_writer(out, text).map_err(io::Error::other)
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+    Ok(())
 }
 
-/// Whether `text` needs no escape in a JSON string: no `"`, no `\`, no control
-/// character (below 0x20). Checked eight bytes at a time: a word has a byte below `n`
+/// The first byte at or after `from` that a JSON string escapes: `"`, `\` or a control
+/// character (below 0x20). Skips eight bytes at a time: a word has a byte below `n`
 /// when `(word - n per byte) & !word` sets some byte's high bit (Bit Twiddling Hacks,
 /// "hasless"), and a byte equal to `c` when `word ^ c per byte` has a byte below 1.
-fn plain(text: &[u8]) -> bool {
+fn next_to_escape(bytes: &[u8], from: usize) -> Option<usize> {
     const EACH: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let has_below = |word: u64, n: u8| word.wrapping_sub(EACH * u64::from(n)) & !word & HIGH != 0;
     let has = |word: u64, byte: u8| has_below(word ^ (EACH * u64::from(byte)), 1);
-    let mut words = text.chunks_exact(8);
-    for chunk in &mut words {
-        let mut bytes = [0; 8];
-        bytes.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(bytes);
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
         if has_below(word, 0x20) || has(word, b'"') || has(word, b'\\') {
-            return false;
+            break;
         }
+        at += 8;
     }
-    (words.remainder().iter()).all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+    let escaped = |&b: &u8| b < 0x20 || b == b'"' || b == b'\\';
+    bytes.get(at..)?.iter().position(escaped).map(|p| at + p)
+}
+
+/// Writes the escape of `byte` (one [`next_to_escape`] found), as serde_json writes it.
+fn escape(out: &mut Vec<u8>, byte: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short = match byte {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        0x08 => b'b',
+        0x0c => b'f',
+        b'\n' => b'n',
+        b'\r' => b'r',
+        b'\t' => b't',
+        _ => {
+            let (high, low) = (usize::from(byte >> 4), usize::from(byte & 0xf));
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[high], HEX[low]]);
+            return;
+        }
+    };
+    out.extend_from_slice(&[b'\\', short]);
 }
 
 #[cfg(test)]
@@ -330,7 +358,8 @@ mod tests {
         // Each character that needs an escape, and some that do not, at every place of
         // a 20-byte text (within the 8-byte words and after them).
         let specials = [
-            '"', '\\', '\n', '\u{0}', '\u{1f}', ' ', '\u{7f}', '!', '#', '[', ']', 'é',
+            '"', '\\', '\n', '\r', '\t', '\u{8}', '\u{c}', '\u{b}', '\u{0}', '\u{1f}', ' ',
+            '\u{7f}', '!', '#', '[', ']', 'é',
         ];
         for special in specials {
             for at in 0..20 {
@@ -343,7 +372,11 @@ mod tests {
                     "{text:?}"
                 );
                 let needs_escape = special < ' ' || special == '"' || special == '\\';
-                assert_eq!(plain(text.as_bytes()), !needs_escape, "{text:?}");
+                assert_eq!(
+                    next_to_escape(text.as_bytes(), 0).is_none(),
+                    !needs_escape,
+                    "{text:?}"
+                );
             }
         }
     }
