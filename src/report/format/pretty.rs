@@ -131,12 +131,8 @@ impl<'w, W: ?Sized + Write> Object<'w, W> {
 
     /// Writes `"name": ` on its own line; the caller writes the value, `depth + 1` in.
     pub fn key(&mut self, name: &str) -> io::Result<&mut W> {
-        self.out
-            .write_all(if self.first { b"\n" } else { b",\n" })?;
+        key(self.out, self.first, self.depth + 1, name)?;
         self.first = false;
-        indent(self.out, self.depth + 1)?;
-        serde_json::to_writer(&mut *self.out, name).map_err(io::Error::other)?;
-        self.out.write_all(b": ")?;
         Ok(self.out)
     }
 
@@ -213,14 +209,13 @@ pub fn element_start(piece: &mut Vec<u8>, depth: usize) -> io::Result<usize> {
 
 /// Writes `"key": ` on a line of its own `depth` levels in, as the first field of its
 /// object or a later one. `key` is one of nhiscan's own field names: it needs no escape.
-pub fn key(out: &mut Vec<u8>, first: bool, depth: usize, key: &str) -> io::Result<()> {
+pub fn key<W: ?Sized + Write>(out: &mut W, first: bool, depth: usize, key: &str) -> io::Result<()> {
     debug_assert!(next_to_escape(key.as_bytes(), 0).is_none(), "{key}");
-    out.extend_from_slice(if first { b"\n" } else { b",\n" });
+    out.write_all(if first { b"\n" } else { b",\n" })?;
     indent(out, depth)?;
-    out.push(b'"');
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\": ");
-    Ok(())
+    out.write_all(b"\"")?;
+    out.write_all(key.as_bytes())?;
+    out.write_all(b"\": ")
 }
 
 /// Writes `text` as a JSON string, byte for byte as serde_json does: `"` and `\`
