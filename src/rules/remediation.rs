@@ -168,8 +168,8 @@ pub fn fill<V: Borrow<serde_json::Value>>(
 /// Appends `text` to `out` as one POSIX shell word: unchanged when it holds only
 /// characters no shell treats specially, else single-quoted (`'` written as `'\''`).
 fn write_shell_word(text: &str, out: &mut String) {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
-    if !text.is_empty() && text.chars().all(plain) {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(&b);
+    if !text.is_empty() && text.bytes().all(plain) {
         out.push_str(text);
     } else {
         out.push('\'');

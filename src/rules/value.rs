@@ -195,6 +195,24 @@ impl<'a> Fact<'a> {
             Fact::Json(value) => (*value).clone(),
         }
     }
+
+    /// The JSON of the part at the remaining path `parts`, as [`descend`] finds it in
+    /// this fact's JSON, without writing the parts the path passes by.
+    pub fn at<'p>(self, mut parts: impl Iterator<Item = &'p str>) -> Option<serde_json::Value> {
+        let mut fact = self;
+        while let Some(part) = parts.next() {
+            fact = match fact {
+                Fact::List(items) => items.into_iter().nth(part.parse::<usize>().ok()?)?,
+                // As in a JSON object, the last entry of a key is its value.
+                Fact::Map(entries) => entries.into_iter().rev().find(|(k, _)| *k == part)?.1,
+                Fact::Json(value) => {
+                    return descend(value, std::iter::once(part).chain(parts)).cloned()
+                }
+                Fact::Str(_) | Fact::Owned(_) | Fact::Int(_) | Fact::Bool(_) => return None,
+            };
+        }
+        Some(fact.to_json())
+    }
 }
 
 /// A JSON value (attributes, rule parameters) as a native CEL value, borrowing strings.
@@ -548,33 +566,33 @@ pub struct Roots<'a> {
 }
 
 impl Roots<'_> {
-    /// The JSON value at a dotted path (`credential.location.region`), if present.
+    /// The JSON value at a dotted path (`credential.location.region`), if present. Only
+    /// the part the path names becomes JSON, not the whole field it starts in.
     pub fn lookup(&self, path: &str) -> Option<serde_json::Value> {
         let mut parts = path.split('.');
         let root = parts.next()?;
         let field = parts.next()?;
-        let value = match root {
-            "identity" => identity_fact(self.identity.as_ref()?, field.parse().ok()?)?.to_json(),
+        match root {
+            "identity" => identity_fact(self.identity.as_ref()?, field.parse().ok()?)?.at(parts),
             "credential" => {
                 let (c, f) = self.credential?;
-                credential_fact(c, f, field.parse().ok()?)?.to_json()
+                credential_fact(c, f, field.parse().ok()?)?.at(parts)
             }
-            "params" => self.params.get(field)?.clone(),
-            _ => return None,
-        };
-        descend(value, parts)
+            "params" => descend(self.params.get(field)?, parts).cloned(),
+            _ => None,
+        }
     }
 }
 
 /// The part of `value` at the remaining path `parts` (keys, or indices into lists).
-pub fn descend<'p>(
-    mut value: serde_json::Value,
+pub fn descend<'v, 'p>(
+    mut value: &'v serde_json::Value,
     parts: impl Iterator<Item = &'p str>,
-) -> Option<serde_json::Value> {
+) -> Option<&'v serde_json::Value> {
     for part in parts {
-        value = match (&mut value, part.parse::<usize>()) {
-            (serde_json::Value::Array(items), Ok(i)) => items.get_mut(i)?.take(),
-            _ => value.get_mut(part)?.take(),
+        value = match (value, part.parse::<usize>()) {
+            (serde_json::Value::Array(items), Ok(i)) => items.get(i)?,
+            _ => value.get(part)?,
         };
     }
     Some(value)
@@ -718,6 +736,74 @@ mod tests {
             let fact = identity_fact(&view(&identity, &facts), known).map(|f| f.to_json());
             assert_eq!(fact.as_ref(), json.get(field), "identity.{field}");
         }
+    }
+
+    /// Every path into `value` (each key and index, at every depth), and beside each
+    /// step a key that is not there, an index on a map and a key on a list.
+    fn paths(value: &serde_json::Value, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+        let step = |part: String| [prefix.clone(), vec![part]].concat();
+        out.push(step("nope".into()));
+        out.push(step("0".into()));
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, item) in map {
+                    out.push(step(key.clone()));
+                    paths(item, step(key.clone()), out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    out.push(step(i.to_string()));
+                    paths(item, step(i.to_string()), out);
+                }
+                out.push(step(items.len().to_string()));
+            }
+            _ => {}
+        }
+    }
+
+    /// Checks [`Fact::at`] against [`descend`] on the fact's JSON for every path into
+    /// it; the number of paths checked.
+    fn check_paths<'a>(name: &str, fact: impl Fn() -> Option<Fact<'a>>) -> usize {
+        let Some(json) = fact().map(|f| f.to_json()) else {
+            return 0;
+        };
+        let mut all = Vec::new();
+        paths(&json, Vec::new(), &mut all);
+        for path in &all {
+            let found = fact().and_then(|f| f.at(path.iter().map(String::as_str)));
+            let expected = descend(&json, path.iter().map(String::as_str)).cloned();
+            assert_eq!(found, expected, "{name}.{}", path.join("."));
+        }
+        all.len()
+    }
+
+    /// A path finds in a fact what it finds in the fact's whole JSON: present or
+    /// absent, at every depth, for every field.
+    #[test]
+    fn a_path_finds_in_a_fact_what_it_finds_in_its_json() {
+        let identity = full_identity();
+        let facts = IdentityFacts {
+            owner: owner(),
+            ai_signals: vec!["a".into(), "b".into()].into(),
+            ..Default::default()
+        };
+        let credential = full_credential();
+        let credential_facts = CredentialFacts {
+            owner: &facts.owner,
+            ..Default::default()
+        };
+        let view = view(&identity, &facts);
+        let mut checked = 0;
+        for &field in IdentityField::VARIANTS {
+            checked += check_paths(&format!("identity.{field}"), || identity_fact(&view, field));
+        }
+        for &field in CredentialField::VARIANTS {
+            checked += check_paths(&format!("credential.{field}"), || {
+                credential_fact(&credential, &credential_facts, field)
+            });
+        }
+        assert!(checked > 100, "{checked} paths");
     }
 
     #[test]

@@ -66,8 +66,8 @@ pub fn evaluate(rule: &Rule, roots: &Roots) -> (Values, Vec<String>) {
 pub fn lookup(values: &Values, path: &str) -> Option<Option<serde_json::Value>> {
     let rest = path.strip_prefix("values.")?;
     let mut parts = rest.split('.');
-    let value = parts.next().and_then(|name| values.get(name)).cloned();
-    Some(value.and_then(|v| descend(v, parts)))
+    let value = parts.next().and_then(|name| values.get(name));
+    Some(value.and_then(|v| descend(v, parts)).cloned())
 }
 
 #[cfg(test)]
