@@ -4,7 +4,7 @@
 
 use super::eval::Match;
 use super::value::Roots;
-use super::{remediation, template, values, Rule, Severity, Target};
+use super::{values, Rule, Severity, Target};
 use crate::enrich::owner::ResolvedOwner;
 use crate::enrich::Enriched;
 use crate::finding::Summary;
@@ -13,9 +13,7 @@ use crate::hash::FastMap;
 use crate::inventory::Provider;
 use rayon::prelude::*;
 use serde::{Serialize, Serializer};
-use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
+use std::collections::HashMap;
 use strum::VariantArray;
 
 /// How many findings are built at a time while reporting.
@@ -420,47 +418,15 @@ impl Serialize for Findings<'_> {
     }
 }
 
-/// The rule's remediation text for the entity, its placeholders filled by `lookup`.
-fn remediation(
-    rule: &Rule,
-    lookup: &dyn Fn(&str) -> Option<Rc<serde_json::Value>>,
-    entity: &EntityRef,
-) -> std::sync::Arc<str> {
-    let texts = rule.spec.remediation.texts();
-    match rule
-        .spec
-        .remediation
-        .index_for(entity.provider, &entity.kind)
-    {
-        Some(i) => match &rule.shared.remediation[i] {
-            Some(text) => text.clone(),
-            None => remediation::fill(&texts[i].1, lookup).into(),
-        },
-        None => "".into(),
-    }
-}
-
 fn finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner) -> Finding {
     let (values, _) = values::evaluate(rule, roots);
-    let look_up = |path: &str| values::lookup(&values, path).unwrap_or_else(|| roots.lookup(path));
-    let looked_up = LookedUp::default();
-    let lookup = |path: &str| looked_up.get(path, || look_up(path));
-    let message = template::render(&rule.spec.message, lookup);
-    let remediation = remediation(rule, &lookup, &entity);
-    // Last, so that a value the texts looked up moves into the evidence uncopied.
-    let mut looked_up = looked_up.0.into_inner();
-    let evidence: BTreeMap<String, serde_json::Value> = (rule.spec.evidence.iter())
-        .filter_map(|path| {
-            let known = looked_up.iter_mut().find(|(p, _)| p == path);
-            let value = match known {
-                Some((_, value)) => value
-                    .take()
-                    .map(|v| Rc::try_unwrap(v).unwrap_or_else(|shared| (*shared).clone())),
-                None => look_up(path),
-            };
-            value.map(|v| (path.clone(), v))
-        })
-        .collect();
+    let mut texts = rule.texts.fill(roots, &values);
+    let message = texts.message();
+    let remediation = match (rule.spec.remediation).index_for(entity.provider, &entity.kind) {
+        Some(i) => texts.remediation(i),
+        None => "".into(),
+    };
+    let evidence = texts.evidence();
     Finding {
         id: finding_id(&rule.spec.id, entity.provider, &entity.id),
         rule_id: rule.spec.id.clone(),
@@ -477,33 +443,6 @@ fn finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner)
         entity,
         baseline: None,
         suppressed: None,
-    }
-}
-
-/// The values one finding's texts looked up, by path: its message, evidence and
-/// remediation often name the same path (a remediation's commands name the entity
-/// several times), which is then built once.
-#[derive(Default)]
-struct LookedUp(RefCell<Vec<(String, Option<Rc<serde_json::Value>>)>>);
-
-impl LookedUp {
-    fn get(
-        &self,
-        path: &str,
-        look_up: impl FnOnce() -> Option<serde_json::Value>,
-    ) -> Option<Rc<serde_json::Value>> {
-        let known = self
-            .0
-            .borrow()
-            .iter()
-            .find(|(p, _)| p == path)
-            .map(|(_, v)| v.clone());
-        if let Some(value) = known {
-            return value;
-        }
-        let value = look_up().map(Rc::new);
-        self.0.borrow_mut().push((path.to_string(), value.clone()));
-        value
     }
 }
 
@@ -611,6 +550,7 @@ mod tests {
     use crate::inventory::Inventory;
     use crate::rules::RuleSet;
     use chrono::TimeZone;
+    use std::collections::BTreeMap;
 
     fn rule(
         id: &str,

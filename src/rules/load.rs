@@ -76,15 +76,14 @@ pub struct Rule {
     pub enabled: bool,
     /// Rule texts every finding shares.
     pub shared: Shared,
+    /// The message, remediation and evidence, ready to fill for each finding.
+    pub texts: super::texts::Texts,
 }
 
 /// The parts of a rule that every finding of it carries unchanged.
 #[derive(Debug, Clone)]
 pub struct Shared {
     pub title: std::sync::Arc<str>,
-    /// Each remediation text (in the order of `RuleSpec::remediation`'s texts) when it
-    /// has no placeholders to fill per finding.
-    pub remediation: Vec<Option<std::sync::Arc<str>>>,
     pub references: std::sync::Arc<super::References>,
 }
 
@@ -639,17 +638,16 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             lower_severity,
             comprehension_depth,
             enabled: true,
-            shared: Shared {
-                title: spec.title.as_str().into(),
-                remediation: spec
-                    .remediation
+            texts: super::texts::Texts::new(
+                &spec.message,
+                spec.remediation
                     .texts()
                     .iter()
-                    .map(|(_, text)| match template::placeholders(text) {
-                        Ok(p) if p.is_empty() => Some(text.as_str().into()),
-                        _ => None,
-                    })
-                    .collect(),
+                    .map(|(_, text)| text.as_str()),
+                &spec.evidence,
+            ),
+            shared: Shared {
+                title: spec.title.as_str().into(),
                 references: std::sync::Arc::new(spec.references.clone()),
             },
             spec,

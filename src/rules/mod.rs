@@ -10,6 +10,7 @@ pub mod guards;
 pub mod load;
 pub mod remediation;
 pub mod template;
+pub mod texts;
 pub mod value;
 pub mod values;
 

@@ -8,7 +8,6 @@ use super::template;
 use crate::inventory::Provider;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::borrow::Borrow;
 use std::fmt;
 use strum::VariantArray;
 
@@ -143,31 +142,9 @@ pub fn missing(path: &str) -> String {
     format!("<{path}>")
 }
 
-/// Fills a remediation text's placeholders from `lookup`, each value as one shell word.
-pub fn fill<V: Borrow<serde_json::Value>>(
-    text: &str,
-    lookup: impl Fn(&str) -> Option<V>,
-) -> String {
-    let mut shown = String::new();
-    template::fill(text, |placeholder, out| {
-        match template::alternatives(placeholder).find_map(&lookup) {
-            Some(value) => {
-                shown.clear();
-                template::write_display(value.borrow(), &mut shown);
-                write_shell_word(&shown, out);
-            }
-            None => out.push_str(&missing(
-                template::alternatives(placeholder)
-                    .last()
-                    .unwrap_or(placeholder),
-            )),
-        }
-    })
-}
-
 /// Appends `text` to `out` as one POSIX shell word: unchanged when it holds only
 /// characters no shell treats specially, else single-quoted (`'` written as `'\''`).
-fn write_shell_word(text: &str, out: &mut String) {
+pub fn write_shell_word(text: &str, out: &mut String) {
     let plain = |b: u8| b.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(&b);
     if !text.is_empty() && text.bytes().all(plain) {
         out.push_str(text);
@@ -304,19 +281,6 @@ mod tests {
         assert_eq!(shell_word("x; rm -rf ~"), "'x; rm -rf ~'");
         assert_eq!(shell_word("it's $(id)"), "'it'\\''s $(id)'");
         assert_eq!(shell_word(""), "''");
-        let values = serde_json::json!({"name": "evil`id`", "id": "k1"});
-        let filled = fill(
-            "--user-name {identity.name} --key {credential.id} --vault {credential.vault}",
-            |p| {
-                values
-                    .get(p.rsplit('.').next().unwrap_or_default())
-                    .cloned()
-            },
-        );
-        assert_eq!(
-            filled,
-            "--user-name 'evil`id`' --key k1 --vault <credential.vault>"
-        );
     }
 
     #[test]

@@ -566,20 +566,72 @@ pub struct Roots<'a> {
 }
 
 impl Roots<'_> {
-    /// The JSON value at a dotted path (`credential.location.region`), if present. Only
-    /// the part the path names becomes JSON, not the whole field it starts in.
+    /// The JSON value at a dotted path (`credential.location.region`), if present.
     pub fn lookup(&self, path: &str) -> Option<serde_json::Value> {
-        let mut parts = path.split('.');
-        let root = parts.next()?;
-        let field = parts.next()?;
-        match root {
-            "identity" => identity_fact(self.identity.as_ref()?, field.parse().ok()?)?.at(parts),
-            "credential" => {
-                let (c, f) = self.credential?;
-                credential_fact(c, f, field.parse().ok()?)?.at(parts)
+        self.get(&Place::of(path), None)
+    }
+
+    /// The JSON value at `place`, `values.<name>` paths read from `values`. Only the
+    /// part the path names becomes JSON, not the whole field it starts in.
+    pub fn get(
+        &self,
+        place: &Place,
+        values: Option<&super::values::Values>,
+    ) -> Option<serde_json::Value> {
+        match place {
+            Place::Identity(field, path) => {
+                identity_fact(self.identity.as_ref()?, *field)?.at(path.iter().map(|p| &**p))
             }
-            "params" => descend(self.params.get(field)?, parts).cloned(),
-            _ => None,
+            Place::Credential(field, path) => {
+                let (c, f) = self.credential?;
+                credential_fact(c, f, *field)?.at(path.iter().map(|p| &**p))
+            }
+            Place::Params(name, path) => {
+                descend(self.params.get(&**name)?, path.iter().map(|p| &**p)).cloned()
+            }
+            Place::Values(name, path) => {
+                descend(values?.get(&**name)?, path.iter().map(|p| &**p)).cloned()
+            }
+            Place::Nowhere => None,
+        }
+    }
+}
+
+/// A dotted path of a message, remediation or evidence, split once: its variable, the
+/// field (or parameter, or computed value) it starts in, and the keys and indices
+/// after that.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Place {
+    Identity(IdentityField, Box<[Box<str>]>),
+    Credential(CredentialField, Box<[Box<str>]>),
+    Params(Box<str>, Box<[Box<str>]>),
+    /// `values.<name>...`: a rule's computed value.
+    Values(Box<str>, Box<[Box<str>]>),
+    /// A path that names no variable's field: it never has a value.
+    Nowhere,
+}
+
+impl Place {
+    pub fn of(path: &str) -> Place {
+        let split = |rest: std::str::Split<'_, char>| rest.map(Box::from).collect();
+        if let Some(rest) = path.strip_prefix("values.") {
+            let mut parts = rest.split('.');
+            let name = parts.next().unwrap_or_default();
+            return Place::Values(name.into(), split(parts));
+        }
+        let mut parts = path.split('.');
+        let (Some(root), Some(field)) = (parts.next(), parts.next()) else {
+            return Place::Nowhere;
+        };
+        match root {
+            "identity" => field
+                .parse()
+                .map_or(Place::Nowhere, |f| Place::Identity(f, split(parts))),
+            "credential" => field
+                .parse()
+                .map_or(Place::Nowhere, |f| Place::Credential(f, split(parts))),
+            "params" => Place::Params(field.into(), split(parts)),
+            _ => Place::Nowhere,
         }
     }
 }
@@ -825,6 +877,14 @@ mod tests {
             Some(serde_json::json!("prod"))
         );
         assert_eq!(roots.lookup("params.max"), Some(serde_json::json!(90)));
+        let values = BTreeMap::from([("unused".to_string(), serde_json::json!(["s3", "sqs"]))]);
+        let value = |path: &str| roots.get(&Place::of(path), Some(&values));
+        assert_eq!(value("values.unused.1"), Some(serde_json::json!("sqs")));
+        assert_eq!(value("values.nope"), None);
+        assert_eq!(roots.lookup("values.unused"), None, "no values given");
+        for nowhere in ["identity", "identity.nope", "nope.id", "", "values"] {
+            assert_eq!(Place::of(nowhere), Place::Nowhere, "{nowhere}");
+        }
         assert_eq!(roots.lookup("identity.age_days"), None);
         assert_eq!(roots.lookup("credential.id"), None);
     }

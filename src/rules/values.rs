@@ -3,7 +3,7 @@
 //! what the `when` expression only tested: which services went unused, and the policy
 //! narrowed to the rest.
 
-use super::value::{credential_val, descend, empty_map, identity_val, params_val, Roots};
+use super::value::{credential_val, empty_map, identity_val, params_val, Roots};
 use super::Rule;
 use cel::{Context, Env, Program};
 use std::collections::BTreeMap;
@@ -59,31 +59,4 @@ pub fn evaluate(rule: &Rule, roots: &Roots) -> (Values, Vec<String>) {
         }
     }
     (values, errors)
-}
-
-/// The value at `path` when it is a `values.<name>...` path: `Some(None)` when that
-/// value is missing, `None` for a path of another variable.
-pub fn lookup(values: &Values, path: &str) -> Option<Option<serde_json::Value>> {
-    let rest = path.strip_prefix("values.")?;
-    let mut parts = rest.split('.');
-    let value = parts.next().and_then(|name| values.get(name));
-    Some(value.and_then(|v| descend(v, parts)).cloned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn looks_up_values_paths_only() {
-        let values = Values::from([("unused".to_string(), json!(["s3", "sqs"]))]);
-        assert_eq!(
-            lookup(&values, "values.unused"),
-            Some(Some(json!(["s3", "sqs"])))
-        );
-        assert_eq!(lookup(&values, "values.unused.1"), Some(Some(json!("sqs"))));
-        assert_eq!(lookup(&values, "values.nope"), Some(None));
-        assert_eq!(lookup(&values, "identity.name"), None);
-    }
 }
