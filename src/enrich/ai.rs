@@ -17,6 +17,7 @@
 //! [`super::identity_type`]) is never an AI agent.
 
 use crate::glob;
+use crate::hash::FastMap;
 use crate::inventory::{Identity, PrincipalType};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -183,7 +184,11 @@ pub fn words(text: &str) -> Vec<String> {
             words.push(std::mem::take(&mut current));
         }
         previous_lower = c.is_lowercase() || c.is_ascii_digit();
-        current.extend(c.to_lowercase());
+        if c.is_ascii() {
+            current.push(c.to_ascii_lowercase());
+        } else {
+            current.extend(c.to_lowercase());
+        }
     }
     if !current.is_empty() {
         words.push(current);
@@ -198,7 +203,57 @@ fn is_blanket(action: &str) -> bool {
 }
 
 impl AiClassifier {
+    /// The classifier ready to judge many identities: its word lists as one lookup.
+    pub fn matcher(&self) -> AiMatcher<'_> {
+        let mut words: FastMap<&str, u8> = FastMap::default();
+        for (list, kind) in [
+            (&self.strong_words, STRONG),
+            (&self.weak_words, WEAK),
+            (&self.not_ai_words, NOT_AI),
+        ] {
+            for word in list {
+                *words.entry(word.as_str()).or_default() |= kind;
+            }
+        }
+        AiMatcher {
+            lists: self,
+            words,
+            permission_starts: self.permissions.iter().map(|p| literal_start(p)).collect(),
+        }
+    }
+}
+
+/// Kinds of a listed word, as bits: a word may be on more than one list.
+const STRONG: u8 = 1;
+const WEAK: u8 = 2;
+const NOT_AI: u8 = 4;
+
+/// The first byte of a glob, lower-cased, when it is literal; `None` when it is `*`
+/// (or the glob is empty), which any text may overlap.
+fn literal_start(glob: &str) -> Option<u8> {
+    glob.bytes()
+        .next()
+        .filter(|&b| b != b'*')
+        .map(|b| b.to_ascii_lowercase())
+}
+
+/// An [`AiClassifier`] ready to judge many identities ([`AiClassifier::matcher`]).
+pub struct AiMatcher<'c> {
+    lists: &'c AiClassifier,
+    /// Every listed word, with the kinds of the lists it is on.
+    words: FastMap<&'c str, u8>,
+    /// [`literal_start`] of each permission: two globs whose literal first bytes differ
+    /// cannot overlap, which rules out most pairs before [`glob::overlaps`] runs.
+    permission_starts: Vec<Option<u8>>,
+}
+
+impl AiMatcher<'_> {
+    fn kind(&self, word: &str) -> u8 {
+        self.words.get(word).copied().unwrap_or(0)
+    }
+
     pub fn classify(&self, identity: &Identity) -> AiVerdict {
+        let lists = self.lists;
         let mut strong = Vec::new();
         let mut weak = Vec::new();
 
@@ -222,18 +277,19 @@ impl AiClassifier {
         }
         for (place, text) in texts {
             let words = words(text);
-            let not_ai = words.iter().any(|w| self.not_ai_words.contains(w));
+            let not_ai = words.iter().any(|w| self.kind(w) & NOT_AI != 0);
             for word in &words {
-                if self.strong_words.contains(word) {
+                let kind = self.kind(word);
+                if kind & STRONG != 0 {
                     push(&mut strong, format!("{place}: word `{word}` in {text:?}"));
-                } else if self.weak_words.contains(word) && !not_ai {
+                } else if kind & WEAK != 0 && !not_ai {
                     push(&mut weak, format!("{place}: word `{word}` in {text:?}"));
                 }
             }
         }
         for (key, value) in &identity.tags {
-            if self.tag_keys.iter().any(|k| k.eq_ignore_ascii_case(key))
-                && self
+            if lists.tag_keys.iter().any(|k| k.eq_ignore_ascii_case(key))
+                && lists
                     .tag_values
                     .iter()
                     .any(|v| v.eq_ignore_ascii_case(value.trim()))
@@ -260,13 +316,19 @@ impl AiClassifier {
             if is_blanket(action) {
                 continue;
             }
-            if self.permissions.iter().any(|p| glob::overlaps(p, action)) {
+            let start = literal_start(action);
+            let overlaps =
+                (lists.permissions.iter().zip(&self.permission_starts)).any(|(p, &p_start)| {
+                    (p_start.is_none() || start.is_none() || p_start == start)
+                        && glob::overlaps(p, action)
+                });
+            if overlaps {
                 push(&mut strong, format!("permission: {grant}"));
             }
         }
         for trust in &identity.trust {
             if trust.principal_type == PrincipalType::Service
-                && self
+                && lists
                     .services
                     .iter()
                     .any(|s| s.eq_ignore_ascii_case(&trust.principal))
@@ -362,7 +424,7 @@ mod tests {
     }
 
     fn classify(identity: &Identity) -> AiVerdict {
-        AiClassifier::default().classify(identity)
+        AiClassifier::default().matcher().classify(identity)
     }
 
     #[test]
@@ -456,10 +518,54 @@ mod tests {
                 .collect(),
         };
         let classifier = config.classifier().unwrap_or_else(|e| panic!("{e}"));
-        assert!(classifier.classify(&identity("jarvis-runner")).ai_agent);
+        assert!(
+            classifier
+                .matcher()
+                .classify(&identity("jarvis-runner"))
+                .ai_agent
+        );
         let bad = AiConfig {
             lists: [("keywords".to_string(), vec![])].into_iter().collect(),
         };
         assert!(bad.classifier().is_err());
+    }
+
+    /// Globs whose literal first bytes differ never overlap, so skipping them changes
+    /// no verdict: checked against every default permission, in both cases and with
+    /// wildcards first, last and alone.
+    #[test]
+    fn permissions_ruled_out_by_their_first_byte_never_overlap() {
+        let actions = [
+            "bedrock:InvokeModel",
+            "BEDROCK:invokemodel",
+            "bedrock:*",
+            "*:InvokeModel",
+            "*",
+            "",
+            "s3:GetObject",
+            "sagemaker:Invoke*",
+            "roles/aiplatform.user",
+            "Cognitive Services OpenAI User",
+            "cognitive services user",
+        ];
+        let mut overlapping = 0;
+        for permission in AI_PERMISSIONS.iter().chain(&["*", "*:Invoke*", ""]) {
+            for action in actions {
+                let (p, a) = (literal_start(permission), literal_start(action));
+                let skipped = p.is_some() && a.is_some() && p != a;
+                let overlaps = glob::overlaps(permission, action);
+                assert!(!(skipped && overlaps), "{permission} / {action}");
+                overlapping += usize::from(overlaps);
+            }
+        }
+        assert!(overlapping > 10, "{overlapping}");
+    }
+
+    #[test]
+    fn words_lower_case_ascii_and_other_letters_alike() {
+        assert_eq!(
+            words("ÄgentLLM Straße-ΣΟΦΙΑ"),
+            ["ägent", "llm", "straße", "σοφια"]
+        );
     }
 }

@@ -340,13 +340,14 @@ fn entity_facts(
     drop(index);
 
     let account_names = trust::account_names(inventory);
+    let ai = classifiers.ai.matcher();
     // Each identity's facts depend on that identity alone: computed on all cores.
     let mut identity_facts: Vec<IdentityFacts> = inventory
         .identities
         .par_iter()
         .map(|identity| {
             let mut facts = identity_facts(identity, as_of, owners);
-            let verdict = classifiers.ai.classify(identity);
+            let verdict = ai.classify(identity);
             facts.ai_agent = verdict.ai_agent;
             facts.ai_signals = verdict.signals.into_boxed_slice();
             facts.provider_managed = is_provider_managed(identity);
