@@ -126,12 +126,13 @@ pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
                 ..Evaluation::default()
             };
             let mut matching = Vec::with_capacity(rules.len());
+            let mut applicable = Applicable::new(target_rules);
             match target {
                 Target::Identity => {
                     for i in start..(start + CHUNK).min(identities) {
                         identity_findings(
                             &root,
-                            &identity_rules,
+                            &mut applicable,
                             &expressions,
                             enriched,
                             i,
@@ -144,7 +145,7 @@ pub fn evaluate_rules(rules: &[&Rule], enriched: &Enriched) -> Evaluation {
                     for i in start..(start + CHUNK).min(credentials) {
                         credential_findings(
                             &root,
-                            &credential_rules,
+                            &mut applicable,
                             &expressions,
                             enriched,
                             i,
@@ -183,6 +184,46 @@ pub fn applies(rule: &Rule, provider: Provider, kind: &str, identity_type: Ident
         && filter.judges(identity_type)
 }
 
+/// The rules that apply to entities of one provider, kind and identity type, found once
+/// per chunk ([`applies`]): a chunk's thousands of entities share a few of these.
+struct Applicable<'r> {
+    rules: &'r [(u32, &'r Rule)],
+    known: Vec<(EntityClass, Vec<(u32, &'r Rule)>)>,
+}
+
+/// What a rule's filter selects entities by: provider, kind and identity type.
+type EntityClass = (Provider, &'static str, IdentityType);
+
+impl<'r> Applicable<'r> {
+    fn new(rules: &'r [(u32, &'r Rule)]) -> Self {
+        Applicable {
+            rules,
+            known: Vec::new(),
+        }
+    }
+
+    fn to(
+        &mut self,
+        provider: Provider,
+        kind: &'static str,
+        identity_type: IdentityType,
+    ) -> &[(u32, &'r Rule)] {
+        let key = (provider, kind, identity_type);
+        let at = match self.known.iter().position(|(k, _)| *k == key) {
+            Some(at) => at,
+            None => {
+                let rules = (self.rules.iter())
+                    .filter(|(_, rule)| applies(rule, provider, kind, identity_type))
+                    .copied()
+                    .collect();
+                self.known.push((key, rules));
+                self.known.len() - 1
+            }
+        };
+        &self.known[at].1
+    }
+}
+
 /// A rule selected for an entity: its index and whether its guards proved it matches
 /// (then its CEL does not run).
 #[derive(Clone, Copy)]
@@ -192,22 +233,18 @@ struct Selected<'r> {
     decided: bool,
 }
 
-/// The rules that apply and whose guards hold, and the fields of each variable they
-/// read. A rule whose guards fail is judged (counted in `evaluated`) and did not match;
-/// one they prove true needs no variables.
+/// Of the rules that apply to an entity, those whose guards hold, and the fields of
+/// each variable they read. A rule whose guards fail is judged (counted in
+/// `evaluated`) and did not match; one they prove true needs no variables.
 fn select<'r>(
-    rules: &[(u32, &'r Rule)],
-    (provider, kind, identity_type): (Provider, &str, IdentityType),
+    applicable: &[(u32, &'r Rule)],
     subject: &Subject,
     matching: &mut Vec<Selected<'r>>,
     evaluated: &mut [u64],
 ) -> (FieldMask, FieldMask) {
     matching.clear();
     let (mut identity, mut credential) = (0, 0);
-    for &(index, rule) in rules {
-        if !applies(rule, provider, kind, identity_type) {
-            continue;
-        }
+    for &(index, rule) in applicable {
         let decided = match subject.decides(&rule.guards, &rule.params) {
             Some(false) => {
                 evaluated[index as usize] += 1;
@@ -231,7 +268,7 @@ fn select<'r>(
 
 fn identity_findings<'r>(
     root: &Context,
-    rules: &[(u32, &'r Rule)],
+    rules: &mut Applicable<'r>,
     expressions: &[Expressions],
     enriched: &Enriched,
     index: usize,
@@ -241,8 +278,7 @@ fn identity_findings<'r>(
     let view = enriched.identity_view(index);
     let identity = view.identity;
     let (mask, _) = select(
-        rules,
-        (
+        rules.to(
             identity.provider,
             identity.kind.as_str(),
             view.facts.identity_type,
@@ -273,7 +309,7 @@ fn identity_findings<'r>(
 
 fn credential_findings<'r>(
     root: &Context,
-    rules: &[(u32, &'r Rule)],
+    rules: &mut Applicable<'r>,
     expressions: &[Expressions],
     enriched: &Enriched,
     index: usize,
@@ -285,8 +321,7 @@ fn credential_findings<'r>(
         .credential_owner(index)
         .map(|i| enriched.identity_view(i));
     let (identity_mask, credential_mask) = select(
-        rules,
-        (
+        rules.to(
             credential.provider,
             credential.kind.as_str(),
             enriched.credential_identity_type(index),
