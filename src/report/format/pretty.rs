@@ -237,26 +237,24 @@ pub fn string(out: &mut Vec<u8>, text: &str) -> io::Result<()> {
 }
 
 /// The first byte at or after `from` that a JSON string escapes: `"`, `\` or a control
-/// character (below 0x20). Skips eight bytes at a time: a word has a byte below `n`
-/// when `(word - n per byte) & !word` sets some byte's high bit (Bit Twiddling Hacks,
-/// "hasless"), and a byte equal to `c` when `word ^ c per byte` has a byte below 1.
+/// character (below 0x20). Tests 16 bytes at a time with no branch per byte, which the
+/// compiler turns into a few vector compares, then the rest one byte at a time.
 fn next_to_escape(bytes: &[u8], from: usize) -> Option<usize> {
-    const EACH: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_below = |word: u64, n: u8| word.wrapping_sub(EACH * u64::from(n)) & !word & HIGH != 0;
-    let has = |word: u64, byte: u8| has_below(word ^ (EACH * u64::from(byte)), 1);
+    const BLOCK: usize = 16;
+    let escaped = |b: u8| (b < 0x20) | (b == b'"') | (b == b'\\');
     let mut at = from;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word);
-        if has_below(word, 0x20) || has(word, b'"') || has(word, b'\\') {
+    while let Some(block) = bytes.get(at..at + BLOCK) {
+        let block: &[u8; BLOCK] = block.try_into().ok()?;
+        if block.iter().fold(false, |any, &b| any | escaped(b)) {
             break;
         }
-        at += 8;
+        at += BLOCK;
     }
-    let escaped = |&b: &u8| b < 0x20 || b == b'"' || b == b'\\';
-    bytes.get(at..)?.iter().position(escaped).map(|p| at + p)
+    bytes
+        .get(at..)?
+        .iter()
+        .position(|&b| escaped(b))
+        .map(|p| at + p)
 }
 
 /// Writes the escape of `byte` (one [`next_to_escape`] found), as serde_json writes it.
