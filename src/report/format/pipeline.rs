@@ -1,8 +1,8 @@
 //! Long outputs rendered on all cores and written in order: elements are rendered a
-//! batch at a time by one renderer thread (each batch on all cores) and handed to the
-//! calling thread, which writes them. Up to [`AHEAD`] rendered batches wait to be
-//! written, so the cores go on rendering while a write waits on the disk, and the
-//! renderer is started once, not once a batch. The JSON report's two long arrays and
+//! batch (about 8 MiB) at a time by one renderer thread (each batch on all cores) and
+//! handed to the calling thread, which writes them. Up to [`AHEAD`] rendered batches
+//! wait to be written, so the cores go on rendering while a write waits on the disk,
+//! and the renderer is started once, not once a batch. The JSON report's two long arrays and
 //! the JSON Lines report use it.
 
 use rayon::prelude::*;
@@ -10,9 +10,17 @@ use std::io;
 use std::ops::Range;
 use std::sync::mpsc;
 
-/// Elements rendered together: bounds the memory a batch holds. At a million
-/// identities 4,096 findings are about 10 MB (docs/performance.md).
+/// Elements in the first batch. At a million identities 4,096 findings are about 10 MB
+/// (docs/performance.md).
 pub const BATCH: usize = 4_096;
+/// The bytes a later batch aims at: its length is set from the bytes per element
+/// rendered so far. Small elements (the inventory's entities, a few hundred bytes)
+/// then come in batches as large as findings do, so that the batches waiting to be
+/// written cover a write to the disk (8 MiB, [`crate::report::direct_write::CHUNK`])
+/// and the cores do not stop rendering while it lasts.
+const BATCH_BYTES: usize = 8 << 20;
+/// The most elements in one batch, however small they are.
+const MAX_BATCH: usize = 8 * BATCH;
 /// Rendered batches that may wait to be written, besides the one being written and the
 /// one being rendered.
 const AHEAD: usize = 2;
@@ -30,10 +38,10 @@ pub fn render_in_order(
     render: impl Fn(usize, &mut Vec<u8>) -> io::Result<()> + Sync,
     mut write: impl FnMut(&[u8]) -> io::Result<()>,
 ) -> io::Result<()> {
-    let render_batch = |batch: usize| -> io::Result<Vec<Vec<u8>>> {
-        let pieces: Vec<Range<usize>> = (batch..(batch + BATCH).min(count))
+    let render_batch = |batch: Range<usize>| -> io::Result<Vec<Vec<u8>>> {
+        let pieces: Vec<Range<usize>> = (batch.start..batch.end)
             .step_by(PIECE)
-            .map(|start| start..(start + PIECE).min(count))
+            .map(|start| start..(start + PIECE).min(batch.end))
             .collect();
         pieces
             .into_par_iter()
@@ -55,8 +63,17 @@ pub fn render_in_order(
     std::thread::scope(|scope| {
         let (rendered, to_write) = mpsc::sync_channel::<io::Result<Vec<Vec<u8>>>>(AHEAD);
         let renderer = scope.spawn(move || {
-            for start in (0..count).step_by(BATCH) {
-                let batch = render_batch(start);
+            let (mut start, mut len) = (0, BATCH);
+            let (mut elements, mut bytes) = (0, 0);
+            while start < count {
+                let end = (start + len).min(count);
+                let batch = render_batch(start..end);
+                if let Ok(pieces) = &batch {
+                    elements += end - start;
+                    bytes += pieces.iter().map(Vec::len).sum::<usize>();
+                    len = (BATCH_BYTES * elements / bytes.max(1)).clamp(1, MAX_BATCH);
+                }
+                start = end;
                 let failed = batch.is_err();
                 // A closed channel: the writer stopped on an error of its own.
                 if rendered.send(batch).is_err() || failed {
@@ -80,15 +97,25 @@ pub fn render_in_order(
 mod tests {
     use super::*;
 
-    /// Many batches, the last one short, and none: the elements come out in order.
+    /// Many batches, the last one short, and none; tiny elements (batches of the most
+    /// elements) and larger ones (batches whose length is no multiple of a piece's):
+    /// the elements come out in order, each once.
     #[test]
     fn elements_of_many_batches_are_written_in_order() {
-        for count in [0, 1, PIECE + 1, 3 * BATCH + 17] {
+        for (count, padding) in [
+            (0, 0),
+            (1, 0),
+            (PIECE + 1, 0),
+            (3 * BATCH + 17, 0),
+            (BATCH + 2 * MAX_BATCH + 1, 0),
+            (4 * BATCH + 17, 2000),
+        ] {
+            let element = |k: usize| format!("{k}{}\n", "-".repeat(padding + k % 7));
             let mut written = Vec::new();
             render_in_order(
                 count,
                 |k, piece| {
-                    piece.extend_from_slice(format!("{k}\n").as_bytes());
+                    piece.extend_from_slice(element(k).as_bytes());
                     Ok(())
                 },
                 |piece| {
@@ -97,8 +124,8 @@ mod tests {
                 },
             )
             .unwrap_or_else(|e| panic!("{e}"));
-            let expected: String = (0..count).map(|k| format!("{k}\n")).collect();
-            assert_eq!(String::from_utf8_lossy(&written), expected);
+            let expected: String = (0..count).map(element).collect();
+            assert!(written == expected.as_bytes(), "{count} elements");
         }
     }
 
