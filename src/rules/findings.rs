@@ -422,7 +422,11 @@ fn finding(rule: &Rule, roots: &Roots, entity: EntityRef, owner: &ResolvedOwner)
     let (values, _) = values::evaluate(rule, roots);
     let mut texts = rule.texts.fill(roots, &values);
     let message = texts.message();
-    let remediation = match (rule.spec.remediation).index_for(entity.provider, &entity.kind) {
+    let remediation = match rule
+        .spec
+        .remediation
+        .index_for(entity.provider, &entity.kind)
+    {
         Some(i) => texts.remediation(i),
         None => "".into(),
     };
