@@ -5,19 +5,44 @@
 use serde_json::Value;
 use std::fmt::Write;
 
-/// The placeholder paths a template uses, or an error for an unclosed `{`.
-pub fn placeholders(template: &str) -> Result<Vec<&str>, String> {
+/// A piece of a template, as [`segments`] splits it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segment<'t> {
+    /// Text between placeholders, as written (possibly empty).
+    Text(&'t str),
+    /// What a `{...}` holds, trimmed.
+    Placeholder(&'t str),
+    /// The rest of the template from a `{` that no `}` closes, as written.
+    Unclosed(&'t str),
+}
+
+/// The template's text and placeholders, in order: the one place that reads braces.
+pub fn segments(template: &str) -> Vec<Segment<'_>> {
     let mut out = Vec::new();
     let mut rest = template;
     while let Some(start) = rest.find('{') {
+        out.push(Segment::Text(&rest[..start]));
         let after = &rest[start + 1..];
         let Some(end) = after.find('}') else {
-            return Err(format!("unclosed `{{` in template: {template:?}"));
+            out.push(Segment::Unclosed(&rest[start..]));
+            return out;
         };
-        out.push(after[..end].trim());
+        out.push(Segment::Placeholder(after[..end].trim()));
         rest = &after[end + 1..];
     }
-    Ok(out)
+    out.push(Segment::Text(rest));
+    out
+}
+
+/// The placeholder paths a template uses, or an error for an unclosed `{`.
+pub fn placeholders(template: &str) -> Result<Vec<&str>, String> {
+    (segments(template).into_iter())
+        .filter_map(|segment| match segment {
+            Segment::Placeholder(placeholder) => Some(Ok(placeholder)),
+            Segment::Unclosed(_) => Some(Err(format!("unclosed `{{` in template: {template:?}"))),
+            Segment::Text(_) => None,
+        })
+        .collect()
 }
 
 /// The paths of a placeholder: `identity.attributes.appId|identity.id` has two.
@@ -55,5 +80,16 @@ mod tests {
     fn placeholders_are_listed_and_an_unclosed_one_refused() {
         assert_eq!(placeholders("a {x.y} b {z}"), Ok(vec!["x.y", "z"]));
         assert!(placeholders("a {x").is_err());
+        assert_eq!(
+            segments("a { x.y }{z} b {x"),
+            [
+                Segment::Text("a "),
+                Segment::Placeholder("x.y"),
+                Segment::Text(""),
+                Segment::Placeholder("z"),
+                Segment::Text(" b "),
+                Segment::Unclosed("{x"),
+            ]
+        );
     }
 }

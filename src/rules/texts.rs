@@ -3,7 +3,7 @@
 //! looks each path up once, by number, and fills its texts without parsing them again.
 
 use super::remediation;
-use super::template;
+use super::template::{self, Segment};
 use super::value::{Place, Roots};
 use super::values::Values;
 use serde_json::Value;
@@ -104,32 +104,25 @@ fn number(path: &str, paths: &mut Vec<(String, Place)>) -> usize {
 }
 
 impl Template {
-    /// Splits `text` as [`template::fill`] does: each `{placeholder}` trimmed, the
-    /// text after an unclosed `{` kept as written.
+    /// Splits `text` at its placeholders ([`template::segments`]); the text after an
+    /// unclosed `{` is kept as written.
     fn new(text: &str, paths: &mut Vec<(String, Place)>) -> Template {
-        let mut parts = Vec::new();
-        let mut rest = text;
-        while let Some(start) = rest.find('{') {
-            parts.push(Part::Text(rest[..start].into()));
-            let after = &rest[start + 1..];
-            let Some(end) = after.find('}') else {
-                rest = &rest[start..];
-                break;
-            };
-            let placeholder = after[..end].trim();
-            parts.push(Part::Placeholder {
-                alternatives: template::alternatives(placeholder)
-                    .map(|path| number(path, paths))
-                    .collect(),
-                last: template::alternatives(placeholder)
-                    .last()
-                    .unwrap_or(placeholder)
-                    .into(),
-            });
-            rest = &after[end + 1..];
-        }
-        parts.push(Part::Text(rest.into()));
-        parts.retain(|part| !matches!(part, Part::Text(t) if t.is_empty()));
+        let parts = (template::segments(text).into_iter())
+            .filter_map(|segment| match segment {
+                Segment::Text(text) | Segment::Unclosed(text) => {
+                    (!text.is_empty()).then(|| Part::Text(text.into()))
+                }
+                Segment::Placeholder(placeholder) => Some(Part::Placeholder {
+                    alternatives: template::alternatives(placeholder)
+                        .map(|path| number(path, paths))
+                        .collect(),
+                    last: template::alternatives(placeholder)
+                        .last()
+                        .unwrap_or(placeholder)
+                        .into(),
+                }),
+            })
+            .collect();
         Template { parts }
     }
 

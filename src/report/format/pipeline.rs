@@ -2,8 +2,8 @@
 //! batch (about 8 MiB) at a time by one renderer thread (each batch on all cores) and
 //! handed to the calling thread, which writes them. Up to [`AHEAD`] rendered batches
 //! wait to be written, so the cores go on rendering while a write waits on the disk,
-//! and the renderer is started once, not once a batch. The JSON report's two long arrays and
-//! the JSON Lines report use it.
+//! and the renderer is started once, not once a batch. The JSON report's two long
+//! arrays and the JSON Lines report use it.
 
 use rayon::prelude::*;
 use std::io;
@@ -39,7 +39,7 @@ pub fn render_in_order(
     mut write: impl FnMut(&[u8]) -> io::Result<()>,
 ) -> io::Result<()> {
     let render_batch = |batch: Range<usize>| -> io::Result<Vec<Vec<u8>>> {
-        let pieces: Vec<Range<usize>> = (batch.start..batch.end)
+        let pieces: Vec<Range<usize>> = (batch.clone())
             .step_by(PIECE)
             .map(|start| start..(start + PIECE).min(batch.end))
             .collect();

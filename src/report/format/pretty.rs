@@ -244,7 +244,10 @@ fn next_to_escape(bytes: &[u8], from: usize) -> Option<usize> {
     let escaped = |b: u8| (b < 0x20) | (b == b'"') | (b == b'\\');
     let mut at = from;
     while let Some(block) = bytes.get(at..at + BLOCK) {
-        let block: &[u8; BLOCK] = block.try_into().ok()?;
+        // A fixed-size array, so that the test below has no loop bound to check.
+        let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
+            break;
+        };
         if block.iter().fold(false, |any, &b| any | escaped(b)) {
             break;
         }
@@ -349,7 +352,7 @@ mod tests {
             );
         }
         // Each character that needs an escape, and some that do not, at every place of
-        // a 20-byte text (within the 8-byte words and after them).
+        // a 20-byte text (within the 16-byte block and after it).
         let specials = [
             '"', '\\', '\n', '\r', '\t', '\u{8}', '\u{c}', '\u{b}', '\u{0}', '\u{1f}', ' ',
             '\u{7f}', '!', '#', '[', ']', 'é',
